@@ -1,0 +1,131 @@
+# xlb build. Out-of-tree into build/; `make V=1` shows full commands.
+#   bpf/%.bpf.c -> build/bpf/%.bpf.o -> build/include/%.skel.h -> binaries
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CLANG   ?= clang
+CC      ?= gcc
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN     := -Wall -Wextra -Werror
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
+LDLIBS   := -lbpf -lelf -lz
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
+
+LIB_SRCS := $(wildcard user/common/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB      := $(BUILD)/libxlb.a
+HDRS     := $(wildcard include/*.h user/common/*.h tests/*.h tests/*/*.h)
+
+TEST_BPF   := $(BUILD)/tests/test_bpf
+TEST_UNIT  := $(BUILD)/tests/test_unit
+BENCH      := $(BUILD)/tools/xlb-bench
+BINS       := $(TEST_BPF) $(TEST_UNIT) $(BENCH)
+
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+	iproute2 ethtool clang-format clang-tidy cppcheck
+
+.SECONDARY:
+
+.PHONY: all deps test test-unit test-bpf test-e2e bench check format clean install demo
+
+all: $(BINS)
+
+# Installs only what is missing; a no-op when everything is present.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/include
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(HDRS) $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/*.c) tests/harness.c) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c) tests/harness.c) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/bench/*.c) tests/bpf/pkt.c) $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bpf $(BUILD)/include:
+	$(Q)mkdir -p $@
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf
+
+test-unit: $(TEST_UNIT)
+	$(Q)$(TEST_UNIT)
+
+test-bpf: $(TEST_BPF)
+	$(Q)$(TEST_BPF)
+
+test-e2e: all
+	$(Q)tests/e2e/run.sh $(BUILD)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BENCH)
+	$(Q)$(BENCH)
+
+SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
+check: deps
+	$(call msg,FORMAT,sources)
+	$(Q)clang-format --dry-run -Werror $(SRC_FILES)
+	$(call msg,CPPCHECK,user tests tools)
+	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -Iinclude -Iuser/common \
+		$(filter-out bpf/%,$(filter %.c,$(SRC_FILES)))
+	$(call msg,ANALYZE,user tests tools)
+	$(Q)for f in $(filter-out bpf/%,$(filter %.c,$(SRC_FILES))); do \
+		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(filter-out -O2 -g,$(CFLAGS)) \
+			-o /dev/null $$f || exit 1; done
+
+format:
+	$(Q)clang-format -i $(SRC_FILES)
+
+clean:
+	$(Q)rm -rf $(BUILD)

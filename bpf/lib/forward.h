@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Step 6: forward to the chosen backend.
+ *
+ * dsr:  destination MAC := backend's next hop, source MAC := the MAC the
+ *       frame was sent to (this NIC), XDP_TX. Nothing else changes.
+ * ipip: an outer IPv4 (IPv4 VIP, IPv4 backend) or IPv6 header (IPv6 VIP,
+ *       or IPv4 VIP to an IPv6 backend) goes in front of the IP packet; the
+ *       Ethernet header (and its 802.1Q tag) moves to the new front. The
+ *       outer source is the configured encap prefix with the low bits set
+ *       from the flow (client port XOR the folded client address), so the
+ *       backend's RSS spreads flows across queues; the IPv6 flow label
+ *       carries the same value for ECMP. Outer TTL 64, TOS copied, outer DF
+ *       copied from an IPv4 inner packet.
+ */
+#ifndef XLB_BPF_FORWARD_H
+#define XLB_BPF_FORWARD_H
+
+#include "csum.h"
+
+/* Set by the loader before load (xlb_dp_opts). */
+const volatile __be32 encap_src4 = 0;
+const volatile union xlb_addr encap_src6 = {};
+const volatile __u32 encap_vary_mask = 0xffff; /* host order, <= 0xffff */
+
+XLB_INLINE void xlb_set_macs(struct ethhdr *eth, const __u8 *dst)
+{
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+}
+
+XLB_INLINE int xlb_fwd_dsr(struct xdp_md *ctx, const struct xlb_backend *be)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return -XLB_R_TRUNCATED;
+	xlb_set_macs(eth, be->mac);
+	return XDP_TX;
+}
+
+/* Per-flow value for the outer source address and flow label. */
+XLB_INLINE __u32 xlb_encap_vary(const struct xlb_pkt *p)
+{
+	__u32 a = bpf_ntohl(p->key.saddr.w[3]);
+
+	return (bpf_ntohs(p->key.sport) ^ (a & 0xffff) ^ (a >> 16)) & encap_vary_mask;
+}
+
+/*
+ * The header is built on the stack and copied out whole: summing it in place
+ * let clang re-derive the packet pointer into a register the verifier had
+ * not range-checked ("invalid access to packet", kernel 6.18, clang 14).
+ */
+XLB_INLINE void xlb_put_outer4(struct iphdr *o, const struct xlb_pkt *p,
+			       const struct xlb_backend *be, __u32 vary)
+{
+	struct iphdr h = {
+		.version = 4,
+		.ihl = 5,
+		.tos = p->tos,
+		.tot_len = bpf_htons(p->ip_len + sizeof(h)),
+		.frag_off = p->df ? bpf_htons(XLB_IP_DF) : 0,
+		.ttl = XLB_TTL,
+		.protocol = IPPROTO_IPIP,
+		.saddr = encap_src4 | bpf_htonl(vary),
+		.daddr = be->addr.w[3],
+	};
+
+	h.check = xlb_csum_fold(xlb_csum_add(0, &h, sizeof(h)));
+	__builtin_memcpy(o, &h, sizeof(h));
+}
+
+XLB_INLINE void xlb_put_outer6(struct ipv6hdr *o, const struct xlb_pkt *p,
+			       const struct xlb_backend *be, __u32 vary)
+{
+	*(__be32 *)o = bpf_htonl((6u << 28) | ((__u32)p->tos << 20) | vary);
+	o->payload_len = bpf_htons(p->ip_len);
+	o->nexthdr = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->hop_limit = XLB_TTL;
+	o->saddr.in6_u.u6_addr32[0] = encap_src6.w[0];
+	o->saddr.in6_u.u6_addr32[1] = encap_src6.w[1];
+	o->saddr.in6_u.u6_addr32[2] = encap_src6.w[2];
+	o->saddr.in6_u.u6_addr32[3] = encap_src6.w[3] | bpf_htonl(vary);
+	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
+}
+
+/*
+ * Move the L2 header (14 or 18 bytes) from `olen` bytes in to the new front
+ * and set its EtherType. Two constant-size copies: the verifier needs the
+ * length of a copy to be known, and l2_len has only these two values.
+ */
+XLB_INLINE int xlb_move_l2(void *data, void *end, __u32 olen, __u32 l2_len, __be16 proto)
+{
+	void *from = data + olen;
+
+	if (l2_len == sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr)) {
+		if (data + 18 > end || from + 18 > end)
+			return -XLB_R_TRUNCATED;
+		__builtin_memmove(data, from, 18);
+		*(__be16 *)(data + 16) = proto;
+		return XLB_CONTINUE;
+	}
+	if (data + 14 > end || from + 14 > end)
+		return -XLB_R_TRUNCATED;
+	__builtin_memmove(data, from, 14);
+	*(__be16 *)(data + 12) = proto;
+	return XLB_CONTINUE;
+}
+
+XLB_INLINE int xlb_fwd_ipip(struct xdp_md *ctx, const struct xlb_pkt *p,
+			    const struct xlb_backend *be)
+{
+	int outer6 = be->family == XLB_AF_INET6;
+	__u32 olen = outer6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 l2_len = xlb_l2_len(p);
+	__u32 vary = xlb_encap_vary(p);
+	void *data, *end;
+	int ret;
+
+	if (p->family == XLB_AF_INET6 && !outer6)
+		return -XLB_R_FAMILY_MISMATCH;
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return -XLB_R_ENCAP_NO_ROOM;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ret = xlb_move_l2(data, end, olen, l2_len,
+			  outer6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP));
+	if (ret != XLB_CONTINUE)
+		return ret;
+	xlb_set_macs(data, be->mac);
+	if (outer6) {
+		struct ipv6hdr *o6 = data + l2_len;
+
+		if ((void *)(o6 + 1) > end)
+			return -XLB_R_TRUNCATED;
+		xlb_put_outer6(o6, p, be, vary);
+	} else {
+		struct iphdr *o4 = data + l2_len;
+
+		if ((void *)(o4 + 1) > end)
+			return -XLB_R_TRUNCATED;
+		xlb_put_outer4(o4, p, be, vary);
+	}
+	return XDP_TX;
+}
+
+#endif /* XLB_BPF_FORWARD_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every map of the XDP program, one line of purpose each. */
+#ifndef XLB_BPF_MAPS_H
+#define XLB_BPF_MAPS_H
+
+#include "common.h"
+
+/* VIP {address, port, proto} -> id, table size, mode, hashing, on_empty. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip_val);
+} vips SEC(".maps");
+
+/* VIP address -> number of VIPs on it: decides the fragment/options policy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, union xlb_addr);
+	__type(value, __u32);
+} vip_addrs SEC(".maps");
+
+/*
+ * VIP id -> that VIP's Maglev table (slot pair -> backend ids, see
+ * struct xlb_table_pair). The agent builds a
+ * whole new inner array and swaps it in with one update. BPF_F_INNER_MAP lets
+ * each VIP have its own size; it costs the inlined lookup (one helper call).
+ */
+struct xlb_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	/* struct xlb_table_pair; spelled __u64 because clang 14 emits only a
+	 * forward declaration for a struct seen solely through this pointer,
+	 * and libbpf then can't size the value. */
+	__type(value, __u64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct xlb_table);
+} maglev_tables SEC(".maps");
+
+/* Backend id -> address, next-hop MAC, family, state, generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} backends SEC(".maps");
+
+/* Connection table: client->VIP 5-tuple -> backend id and generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEFAULT_FLOW_ENTRIES);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow_val);
+} flows SEC(".maps");
+
+/* Per-CPU counters per VIP id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_stats);
+} vip_stats SEC(".maps");
+
+/* Per-CPU counters per backend id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend_stats);
+} backend_stats SEC(".maps");
+
+/* Per-CPU packet counts per reason id (xlb_counters.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_REASON_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} reason_stats SEC(".maps");
+
+XLB_INLINE void xlb_count(__u32 reason)
+{
+	__u64 *c = bpf_map_lookup_elem(&reason_stats, &reason);
+
+	if (c)
+		*c += 1;
+}
+
+#endif /* XLB_BPF_MAPS_H */

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Step 5: a VIP with no usable backend, on_empty=reject. The packet becomes
+ * its own answer, sent back out of the NIC with XDP_TX, so the client fails
+ * at once instead of retrying into a black hole:
+ *  - TCP: a RST per RFC 9293 3.10.7.1: if the segment had ACK, seq := its
+ *    ack and flags RST; else seq 0, ack := seq + segment length (SYN and FIN
+ *    count one), flags RST|ACK. No options, window 0.
+ *  - UDP: ICMP port unreachable (type 3 code 3) or ICMPv6 port unreachable
+ *    (type 1 code 4) quoting the IP header and the first 8 bytes of UDP.
+ * Both carry TTL/hop limit 64, source = the VIP, all checksums computed.
+ * A RST or an ICMP error is never answered (RFC 1122 3.2.2, RFC 9293).
+ */
+#ifndef XLB_BPF_REJECT_H
+#define XLB_BPF_REJECT_H
+
+#include "csum.h"
+#include "forward.h"
+
+#define XLB_RST_LEN 20
+#define XLB_QUOTE4 (sizeof(struct iphdr) + 8)
+#define XLB_QUOTE6 (sizeof(struct ipv6hdr) + 8)
+
+XLB_INLINE void xlb_swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+/*
+ * A reply IPv4 header from the VIP (key.daddr) to the client (key.saddr),
+ * built on the stack and copied out (see xlb_put_outer4).
+ */
+XLB_INLINE void xlb_put_reply4(struct iphdr *ip, const struct xlb_pkt *p, __u8 proto, __u16 len)
+{
+	struct iphdr h = {
+		.version = 4,
+		.ihl = 5,
+		.tot_len = bpf_htons(len),
+		.ttl = XLB_TTL,
+		.protocol = proto,
+		.saddr = p->key.daddr.w[3],
+		.daddr = p->key.saddr.w[3],
+	};
+
+	h.check = xlb_csum_fold(xlb_csum_add(0, &h, sizeof(h)));
+	__builtin_memcpy(ip, &h, sizeof(h));
+}
+
+XLB_INLINE void xlb_put_reply6(struct ipv6hdr *ip6, const struct xlb_pkt *p, __u8 proto,
+			       __u16 plen)
+{
+	*(__be32 *)ip6 = bpf_htonl(6u << 28);
+	ip6->payload_len = bpf_htons(plen);
+	ip6->nexthdr = proto;
+	ip6->hop_limit = XLB_TTL;
+	__builtin_memcpy(&ip6->saddr, &p->key.daddr, 16);
+	__builtin_memcpy(&ip6->daddr, &p->key.saddr, 16);
+}
+
+/* Cut the frame to `len` bytes. */
+XLB_INLINE int xlb_trim(struct xdp_md *ctx, __u32 len)
+{
+	int delta = (int)len - (int)(ctx->data_end - ctx->data);
+
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return -XLB_R_TRUNCATED;
+	return XLB_CONTINUE;
+}
+
+XLB_INLINE int xlb_reject_tcp(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l3 = xlb_l2_len(p);
+	__u32 iph = p->family == XLB_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	struct tcphdr *th = data + l3 + iph;
+	__u8 *raw = (__u8 *)th;
+	__be32 seq, ack;
+	__u8 flags;
+
+	if ((void *)(th + 1) > end)
+		return -XLB_R_TRUNCATED;
+	if (raw[13] & XLB_TCP_RST)
+		return -XLB_R_NO_BACKEND_UNANSWERABLE;
+	if (raw[13] & XLB_TCP_ACK) {
+		seq = th->ack_seq;
+		ack = 0;
+		flags = XLB_TCP_RST;
+	} else {
+		__u32 seg = p->ip_len - iph - (raw[12] >> 4) * 4;
+
+		seg += !!(raw[13] & XLB_TCP_SYN) + !!(raw[13] & XLB_TCP_FIN);
+		seq = 0;
+		ack = bpf_htonl(bpf_ntohl(th->seq) + seg);
+		flags = XLB_TCP_RST | XLB_TCP_ACK;
+	}
+
+	int ret = xlb_trim(ctx, l3 + iph + XLB_RST_LEN);
+
+	if (ret != XLB_CONTINUE)
+		return ret;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	th = data + l3 + iph;
+	if (data + sizeof(struct ethhdr) > end || (void *)(th + 1) > end)
+		return -XLB_R_TRUNCATED;
+
+	struct tcphdr h = {
+		.source = p->key.dport,
+		.dest = p->key.sport,
+		.seq = seq,
+		.ack_seq = ack,
+	};
+	__u8 *hraw = (__u8 *)&h;
+
+	hraw[12] = 5 << 4;
+	hraw[13] = flags;
+	/* The reply's pseudo header: source VIP, destination client. */
+	h.check = xlb_csum_fold(xlb_csum_add(
+		xlb_csum_pseudo(&p->key.daddr, &p->key.saddr, p->family, IPPROTO_TCP, XLB_RST_LEN),
+		&h, XLB_RST_LEN));
+	__builtin_memcpy(th, &h, sizeof(h));
+
+	if (p->family == XLB_AF_INET) {
+		struct iphdr *ip = data + l3;
+
+		if ((void *)(ip + 1) > end)
+			return -XLB_R_TRUNCATED;
+		xlb_put_reply4(ip, p, IPPROTO_TCP, sizeof(*ip) + XLB_RST_LEN);
+	} else {
+		struct ipv6hdr *ip6 = data + l3;
+
+		if ((void *)(ip6 + 1) > end)
+			return -XLB_R_TRUNCATED;
+		xlb_put_reply6(ip6, p, IPPROTO_TCP, XLB_RST_LEN);
+	}
+	xlb_swap_macs(data);
+	p->reason = XLB_R_REJECT_TCP_RST;
+	return XDP_TX;
+}
+
+/*
+ * Grow the frame at the front by `grow` bytes for the new IP+ICMP header, keep
+ * the old IP header + 8 bytes as the quote, cut the rest.
+ */
+XLB_INLINE int xlb_reject_udp4(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	const __u32 grow = sizeof(struct iphdr) + sizeof(struct icmphdr);
+	__u32 l2 = xlb_l2_len(p);
+	void *data, *end;
+	int ret;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return -XLB_R_ENCAP_NO_ROOM;
+	ret = xlb_trim(ctx, l2 + grow + XLB_QUOTE4);
+	if (ret != XLB_CONTINUE)
+		return ret;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ret = xlb_move_l2(data, end, grow, l2, bpf_htons(ETH_P_IP));
+	if (ret != XLB_CONTINUE)
+		return ret;
+
+	struct iphdr *ip = data + l2;
+	struct icmphdr *ic = (void *)(ip + 1);
+
+	if ((void *)(ic + 1) + XLB_QUOTE4 > end)
+		return -XLB_R_TRUNCATED;
+	xlb_put_reply4(ip, p, IPPROTO_ICMP, grow + XLB_QUOTE4);
+	ic->type = ICMP_DEST_UNREACH;
+	ic->code = ICMP_PORT_UNREACH;
+	ic->checksum = 0;
+	ic->rest = 0;
+	/* Summed in place by the helper: the quote is packet data, and a
+	 * helper call over a checked range keeps the verifier's bounds. */
+	ic->checksum = xlb_csum_fold(
+		bpf_csum_diff(NULL, 0, (void *)ic, sizeof(*ic) + XLB_QUOTE4, 0));
+	xlb_swap_macs(data);
+	p->reason = XLB_R_REJECT_ICMP_UNREACH;
+	return XDP_TX;
+}
+
+XLB_INLINE int xlb_reject_udp6(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	const __u32 grow = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+	const __u32 plen = sizeof(struct icmp6hdr) + XLB_QUOTE6;
+	__u32 l2 = xlb_l2_len(p);
+	void *data, *end;
+	int ret;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return -XLB_R_ENCAP_NO_ROOM;
+	ret = xlb_trim(ctx, l2 + grow + XLB_QUOTE6);
+	if (ret != XLB_CONTINUE)
+		return ret;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ret = xlb_move_l2(data, end, grow, l2, bpf_htons(ETH_P_IPV6));
+	if (ret != XLB_CONTINUE)
+		return ret;
+
+	struct ipv6hdr *ip6 = data + l2;
+	struct icmp6hdr *ic = (void *)(ip6 + 1);
+
+	if ((void *)(ic + 1) + XLB_QUOTE6 > end)
+		return -XLB_R_TRUNCATED;
+	xlb_put_reply6(ip6, p, IPPROTO_ICMPV6, plen);
+	ic->icmp6_type = ICMPV6_DEST_UNREACH;
+	ic->icmp6_code = ICMPV6_PORT_UNREACH;
+	ic->icmp6_cksum = 0;
+	ic->icmp6_dataun.un_data32[0] = 0;
+	ic->icmp6_cksum = xlb_csum_fold(bpf_csum_diff(
+		NULL, 0, (void *)ic, plen,
+		xlb_csum_pseudo(&p->key.daddr, &p->key.saddr, XLB_AF_INET6, IPPROTO_ICMPV6, plen)));
+	xlb_swap_macs(data);
+	p->reason = XLB_R_REJECT_ICMP_UNREACH;
+	return XDP_TX;
+}
+
+/* Step 5: the VIP's on_empty policy. */
+XLB_INLINE int xlb_on_empty(struct xdp_md *ctx, struct xlb_pkt *p, const struct xlb_vip_val *vip)
+{
+	if (vip->on_empty == XLB_EMPTY_DROP)
+		return -XLB_R_NO_BACKEND_DROP;
+	if (vip->on_empty == XLB_EMPTY_PASS) {
+		p->reason = XLB_R_NO_BACKEND_PASS;
+		return XDP_PASS;
+	}
+	if (p->icmp_err)
+		return -XLB_R_NO_BACKEND_UNANSWERABLE;
+	if (p->key.proto == IPPROTO_TCP)
+		return xlb_reject_tcp(ctx, p);
+	if (p->family == XLB_AF_INET)
+		return xlb_reject_udp4(ctx, p);
+	return xlb_reject_udp6(ctx, p);
+}
+
+#endif /* XLB_BPF_REJECT_H */

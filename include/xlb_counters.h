@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one list of per-reason counters. The XDP program counts by id, the CLI
+ * and /metrics print by name; both come from XLB_REASONS, so they cannot
+ * disagree. Ids are ABI: append new ones, never renumber, never reuse a
+ * retired id (leave a comment where it was).
+ *
+ * kind says what happened to the packet:
+ *   DROP  - XDP_DROP
+ *   TX    - answered by XDP_TX instead of being forwarded (on_empty=reject)
+ *   PASS  - handed to the local stack instead of being forwarded
+ *   EVENT - informational; the packet went on its way
+ */
+#ifndef XLB_COUNTERS_H
+#define XLB_COUNTERS_H
+
+enum xlb_reason_kind {
+	XLB_KIND_DROP = 0,
+	XLB_KIND_TX = 1,
+	XLB_KIND_PASS = 2,
+	XLB_KIND_EVENT = 3,
+};
+
+/* X(id, ENUM, "name", kind, "help") */
+#define XLB_REASONS(X)                                                                             \
+	X(1, TRUNCATED, "truncated", XLB_KIND_DROP,                                                \
+	  "a header ends before its fixed part, or the IP length exceeds the frame")               \
+	X(2, MALFORMED, "malformed", XLB_KIND_DROP,                                                \
+	  "IPv4 header length below 20 bytes or TCP data offset below 20 bytes")                   \
+	X(3, FRAGMENT, "fragment", XLB_KIND_DROP,                                                  \
+	  "IPv4 or IPv6 fragment addressed to a VIP address (no ports to hash)")                   \
+	X(4, IPV4_OPTIONS, "ipv4_options", XLB_KIND_DROP,                                          \
+	  "IPv4 packet with options addressed to a VIP address")                                   \
+	X(5, IPV6_EXT_HEADER, "ipv6_ext_header", XLB_KIND_DROP,                                    \
+	  "IPv6 packet with extension headers addressed to a VIP address")                         \
+	X(6, NO_BACKEND_DROP, "no_backend", XLB_KIND_DROP,                                         \
+	  "no usable backend and on_empty=drop")                                                   \
+	X(7, BACKEND_NOT_ACTIVE, "backend_not_active", XLB_KIND_DROP,                              \
+	  "the VIP's table names a backend that is not ACTIVE")                                    \
+	X(8, ENCAP_NO_ROOM, "encap_no_room", XLB_KIND_DROP,                                        \
+	  "no headroom to add the tunnel header (driver headroom too small)")                      \
+	X(9, FAMILY_MISMATCH, "family_mismatch", XLB_KIND_DROP,                                    \
+	  "ipip mode cannot carry an IPv6 VIP to an IPv4 backend")                                 \
+	X(10, NO_BACKEND_UNANSWERABLE, "no_backend_unanswerable", XLB_KIND_DROP,                   \
+	  "no usable backend, on_empty=reject, but the packet is a RST or ICMP error")             \
+	X(11, REJECT_TCP_RST, "reject_tcp_rst", XLB_KIND_TX,                                       \
+	  "no usable backend: answered with a TCP RST")                                            \
+	X(12, REJECT_ICMP_UNREACH, "reject_icmp_unreach", XLB_KIND_TX,                             \
+	  "no usable backend: answered with ICMP/ICMPv6 port unreachable")                         \
+	X(13, NO_BACKEND_PASS, "no_backend_pass", XLB_KIND_PASS,                                   \
+	  "no usable backend: handed to the local stack (on_empty=pass)")                          \
+	X(14, ICMP_ERROR_FORWARDED, "icmp_error_forwarded", XLB_KIND_EVENT,                        \
+	  "ICMP error quoting a VIP flow sent to that flow's backend")                             \
+	X(15, FLOW_BACKEND_GONE, "flow_backend_gone", XLB_KIND_EVENT,                              \
+	  "a flow's backend was DOWN or recycled: the flow was re-hashed")                         \
+	X(16, UDP_FLOW_EXPIRED, "udp_flow_expired", XLB_KIND_EVENT,                                \
+	  "a UDP flow idle beyond the timeout was re-hashed")                                      \
+	X(17, FLOW_UPDATE_FAILED, "flow_update_failed", XLB_KIND_EVENT,                            \
+	  "the flow table refused an entry; the packet was forwarded by hash")
+
+enum xlb_reason {
+#define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,
+	XLB_REASONS(XLB_REASON_ENUM)
+#undef XLB_REASON_ENUM
+};
+
+#endif /* XLB_COUNTERS_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xlb limits: every size the data plane and the agent must agree on.
+ *
+ * Map sizes here are the compiled-in maxima. The flow table's size is the one
+ * a deployment sizes to its traffic, so the loader may change it before load
+ * (xlb_dp_opts.flow_entries); everything else is fixed by this header.
+ */
+#ifndef XLB_LIMITS_H
+#define XLB_LIMITS_H
+
+/* VIPs: key space of the VIP hash and of the outer Maglev map. */
+#define XLB_MAX_VIPS 16384
+
+/*
+ * Backend records. A record is one (VIP, backend) pair, so a server behind
+ * three VIPs uses three records and has per-VIP state and counters. Id 0 is
+ * never assigned: a zero table entry means "no backend".
+ */
+#define XLB_MAX_BACKENDS 65536
+#define XLB_BACKEND_NONE 0
+
+/* Default flow-table entries (LRU). ~100 bytes of kernel memory each. */
+#define XLB_DEFAULT_FLOW_ENTRIES (1u << 20)
+
+/* Maglev table size: prime. 65537 gives < 1% imbalance up to ~650 backends. */
+#define XLB_DEFAULT_TABLE_SIZE 65537
+#define XLB_MAX_TABLE_SIZE 524287
+
+/* Reason/event counter slots (see xlb_counters.h). */
+#define XLB_REASON_SLOTS 64
+
+/* UDP flows idle longer than this are re-hashed (loader may override). */
+#define XLB_DEFAULT_UDP_IDLE_NS (30ull * 1000 * 1000 * 1000)
+
+/* A UDP flow's access time is written at most this often (cacheline writes). */
+#define XLB_ATIME_GRANULARITY_NS (1000ull * 1000 * 1000)
+
+#endif /* XLB_LIMITS_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Fixture environment: a freshly loaded data plane and map-setup helpers. */
+#ifndef XLB_TEST_ENV_H
+#define XLB_TEST_ENV_H
+
+#include "harness.h"
+#include "pkt.h"
+#include "xlb_dp.h"
+
+/* The ipip outer source prefixes every fixture loads with. */
+#define ENV_ENCAP_SRC4 "172.16.0.0"
+#define ENV_ENCAP_SRC6 "fd00:ffff::"
+#define ENV_TABLE 251 /* small Maglev tables keep fixtures fast */
+
+struct env {
+	struct xlb_dp *dp;
+	int prog_fd;
+};
+
+extern struct env E;
+
+/* Load a fresh data plane (udp_idle_ns 0 = default); close it. */
+int env_open(__u64 udp_idle_ns);
+void env_close(void);
+
+/* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */
+int env_backend(__u32 id, const char *addr, int mac, __u8 state);
+int env_backend_state(__u32 id, __u8 state, __u32 gen);
+
+struct vip_def {
+	const char *addr;
+	__u16 port;
+	__u8 proto;
+	__u8 mode;
+	__u8 hash;
+	__u8 on_empty;
+	__u32 vip_id;
+};
+
+/* VIP whose whole table names one backend (0: empty table). */
+int env_vip(const struct vip_def *v, __u32 backend);
+/* VIP with a real Maglev table over the given backend ids (equal weights). */
+int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *table_out);
+/* Point every slot of the VIP's table at one backend (0: empty). */
+int env_table_fill(__u32 vip_id, __u32 backend);
+
+/* Run the XDP program once; out receives the resulting frame. */
+int env_run(int prog_fd, const void *in, size_t in_len, void *out, size_t *out_len);
+__u64 env_reason(__u32 reason);
+struct xlb_vip_stats env_vip_stats(__u32 vip_id);
+struct xlb_backend_stats env_backend_stats(__u32 id);
+
+/* Expected DSR output: the input with dst MAC := backend's, src := LB's. */
+void expect_dsr(const struct pb *in, int mac, struct pb *out);
+/* Expected ipip output for an input whose L2 header is l2 bytes long. */
+void expect_ipip(const struct pb *in, size_t l2, int vlan, const char *backend, int mac,
+		 __u16 client_port, const char *client, struct pb *out);
+
+#endif /* XLB_TEST_ENV_H */

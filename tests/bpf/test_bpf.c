@@ -1,0 +1,1214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Data-plane fixtures, run through BPF_PROG_TEST_RUN against the real XDP
+ * program. Each case: map setup, an input packet from the builder, the
+ * expected verdict and the expected output bytes compared exactly, plus the
+ * counters the case must move. `test_bpf [FILTER]` runs the cases whose name
+ * contains FILTER.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "env.h"
+#include "log.h"
+#include "maglev.h"
+#include "xlb_hash.h"
+#include "decap.skel.h"
+
+#define TCP 6
+#define UDP 17
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+#define CLIENT4 "192.0.2.1"
+#define CLIENT6 "2001:db8::1"
+#define ROUTER4 "198.51.100.1"
+#define ROUTER6 "2001:db8:ffff::1"
+
+static const struct vip_def V4_TCP = { "10.0.0.10", 80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				       XLB_EMPTY_REJECT, 1 };
+static const struct vip_def V4_UDP = { "10.0.0.10", 53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				       XLB_EMPTY_REJECT, 2 };
+static const struct vip_def V6_TCP = { "fd00::10", 80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				       XLB_EMPTY_REJECT, 3 };
+static const struct vip_def V6_UDP = { "fd00::10", 53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				       XLB_EMPTY_REJECT, 4 };
+
+static struct vip_def with_mode(struct vip_def v, __u8 mode)
+{
+	v.mode = mode;
+	return v;
+}
+
+static struct vip_def with_empty(struct vip_def v, __u8 on_empty)
+{
+	v.on_empty = on_empty;
+	return v;
+}
+
+/* Backends 1-3: IPv4, MACs 0-2. Backends 11-13: IPv6, MACs 0-2. */
+static int backends(void)
+{
+	static const char *v4[] = { "10.1.0.11", "10.1.0.12", "10.1.0.13" };
+	static const char *v6[] = { "fd00:1::11", "fd00:1::12", "fd00:1::13" };
+
+	for (int i = 0; i < 3; i++) {
+		if (env_backend(1 + i, v4[i], i, XLB_BE_ACTIVE) ||
+		    env_backend(11 + i, v6[i], i, XLB_BE_ACTIVE))
+			return -1;
+	}
+	return 0;
+}
+
+static int is_v6(const char *a)
+{
+	return strchr(a, ':') != NULL;
+}
+
+/* A client packet to dst:dport; TCP carries seq 1000 (ack 2000 with ACK). */
+static void mk(struct pb *p, const char *src, __u16 sport, const char *dst, __u16 dport,
+	       __u8 proto, __u8 flags, int vlan, size_t payload)
+{
+	pb_init(p);
+	pb_eth(p, MAC_LB, MAC_ROUTER, vlan, is_v6(dst) ? 0x86dd : 0x0800);
+	if (is_v6(dst))
+		pb_ip6(p, src, dst, proto, 61, 0x28, 0x12345);
+	else
+		pb_ip4(p, src, dst, proto, 61, 0x28, 0x4000, 0);
+	if (proto == TCP)
+		pb_tcp(p, sport, dport, 1000, (flags & F_ACK) ? 2000 : 0, flags, 65535);
+	else
+		pb_udp(p, sport, dport);
+	pb_payload(p, payload, (__u8)sport);
+	pb_finish(p);
+}
+
+static void mk_flow(struct pb *p, const struct vip_def *v, const char *client, __u16 cport,
+		    __u8 flags)
+{
+	mk(p, client, cport, v->addr, v->port, v->proto, flags, 0, 32);
+}
+
+/* Run and compare verdict and (when want is set) every output byte. */
+static int expect(const struct pb *in, int verdict, const struct pb *want, const char *what)
+{
+	__u8 out[PB_MAX];
+	size_t out_len = 0;
+
+	ASSERT_EQ(env_run(E.prog_fd, in->buf, in->len, out, &out_len), verdict, what);
+	if (want)
+		ASSERT_MEM(out, out_len, want->buf, want->len, what);
+	return 0;
+}
+
+static int expect_pass(const struct pb *in, const char *what)
+{
+	return expect(in, XDP_PASS, in, what);
+}
+
+/* The MAC index of the backend a DSR packet went to, -1 if not XDP_TX. */
+static int sent_to(const struct pb *in)
+{
+	__u8 out[PB_MAX];
+	size_t out_len = 0;
+
+	if (env_run(E.prog_fd, in->buf, in->len, out, &out_len) != XDP_TX)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (!memcmp(out, MAC_BACKEND[i], 6))
+			return i;
+	return -2;
+}
+
+/* ---- pass-through ---------------------------------------------------- */
+
+static int t_non_vip_passes_untouched(void)
+{
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(env_vip(&V6_UDP, 11), "vip6");
+	mk(&p, CLIENT4, 1234, "10.0.0.99", 80, TCP, F_SYN, 0, 0);
+	ASSERT_OK(expect_pass(&p, "v4 TCP to another address"), "");
+	mk(&p, CLIENT4, 1234, "10.0.0.10", 81, TCP, F_SYN, 0, 0);
+	ASSERT_OK(expect_pass(&p, "v4 TCP to the VIP address, other port"), "");
+	mk(&p, CLIENT4, 1234, "10.0.0.10", 80, UDP, 0, 0, 10);
+	ASSERT_OK(expect_pass(&p, "v4 UDP to a TCP VIP's port"), "");
+	mk(&p, CLIENT6, 1234, "fd00::99", 53, UDP, 0, 0, 10);
+	ASSERT_OK(expect_pass(&p, "v6 UDP to another address"), "");
+	mk(&p, CLIENT6, 1234, "fd00::10", 53, TCP, F_SYN, 0, 0);
+	ASSERT_OK(expect_pass(&p, "v6 TCP to a UDP VIP's port"), "");
+	ASSERT_EQ(env_vip_stats(V4_TCP.vip_id).packets, 0, "VIP counted nothing");
+	ASSERT_EQ(env_vip_stats(V6_UDP.vip_id).packets, 0, "VIP6 counted nothing");
+	return 0;
+}
+
+static int t_arp_and_nd_pass(void)
+{
+	static const __u8 arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 2, 192, 0, 2, 1,
+				      0, 0, 0, 0, 0, 0, 10, 0, 0, 10 };
+	__u8 target[16];
+	struct pb p;
+
+	ASSERT_OK(env_vip(&V4_TCP, 0), "vip");
+	pb_init(&p);
+	pb_eth(&p, (const __u8 *)"\xff\xff\xff\xff\xff\xff", MAC_ROUTER, 0, 0x0806);
+	pb_bytes(&p, arp, sizeof(arp));
+	ASSERT_OK(expect_pass(&p, "ARP who-has VIP"), "");
+
+	pb_init(&p);
+	pb_eth(&p, MAC_LB, MAC_ROUTER, 0, 0x86dd);
+	pb_ip6(&p, CLIENT6, "ff02::1:ff00:10", 58, 255, 0, 0);
+	pb_icmp6(&p, 135, 0, 0);
+	pb_addr("fd00::10", target);
+	pb_bytes(&p, target, 16);
+	pb_finish(&p);
+	ASSERT_OK(expect_pass(&p, "neighbour solicitation"), "");
+	return 0;
+}
+
+/* ---- forwarding: dsr -------------------------------------------------- */
+
+static int dsr_case(const struct vip_def *v, const char *client, __u8 flags, int vlan)
+{
+	struct pb in, want;
+	__u32 be = is_v6(v->addr) ? 12 : 2;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(v, be), "vip");
+	mk(&in, client, 40000, v->addr, v->port, v->proto, flags, vlan, 100);
+	expect_dsr(&in, 1, &want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "dsr: MACs rewritten, nothing else"), "");
+	ASSERT_EQ(env_backend_stats(be).packets, 1, "backend counted the packet");
+	return 0;
+}
+
+static int t_dsr_tcp_syn_v4(void)
+{
+	return dsr_case(&V4_TCP, CLIENT4, F_SYN, 0);
+}
+
+static int t_dsr_tcp_syn_v6(void)
+{
+	return dsr_case(&V6_TCP, CLIENT6, F_SYN, 0);
+}
+
+static int t_dsr_udp_v4(void)
+{
+	return dsr_case(&V4_UDP, CLIENT4, 0, 0);
+}
+
+static int t_dsr_udp_v6(void)
+{
+	return dsr_case(&V6_UDP, CLIENT6, 0, 0);
+}
+
+static int t_dsr_vlan_tagged(void)
+{
+	return dsr_case(&V4_TCP, CLIENT4, F_SYN, 42);
+}
+
+/* ---- forwarding: ipip ------------------------------------------------- */
+
+static int ipip_case(const struct vip_def *base, const char *client, __u32 be, const char *be_addr,
+		     int mac, __u8 flags, int vlan)
+{
+	struct vip_def v = with_mode(*base, XLB_MODE_IPIP);
+	struct pb in, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, be), "vip");
+	mk(&in, client, 40000, v.addr, v.port, v.proto, flags, vlan, 100);
+	expect_ipip(&in, vlan ? 18 : 14, vlan, be_addr, mac, 40000, client, &want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "ipip: outer header, checksum, MACs"), "");
+	return 0;
+}
+
+static int t_ipip_tcp_syn_4in4(void)
+{
+	return ipip_case(&V4_TCP, CLIENT4, 1, "10.1.0.11", 0, F_SYN, 0);
+}
+
+static int t_ipip_udp_4in4(void)
+{
+	return ipip_case(&V4_UDP, CLIENT4, 3, "10.1.0.13", 2, 0, 0);
+}
+
+static int t_ipip_tcp_syn_6in6(void)
+{
+	return ipip_case(&V6_TCP, CLIENT6, 11, "fd00:1::11", 0, F_SYN, 0);
+}
+
+static int t_ipip_udp_6in6(void)
+{
+	return ipip_case(&V6_UDP, CLIENT6, 12, "fd00:1::12", 1, 0, 0);
+}
+
+static int t_ipip_tcp_4in6(void)
+{
+	return ipip_case(&V4_TCP, CLIENT4, 13, "fd00:1::13", 2, F_SYN, 0);
+}
+
+static int t_ipip_udp_4in6(void)
+{
+	return ipip_case(&V4_UDP, CLIENT4, 11, "fd00:1::11", 0, 0, 0);
+}
+
+static int t_ipip_vlan_tagged(void)
+{
+	return ipip_case(&V6_TCP, CLIENT6, 11, "fd00:1::11", 0, F_ACK, 7);
+}
+
+static int t_ipip_6in4_refused(void)
+{
+	struct vip_def v = with_mode(V6_TCP, XLB_MODE_IPIP);
+	struct pb in;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 1), "vip with an IPv4 backend");
+	mk_flow(&in, &v, CLIENT6, 40000, F_SYN);
+	ASSERT_OK(expect(&in, XDP_DROP, NULL, "IPv6 VIP to IPv4 backend"), "");
+	ASSERT_EQ(env_reason(XLB_R_FAMILY_MISMATCH), 1, "family_mismatch counted");
+	return 0;
+}
+
+/* ---- VIP matching ----------------------------------------------------- */
+
+static int t_port0_vip_serves_every_port(void)
+{
+	struct vip_def any = { "10.0.0.40", 0, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+			       XLB_EMPTY_REJECT, 5 };
+	struct vip_def https = { "10.0.0.40", 443, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				 XLB_EMPTY_REJECT, 6 };
+	static const __u16 ports[] = { 1, 22, 80, 8080, 65535 };
+	struct pb in, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&any, 1), "port-0 vip");
+	ASSERT_OK(env_vip(&https, 2), "port-443 vip");
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		mk(&in, CLIENT4, 5555, "10.0.0.40", ports[i], TCP, F_SYN, 0, 0);
+		expect_dsr(&in, 0, &want);
+		ASSERT_OK(expect(&in, XDP_TX, &want, "port-0 VIP forwards this port"), "");
+	}
+	mk(&in, CLIENT4, 5555, "10.0.0.40", 443, TCP, F_SYN, 0, 0);
+	ASSERT_EQ(sent_to(&in), 1, "a port-specific VIP wins over port 0");
+	mk(&in, CLIENT4, 5555, "10.0.0.40", 53, UDP, 0, 0, 8);
+	ASSERT_OK(expect_pass(&in, "port 0 is per protocol: UDP passes"), "");
+	ASSERT_EQ(env_vip_stats(5).packets, 5, "port-0 VIP counted its packets");
+	return 0;
+}
+
+/* ---- consistent hashing ---------------------------------------------- */
+
+static __u32 predict(const __u32 *table, const char *client, __u16 cport, const struct vip_def *v,
+		     int src_only)
+{
+	struct xlb_flow_key k = { .sport = htons(cport), .dport = htons(v->port),
+				  .proto = v->proto };
+
+	pb_addr(client, k.saddr.b);
+	pb_addr(v->addr, k.daddr.b);
+	return table[xlb_hash_slot(src_only ? xlb_hash_src(&k.saddr) : xlb_hash_flow(&k),
+				   ENV_TABLE)];
+}
+
+static int t_src_hash_pins_client(void)
+{
+	struct vip_def v = V4_TCP;
+	static const __u32 ids[] = { 1, 2, 3 };
+	__u32 table[ENV_TABLE];
+	int seen[3] = { 0 };
+	char client[32];
+	struct pb in;
+
+	v.hash = XLB_HASH_SRC;
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip_maglev(&v, ids, 3, table), "vip");
+	for (int c = 1; c <= 32; c++) {
+		int first = -1;
+
+		snprintf(client, sizeof(client), "192.0.2.%d", c);
+		for (int port = 1000; port < 1016; port++) {
+			mk_flow(&in, &v, client, (__u16)port, F_SYN);
+			int to = sent_to(&in);
+
+			if (first < 0)
+				first = to;
+			ASSERT_EQ(to, first, "every port of a client to one backend");
+		}
+		ASSERT_EQ(first + 1, predict(table, client, 0, &v, 1),
+			  "backend is the one user space predicts");
+		seen[first] = 1;
+	}
+	ASSERT_EQ(seen[0] + seen[1] + seen[2], 3, "32 clients reach all three backends");
+	return 0;
+}
+
+static int t_5tuple_hash_spreads_and_matches_prediction(void)
+{
+	static const __u32 ids[] = { 1, 2, 3 };
+	__u32 table[ENV_TABLE];
+	int count[3] = { 0 };
+	struct pb in;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip_maglev(&V4_TCP, ids, 3, table), "vip");
+	for (int port = 2000; port < 2300; port++) {
+		mk_flow(&in, &V4_TCP, CLIENT4, (__u16)port, F_SYN);
+		int to = sent_to(&in);
+
+		ASSERT_EQ(to + 1, predict(table, CLIENT4, (__u16)port, &V4_TCP, 0),
+			  "flow lands where user space predicts");
+		count[to]++;
+	}
+	for (int i = 0; i < 3; i++)
+		ASSERT_TRUE(count[i] > 60, "300 flows spread over three backends");
+	return 0;
+}
+
+static int t_default_table_size_65537(void)
+{
+	struct xlb_maglev_backend mb[3];
+	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
+	struct xlb_vip_val val = { .vip_id = 9, .table_size = XLB_DEFAULT_TABLE_SIZE };
+	__u32 *table = calloc(XLB_DEFAULT_TABLE_SIZE, sizeof(__u32));
+	int rc = -1;
+
+	if (!table)
+		return -1;
+	pb_addr("10.0.0.77", k.addr.b);
+	for (int i = 0; i < 3; i++)
+		mb[i] = (struct xlb_maglev_backend){ .key = (__u64)i * 7919 + 1, .id = 1 + i,
+						     .weight = 1 };
+	if (!backends() && !xlb_maglev_build(mb, 3, XLB_DEFAULT_TABLE_SIZE, table) &&
+	    !xlb_dp_vip_set(E.dp, &k, &val, table)) {
+		struct vip_def v = { "10.0.0.77", 80, TCP, 0, 0, 0, 9 };
+
+		rc = 0;
+		for (int port = 1; port < 200 && !rc; port++) {
+			struct xlb_flow_key fk = { .sport = htons(port), .dport = htons(80),
+						   .proto = TCP };
+			struct pb in;
+
+			fk.saddr.w[2] = htonl(0xffff);
+			pb_addr(CLIENT4, fk.saddr.b);
+			pb_addr(v.addr, fk.daddr.b);
+			mk_flow(&in, &v, CLIENT4, (__u16)port, F_SYN);
+			__u32 want = table[xlb_hash_slot(xlb_hash_flow(&fk), XLB_DEFAULT_TABLE_SIZE)];
+
+			if ((__u32)sent_to(&in) + 1 != want) {
+				harness_fail(__FILE__, __LINE__, "port %d: not the predicted slot",
+					     port);
+				rc = -1;
+			}
+		}
+	}
+	free(table);
+	return rc;
+}
+
+static int t_table_resize_keeps_forwarding(void)
+{
+	static const __u32 sizes[] = { 251, 65537, 509, 251 };
+	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
+	struct pb in;
+
+	ASSERT_OK(backends(), "backends");
+	pb_addr(V4_TCP.addr, k.addr.b);
+	for (size_t i = 0; i < 4; i++) {
+		struct xlb_vip_val val = { .vip_id = 1, .table_size = sizes[i] };
+		__u32 *t = calloc(sizes[i], sizeof(__u32));
+
+		ASSERT_TRUE(t != NULL, "alloc");
+		for (__u32 s = 0; s < sizes[i]; s++)
+			t[s] = 1 + i % 3;
+		int err = xlb_dp_vip_set(E.dp, &k, &val, t);
+
+		free(t);
+		ASSERT_OK(err, "resize");
+		mk_flow(&in, &V4_TCP, CLIENT4, (__u16)(3000 + i), F_SYN);
+		ASSERT_EQ(sent_to(&in), (int)(i % 3), "forwards through the resized table");
+	}
+	return 0;
+}
+
+/* ---- flow table ------------------------------------------------------- */
+
+static int t_flow_keeps_backend_after_table_swap(void)
+{
+	struct pb syn, ack, other;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 40001, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 40001, F_ACK);
+	mk_flow(&other, &V4_TCP, CLIENT4, 40002, F_SYN);
+	ASSERT_EQ(sent_to(&syn), 0, "SYN to backend 1");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "swap table to backend 2");
+	ASSERT_EQ(sent_to(&ack), 0, "established flow stays on backend 1");
+	ASSERT_EQ(sent_to(&other), 1, "a new flow follows the new table");
+	ASSERT_EQ(sent_to(&syn), 1, "a new SYN on the old tuple is a new flow");
+	ASSERT_EQ(sent_to(&ack), 1, "...and its packets follow it");
+	return 0;
+}
+
+static int t_flow_miss_mid_connection_hashes(void)
+{
+	struct pb ack;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V6_TCP, 13), "vip");
+	mk_flow(&ack, &V6_TCP, CLIENT6, 40001, F_ACK);
+	ASSERT_EQ(sent_to(&ack), 2, "an unknown mid-flow packet is hashed");
+	ASSERT_OK(env_table_fill(V6_TCP.vip_id, 11), "swap");
+	ASSERT_EQ(sent_to(&ack), 2, "and then remembered");
+	ASSERT_EQ(env_vip_stats(V6_TCP.vip_id).new_flows, 1, "one flow created");
+	return 0;
+}
+
+static int draining_case(const struct vip_def *v, const char *client, __u32 a, __u32 b)
+{
+	__u8 first = v->proto == TCP ? F_SYN : 0, next = v->proto == TCP ? F_ACK : 0;
+	struct pb f1, f1b, f2;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(v, a), "vip");
+	mk_flow(&f1, v, client, 41000, first);
+	mk_flow(&f1b, v, client, 41000, next);
+	mk_flow(&f2, v, client, 41001, first);
+	ASSERT_EQ(sent_to(&f1), 0, "flow starts on backend A");
+	ASSERT_OK(env_table_fill(v->vip_id, b), "A out of the table");
+	ASSERT_OK(env_backend_state(a, XLB_BE_DRAINING, 1), "A draining");
+	ASSERT_EQ(sent_to(&f1b), 0, "established flow stays on draining A");
+	ASSERT_EQ(sent_to(&f2), 1, "a new flow goes to B");
+	ASSERT_EQ(sent_to(&f1b), 0, "still on A");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_BACKEND_GONE), 0, "nothing re-hashed");
+	return 0;
+}
+
+static int t_draining_keeps_flows_tcp_v4(void)
+{
+	return draining_case(&V4_TCP, CLIENT4, 1, 2);
+}
+
+static int t_draining_keeps_flows_udp_v6(void)
+{
+	return draining_case(&V6_UDP, CLIENT6, 11, 12);
+}
+
+static int t_down_backend_flow_moves(void)
+{
+	struct pb syn, ack;
+	struct xlb_flow_key k = { .sport = htons(42000), .dport = htons(80), .proto = TCP };
+	struct xlb_flow_val fv;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 42000, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 42000, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "flow on backend 1");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "backend 1 out of the table");
+	ASSERT_OK(env_backend_state(1, XLB_BE_DOWN, 1), "backend 1 down");
+	ASSERT_EQ(sent_to(&ack), 1, "flow moved at once to backend 2");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_BACKEND_GONE), 1, "re-hash counted");
+	pb_addr(CLIENT4, k.saddr.b);
+	pb_addr(V4_TCP.addr, k.daddr.b);
+	ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &fv), "flow entry");
+	ASSERT_EQ(fv.backend_id, 2, "flow entry now names backend 2");
+	ASSERT_EQ(sent_to(&ack), 1, "stays on backend 2");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_BACKEND_GONE), 1, "re-hashed once");
+	return 0;
+}
+
+static int t_recycled_backend_id_moves_flow(void)
+{
+	struct pb syn, ack;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 43000, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 43000, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "flow on backend 1");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "swap to backend 2");
+	/* Id 1 is given to another server: new generation, new MAC. */
+	ASSERT_OK(env_backend(1, "10.9.9.9", 3, XLB_BE_ACTIVE), "reassign id 1");
+	ASSERT_OK(env_backend_state(1, XLB_BE_ACTIVE, 2), "generation 2");
+	ASSERT_EQ(sent_to(&ack), 1, "flow does not follow the recycled id");
+	return 0;
+}
+
+static int t_udp_idle_flow_rehashed(void)
+{
+	struct pb p;
+
+	env_close();
+	ASSERT_OK(env_open(200ull * 1000 * 1000), "open with 200 ms UDP idle timeout");
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_UDP, 1), "vip");
+	mk_flow(&p, &V4_UDP, CLIENT4, 44000, 0);
+	ASSERT_EQ(sent_to(&p), 0, "UDP flow on backend 1");
+	ASSERT_OK(env_table_fill(V4_UDP.vip_id, 2), "swap to backend 2");
+	ASSERT_EQ(sent_to(&p), 0, "active UDP flow stays");
+	usleep(500 * 1000);
+	ASSERT_EQ(sent_to(&p), 1, "idle UDP flow re-hashed after the timeout");
+	ASSERT_EQ(env_reason(XLB_R_UDP_FLOW_EXPIRED), 1, "expiry counted");
+	return 0;
+}
+
+/* ---- no usable backend ------------------------------------------------ */
+
+static int t_empty_reject_tcp_syn_v4(void)
+{
+	struct pb in, want;
+
+	ASSERT_OK(env_vip(&V4_TCP, 0), "empty vip");
+	mk(&in, CLIENT4, 45000, V4_TCP.addr, 80, TCP, F_SYN, 0, 0);
+	pb_init(&want);
+	pb_eth(&want, MAC_ROUTER, MAC_LB, 0, 0x0800);
+	pb_ip4(&want, V4_TCP.addr, CLIENT4, TCP, 64, 0, 0, 0);
+	pb_tcp(&want, 80, 45000, 0, 1001, F_RST | F_ACK, 0);
+	pb_finish(&want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "RST|ACK, ack = seq + 1"), "");
+	ASSERT_EQ(env_reason(XLB_R_REJECT_TCP_RST), 1, "reject counted");
+	ASSERT_EQ(env_vip_stats(V4_TCP.vip_id).no_backend_packets, 1, "VIP no-backend count");
+	return 0;
+}
+
+static int t_empty_reject_tcp_data_v6(void)
+{
+	struct pb in, want;
+
+	ASSERT_OK(env_vip(&V6_TCP, 0), "empty vip");
+	mk(&in, CLIENT6, 45001, V6_TCP.addr, 80, TCP, F_ACK | F_PSH, 0, 100);
+	pb_init(&want);
+	pb_eth(&want, MAC_ROUTER, MAC_LB, 0, 0x86dd);
+	pb_ip6(&want, V6_TCP.addr, CLIENT6, TCP, 64, 0, 0);
+	pb_tcp(&want, 80, 45001, 2000, 0, F_RST, 0);
+	pb_finish(&want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "RST, seq = segment's ack"), "");
+	return 0;
+}
+
+static int t_empty_reject_tcp_fin_vlan_v4(void)
+{
+	struct pb in, want;
+
+	ASSERT_OK(env_vip(&V4_TCP, 0), "empty vip");
+	mk(&in, CLIENT4, 45002, V4_TCP.addr, 80, TCP, F_FIN, 9, 10);
+	pb_init(&want);
+	pb_eth(&want, MAC_ROUTER, MAC_LB, 9, 0x0800);
+	pb_ip4(&want, V4_TCP.addr, CLIENT4, TCP, 64, 0, 0, 0);
+	pb_tcp(&want, 80, 45002, 0, 1000 + 10 + 1, F_RST | F_ACK, 0);
+	pb_finish(&want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "RST|ACK covers data and FIN, tag kept"), "");
+	return 0;
+}
+
+static int t_empty_reject_udp_v4(void)
+{
+	struct pb in, want;
+
+	ASSERT_OK(env_vip(&V4_UDP, 0), "empty vip");
+	mk(&in, CLIENT4, 45003, V4_UDP.addr, 53, UDP, 0, 0, 30);
+	pb_init(&want);
+	pb_eth(&want, MAC_ROUTER, MAC_LB, 0, 0x0800);
+	pb_ip4(&want, V4_UDP.addr, CLIENT4, 1, 64, 0, 0, 0);
+	pb_icmp4(&want, 3, 3, 0);
+	pb_bytes(&want, in.buf + 14, 28);
+	pb_finish(&want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "ICMP port unreachable quoting 28 bytes"), "");
+	ASSERT_EQ(env_reason(XLB_R_REJECT_ICMP_UNREACH), 1, "reject counted");
+	return 0;
+}
+
+static int t_empty_reject_udp_v6(void)
+{
+	struct pb in, want;
+
+	ASSERT_OK(env_vip(&V6_UDP, 0), "empty vip");
+	mk(&in, CLIENT6, 45004, V6_UDP.addr, 53, UDP, 0, 0, 30);
+	pb_init(&want);
+	pb_eth(&want, MAC_ROUTER, MAC_LB, 0, 0x86dd);
+	pb_ip6(&want, V6_UDP.addr, CLIENT6, 58, 64, 0, 0);
+	pb_icmp6(&want, 1, 4, 0);
+	pb_bytes(&want, in.buf + 14, 48);
+	pb_finish(&want);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "ICMPv6 port unreachable quoting 48 bytes"), "");
+	return 0;
+}
+
+static int t_empty_reject_never_answers_rst(void)
+{
+	struct pb in;
+
+	ASSERT_OK(env_vip(&V4_TCP, 0), "empty vip");
+	mk(&in, CLIENT4, 45005, V4_TCP.addr, 80, TCP, F_RST, 0, 0);
+	ASSERT_OK(expect(&in, XDP_DROP, NULL, "a RST is not answered"), "");
+	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_UNANSWERABLE), 1, "counted");
+	return 0;
+}
+
+static int t_empty_drop(void)
+{
+	struct vip_def v = with_empty(V6_UDP, XLB_EMPTY_DROP);
+	struct pb in;
+
+	ASSERT_OK(env_vip(&v, 0), "empty vip");
+	mk_flow(&in, &v, CLIENT6, 45006, 0);
+	ASSERT_OK(expect(&in, XDP_DROP, NULL, "dropped"), "");
+	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_DROP), 1, "no_backend counted");
+	ASSERT_EQ(env_vip_stats(v.vip_id).no_backend_packets, 1, "VIP no-backend count");
+	return 0;
+}
+
+static int t_empty_pass(void)
+{
+	struct vip_def v = with_empty(V4_TCP, XLB_EMPTY_PASS);
+	struct pb in;
+
+	ASSERT_OK(env_vip(&v, 0), "empty vip");
+	mk_flow(&in, &v, CLIENT4, 45007, F_SYN);
+	ASSERT_OK(expect_pass(&in, "handed to the stack untouched"), "");
+	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_PASS), 1, "no_backend_pass counted");
+	return 0;
+}
+
+static int t_table_names_inactive_backend(void)
+{
+	struct pb in;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_backend_state(3, XLB_BE_DOWN, 1), "backend 3 down");
+	ASSERT_OK(env_vip(&V4_TCP, 3), "table still names it");
+	mk_flow(&in, &V4_TCP, CLIENT4, 45008, F_SYN);
+	ASSERT_OK(expect(&in, XDP_DROP, NULL, "not forwarded to a DOWN backend"), "");
+	ASSERT_EQ(env_reason(XLB_R_BACKEND_NOT_ACTIVE), 1, "counted");
+	return 0;
+}
+
+/* ---- ICMP errors about VIP flows -------------------------------------- */
+
+/* An ICMP error from a router about a packet the VIP sent to the client. */
+static void mk_icmp_err(struct pb *p, const struct vip_def *v, const char *client, __u16 cport,
+			int v6, __u8 type, __u8 code, __u32 rest)
+{
+	struct pb inner;
+
+	pb_init(&inner);
+	if (v6)
+		pb_ip6(&inner, v->addr, client, v->proto, 64, 0, 0);
+	else
+		pb_ip4(&inner, v->addr, client, v->proto, 64, 0, 0x4000, 0);
+	if (v->proto == TCP)
+		pb_tcp(&inner, v->port, cport, 7777, 1001, F_ACK, 512);
+	else
+		pb_udp(&inner, v->port, cport);
+	pb_payload(&inner, 1400, 1);
+	pb_finish(&inner);
+
+	pb_init(p);
+	pb_eth(p, MAC_LB, MAC_ROUTER, 0, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		pb_ip6(p, ROUTER6, v->addr, 58, 64, 0, 0);
+		pb_icmp6(p, type, code, rest);
+		pb_bytes(p, inner.buf, 40 + 8 + 64);
+	} else {
+		pb_ip4(p, ROUTER4, v->addr, 1, 64, 0, 0, 0);
+		pb_icmp4(p, type, code, rest);
+		pb_bytes(p, inner.buf, 20 + 8 + 64);
+	}
+	pb_finish(p);
+}
+
+static int icmp_err_case(const struct vip_def *v, const char *client, int v6, __u8 type,
+			 __u8 code, __u32 rest)
+{
+	__u32 a = v6 ? 11 : 1, b = v6 ? 12 : 2;
+	struct pb syn, err, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(v, a), "vip");
+	mk_flow(&syn, v, client, 46000, F_SYN);
+	ASSERT_EQ(sent_to(&syn), 0, "flow on backend A");
+	ASSERT_OK(env_table_fill(v->vip_id, b), "table now hashes to B");
+	mk_icmp_err(&err, v, client, 46000, v6, type, code, rest);
+	expect_dsr(&err, 0, &want);
+	ASSERT_OK(expect(&err, XDP_TX, &want, "ICMP error to the flow's backend, untouched"), "");
+	ASSERT_EQ(env_reason(XLB_R_ICMP_ERROR_FORWARDED), 1, "counted");
+	ASSERT_EQ(env_vip_stats(v->vip_id).new_flows, 1, "ICMP created no flow");
+	/* A quoted flow the table does not know is hashed like the flow would be. */
+	mk_icmp_err(&err, v, client, 46001, v6, type, code, rest);
+	ASSERT_EQ(sent_to(&err), 1, "unknown flow: hashed to B");
+	return 0;
+}
+
+static int t_icmp_frag_needed_v4(void)
+{
+	return icmp_err_case(&V4_TCP, CLIENT4, 0, 3, 4, 1400);
+}
+
+static int t_icmp6_packet_too_big(void)
+{
+	return icmp_err_case(&V6_TCP, CLIENT6, 1, 2, 0, 1400);
+}
+
+static int t_icmp_time_exceeded_udp_v4(void)
+{
+	return icmp_err_case(&V4_UDP, CLIENT4, 0, 11, 0, 0);
+}
+
+static int t_icmp_error_ipip(void)
+{
+	struct vip_def v = with_mode(V4_TCP, XLB_MODE_IPIP);
+	struct pb err, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 1), "vip");
+	mk_icmp_err(&err, &v, CLIENT4, 46100, 0, 3, 4, 1400);
+	expect_ipip(&err, 14, 0, "10.1.0.11", 0, 46100, CLIENT4, &want);
+	ASSERT_OK(expect(&err, XDP_TX, &want, "ICMP error encapsulated to the backend"), "");
+	return 0;
+}
+
+static int t_icmp_non_vip_and_echo_pass(void)
+{
+	struct vip_def other = V4_TCP;
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	other.addr = "10.0.0.99";
+	mk_icmp_err(&p, &other, CLIENT4, 46200, 0, 3, 4, 1400);
+	/* The outer destination is not a VIP either: it must pass. */
+	ASSERT_OK(expect_pass(&p, "error about a non-VIP flow"), "");
+	pb_init(&p);
+	pb_eth(&p, MAC_LB, MAC_ROUTER, 0, 0x0800);
+	pb_ip4(&p, CLIENT4, V4_TCP.addr, 1, 64, 0, 0, 0);
+	pb_icmp4(&p, 8, 0, 0x12340001);
+	pb_payload(&p, 56, 3);
+	pb_finish(&p);
+	ASSERT_OK(expect_pass(&p, "echo request to a VIP"), "");
+	return 0;
+}
+
+/* ---- fragments, options, extension headers ---------------------------- */
+
+static void mk_frag4(struct pb *p, const char *dst, __u16 frag_off)
+{
+	pb_init(p);
+	pb_eth(p, MAC_LB, MAC_ROUTER, 0, 0x0800);
+	pb_ip4(p, CLIENT4, dst, UDP, 64, 0, frag_off, 0);
+	pb_udp(p, 5000, 53);
+	pb_payload(p, 64, 1);
+	pb_finish(p);
+}
+
+static int t_fragments_v4(void)
+{
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_UDP, 1), "vip");
+	mk_frag4(&p, V4_UDP.addr, 0x2000);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "first fragment to a VIP"), "");
+	mk_frag4(&p, V4_UDP.addr, 185);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "last fragment to a VIP"), "");
+	ASSERT_EQ(env_reason(XLB_R_FRAGMENT), 2, "fragments counted");
+	mk_frag4(&p, "10.0.0.99", 0x2000);
+	ASSERT_OK(expect_pass(&p, "fragment to another address"), "");
+	ASSERT_EQ(env_reason(XLB_R_FRAGMENT), 2, "not counted");
+	return 0;
+}
+
+static int t_ipv4_options(void)
+{
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	pb_init(&p);
+	pb_eth(&p, MAC_LB, MAC_ROUTER, 0, 0x0800);
+	pb_ip4(&p, CLIENT4, V4_TCP.addr, TCP, 64, 0, 0, 8);
+	pb_tcp(&p, 5000, 80, 1, 0, F_SYN, 1000);
+	pb_finish(&p);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "options to a VIP"), "");
+	ASSERT_EQ(env_reason(XLB_R_IPV4_OPTIONS), 1, "counted");
+	pb_init(&p);
+	pb_eth(&p, MAC_LB, MAC_ROUTER, 0, 0x0800);
+	pb_ip4(&p, CLIENT4, "10.0.0.99", TCP, 64, 0, 0, 8);
+	pb_tcp(&p, 5000, 80, 1, 0, F_SYN, 1000);
+	pb_finish(&p);
+	ASSERT_OK(expect_pass(&p, "options to another address"), "");
+	return 0;
+}
+
+static void mk_ext6(struct pb *p, const char *dst, __u8 ext)
+{
+	pb_init(p);
+	pb_eth(p, MAC_LB, MAC_ROUTER, 0, 0x86dd);
+	pb_ip6(p, CLIENT6, dst, ext, 64, 0, 0);
+	pb_ext6(p, TCP);
+	pb_tcp(p, 5000, 80, 1, 0, F_SYN, 1000);
+	pb_finish(p);
+}
+
+static int t_ipv6_ext_headers(void)
+{
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V6_TCP, 11), "vip");
+	mk_ext6(&p, V6_TCP.addr, 0);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "hop-by-hop to a VIP"), "");
+	mk_ext6(&p, V6_TCP.addr, 60);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "destination options to a VIP"), "");
+	ASSERT_EQ(env_reason(XLB_R_IPV6_EXT_HEADER), 2, "ext headers counted");
+	mk_ext6(&p, V6_TCP.addr, 44);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "fragment header to a VIP"), "");
+	ASSERT_EQ(env_reason(XLB_R_FRAGMENT), 1, "fragment counted");
+	mk_ext6(&p, "fd00::99", 60);
+	ASSERT_OK(expect_pass(&p, "ext header to another address"), "");
+	return 0;
+}
+
+/* ---- truncation ------------------------------------------------------- */
+
+/* Rewrite the IP length fields of a cut frame so they agree with its size. */
+static void fix_lengths(__u8 *b, size_t len, size_t l2)
+{
+	if (len >= l2 + 4 && (b[l2] >> 4) == 4) {
+		b[l2 + 2] = (__u8)((len - l2) >> 8);
+		b[l2 + 3] = (__u8)(len - l2);
+	} else if (len >= l2 + 6 && (b[l2] >> 4) == 6) {
+		size_t pl = len >= l2 + 40 ? len - l2 - 40 : 0;
+
+		b[l2 + 4] = (__u8)(pl >> 8);
+		b[l2 + 5] = (__u8)pl;
+	}
+}
+
+static int truncate_all(const struct pb *p, size_t l2, size_t hdr_end, const char *what)
+{
+	__u8 cut[PB_MAX], out[PB_MAX];
+
+	for (int fix = 0; fix < 2; fix++) {
+		for (size_t len = 14; len < hdr_end; len++) {
+			__u64 before = env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED);
+			size_t out_len;
+			int rc;
+
+			memcpy(cut, p->buf, len);
+			if (fix)
+				fix_lengths(cut, len, l2);
+			rc = env_run(E.prog_fd, cut, len, out, &out_len);
+			if (rc != XDP_DROP ||
+			    env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED) != before + 1) {
+				harness_fail(__FILE__, __LINE__,
+					     "%s cut at %zu (lengths %s): verdict %d, not counted once",
+					     what, len, fix ? "fixed" : "as sent", rc);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int t_truncated_headers_dropped_and_counted(void)
+{
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(env_vip(&V6_UDP, 11), "vip6");
+	mk(&p, CLIENT4, 1, V4_TCP.addr, 80, TCP, F_SYN, 0, 0);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 20, "v4 TCP"), "");
+	mk(&p, CLIENT4, 1, V4_TCP.addr, 80, TCP, F_SYN, 100, 0);
+	ASSERT_OK(truncate_all(&p, 18, 18 + 20 + 20, "802.1Q v4 TCP"), "");
+	mk(&p, CLIENT6, 1, V6_UDP.addr, 53, UDP, 0, 0, 0);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8, "v6 UDP"), "");
+	mk(&p, CLIENT6, 1, V6_UDP.addr, 80, TCP, F_SYN, 0, 0);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 20, "v6 TCP (not a VIP)"), "");
+	mk_icmp_err(&p, &V4_TCP, CLIENT4, 2, 0, 3, 4, 1400);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 8 + 20 + 8, "ICMP error"), "");
+	mk_icmp_err(&p, &V6_UDP, CLIENT6, 2, 1, 2, 0, 1400);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8 + 40 + 8, "ICMPv6 error"), "");
+	ASSERT_EQ(env_vip_stats(V4_TCP.vip_id).packets, 0, "nothing reached a VIP");
+	ASSERT_EQ(env_backend_stats(1).packets, 0, "nothing forwarded");
+	return 0;
+}
+
+/* ---- counters --------------------------------------------------------- */
+
+static int t_counters_move_as_expected(void)
+{
+	struct vip_def v = with_empty(V4_TCP, XLB_EMPTY_DROP);
+	struct pb syn, ack, other, stray;
+	__u64 bytes;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 1), "vip");
+	mk_flow(&syn, &v, CLIENT4, 47000, F_SYN);
+	mk_flow(&ack, &v, CLIENT4, 47000, F_ACK);
+	mk_flow(&other, &v, CLIENT4, 47001, F_SYN);
+	mk(&stray, CLIENT4, 1, "10.0.0.99", 80, TCP, F_SYN, 0, 0);
+	bytes = syn.len + 2 * ack.len + other.len;
+	ASSERT_EQ(sent_to(&syn), 0, "syn");
+	ASSERT_EQ(sent_to(&ack), 0, "ack");
+	ASSERT_EQ(sent_to(&ack), 0, "ack");
+	ASSERT_EQ(sent_to(&other), 0, "other");
+	ASSERT_EQ(sent_to(&stray), -1, "not a VIP");
+
+	struct xlb_vip_stats vs = env_vip_stats(v.vip_id);
+	struct xlb_backend_stats bs = env_backend_stats(1);
+
+	ASSERT_EQ(vs.packets, 4, "VIP packets");
+	ASSERT_EQ(vs.bytes, bytes, "VIP bytes");
+	ASSERT_EQ(vs.new_flows, 2, "VIP new flows");
+	ASSERT_EQ(vs.no_backend_packets, 0, "VIP no-backend");
+	ASSERT_EQ(bs.packets, 4, "backend packets");
+	ASSERT_EQ(bs.bytes, bytes, "backend bytes");
+	ASSERT_EQ(env_backend_stats(2).packets, 0, "other backend untouched");
+
+	ASSERT_OK(env_table_fill(v.vip_id, 0), "empty the table");
+	ASSERT_EQ(sent_to(&other), -1, "new SYN finds nobody");
+	ASSERT_EQ(sent_to(&ack), 0, "established flow still forwarded");
+	vs = env_vip_stats(v.vip_id);
+	ASSERT_EQ(vs.packets, 6, "VIP packets");
+	ASSERT_EQ(vs.no_backend_packets, 1, "VIP no-backend");
+	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_DROP), 1, "drop reason");
+	ASSERT_EQ(env_backend_stats(1).packets, 5, "backend packets");
+	for (__u32 r = 1; r < XLB_REASON_SLOTS; r++)
+		if (r != XLB_R_NO_BACKEND_DROP)
+			ASSERT_EQ(env_reason(r), 0, "no other reason moved");
+	return 0;
+}
+
+static int t_reason_names_from_one_list(void)
+{
+	ASSERT_TRUE(!strcmp(xlb_reason_name(XLB_R_TRUNCATED), "truncated"), "truncated");
+	ASSERT_TRUE(!strcmp(xlb_reason_name(XLB_R_NO_BACKEND_DROP), "no_backend"), "no_backend");
+	ASSERT_EQ(xlb_reason_kind(XLB_R_REJECT_TCP_RST), XLB_KIND_TX, "reject is a TX");
+	ASSERT_TRUE(xlb_reason_name(0) == NULL, "id 0 unused");
+	for (__u32 a = 1; a < XLB_REASON_SLOTS; a++)
+		for (__u32 b = a + 1; b < XLB_REASON_SLOTS; b++)
+			if (xlb_reason_name(a) && xlb_reason_name(b))
+				ASSERT_TRUE(strcmp(xlb_reason_name(a), xlb_reason_name(b)),
+					    "names unique");
+	return 0;
+}
+
+/* ---- VIP lifecycle ---------------------------------------------------- */
+
+static int t_vip_delete(void)
+{
+	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
+	struct pb p, frag;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip tcp");
+	ASSERT_OK(env_vip(&V4_UDP, 2), "vip udp, same address");
+	pb_addr(V4_TCP.addr, k.addr.b);
+	ASSERT_OK(xlb_dp_vip_del(E.dp, &k), "delete the TCP VIP");
+	mk_flow(&p, &V4_TCP, CLIENT4, 48000, F_SYN);
+	ASSERT_OK(expect_pass(&p, "deleted VIP passes"), "");
+	mk_frag4(&frag, V4_TCP.addr, 0x2000);
+	ASSERT_OK(expect(&frag, XDP_DROP, NULL, "address still a VIP (UDP)"), "");
+	k.port = htons(53);
+	k.proto = UDP;
+	ASSERT_OK(xlb_dp_vip_del(E.dp, &k), "delete the UDP VIP");
+	ASSERT_OK(expect_pass(&frag, "no VIP left on the address"), "");
+	ASSERT_EQ(xlb_dp_vip_del(E.dp, &k), -ENOENT, "deleting twice");
+	return 0;
+}
+
+/* ---- backend-side decapsulation --------------------------------------- */
+
+static struct decap *decap;
+
+static int decap_run(const struct pb *in, int verdict, const struct pb *want, const char *what)
+{
+	__u8 out[PB_MAX];
+	size_t out_len = 0;
+
+	ASSERT_EQ(env_run(bpf_program__fd(decap->progs.xlb_decap), in->buf, in->len, out,
+			  &out_len),
+		  verdict, what);
+	if (want)
+		ASSERT_MEM(out, out_len, want->buf, want->len, what);
+	return 0;
+}
+
+/* Tunnel packet = outer header + inner packet; the decap must give back eth+inner. */
+static int decap_case(const char *outer_src, const char *outer_dst, const char *client,
+		      const char *vip, int vlan)
+{
+	struct pb inner, in, want;
+	int o6 = is_v6(outer_dst), i6 = is_v6(vip);
+	size_t l2 = vlan ? 18 : 14;
+
+	mk(&inner, client, 50000, vip, 80, TCP, F_SYN, vlan, 200);
+	pb_init(&in);
+	pb_eth(&in, MAC_BACKEND[0], MAC_LB, vlan, o6 ? 0x86dd : 0x0800);
+	if (o6)
+		pb_ip6(&in, outer_src, outer_dst, i6 ? 41 : 4, 64, 0, 0);
+	else
+		pb_ip4(&in, outer_src, outer_dst, 4, 64, 0, 0, 0);
+	pb_bytes(&in, inner.buf + l2, inner.len - l2);
+	pb_finish(&in);
+	pb_init(&want);
+	pb_eth(&want, MAC_BACKEND[0], MAC_LB, vlan, i6 ? 0x86dd : 0x0800);
+	pb_bytes(&want, inner.buf + l2, inner.len - l2);
+	return decap_run(&in, XDP_PASS, &want, "inner packet handed to the stack");
+}
+
+static int t_decap_4in4(void)
+{
+	return decap_case("172.16.1.2", "10.1.0.11", CLIENT4, "10.0.0.10", 0);
+}
+
+static int t_decap_6in6(void)
+{
+	return decap_case("fd00:ffff::1", "fd00:1::11", CLIENT6, "fd00::10", 0);
+}
+
+static int t_decap_4in6(void)
+{
+	return decap_case("fd00:ffff::1", "fd00:1::11", CLIENT4, "10.0.0.10", 0);
+}
+
+static int t_decap_vlan(void)
+{
+	return decap_case("172.16.1.2", "10.1.0.11", CLIENT4, "10.0.0.10", 5);
+}
+
+static int t_decap_leaves_other_traffic(void)
+{
+	struct pb p;
+
+	mk(&p, CLIENT4, 1, "10.1.0.11", 22, TCP, F_SYN, 0, 0);
+	ASSERT_OK(decap_run(&p, XDP_PASS, &p, "plain TCP untouched"), "");
+	pb_init(&p);
+	pb_eth(&p, MAC_BACKEND[0], MAC_LB, 0, 0x0800);
+	pb_ip4(&p, "172.16.1.2", "10.1.0.11", 4, 64, 0, 0, 0);
+	pb_payload(&p, 10, 0);
+	pb_finish(&p);
+	ASSERT_OK(decap_run(&p, XDP_DROP, NULL, "tunnel packet with a 10-byte inner"), "");
+	return 0;
+}
+
+/* xlb's ipip output, decapsulated, is the client's packet with new MACs. */
+static int t_decap_roundtrip_with_xlb(void)
+{
+	struct vip_def v = with_mode(V6_UDP, XLB_MODE_IPIP);
+	__u8 out[PB_MAX];
+	size_t out_len;
+	struct pb in, tunnel, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 12), "vip");
+	mk_flow(&in, &v, CLIENT6, 51000, 0);
+	ASSERT_EQ(env_run(E.prog_fd, in.buf, in.len, out, &out_len), XDP_TX, "encapsulated");
+	pb_init(&tunnel);
+	pb_bytes(&tunnel, out, out_len);
+	expect_dsr(&in, 1, &want);
+	return decap_run(&tunnel, XDP_PASS, &want, "decap(encap(p)) == p with backend MACs");
+}
+
+#define CASE(fn)                                                                                   \
+	{                                                                                          \
+		#fn + 2, fn                                                                        \
+	}
+
+static const struct harness_case cases[] = {
+	CASE(t_non_vip_passes_untouched),
+	CASE(t_arp_and_nd_pass),
+	CASE(t_dsr_tcp_syn_v4),
+	CASE(t_dsr_tcp_syn_v6),
+	CASE(t_dsr_udp_v4),
+	CASE(t_dsr_udp_v6),
+	CASE(t_dsr_vlan_tagged),
+	CASE(t_ipip_tcp_syn_4in4),
+	CASE(t_ipip_udp_4in4),
+	CASE(t_ipip_tcp_syn_6in6),
+	CASE(t_ipip_udp_6in6),
+	CASE(t_ipip_tcp_4in6),
+	CASE(t_ipip_udp_4in6),
+	CASE(t_ipip_vlan_tagged),
+	CASE(t_ipip_6in4_refused),
+	CASE(t_port0_vip_serves_every_port),
+	CASE(t_src_hash_pins_client),
+	CASE(t_5tuple_hash_spreads_and_matches_prediction),
+	CASE(t_default_table_size_65537),
+	CASE(t_table_resize_keeps_forwarding),
+	CASE(t_flow_keeps_backend_after_table_swap),
+	CASE(t_flow_miss_mid_connection_hashes),
+	CASE(t_draining_keeps_flows_tcp_v4),
+	CASE(t_draining_keeps_flows_udp_v6),
+	CASE(t_down_backend_flow_moves),
+	CASE(t_recycled_backend_id_moves_flow),
+	CASE(t_udp_idle_flow_rehashed),
+	CASE(t_empty_reject_tcp_syn_v4),
+	CASE(t_empty_reject_tcp_data_v6),
+	CASE(t_empty_reject_tcp_fin_vlan_v4),
+	CASE(t_empty_reject_udp_v4),
+	CASE(t_empty_reject_udp_v6),
+	CASE(t_empty_reject_never_answers_rst),
+	CASE(t_empty_drop),
+	CASE(t_empty_pass),
+	CASE(t_table_names_inactive_backend),
+	CASE(t_icmp_frag_needed_v4),
+	CASE(t_icmp6_packet_too_big),
+	CASE(t_icmp_time_exceeded_udp_v4),
+	CASE(t_icmp_error_ipip),
+	CASE(t_icmp_non_vip_and_echo_pass),
+	CASE(t_fragments_v4),
+	CASE(t_ipv4_options),
+	CASE(t_ipv6_ext_headers),
+	CASE(t_truncated_headers_dropped_and_counted),
+	CASE(t_counters_move_as_expected),
+	CASE(t_reason_names_from_one_list),
+	CASE(t_vip_delete),
+	CASE(t_decap_4in4),
+	CASE(t_decap_6in6),
+	CASE(t_decap_4in6),
+	CASE(t_decap_vlan),
+	CASE(t_decap_leaves_other_traffic),
+	CASE(t_decap_roundtrip_with_xlb),
+};
+
+static int setup(void)
+{
+	return env_open(0);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_bpf: needs root (BPF_PROG_TEST_RUN); skipped\n");
+		return 77;
+	}
+	if (getenv("XLB_DEBUG"))
+		xlb_log_level = XLB_LOG_DEBUG;
+	xlb_log_libbpf();
+	decap = decap__open_and_load();
+	if (!decap) {
+		fprintf(stderr, "test_bpf: couldn't load the decap program: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = harness_run("test-bpf", cases, sizeof(cases) / sizeof(cases[0]),
+			 argc > 1 ? argv[1] : NULL, setup, env_close);
+	decap__destroy(decap);
+	return rc;
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maglev.h"
+#include "xlb_limits.h"
+
+const __u32 xlb_maglev_sizes[] = {
+	251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65537, 131071, 262139, 524287,
+};
+const size_t xlb_maglev_nsizes = sizeof(xlb_maglev_sizes) / sizeof(xlb_maglev_sizes[0]);
+
+int xlb_maglev_size_ok(__u32 m)
+{
+	for (size_t i = 0; i < xlb_maglev_nsizes; i++)
+		if (xlb_maglev_sizes[i] == m)
+			return 1;
+	return 0;
+}
+
+/* 64-bit finaliser (MurmurHash3 fmix64): a bijection with good avalanche. */
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+__u64 xlb_maglev_key(const char *s)
+{
+	/* FNV-1a, then mixed: stable across hosts and releases. */
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return mix64(h);
+}
+
+struct mg_state {
+	struct xlb_maglev_backend b;
+	__u32 pos;  /* next permutation position: (offset + j*skip) mod m */
+	__u32 skip; /* in [1, m) */
+	__u64 credit;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct mg_state *x = a, *y = b;
+
+	if (x->b.key != y->b.key)
+		return x->b.key < y->b.key ? -1 : 1;
+	return 0;
+}
+
+int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u32 *table)
+{
+	struct mg_state *st;
+	size_t live = 0;
+	__u64 wmax = 0;
+	__u32 filled = 0;
+
+	if (!xlb_maglev_size_ok(m))
+		return -EINVAL;
+	for (size_t i = 0; i < m; i++)
+		table[i] = XLB_BACKEND_NONE;
+	st = calloc(n ? n : 1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].id == XLB_BACKEND_NONE) {
+			free(st);
+			return -EINVAL;
+		}
+		if (!b[i].weight)
+			continue;
+		st[live].b = b[i];
+		st[live].pos = (__u32)(mix64(b[i].key ^ 0x6f66667365740000ull) % m);
+		st[live].skip = (__u32)(mix64(b[i].key ^ 0x736b697000000000ull) % (m - 1)) + 1;
+		if (b[i].weight > wmax)
+			wmax = b[i].weight;
+		live++;
+	}
+	/* Order by identity so the input order never matters. */
+	qsort(st, live, sizeof(*st), cmp_key);
+	for (size_t i = 1; i < live; i++) {
+		if (st[i].b.key == st[i - 1].b.key) {
+			free(st);
+			return -EINVAL;
+		}
+	}
+	while (live && filled < m) {
+		for (size_t i = 0; i < live && filled < m; i++) {
+			struct mg_state *s = &st[i];
+
+			s->credit += s->b.weight;
+			while (s->credit >= wmax && filled < m) {
+				s->credit -= wmax;
+				while (table[s->pos] != XLB_BACKEND_NONE)
+					s->pos = (__u32)(((__u64)s->pos + s->skip) % m);
+				table[s->pos] = s->b.id;
+				s->pos = (__u32)(((__u64)s->pos + s->skip) % m);
+				filled++;
+			}
+		}
+	}
+	free(st);
+	return 0;
+}

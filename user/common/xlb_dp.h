@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * libxlb data-plane access: load the XDP program from its embedded skeleton,
+ * program VIPs, backends and Maglev tables, read counters. Tests and the
+ * agent use it; it is the only code that knows the map layout.
+ *
+ * All functions return 0 or -errno. Nothing here validates policy beyond
+ * what would corrupt the data plane; the agent validates requests in full.
+ *
+ * Update ordering (so a packet never sees an inconsistent VIP):
+ *  - a new VIP gets its table first, then its VIP entry;
+ *  - a VIP whose table grows gets the table first, then the new size; one
+ *    that shrinks gets the new size first. Either way every slot index a
+ *    packet can compute exists in the table it finds;
+ *  - a deleted VIP loses its entry first, then its table;
+ *  - the agent swaps a backend out of every table before it marks the
+ *    backend DRAINING or DOWN (the data plane drops packets whose table
+ *    names a backend that is not ACTIVE, and counts them).
+ */
+#ifndef XLB_DP_H
+#define XLB_DP_H
+
+#include <stddef.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+
+struct xlb_dp_opts {
+	__u32 flow_entries;	   /* 0: XLB_DEFAULT_FLOW_ENTRIES */
+	__u64 udp_idle_timeout_ns; /* 0: XLB_DEFAULT_UDP_IDLE_NS */
+	__be32 encap_src4;	   /* outer IPv4 source prefix for ipip */
+	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
+	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
+};
+
+struct xlb_dp;
+
+int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out);
+void xlb_dp_close(struct xlb_dp *dp);
+int xlb_dp_prog_fd(const struct xlb_dp *dp);
+int xlb_dp_flows_fd(const struct xlb_dp *dp);
+
+/* table: val->table_size backend ids, or NULL for an empty table. */
+int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key,
+		   const struct xlb_vip_val *val, const __u32 *table);
+int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
+/* Replace a VIP's whole table with one map update. */
+int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
+
+int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b);
+int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b);
+
+/* Counters summed over CPUs. */
+int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out);
+int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
+int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
+
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_val *v);
+
+/* Names of the reason counters (from the X-macro list); NULL if unused id. */
+const char *xlb_reason_name(__u32 id);
+const char *xlb_reason_help(__u32 id);
+int xlb_reason_kind(__u32 id);
+
+/* "10.0.0.1" or "2001:db8::1" -> 16-byte form; returns XLB_AF_* or -EINVAL. */
+int xlb_addr_parse(const char *s, union xlb_addr *a);
+/* Back to text; buf needs 46 bytes. */
+const char *xlb_addr_str(const union xlb_addr *a, char *buf, size_t len);
+int xlb_addr_is_v4(const union xlb_addr *a);
+
+#endif /* XLB_DP_H */
