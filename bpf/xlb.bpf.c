@@ -23,30 +23,69 @@ XLB_INLINE int xlb_anomaly(struct xlb_pkt *p)
 	return XDP_PASS;
 }
 
+XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p, __u32 bid,
+			   const struct xlb_backend *be, __u8 mode)
+{
+	int ret = mode == XLB_MODE_IPIP ? xlb_fwd_ipip(ctx, p, be) : xlb_fwd_dsr(ctx, be);
+	struct xlb_backend_stats *bs;
+
+	if (ret != XDP_TX)
+		return ret;
+	bs = bpf_map_lookup_elem(&backend_stats, &bid);
+	if (bs) {
+		bs->packets++;
+		bs->bytes += p->len;
+	}
+	if (p->icmp_err)
+		xlb_count(XLB_R_ICMP_ERROR_FORWARDED);
+	return XDP_TX;
+}
+
+XLB_INLINE void xlb_vip_count(struct xlb_vip_stats *vs, const struct xlb_pkt *p)
+{
+	if (vs) {
+		vs->packets++;
+		vs->bytes += p->len;
+	}
+}
+
 XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 {
+	struct xlb_flow_ref ref = {};
 	struct xlb_backend *be = NULL;
 	struct xlb_vip_stats *vs;
 	struct xlb_vip_val *vip;
 	__u32 bid = 0, vip_id;
-	int ret;
+	int ret, syn;
 
 	ret = xlb_parse(ctx, p);
 	if (ret != XLB_CONTINUE)
 		return ret;
 	if (p->anomaly)
 		return xlb_anomaly(p);
+
+	/* Established flow: the flow table has the backend, and the backend its VIP. */
+	ref.hash = xlb_hash_flow(&p->key);
+	syn = p->key.proto == IPPROTO_TCP &&
+	      (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	if (syn)
+		xlb_flow_prefetch(&ref); /* a SYN is a new flow: no lookup */
+	else
+		be = xlb_flow_hit(p, &ref, &bid);
+	if (be) {
+		vip_id = be->vip_id;
+		xlb_vip_count(bpf_map_lookup_elem(&vip_stats, &vip_id), p);
+		return xlb_forward(ctx, p, bid, be, be->mode);
+	}
+
+	/* New flow (or one whose backend went away): VIP, then Maglev. */
 	vip = xlb_vip_lookup(p);
 	if (!vip)
 		return XDP_PASS;
-
 	vip_id = vip->vip_id;
 	vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
-	if (vs) {
-		vs->packets++;
-		vs->bytes += p->len;
-	}
-	ret = xlb_select(p, vip, vs, &bid, &be);
+	xlb_vip_count(vs, p);
+	ret = xlb_table_pick(p, vip, ref.hash, &bid, &be);
 	if (ret == XLB_NO_BACKEND) {
 		if (vs)
 			vs->no_backend_packets++;
@@ -56,23 +95,11 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 		return ret;
 	if (!be)
 		return -XLB_R_BACKEND_NOT_ACTIVE;
-
-	if (vip->mode == XLB_MODE_IPIP)
-		ret = xlb_fwd_ipip(ctx, p, be);
-	else
-		ret = xlb_fwd_dsr(ctx, be);
-	if (ret != XDP_TX)
-		return ret;
-
-	struct xlb_backend_stats *bs = bpf_map_lookup_elem(&backend_stats, &bid);
-
-	if (bs) {
-		bs->packets++;
-		bs->bytes += p->len;
-	}
-	if (p->icmp_err)
-		xlb_count(XLB_R_ICMP_ERROR_FORWARDED);
-	return XDP_TX;
+	if (syn)
+		xlb_flow_find(p, &ref); /* its way, if the 5-tuple is still there */
+	if (!p->icmp_err)
+		xlb_flow_remember(p, &ref, vs, bid, be);
+	return xlb_forward(ctx, p, bid, be, vip->mode);
 }
 
 /* The one exit: count the reason, turn -reason into XDP_DROP. */

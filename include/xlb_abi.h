@@ -46,16 +46,21 @@ enum xlb_on_empty {
 };
 
 /*
- * A Maglev table is an array map whose 8-byte values each hold two
- * consecutive slots: array maps round every value up to 8 bytes, so one
- * 4-byte slot per value would waste half the memory. Slot s is
- * value[s / 2].id[s % 2]; the mmap()ed map is a plain __u32 array.
+ * A Maglev table is an array map whose 8-byte values each hold four
+ * consecutive slots of 16-bit backend ids (ids stay below XLB_MAX_BACKENDS
+ * = 65536). Array maps round every value up to 8 bytes, so one slot per
+ * value would take four times the memory; at M = 65537 a table is 128 KiB,
+ * and the fewer cache lines a new flow's random slot can land in, the
+ * cheaper it is. Slot s is value[s / 4].id[s % 4]; the mmap()ed map is a
+ * plain __u16 array.
  */
-struct xlb_table_pair {
-	__u32 id[2];
+#define XLB_TABLE_SLOTS_PER_VALUE 4
+
+struct xlb_table_slots {
+	__u16 id[XLB_TABLE_SLOTS_PER_VALUE];
 };
 
-#define XLB_TABLE_VALUES(m) (((m) + 1) / 2)
+#define XLB_TABLE_VALUES(m) (((m) + XLB_TABLE_SLOTS_PER_VALUE - 1) / XLB_TABLE_SLOTS_PER_VALUE)
 
 /* VIP value. */
 struct xlb_vip_val {
@@ -83,10 +88,12 @@ enum xlb_family {
 };
 
 /*
- * Backend record, array-indexed by backend id (one per VIP/backend pair).
- * gen changes whenever the agent assigns the id to a different backend; the
- * flow table remembers it, so a flow can never follow a recycled id to
- * another VIP's server.
+ * Backend record, array-indexed by backend id: one per (VIP, backend) pair,
+ * so state and counters are per VIP. It carries its VIP's id and mode, so a
+ * flow-table hit forwards without looking the VIP up again; the agent keeps
+ * them in step with the VIP (and marks a deleted VIP's backends DOWN).
+ * gen changes whenever the agent gives the id to a different backend; the
+ * flow table remembers it, so a flow never follows a recycled id.
  */
 struct xlb_backend {
 	union xlb_addr addr; /* for ipip: outer destination */
@@ -94,12 +101,15 @@ struct xlb_backend {
 	__u8 family;	     /* enum xlb_family */
 	__u8 state;	     /* enum xlb_backend_state */
 	__u32 gen;
-	__u32 pad;
+	__u16 vip_id; /* the VIP this record serves */
+	__u8 mode;    /* that VIP's enum xlb_mode */
+	__u8 pad;
 };
 
 /*
- * Flow-table key: the client-to-VIP 5-tuple. Replies do not cross the load
- * balancer, so one direction is all there is.
+ * The client-to-VIP 5-tuple. Replies do not cross the load balancer.
+ * 8-byte aligned: the data plane compares keys five 64-bit words at a time,
+ * and the verifier rejects misaligned stack access.
  */
 struct xlb_flow_key {
 	union xlb_addr saddr;
@@ -108,20 +118,49 @@ struct xlb_flow_key {
 	__be16 dport;
 	__u8 proto;
 	__u8 pad[3];
-};
+} __attribute__((aligned(8)));
 
-struct xlb_flow_val {
+/*
+ * Flow table: a set-associative cache in one array map, XLB_FLOW_WAYS flows
+ * per bucket, least recently used way evicted. Lookups and inserts are plain
+ * loads and stores of the XDP program: no helper call, no lock. Concurrent
+ * writers to one bucket may lose an entry (the flow is then re-hashed, to
+ * the same backend unless the table changed) but never forward a packet by
+ * a torn entry: `check` binds key hash, backend and generation, and a
+ * mismatch reads as a miss. README "Flow table" has the figures behind it.
+ */
+#define XLB_FLOW_WAYS 4
+
+struct xlb_flow_entry {
+	struct xlb_flow_key key;
 	__u32 backend_id;
 	__u32 backend_gen;
-	__u64 atime_ns; /* UDP only: last seen (coarse clock) */
+	__u32 check; /* xlb_flow_check(hash, backend_id, backend_gen) */
+	__u32 pad;
 };
+
+/*
+ * 256 bytes, so every bucket starts a cache line: line 0 holds what picks a
+ * way (tags) and what picks a victim (access times), so a new flow's insert
+ * reads one line and writes one or two, and a hit reads two.
+ */
+struct xlb_flow_bucket {
+	__u32 tag[XLB_FLOW_WAYS];   /* flow hash | 1 per used way, 0 = free */
+	__u32 atime[XLB_FLOW_WAYS]; /* jiffies (low 32 bits) of the last packet, coarse */
+	struct xlb_flow_entry way[XLB_FLOW_WAYS];
+};
+
+static inline __u32 xlb_flow_check(__u32 hash, __u32 backend_id, __u32 gen)
+{
+	return hash ^ (backend_id * 0x9e3779b1u) ^ (gen * 0x85ebca77u);
+}
 
 /* Per-CPU counters of one VIP. */
 struct xlb_vip_stats {
 	__u64 packets; /* every packet matched to the VIP */
 	__u64 bytes;
 	__u64 no_backend_packets; /* of those: no usable backend (on_empty) */
-	__u64 new_flows;	  /* flow-table entries created */
+	__u64 new_flows;	  /* flows entered into the flow table */
 };
 
 /* Per-CPU counters of one backend record: what was forwarded to it. */
@@ -146,11 +185,12 @@ enum xlb_decap_counter {
 #endif
 XLB_STATIC_ASSERT(sizeof(union xlb_addr) == 16, "xlb_addr");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
-XLB_STATIC_ASSERT(sizeof(struct xlb_table_pair) == 8, "xlb_table_pair");
+XLB_STATIC_ASSERT(sizeof(struct xlb_table_slots) == 8, "xlb_table_slots");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_val) == 16, "xlb_vip_val");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend) == 32, "xlb_backend");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
-XLB_STATIC_ASSERT(sizeof(struct xlb_flow_val) == 16, "xlb_flow_val");
+XLB_STATIC_ASSERT(sizeof(struct xlb_flow_entry) == 56, "xlb_flow_entry");
+XLB_STATIC_ASSERT(sizeof(struct xlb_flow_bucket) == 256, "xlb_flow_bucket");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend_stats) == 16, "xlb_backend_stats");
 

@@ -55,8 +55,8 @@ enum xlb_reason_kind {
 	  "a flow's backend was DOWN or recycled: the flow was re-hashed")                         \
 	X(16, UDP_FLOW_EXPIRED, "udp_flow_expired", XLB_KIND_EVENT,                                \
 	  "a UDP flow idle beyond the timeout was re-hashed")                                      \
-	X(17, FLOW_UPDATE_FAILED, "flow_update_failed", XLB_KIND_EVENT,                            \
-	  "the flow table refused an entry; the packet was forwarded by hash")
+	X(17, FLOW_EVICTED, "flow_evicted", XLB_KIND_EVENT,                                        \
+	  "a new flow replaced the least recently used flow of a full bucket")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

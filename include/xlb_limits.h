@@ -15,12 +15,13 @@
 /*
  * Backend records. A record is one (VIP, backend) pair, so a server behind
  * three VIPs uses three records and has per-VIP state and counters. Id 0 is
- * never assigned: a zero table entry means "no backend".
+ * never assigned: a zero table entry means "no backend". Ids fit 16 bits
+ * (Maglev slots store them so).
  */
 #define XLB_MAX_BACKENDS 65536
 #define XLB_BACKEND_NONE 0
 
-/* Default flow-table entries (LRU). ~100 bytes of kernel memory each. */
+/* Default flow-table capacity (flows); 60 bytes of kernel memory each. */
 #define XLB_DEFAULT_FLOW_ENTRIES (1u << 20)
 
 /* Maglev table size: prime. 65537 gives < 1% imbalance up to ~650 backends. */
@@ -31,9 +32,9 @@
 #define XLB_REASON_SLOTS 64
 
 /* UDP flows idle longer than this are re-hashed (loader may override). */
-#define XLB_DEFAULT_UDP_IDLE_NS (30ull * 1000 * 1000 * 1000)
+#define XLB_DEFAULT_UDP_IDLE_MS 30000
 
-/* A UDP flow's access time is written at most this often (cacheline writes). */
-#define XLB_ATIME_GRANULARITY_NS (1000ull * 1000 * 1000)
+/* A flow's access time is rewritten at most this often (cacheline writes). */
+#define XLB_ATIME_GRANULARITY_MS 250
 
 #endif /* XLB_LIMITS_H */

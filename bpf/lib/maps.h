@@ -22,8 +22,8 @@ struct {
 } vip_addrs SEC(".maps");
 
 /*
- * VIP id -> that VIP's Maglev table (slot pair -> backend ids, see
- * struct xlb_table_pair). The agent builds a
+ * VIP id -> that VIP's Maglev table (four slots per value, see
+ * struct xlb_table_slots). The agent builds a
  * whole new inner array and swaps it in with one update. BPF_F_INNER_MAP lets
  * each VIP have its own size; it costs the inlined lookup (one helper call).
  */
@@ -32,7 +32,7 @@ struct xlb_table {
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	/* struct xlb_table_pair; spelled __u64 because clang 14 emits only a
+	/* struct xlb_table_slots; spelled __u64 because clang 14 emits only a
 	 * forward declaration for a struct seen solely through this pointer,
 	 * and libbpf then can't size the value. */
 	__type(value, __u64);
@@ -53,12 +53,17 @@ struct {
 	__type(value, struct xlb_backend);
 } backends SEC(".maps");
 
-/* Connection table: client->VIP 5-tuple -> backend id and generation. */
+/*
+ * Connection table: buckets of XLB_FLOW_WAYS client->VIP 5-tuples with their
+ * backend (struct xlb_flow_bucket). Mmapable so the agent can count flows
+ * per backend without a syscall per bucket. Sized by the loader.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XLB_DEFAULT_FLOW_ENTRIES);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_FLOW_ENTRIES / XLB_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_bucket);
 } flows SEC(".maps");
 
 /* Per-CPU counters per VIP id. */

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Steps 2-4: the VIP, then the flow table, then the VIP's Maglev table.
+ * Steps 2-4: flow table, VIP, Maglev table.
  *
- * Flow-table rules (DESIGN "Data plane"):
+ * The flow table is consulted before the VIP: a hit carries everything the
+ * packet needs (backend record -> VIP id and mode), so an established flow
+ * costs one inlined array lookup instead of two hash-map lookups. Rules
+ * (DESIGN "Data plane"):
  *  - a TCP SYN (without ACK) always takes the Maglev table, and its entry is
  *    overwritten: a new connection on an old 5-tuple is a new flow;
  *  - a hit whose backend is ACTIVE or DRAINING is used, so draining keeps
  *    established flows where they are;
- *  - a hit whose backend is DOWN, or whose id was given to another backend
- *    since (generation mismatch), is re-hashed and the entry replaced;
- *  - a UDP hit idle longer than udp_idle_timeout_ns is re-hashed;
+ *  - a hit whose backend is DOWN, or whose id went to another backend since
+ *    (generation mismatch), is re-hashed and the entry replaced;
+ *  - a UDP hit idle longer than udp_idle_jiffies is re-hashed;
  *  - ICMP errors read the table but never write it.
  */
 #ifndef XLB_BPF_SELECT_H
@@ -17,10 +20,139 @@
 
 #include "maps.h"
 
-/* Set by the loader before load (xlb_dp_opts). */
-const volatile __u64 udp_idle_timeout_ns = XLB_DEFAULT_UDP_IDLE_NS;
+/* Set by the loader before load (xlb_dp_opts, converted to jiffies). */
+const volatile __u32 flow_buckets = XLB_DEFAULT_FLOW_ENTRIES / XLB_FLOW_WAYS;
+const volatile __u32 udp_idle_jiffies = 30 * 250;
+const volatile __u32 atime_gran_jiffies = 250 / 4;
 
 #define XLB_NO_BACKEND 1001
+
+/* Where a flow lives or would live in the flow table. */
+struct xlb_flow_ref {
+	struct xlb_flow_bucket *bucket;
+	__u32 hash;
+	int way; /* way holding the flow, or -1 */
+};
+
+XLB_INLINE int xlb_key_eq(const struct xlb_flow_key *a, const struct xlb_flow_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4])) == 0;
+}
+
+/*
+ * Start loading a new flow's bucket and go on: on a new flow both the bucket
+ * and the Maglev slot are likely cache misses (random lines of big arrays),
+ * and issuing this load before the VIP lookup lets the two misses overlap
+ * instead of queueing. The empty asm makes the load happen here without
+ * making anything wait for it (BPF has no prefetch instruction).
+ */
+XLB_INLINE void xlb_flow_prefetch(struct xlb_flow_ref *ref)
+{
+	__u32 idx = xlb_hash_bucket(ref->hash, flow_buckets);
+	struct xlb_flow_bucket *b = bpf_map_lookup_elem(&flows, &idx);
+
+	if (b) {
+		__u32 t = b->tag[0];
+
+		asm volatile("" : : "r"(t));
+	}
+}
+
+/* Find the packet's flow in its bucket (ref->way = -1 when absent). */
+XLB_INLINE int xlb_flow_find(struct xlb_pkt *p, struct xlb_flow_ref *ref)
+{
+	__u32 idx = xlb_hash_bucket(ref->hash, flow_buckets);
+	__u32 tag = ref->hash | 1;
+	struct xlb_flow_bucket *b = bpf_map_lookup_elem(&flows, &idx);
+
+	ref->bucket = b;
+	ref->way = -1;
+	if (!b)
+		return -1;
+#pragma unroll
+	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+		if (b->tag[w] == tag && xlb_key_eq(&b->way[w].key, &p->key)) {
+			ref->way = w;
+			return w;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A usable hit: returns the backend, or NULL when the packet must be hashed
+ * again (and its entry will be replaced).
+ */
+XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_ref *ref,
+					    __u32 *bid)
+{
+	struct xlb_flow_entry *e;
+	struct xlb_backend *be;
+	__u32 now, *atime;
+
+	if (xlb_flow_find(p, ref) < 0 || !ref->bucket)
+		return NULL;
+	e = &ref->bucket->way[ref->way & (XLB_FLOW_WAYS - 1)];
+	*bid = e->backend_id;
+	if (e->check != xlb_flow_check(ref->hash, *bid, e->backend_gen))
+		return NULL; /* a concurrent writer's half-written entry */
+	be = bpf_map_lookup_elem(&backends, bid);
+	if (!be || be->gen != e->backend_gen || be->state == XLB_BE_DOWN) {
+		xlb_count(XLB_R_FLOW_BACKEND_GONE);
+		return NULL;
+	}
+	now = (__u32)bpf_jiffies64();
+	atime = &ref->bucket->atime[ref->way & (XLB_FLOW_WAYS - 1)];
+	if (p->key.proto == IPPROTO_UDP && !p->icmp_err && now - *atime > udp_idle_jiffies) {
+		xlb_count(XLB_R_UDP_FLOW_EXPIRED);
+		return NULL;
+	}
+	/* Refresh the LRU clock, but write the shared line only once a granule. */
+	if (now - *atime > atime_gran_jiffies)
+		*atime = now;
+	return be;
+}
+
+/* Enter the flow: its own way, else a free one, else the least recently used. */
+XLB_INLINE void xlb_flow_remember(struct xlb_pkt *p, struct xlb_flow_ref *ref,
+				  struct xlb_vip_stats *vs, __u32 bid, const struct xlb_backend *be)
+{
+	struct xlb_flow_bucket *b = ref->bucket;
+	__u32 now = (__u32)bpf_jiffies64();
+	int w = ref->way;
+
+	if (!b)
+		return;
+	if (w < 0) {
+		__u32 oldest = 0;
+
+		w = 0;
+#pragma unroll
+		for (int i = 0; i < XLB_FLOW_WAYS; i++) {
+			__u32 age = b->tag[i] ? now - b->atime[i] : 0xffffffffu;
+
+			if (age > oldest) {
+				oldest = age;
+				w = i;
+			}
+		}
+		if (b->tag[w & (XLB_FLOW_WAYS - 1)])
+			xlb_count(XLB_R_FLOW_EVICTED);
+		if (vs)
+			vs->new_flows++;
+	}
+	w &= XLB_FLOW_WAYS - 1;
+	b->tag[w] = 0; /* readers skip the way while it is rewritten */
+	__builtin_memcpy(&b->way[w].key, &p->key, sizeof(p->key));
+	b->way[w].backend_id = bid;
+	b->way[w].backend_gen = be->gen;
+	b->atime[w] = now;
+	b->way[w].check = xlb_flow_check(ref->hash, bid, be->gen);
+	b->tag[w] = ref->hash | 1;
+}
 
 XLB_INLINE struct xlb_vip_val *xlb_vip_lookup(struct xlb_pkt *p)
 {
@@ -37,56 +169,25 @@ XLB_INLINE struct xlb_vip_val *xlb_vip_lookup(struct xlb_pkt *p)
 	return bpf_map_lookup_elem(&vips, &vk);
 }
 
-/*
- * A flow-table hit that may still be used: returns its backend, or NULL when
- * the packet must be hashed again.
- */
-XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, __u32 *bid)
-{
-	struct xlb_flow_val *f = bpf_map_lookup_elem(&flows, &p->key);
-	struct xlb_backend *be;
-
-	if (!f)
-		return NULL;
-	*bid = f->backend_id;
-	be = bpf_map_lookup_elem(&backends, bid);
-	if (!be || be->gen != f->backend_gen || be->state == XLB_BE_DOWN) {
-		xlb_count(XLB_R_FLOW_BACKEND_GONE);
-		return NULL;
-	}
-	if (p->key.proto == IPPROTO_UDP && !p->icmp_err) {
-		__u64 now = bpf_ktime_get_coarse_ns();
-
-		if (now - f->atime_ns > udp_idle_timeout_ns) {
-			xlb_count(XLB_R_UDP_FLOW_EXPIRED);
-			return NULL;
-		}
-		/* Write the shared entry at most once per granule. */
-		if (now - f->atime_ns > XLB_ATIME_GRANULARITY_NS)
-			f->atime_ns = now;
-	}
-	return be;
-}
-
 /* Consistent hash: the VIP's Maglev slot for this flow. */
-XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, __u32 *bid,
-			      struct xlb_backend **out)
+XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, __u32 flow_hash,
+			      __u32 *bid, struct xlb_backend **out)
 {
 	__u32 vip_id = vip->vip_id;
 	void *table = bpf_map_lookup_elem(&maglev_tables, &vip_id);
-	struct xlb_table_pair *pair;
+	struct xlb_table_slots *slots;
 	struct xlb_backend *be;
 	__u32 h, slot, idx;
 
 	if (!table)
 		return XLB_NO_BACKEND;
-	h = vip->hash == XLB_HASH_SRC ? xlb_hash_src(&p->key.saddr) : xlb_hash_flow(&p->key);
+	h = vip->hash == XLB_HASH_SRC ? xlb_hash_src(&p->key.saddr) : flow_hash;
 	slot = xlb_hash_slot(h, vip->table_size);
-	idx = slot / 2;
-	pair = bpf_map_lookup_elem(table, &idx);
-	if (!pair)
+	idx = slot / XLB_TABLE_SLOTS_PER_VALUE;
+	slots = bpf_map_lookup_elem(table, &idx);
+	if (!slots)
 		return XLB_NO_BACKEND;
-	*bid = pair->id[slot & 1];
+	*bid = slots->id[slot % XLB_TABLE_SLOTS_PER_VALUE];
 	if (*bid == XLB_BACKEND_NONE)
 		return XLB_NO_BACKEND;
 	be = bpf_map_lookup_elem(&backends, bid);
@@ -94,45 +195,6 @@ XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, 
 	if (!be || be->state != XLB_BE_ACTIVE)
 		return -XLB_R_BACKEND_NOT_ACTIVE;
 	*out = be;
-	return XLB_CONTINUE;
-}
-
-XLB_INLINE void xlb_flow_remember(struct xlb_pkt *p, struct xlb_vip_stats *vs, __u32 bid,
-				  const struct xlb_backend *be)
-{
-	struct xlb_flow_val fv = {
-		.backend_id = bid,
-		.backend_gen = be->gen,
-	};
-
-	if (p->key.proto == IPPROTO_UDP)
-		fv.atime_ns = bpf_ktime_get_coarse_ns();
-	if (bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY)) {
-		xlb_count(XLB_R_FLOW_UPDATE_FAILED);
-		return;
-	}
-	if (vs)
-		vs->new_flows++;
-}
-
-/* Returns XLB_CONTINUE with *out and *bid set, XLB_NO_BACKEND, or a drop. */
-XLB_INLINE int xlb_select(struct xlb_pkt *p, const struct xlb_vip_val *vip,
-			  struct xlb_vip_stats *vs, __u32 *bid, struct xlb_backend **out)
-{
-	int syn = p->key.proto == IPPROTO_TCP &&
-		  (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
-	int ret;
-
-	if (!syn) {
-		*out = xlb_flow_hit(p, bid);
-		if (*out)
-			return XLB_CONTINUE;
-	}
-	ret = xlb_table_pick(p, vip, bid, out);
-	if (ret != XLB_CONTINUE)
-		return ret;
-	if (!p->icmp_err)
-		xlb_flow_remember(p, vs, *bid, *out);
 	return XLB_CONTINUE;
 }
 

@@ -11,11 +11,14 @@
 
 struct env E;
 
-int env_open(__u64 udp_idle_ns)
+/* Each VIP id's mode, to stamp on the backends its table names. */
+static __u8 vip_mode[XLB_MAX_VIPS];
+
+int env_open(__u32 udp_idle_ms)
 {
 	struct xlb_dp_opts o = {
 		.flow_entries = 4096,
-		.udp_idle_timeout_ns = udp_idle_ns,
+		.udp_idle_ms = udp_idle_ms,
 		.encap_vary_bits = 16,
 	};
 	__u8 a[16];
@@ -61,6 +64,18 @@ int env_backend_state(__u32 id, __u8 state, __u32 gen)
 	return xlb_dp_backend_set(E.dp, id, &b);
 }
 
+/* A backend serves the VIP whose table names it: record VIP id and mode. */
+static int bind_backend(__u32 id, __u32 vip_id)
+{
+	struct xlb_backend b;
+
+	if (id == XLB_BACKEND_NONE || xlb_dp_backend_get(E.dp, id, &b))
+		return 0;
+	b.vip_id = (__u16)vip_id;
+	b.mode = vip_mode[vip_id];
+	return xlb_dp_backend_set(E.dp, id, &b);
+}
+
 static void vip_kv(const struct vip_def *v, struct xlb_vip_key *k, struct xlb_vip_val *val)
 {
 	memset(k, 0, sizeof(*k));
@@ -82,25 +97,31 @@ int env_vip(const struct vip_def *v, __u32 backend)
 	__u32 table[ENV_TABLE];
 
 	vip_kv(v, &k, &val);
+	vip_mode[v->vip_id] = v->mode;
 	for (int i = 0; i < ENV_TABLE; i++)
 		table[i] = backend;
-	return xlb_dp_vip_set(E.dp, &k, &val, table);
+	return bind_backend(backend, v->vip_id) ?: xlb_dp_vip_set(E.dp, &k, &val, table);
 }
 
 int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *table)
 {
-	struct xlb_maglev_backend mb[16];
+	struct xlb_maglev_backend mb[16] = {};
 	struct xlb_vip_key k;
 	struct xlb_vip_val val;
 	char name[32];
 	int err;
 
+	if (n > 16)
+		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "backend-%u", ids[i]);
 		mb[i] = (struct xlb_maglev_backend){ .key = xlb_maglev_key(name), .id = ids[i],
 						     .weight = 1 };
 	}
 	err = xlb_maglev_build(mb, (size_t)n, ENV_TABLE, table);
+	vip_mode[v->vip_id] = v->mode;
+	for (int i = 0; i < n && !err; i++)
+		err = bind_backend(ids[i], v->vip_id);
 	if (err)
 		return err;
 	vip_kv(v, &k, &val);
@@ -113,7 +134,7 @@ int env_table_fill(__u32 vip_id, __u32 backend)
 
 	for (int i = 0; i < ENV_TABLE; i++)
 		table[i] = backend;
-	return xlb_dp_table_swap(E.dp, vip_id, table, ENV_TABLE);
+	return bind_backend(backend, vip_id) ?: xlb_dp_table_swap(E.dp, vip_id, table, ENV_TABLE);
 }
 
 int env_run(int prog_fd, const void *in, size_t in_len, void *out, size_t *out_len)

@@ -19,8 +19,8 @@ struct env {
 
 extern struct env E;
 
-/* Load a fresh data plane (udp_idle_ns 0 = default); close it. */
-int env_open(__u64 udp_idle_ns);
+/* Load a fresh data plane (udp_idle_ms 0 = default); close it. */
+int env_open(__u32 udp_idle_ms);
 void env_close(void);
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */
@@ -37,7 +37,11 @@ struct vip_def {
 	__u32 vip_id;
 };
 
-/* VIP whose whole table names one backend (0: empty table). */
+/*
+ * VIP whose whole table names one backend (0: empty table). The VIP helpers
+ * also stamp the VIP's id and mode on the backends its table names, as the
+ * agent does.
+ */
 int env_vip(const struct vip_def *v, __u32 backend);
 /* VIP with a real Maglev table over the given backend ids (equal weights). */
 int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *table_out);

@@ -510,7 +510,7 @@ static int t_down_backend_flow_moves(void)
 {
 	struct pb syn, ack;
 	struct xlb_flow_key k = { .sport = htons(42000), .dport = htons(80), .proto = TCP };
-	struct xlb_flow_val fv;
+	struct xlb_flow_entry fv;
 
 	ASSERT_OK(backends(), "backends");
 	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
@@ -552,7 +552,7 @@ static int t_udp_idle_flow_rehashed(void)
 	struct pb p;
 
 	env_close();
-	ASSERT_OK(env_open(200ull * 1000 * 1000), "open with 200 ms UDP idle timeout");
+	ASSERT_OK(env_open(200), "open with 200 ms UDP idle timeout");
 	ASSERT_OK(backends(), "backends");
 	ASSERT_OK(env_vip(&V4_UDP, 1), "vip");
 	mk_flow(&p, &V4_UDP, CLIENT4, 44000, 0);
@@ -562,6 +562,83 @@ static int t_udp_idle_flow_rehashed(void)
 	usleep(500 * 1000);
 	ASSERT_EQ(sent_to(&p), 1, "idle UDP flow re-hashed after the timeout");
 	ASSERT_EQ(env_reason(XLB_R_UDP_FLOW_EXPIRED), 1, "expiry counted");
+	return 0;
+}
+
+/* Client ports whose flows to v share one flow-table bucket (4096-flow env). */
+static int same_bucket_ports(const struct vip_def *v, __u16 *ports, int n)
+{
+	struct xlb_flow_key k = { .dport = htons(v->port), .proto = v->proto };
+	__u32 want = 0;
+	int found = 0;
+
+	pb_addr(CLIENT4, k.saddr.b);
+	pb_addr(v->addr, k.daddr.b);
+	for (__u32 port = 1024; port < 65535 && found < n; port++) {
+		__u32 b;
+
+		k.sport = htons((__u16)port);
+		b = xlb_hash_bucket(xlb_hash_flow(&k), 4096 / XLB_FLOW_WAYS);
+		if (!found)
+			want = b;
+		if (b == want)
+			ports[found++] = (__u16)port;
+	}
+	return found == n ? 0 : -1;
+}
+
+static int t_full_bucket_evicts_least_recently_used(void)
+{
+	struct pb syn[5], ack[5];
+	__u16 ports[5];
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(same_bucket_ports(&V4_TCP, ports, 5), "five flows of one bucket");
+	for (int i = 0; i < 5; i++) {
+		mk_flow(&syn[i], &V4_TCP, CLIENT4, ports[i], F_SYN);
+		mk_flow(&ack[i], &V4_TCP, CLIENT4, ports[i], F_ACK);
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(sent_to(&syn[i]), 0, "flows A-D on backend 1");
+		usleep(20 * 1000);
+	}
+	usleep(300 * 1000); /* past the access-time granule */
+	ASSERT_EQ(sent_to(&ack[0]), 0, "A is used again");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+	ASSERT_EQ(sent_to(&syn[4]), 1, "E: a fifth flow in the full bucket");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_EVICTED), 1, "one flow evicted");
+	ASSERT_EQ(sent_to(&ack[0]), 0, "A, recently used, kept its backend");
+	ASSERT_EQ(sent_to(&ack[2]), 0, "C kept its backend");
+	ASSERT_EQ(sent_to(&ack[3]), 0, "D kept its backend");
+	ASSERT_EQ(sent_to(&ack[1]), 1, "B, least recently used, was evicted and re-hashed");
+	return 0;
+}
+
+static int t_torn_flow_entry_reads_as_miss(void)
+{
+	struct xlb_flow_key k = { .sport = htons(49000), .dport = htons(80), .proto = TCP };
+	__u32 h, idx;
+	struct xlb_flow_bucket b;
+	struct pb syn, ack;
+	int fd = xlb_dp_flows_fd(E.dp);
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 49000, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 49000, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "flow on backend 1");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+	pb_addr(CLIENT4, k.saddr.b);
+	pb_addr(V4_TCP.addr, k.daddr.b);
+	h = xlb_hash_flow(&k);
+	idx = xlb_hash_bucket(h, 4096 / XLB_FLOW_WAYS);
+	ASSERT_OK(bpf_map_lookup_elem(fd, &idx, &b), "read bucket");
+	for (int w = 0; w < XLB_FLOW_WAYS; w++)
+		if (b.tag[w] == (h | 1))
+			b.way[w].backend_id = 3; /* as if caught mid-rewrite */
+	ASSERT_OK(bpf_map_update_elem(fd, &idx, &b, BPF_ANY), "write bucket");
+	ASSERT_EQ(sent_to(&ack), 1, "a torn entry is a miss, never backend 3");
 	return 0;
 }
 
@@ -1157,6 +1234,8 @@ static const struct harness_case cases[] = {
 	CASE(t_down_backend_flow_moves),
 	CASE(t_recycled_backend_id_moves_flow),
 	CASE(t_udp_idle_flow_rehashed),
+	CASE(t_full_bucket_evicts_least_recently_used),
+	CASE(t_torn_flow_entry_reads_as_miss),
 	CASE(t_empty_reject_tcp_syn_v4),
 	CASE(t_empty_reject_tcp_data_v6),
 	CASE(t_empty_reject_tcp_fin_vlan_v4),

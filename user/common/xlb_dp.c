@@ -1,25 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
 #include "xlb_dp.h"
+#include "xlb_hash.h"
 #include "xlb.skel.h"
 
 struct xlb_dp {
 	struct xlb *skel;
 	int ncpus;
+	__u32 flow_buckets;
 };
+
+/* CONFIG_HZ from a kernel config file (gzip or plain), 0 if absent. */
+static unsigned int hz_from_config(const char *path)
+{
+	gzFile f = gzopen(path, "r");
+	unsigned int hz = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	gzclose(f);
+	return hz;
+}
+
+/* Jiffies from /proc/timer_list, 0 if unreadable. */
+static unsigned long long timer_list_jiffies(void)
+{
+	FILE *f = fopen("/proc/timer_list", "r");
+	unsigned long long j = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "jiffies: %llu", &j) == 1)
+			break;
+	fclose(f);
+	return j;
+}
+
+unsigned int xlb_kernel_hz(void)
+{
+	static unsigned int hz;
+	static const unsigned int known[] = { 100, 250, 300, 1000 };
+	struct timespec d = { 0, 200 * 1000 * 1000 };
+	unsigned long long j0, j1;
+	char path[300];
+	struct utsname u;
+
+	if (hz)
+		return hz;
+	hz = hz_from_config("/proc/config.gz");
+	if (!hz && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		hz = hz_from_config(path);
+	}
+	if (hz)
+		return hz;
+	/* Measure: jiffies advanced over 200 ms, rounded to a known HZ. */
+	j0 = timer_list_jiffies();
+	nanosleep(&d, NULL);
+	j1 = timer_list_jiffies();
+	hz = 250;
+	if (j0 && j1 > j0) {
+		unsigned int best = 0;
+
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!best || llabs((long long)(j1 - j0) * 5 - known[i]) <
+					     llabs((long long)(j1 - j0) * 5 - best))
+				best = known[i];
+		hz = best;
+	} else {
+		pr_warn("couldn't determine the kernel's HZ: assuming 250\n");
+	}
+	return hz;
+}
 
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = opts ? *opts : (struct xlb_dp_opts){};
+	unsigned int hz, flows;
 	struct xlb_dp *dp;
 	int err;
 
@@ -39,13 +115,18 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		pr_warn("couldn't open BPF object 'xlb': %s\n", strerror(-err));
 		goto cleanup;
 	}
-	dp->skel->rodata->udp_idle_timeout_ns =
-		o.udp_idle_timeout_ns ? o.udp_idle_timeout_ns : XLB_DEFAULT_UDP_IDLE_NS;
+	hz = xlb_kernel_hz();
+	flows = o.flow_entries ? o.flow_entries : XLB_DEFAULT_FLOW_ENTRIES;
+	dp->flow_buckets = (flows + XLB_FLOW_WAYS - 1) / XLB_FLOW_WAYS;
+	dp->skel->rodata->flow_buckets = dp->flow_buckets;
+	dp->skel->rodata->udp_idle_jiffies =
+		(__u32)(((__u64)(o.udp_idle_ms ? o.udp_idle_ms : XLB_DEFAULT_UDP_IDLE_MS) * hz +
+			 999) / 1000);
+	dp->skel->rodata->atime_gran_jiffies = XLB_ATIME_GRANULARITY_MS * hz / 1000;
 	dp->skel->rodata->encap_src4 = o.encap_src4;
 	memcpy((void *)&dp->skel->rodata->encap_src6, &o.encap_src6, sizeof(o.encap_src6));
 	dp->skel->rodata->encap_vary_mask = (1u << o.encap_vary_bits) - 1;
-	err = bpf_map__set_max_entries(dp->skel->maps.flows,
-				       o.flow_entries ? o.flow_entries : XLB_DEFAULT_FLOW_ENTRIES);
+	err = bpf_map__set_max_entries(dp->skel->maps.flows, dp->flow_buckets);
 	if (err)
 		goto cleanup;
 	err = xlb__load(dp->skel);
@@ -86,15 +167,18 @@ static int neg_errno(int ret)
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t bytes = (size_t)size * sizeof(__u32);
+	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
 	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	int fd, err;
 	void *mem;
 
 	if (vip_id >= XLB_MAX_VIPS || !size || size > XLB_MAX_TABLE_SIZE)
 		return -EINVAL;
+	for (__u32 i = 0; table && i < size; i++)
+		if (table[i] >= XLB_MAX_BACKENDS)
+			return -EINVAL;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
-			    sizeof(struct xlb_table_pair), XLB_TABLE_VALUES(size), &mopts);
+			    sizeof(struct xlb_table_slots), XLB_TABLE_VALUES(size), &mopts);
 	if (fd < 0)
 		return -errno;
 	mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -102,10 +186,10 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 		err = -errno;
 		goto out;
 	}
-	/* Pairs of slots back to back: the mapping is a plain __u32 array. A
-	 * fresh array is zero-filled: NULL table = every slot "no backend". */
-	if (table)
-		memcpy(mem, table, bytes);
+	/* Slots back to back: the mapping is a plain __u16 array. A fresh
+	 * array is zero-filled: NULL table = every slot "no backend". */
+	for (__u32 i = 0; table && i < size; i++)
+		((__u16 *)mem)[i] = (__u16)table[i];
 	munmap(mem, mapped);
 	err = neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id,
 					    &fd, BPF_ANY));
@@ -230,7 +314,18 @@ int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
 }
 
-int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_val *v)
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e)
 {
-	return neg_errno(bpf_map_lookup_elem(xlb_dp_flows_fd(dp), k, v));
+	__u32 h = xlb_hash_flow(k), idx = xlb_hash_bucket(h, dp->flow_buckets);
+	struct xlb_flow_bucket b;
+
+	if (bpf_map_lookup_elem(xlb_dp_flows_fd(dp), &idx, &b))
+		return -errno;
+	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+		if (b.tag[w] == (h | 1) && !memcmp(&b.way[w].key, k, sizeof(*k))) {
+			*e = b.way[w];
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

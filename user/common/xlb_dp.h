@@ -15,7 +15,10 @@
  *  - a deleted VIP loses its entry first, then its table;
  *  - the agent swaps a backend out of every table before it marks the
  *    backend DRAINING or DOWN (the data plane drops packets whose table
- *    names a backend that is not ACTIVE, and counts them).
+ *    names a backend that is not ACTIVE, and counts them);
+ *  - a backend record carries its VIP's id and mode (flow-table hits forward
+ *    by them): the agent rewrites the records when a VIP's mode changes,
+ *    and marks them DOWN when the VIP is deleted.
  */
 #ifndef XLB_DP_H
 #define XLB_DP_H
@@ -26,8 +29,8 @@
 #include "xlb_counters.h"
 
 struct xlb_dp_opts {
-	__u32 flow_entries;	   /* 0: XLB_DEFAULT_FLOW_ENTRIES */
-	__u64 udp_idle_timeout_ns; /* 0: XLB_DEFAULT_UDP_IDLE_NS */
+	__u32 flow_entries;	 /* flows the table holds; 0: XLB_DEFAULT_FLOW_ENTRIES */
+	__u32 udp_idle_ms;	 /* 0: XLB_DEFAULT_UDP_IDLE_MS */
 	__be32 encap_src4;	   /* outer IPv4 source prefix for ipip */
 	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
@@ -55,7 +58,11 @@ int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out)
 int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
 
-int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_val *v);
+/* The flow-table entry of a 5-tuple: 0, or -ENOENT. */
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e);
+
+/* The kernel's HZ (jiffies per second): kernel config, else measured. */
+unsigned int xlb_kernel_hz(void);
 
 /* Names of the reason counters (from the X-macro list); NULL if unused id. */
 const char *xlb_reason_name(__u32 id);
