@@ -38,10 +38,12 @@ HDRS     := $(wildcard include/*.h user/common/*.h tests/*.h tests/*/*.h)
 TEST_BPF   := $(BUILD)/tests/test_bpf
 TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
-BINS       := $(TEST_BPF) $(TEST_UNIT) $(BENCH)
+LAB_DP     := $(BUILD)/tests/xlb-lab-dp
+LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
+BINS       := $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	iproute2 ethtool clang-format clang-tidy cppcheck
+	iproute2 ethtool socat clang-format clang-tidy cppcheck
 
 .SECONDARY:
 
@@ -86,6 +88,14 @@ $(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c) tests/harne
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(LAB_UDP): $(BUILD)/tests/e2e/lab_udp.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
 $(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/bench/*.c) tests/bpf/pkt.c) $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -96,7 +106,7 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-e2e
 
 test-unit: $(TEST_UNIT)
 	$(Q)$(TEST_UNIT)

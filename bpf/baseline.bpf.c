@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Benchmark baseline: the least an XDP forwarder can do. Swaps the MAC
+ * Benchmark baseline and lab helper programs.
+ *
+ * xlb_baseline: the least an XDP forwarder can do. Swaps the MAC
  * addresses and returns XDP_TX. `make bench` reports xlb's cost as the
  * difference over this program measured in the same run.
  */
@@ -20,6 +22,17 @@ int xlb_baseline(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 	return XDP_TX;
+}
+
+/*
+ * Lab helper: XDP_PASS for the bridge-side peer of a veth whose other end
+ * sends with XDP_TX (veth drops such frames unless the peer runs XDP).
+ */
+SEC("xdp")
+int xlb_pass(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

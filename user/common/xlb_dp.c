@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <linux/if_link.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -152,6 +153,15 @@ void xlb_dp_close(struct xlb_dp *dp)
 int xlb_dp_prog_fd(const struct xlb_dp *dp)
 {
 	return bpf_program__fd(dp->skel->progs.xlb_xdp);
+}
+
+int xlb_xdp_attach(int prog_fd, int ifindex, int generic)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo,
+		    .flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+
+	return fd < 0 ? -errno : fd;
 }
 
 int xlb_dp_flows_fd(const struct xlb_dp *dp)

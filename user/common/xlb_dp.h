@@ -41,6 +41,13 @@ struct xlb_dp;
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out);
 void xlb_dp_close(struct xlb_dp *dp);
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
+
+/*
+ * Attach an XDP program to ifindex through a bpf_link: native mode, or the
+ * kernel's generic mode when generic is set. Returns the link fd (>= 0) or
+ * -errno; closing the fd (or the process exiting) detaches it.
+ */
+int xlb_xdp_attach(int prog_fd, int ifindex, int generic);
 int xlb_dp_flows_fd(const struct xlb_dp *dp);
 
 /* table: val->table_size backend ids, or NULL for an empty table. */

@@ -1,0 +1,274 @@
+#!/bin/bash
+# End-to-end data-plane tests: real packets through the real XDP program on
+# real veths, real TCP and UDP servers in network namespaces.
+#
+#   client (10.99.0.1, fd99::1) --+
+#   lb     (10.99.0.2, fd99::2) --+-- bridge (namespace xlbt-br)
+#   b1..b3 (10.99.0.11-13, ...) --+
+#
+# The client routes the VIP prefixes via the LB; xlb is attached natively to
+# the LB's veth; backends hold the VIPs on lo (dsr) and run the decap program
+# on their veth (ipip). Each case is a function; a cleanup trap always runs.
+# Exit 77 = skipped (not root, no netns).
+set -u
+
+BUILD=${1:-build}
+LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
+LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
+P=xlbt                              # namespace prefix
+HOSTS="cl lb b1 b2 b3"
+TMP=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
+PASS=0
+FAIL=0
+PIDS=()
+
+log() { printf '  %s\n' "$*"; }
+
+cleanup() {
+	exec 2>/dev/null # no "Killed" notices for the servers we stop
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	# Anything still running in a lab namespace (forked servers) goes too:
+	# a survivor would hold our stdout open and outlive the test.
+	for h in $HOSTS br; do
+		ip netns pids "$P-$h" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$P-$h" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+[ -n "${XLB_E2E_KEEP:-}" ] && trap - EXIT
+
+on() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
+# Start a command in the background in a namespace; ip netns exec execs it,
+# so the recorded pid is the command's own.
+bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & PIDS+=($!); }
+
+if [ "$(id -u)" != 0 ] || ! ip netns add "$P-probe" 2>/dev/null; then
+	echo "test-e2e: needs root and network namespaces; skipped"
+	exit 77
+fi
+ip netns del "$P-probe"
+
+addr4() { case $1 in cl) echo 10.99.0.1;; lb) echo 10.99.0.2;; b1) echo 10.99.0.11;; b2) echo 10.99.0.12;; b3) echo 10.99.0.13;; esac; }
+addr6() { case $1 in cl) echo fd99::1;; lb) echo fd99::2;; b1) echo fd99::11;; b2) echo fd99::12;; b3) echo fd99::13;; esac; }
+mac() { on "$1" cat /sys/class/net/eth0/address; }
+
+lab_up() {
+	ip netns add "$P-br" || return 1
+	on br ip link add br0 type bridge
+	on br ip link set br0 up
+	for h in $HOSTS; do
+		ip netns add "$P-$h" || return 1
+		ip link add eth0 netns "$P-$h" type veth peer name "v-$h" netns "$P-br"
+		on br ip link set "v-$h" master br0 up
+		on "$h" ip link set lo up
+		on "$h" ip link set eth0 up
+		on "$h" ip addr add "$(addr4 "$h")/24" dev eth0
+		on "$h" ip addr add "$(addr6 "$h")/64" dev eth0 nodad
+		# Frames that went through XDP lost their checksum offload state.
+		on "$h" ethtool -K eth0 tx off >/dev/null 2>&1
+	done
+	# ipip adds 20/40 bytes on the LB-backend leg: keep client packets small.
+	on cl ip link set eth0 mtu 1400
+	on cl ip route add 10.99.100.0/24 via 10.99.0.2
+	on cl ip -6 route add fd99:100::/64 via fd99::2
+	for b in b1 b2 b3; do
+		on "$b" ip addr add 10.99.100.1/32 dev lo
+		on "$b" ip addr add 10.99.100.2/32 dev lo
+		on "$b" ip addr add fd99:100::1/128 dev lo
+		on "$b" ip addr add fd99:100::2/128 dev lo
+		on "$b" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+	done
+}
+
+# Run a background helper in a namespace; wait for its "ready".
+start() {
+	local ns=$1 out=$2; shift 2
+	bg "$ns" "$@" >"$out" 2>&1
+	for _ in $(seq 50); do
+		grep -q ready "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "    helper in $ns did not start:"; sed 's/^/    /' "$out"
+	return 1
+}
+
+servers_up() {
+	for b in b1 b2 b3; do
+		bg "$b" socat TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr SYSTEM:"echo $b"
+		bg "$b" socat TCP6-LISTEN:81,ipv6only=0,fork,reuseaddr SYSTEM:"wc -c"
+		bg "$b" "$LAB_UDP" 10.99.100.1 5353 "$b"
+		bg "$b" "$LAB_UDP" fd99:100::1 5353 "$b"
+	done
+	# Wait until every backend listens: 2 TCP ports, 2 UDP sockets.
+	for b in b1 b2 b3; do
+		for _ in $(seq 50); do
+			[ "$(on "$b" ss -Hltn | grep -cE ':(80|81) ')" -ge 2 ] &&
+				[ "$(on "$b" ss -Hlun | grep -c ':5353 ')" -ge 2 ] && break
+			sleep 0.1
+		done
+	done
+}
+
+dp_up() {
+	cat >"$TMP/xlb.conf" <<CONF
+backend 1 10.99.0.11 $(mac b1)
+backend 2 10.99.0.12 $(mac b2)
+backend 3 10.99.0.13 $(mac b3)
+backend 4 10.99.0.11 $(mac b1)
+backend 5 10.99.0.12 $(mac b2)
+backend 6 10.99.0.13 $(mac b3)
+backend 7 10.99.0.11 $(mac b1)
+backend 8 10.99.0.12 $(mac b2)
+backend 9 10.99.0.13 $(mac b3)
+backend 11 fd99::11 $(mac b1)
+backend 12 fd99::12 $(mac b2)
+backend 13 fd99::13 $(mac b3)
+backend 14 fd99::11 $(mac b1)
+backend 15 fd99::12 $(mac b2)
+backend 16 fd99::13 $(mac b3)
+backend 17 10.99.0.11 $(mac b1)
+backend 18 10.99.0.12 $(mac b2)
+vip 10.99.100.1 80 tcp dsr reject 1 1,2,3
+vip 10.99.100.1 5353 udp dsr reject 2 4,5,6
+vip 10.99.100.2 0 tcp ipip reject 3 7,8,9
+vip fd99:100::1 80 tcp dsr reject 4 11,12,13
+vip fd99:100::2 0 tcp ipip reject 5 14,15,16
+vip fd99:100::1 5353 udp dsr reject 6 17,18
+vip 10.99.100.3 80 tcp dsr reject 7
+vip 10.99.100.3 5353 udp dsr reject 8
+CONF
+	start br "$TMP/pass.out" "$LAB_DP" pass v-lb || return 1
+	for b in b1 b2 b3; do
+		start "$b" "$TMP/decap-$b.out" "$LAB_DP" decap eth0 || return 1
+	done
+	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" || return 1
+	XLB_PID=${PIDS[-1]}
+}
+
+# N TCP requests to ADDR PORT from the client; prints the answers, one a line.
+# -t2: after stdin ends socat waits only 0.5 s for the answer by default,
+# too short for a forked server on a loaded 2-CPU machine.
+tcp_req() {
+	local addr=$1 port=$2 n=$3
+	for _ in $(seq "$n"); do
+		on cl socat -t2 -T2 - "TCP:$addr:$port,connect-timeout=2" </dev/null 2>&1 | head -1
+	done
+}
+
+udp_req() {
+	local addr=$1 port=$2 n=$3
+	for _ in $(seq "$n"); do
+		echo q | on cl socat -t2 -T2 - "UDP:$addr:$port" 2>&1 | head -1
+	done
+}
+
+# ok NAME CONDITION-DESCRIPTION: record a case result from the last status.
+result() {
+	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2"; else FAIL=$((FAIL + 1)); log "FAIL  $2"; fi
+}
+
+# Every answer is a backend name, and at least $3 different ones answered.
+check_spread() {
+	local name=$1 file=$2 min=$3 total=$4
+	local good distinct
+	good=$(grep -cE '^b[123]$' "$file")
+	distinct=$(grep -E '^b[123]$' "$file" | sort -u | wc -l)
+	if [ "$good" -ne "$total" ] || [ "$distinct" -lt "$min" ]; then
+		echo "    $name: $good/$total answered, $distinct backends:"; sort "$file" | uniq -c | sed 's/^/    /'
+		return 1
+	fi
+}
+
+t_dsr_tcp_v4() {
+	tcp_req 10.99.100.1 80 24 >"$TMP/out"
+	check_spread "dsr tcp v4" "$TMP/out" 2 24
+}
+
+t_dsr_tcp_v6() {
+	tcp_req '[fd99:100::1]' 80 24 >"$TMP/out"
+	check_spread "dsr tcp v6" "$TMP/out" 2 24
+}
+
+t_dsr_udp_v4() {
+	udp_req 10.99.100.1 5353 12 >"$TMP/out"
+	check_spread "dsr udp v4" "$TMP/out" 2 12
+}
+
+t_dsr_udp_v6() {
+	udp_req '[fd99:100::1]' 5353 12 >"$TMP/out"
+	check_spread "dsr udp v6" "$TMP/out" 1 12
+}
+
+t_ipip_tcp_4in4() {
+	tcp_req 10.99.100.2 80 24 >"$TMP/out"
+	check_spread "ipip 4in4" "$TMP/out" 2 24
+}
+
+t_ipip_tcp_6in6() {
+	tcp_req '[fd99:100::2]' 80 24 >"$TMP/out"
+	check_spread "ipip 6in6" "$TMP/out" 2 24
+}
+
+# Full-size segments through the tunnel: 2 MB upload, byte count echoed back.
+t_ipip_bulk_upload() {
+	local got
+	got=$(head -c 2000000 /dev/zero | on cl socat -T5 - TCP:10.99.100.2:81,shut-down 2>&1 | tr -d ' ')
+	[ "$got" = 2000000 ] || { echo "    backend received '$got' bytes of 2000000"; return 1; }
+}
+
+# Port 81 is not a VIP port on fd99:100::1: nothing may reach a backend.
+t_non_vip_port_not_forwarded() {
+	local got
+	got=$(on cl socat -T1 - 'TCP:[fd99:100::1]:81,connect-timeout=1' </dev/null 2>&1)
+	! grep -qE '^[0-9]+$' <<<"$got" || { echo "    a non-VIP port was forwarded: $got"; return 1; }
+}
+
+t_empty_vip_refuses_tcp_fast() {
+	local start end out
+	start=$(date +%s%N)
+	out=$(on cl socat -T3 - TCP:10.99.100.3:80,connect-timeout=3 </dev/null 2>&1)
+	end=$(date +%s%N)
+	if ! grep -q "Connection refused" <<<"$out" || [ $(((end - start) / 1000000)) -gt 1000 ]; then
+		echo "    want 'Connection refused' within 1 s, got after $(((end - start) / 1000000)) ms: $out"
+		return 1
+	fi
+}
+
+t_empty_vip_refuses_udp() {
+	local out
+	out=$(echo q | on cl socat -T2 - UDP:10.99.100.3:5353 2>&1)
+	grep -q "Connection refused" <<<"$out" || { echo "    want ICMP port unreachable, got: $out"; return 1; }
+}
+
+# Stop the data plane and check what it counted.
+t_counters() {
+	kill -TERM "$XLB_PID"
+	wait "$XLB_PID" 2>/dev/null
+	local st="$TMP/xlb.out" ok=0
+	for id in 1 2 3 7 8 9 11 12 13 14 15 16; do
+		grep -q "^backend $id packets [1-9]" "$st" || { echo "    backend $id forwarded nothing"; ok=1; }
+	done
+	grep -q "^reason reject_tcp_rst [1-9]" "$st" || { echo "    no RST counted"; ok=1; }
+	grep -q "^reason reject_icmp_unreach [1-9]" "$st" || { echo "    no ICMP reject counted"; ok=1; }
+	grep -q "^vip 7 packets [1-9][0-9]* no_backend [1-9]" "$st" || { echo "    empty VIP not counted"; ok=1; }
+	[ $ok = 0 ] || sed 's/^/    /' "$st"
+	return $ok
+}
+
+echo "test-e2e: building the lab"
+lab_up || { echo "test-e2e: couldn't build the lab"; exit 1; }
+servers_up
+dp_up || { echo "test-e2e: couldn't start the data plane"; exit 1; }
+sleep 0.5
+
+[ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up; XLB_E2E_KEEP set"; exit 0; }
+for t in t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
+	t_ipip_tcp_6in6 t_ipip_bulk_upload t_non_vip_port_not_forwarded t_empty_vip_refuses_tcp_fast \
+	t_empty_vip_refuses_udp t_counters; do
+	$t
+	result $? "${t#t_}"
+done
+echo "test-e2e: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
