@@ -33,8 +33,7 @@ enum xlb_reason_kind {
 	  "IPv4 packet with options addressed to a VIP address")                                   \
 	X(5, IPV6_EXT_HEADER, "ipv6_ext_header", XLB_KIND_DROP,                                    \
 	  "IPv6 packet with extension headers addressed to a VIP address")                         \
-	X(6, NO_BACKEND_DROP, "no_backend", XLB_KIND_DROP,                                         \
-	  "no usable backend and on_empty=drop")                                                   \
+	X(6, NO_BACKEND_DROP, "no_backend", XLB_KIND_DROP, "no usable backend and on_empty=drop")  \
 	X(7, BACKEND_NOT_ACTIVE, "backend_not_active", XLB_KIND_DROP,                              \
 	  "the VIP's table names a backend that is not ACTIVE")                                    \
 	X(8, ENCAP_NO_ROOM, "encap_no_room", XLB_KIND_DROP,                                        \

@@ -40,8 +40,8 @@ void harness_hexdiff(const void *got, size_t glen, const void *want, size_t wlen
 	fprintf(stderr, "    (got/want where they differ)\n");
 }
 
-int harness_run(const char *suite, const struct harness_case *cases, size_t n,
-		const char *filter, int (*setup)(void), void (*teardown)(void))
+int harness_run(const char *suite, const struct harness_case *cases, size_t n, const char *filter,
+		int (*setup)(void), void (*teardown)(void))
 {
 	int pass = 0, fail = 0;
 

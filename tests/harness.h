@@ -18,7 +18,7 @@ void harness_hexdiff(const void *got, size_t glen, const void *want, size_t wlen
 	do {                                                                                       \
 		long long _g = (long long)(got), _w = (long long)(want);                           \
 		if (_g != _w) {                                                                    \
-			harness_fail(__FILE__, __LINE__, "%s: got %lld, want %lld", (what), _g,   \
+			harness_fail(__FILE__, __LINE__, "%s: got %lld, want %lld", (what), _g,    \
 				     _w);                                                          \
 			return -1;                                                                 \
 		}                                                                                  \
@@ -62,7 +62,7 @@ struct harness_case {
  * Run every case (or those whose name contains filter) between setup and
  * teardown (either may be NULL; teardown always runs); print the tally.
  */
-int harness_run(const char *suite, const struct harness_case *cases, size_t n,
-		const char *filter, int (*setup)(void), void (*teardown)(void));
+int harness_run(const char *suite, const struct harness_case *cases, size_t n, const char *filter,
+		int (*setup)(void), void (*teardown)(void));
 
 #endif /* XLB_TEST_HARNESS_H */

@@ -28,8 +28,8 @@ XLB_INLINE __u16 xlb_csum_fold(__u32 sum)
 }
 
 /* Pseudo-header sum for TCP/UDP/ICMPv6 over IPv4 or IPv6 (16-byte forms). */
-XLB_INLINE __u32 xlb_csum_pseudo(const union xlb_addr *src, const union xlb_addr *dst,
-				 __u8 family, __u8 proto, __u32 len)
+XLB_INLINE __u32 xlb_csum_pseudo(const union xlb_addr *src, const union xlb_addr *dst, __u8 family,
+				 __u8 proto, __u32 len)
 {
 	__u32 sum = bpf_htons(proto) + bpf_htons(len);
 

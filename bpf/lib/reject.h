@@ -50,8 +50,7 @@ XLB_INLINE void xlb_put_reply4(struct iphdr *ip, const struct xlb_pkt *p, __u8 p
 	__builtin_memcpy(ip, &h, sizeof(h));
 }
 
-XLB_INLINE void xlb_put_reply6(struct ipv6hdr *ip6, const struct xlb_pkt *p, __u8 proto,
-			       __u16 plen)
+XLB_INLINE void xlb_put_reply6(struct ipv6hdr *ip6, const struct xlb_pkt *p, __u8 proto, __u16 plen)
 {
 	*(__be32 *)ip6 = bpf_htonl(6u << 28);
 	ip6->payload_len = bpf_htons(plen);
@@ -177,8 +176,8 @@ XLB_INLINE int xlb_reject_udp4(struct xdp_md *ctx, struct xlb_pkt *p)
 	ic->rest = 0;
 	/* Summed in place by the helper: the quote is packet data, and a
 	 * helper call over a checked range keeps the verifier's bounds. */
-	ic->checksum = xlb_csum_fold(
-		bpf_csum_diff(NULL, 0, (void *)ic, sizeof(*ic) + XLB_QUOTE4, 0));
+	ic->checksum =
+		xlb_csum_fold(bpf_csum_diff(NULL, 0, (void *)ic, sizeof(*ic) + XLB_QUOTE4, 0));
 	xlb_swap_macs(data);
 	p->reason = XLB_R_REJECT_ICMP_UNREACH;
 	return XDP_TX;

@@ -38,8 +38,7 @@ XLB_INLINE int xlb_key_eq(const struct xlb_flow_key *a, const struct xlb_flow_ke
 {
 	const __u64 *x = (const void *)a, *y = (const void *)b;
 
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		(x[4] ^ y[4])) == 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
 /*
@@ -86,8 +85,7 @@ XLB_INLINE int xlb_flow_find(struct xlb_pkt *p, struct xlb_flow_ref *ref)
  * A usable hit: returns the backend, or NULL when the packet must be hashed
  * again (and its entry will be replaced).
  */
-XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_ref *ref,
-					    __u32 *bid)
+XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_ref *ref, __u32 *bid)
 {
 	struct xlb_flow_entry *e;
 	struct xlb_backend *be;

@@ -44,7 +44,7 @@ void env_close(void)
 
 int env_backend(__u32 id, const char *addr, int mac, __u8 state)
 {
-	struct xlb_backend b = { .state = state, .gen = 1 };
+	struct xlb_backend b = {.state = state, .gen = 1};
 
 	pb_addr(addr, b.addr.b);
 	b.family = xlb_addr_is_v4(&b.addr) ? XLB_AF_INET : XLB_AF_INET6;
@@ -115,8 +115,8 @@ int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *tabl
 		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "backend-%u", ids[i]);
-		mb[i] = (struct xlb_maglev_backend){ .key = xlb_maglev_key(name), .id = ids[i],
-						     .weight = 1 };
+		mb[i] = (struct xlb_maglev_backend){
+			.key = xlb_maglev_key(name), .id = ids[i], .weight = 1};
 	}
 	err = xlb_maglev_build(mb, (size_t)n, ENV_TABLE, table);
 	vip_mode[v->vip_id] = v->mode;

@@ -34,8 +34,8 @@ struct pb {
 	} l[PB_LAYERS];
 };
 
-extern const __u8 MAC_LB[6];	  /* the load balancer's NIC */
-extern const __u8 MAC_ROUTER[6];  /* where client traffic comes from */
+extern const __u8 MAC_LB[6];	 /* the load balancer's NIC */
+extern const __u8 MAC_ROUTER[6]; /* where client traffic comes from */
 extern const __u8 MAC_BACKEND[4][6];
 
 void pb_init(struct pb *p);
@@ -46,8 +46,7 @@ void pb_ip4(struct pb *p, const char *src, const char *dst, __u8 proto, __u8 ttl
 void pb_ip6(struct pb *p, const char *src, const char *dst, __u8 nexthdr, __u8 hop, __u8 tc,
 	    __u32 flowlabel);
 void pb_ext6(struct pb *p, __u8 nexthdr); /* an 8-byte extension header */
-void pb_tcp(struct pb *p, __u16 sport, __u16 dport, __u32 seq, __u32 ack, __u8 flags,
-	    __u16 window);
+void pb_tcp(struct pb *p, __u16 sport, __u16 dport, __u32 seq, __u32 ack, __u8 flags, __u16 window);
 void pb_udp(struct pb *p, __u16 sport, __u16 dport);
 void pb_icmp4(struct pb *p, __u8 type, __u8 code, __u32 rest);
 void pb_icmp6(struct pb *p, __u8 type, __u8 code, __u32 rest);

@@ -33,14 +33,14 @@
 #define ROUTER4 "198.51.100.1"
 #define ROUTER6 "2001:db8:ffff::1"
 
-static const struct vip_def V4_TCP = { "10.0.0.10", 80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-				       XLB_EMPTY_REJECT, 1 };
-static const struct vip_def V4_UDP = { "10.0.0.10", 53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-				       XLB_EMPTY_REJECT, 2 };
-static const struct vip_def V6_TCP = { "fd00::10", 80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-				       XLB_EMPTY_REJECT, 3 };
-static const struct vip_def V6_UDP = { "fd00::10", 53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-				       XLB_EMPTY_REJECT, 4 };
+static const struct vip_def V4_TCP = {"10.0.0.10",	80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				      XLB_EMPTY_REJECT, 1};
+static const struct vip_def V4_UDP = {"10.0.0.10",	53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				      XLB_EMPTY_REJECT, 2};
+static const struct vip_def V6_TCP = {"fd00::10",	80, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				      XLB_EMPTY_REJECT, 3};
+static const struct vip_def V6_UDP = {"fd00::10",	53, UDP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				      XLB_EMPTY_REJECT, 4};
 
 static struct vip_def with_mode(struct vip_def v, __u8 mode)
 {
@@ -57,8 +57,8 @@ static struct vip_def with_empty(struct vip_def v, __u8 on_empty)
 /* Backends 1-3: IPv4, MACs 0-2. Backends 11-13: IPv6, MACs 0-2. */
 static int backends(void)
 {
-	static const char *v4[] = { "10.1.0.11", "10.1.0.12", "10.1.0.13" };
-	static const char *v6[] = { "fd00:1::11", "fd00:1::12", "fd00:1::13" };
+	static const char *v4[] = {"10.1.0.11", "10.1.0.12", "10.1.0.13"};
+	static const char *v6[] = {"fd00:1::11", "fd00:1::12", "fd00:1::13"};
 
 	for (int i = 0; i < 3; i++) {
 		if (env_backend(1 + i, v4[i], i, XLB_BE_ACTIVE) ||
@@ -74,8 +74,8 @@ static int is_v6(const char *a)
 }
 
 /* A client packet to dst:dport; TCP carries seq 1000 (ack 2000 with ACK). */
-static void mk(struct pb *p, const char *src, __u16 sport, const char *dst, __u16 dport,
-	       __u8 proto, __u8 flags, int vlan, size_t payload)
+static void mk(struct pb *p, const char *src, __u16 sport, const char *dst, __u16 dport, __u8 proto,
+	       __u8 flags, int vlan, size_t payload)
 {
 	pb_init(p);
 	pb_eth(p, MAC_LB, MAC_ROUTER, vlan, is_v6(dst) ? 0x86dd : 0x0800);
@@ -154,8 +154,8 @@ static int t_non_vip_passes_untouched(void)
 
 static int t_arp_and_nd_pass(void)
 {
-	static const __u8 arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 2, 192, 0, 2, 1,
-				      0, 0, 0, 0, 0, 0, 10, 0, 0, 10 };
+	static const __u8 arp[28] = {0,	  1, 8, 0, 6, 4, 0, 1, 2, 0, 0,	 0, 0, 2,
+				     192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 10};
 	__u8 target[16];
 	struct pb p;
 
@@ -285,11 +285,11 @@ static int t_ipip_6in4_refused(void)
 
 static int t_port0_vip_serves_every_port(void)
 {
-	struct vip_def any = { "10.0.0.40", 0, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-			       XLB_EMPTY_REJECT, 5 };
-	struct vip_def https = { "10.0.0.40", 443, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
-				 XLB_EMPTY_REJECT, 6 };
-	static const __u16 ports[] = { 1, 22, 80, 8080, 65535 };
+	struct vip_def any = {"10.0.0.40",	0, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+			      XLB_EMPTY_REJECT, 5};
+	struct vip_def https = {"10.0.0.40",	  443, TCP, XLB_MODE_DSR, XLB_HASH_5TUPLE,
+				XLB_EMPTY_REJECT, 6};
+	static const __u16 ports[] = {1, 22, 80, 8080, 65535};
 	struct pb in, want;
 
 	ASSERT_OK(backends(), "backends");
@@ -313,8 +313,7 @@ static int t_port0_vip_serves_every_port(void)
 static __u32 predict(const __u32 *table, const char *client, __u16 cport, const struct vip_def *v,
 		     int src_only)
 {
-	struct xlb_flow_key k = { .sport = htons(cport), .dport = htons(v->port),
-				  .proto = v->proto };
+	struct xlb_flow_key k = {.sport = htons(cport), .dport = htons(v->port), .proto = v->proto};
 
 	pb_addr(client, k.saddr.b);
 	pb_addr(v->addr, k.daddr.b);
@@ -325,9 +324,9 @@ static __u32 predict(const __u32 *table, const char *client, __u16 cport, const 
 static int t_src_hash_pins_client(void)
 {
 	struct vip_def v = V4_TCP;
-	static const __u32 ids[] = { 1, 2, 3 };
+	static const __u32 ids[] = {1, 2, 3};
 	__u32 table[ENV_TABLE];
-	int seen[3] = { 0 };
+	int seen[3] = {0};
 	char client[32];
 	struct pb in;
 
@@ -356,9 +355,9 @@ static int t_src_hash_pins_client(void)
 
 static int t_5tuple_hash_spreads_and_matches_prediction(void)
 {
-	static const __u32 ids[] = { 1, 2, 3 };
+	static const __u32 ids[] = {1, 2, 3};
 	__u32 table[ENV_TABLE];
-	int count[3] = { 0 };
+	int count[3] = {0};
 	struct pb in;
 
 	ASSERT_OK(backends(), "backends");
@@ -379,8 +378,8 @@ static int t_5tuple_hash_spreads_and_matches_prediction(void)
 static int t_default_table_size_65537(void)
 {
 	struct xlb_maglev_backend mb[3];
-	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
-	struct xlb_vip_val val = { .vip_id = 9, .table_size = XLB_DEFAULT_TABLE_SIZE };
+	struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
+	struct xlb_vip_val val = {.vip_id = 9, .table_size = XLB_DEFAULT_TABLE_SIZE};
 	__u32 *table = calloc(XLB_DEFAULT_TABLE_SIZE, sizeof(__u32));
 	int rc = -1;
 
@@ -388,23 +387,24 @@ static int t_default_table_size_65537(void)
 		return -1;
 	pb_addr("10.0.0.77", k.addr.b);
 	for (int i = 0; i < 3; i++)
-		mb[i] = (struct xlb_maglev_backend){ .key = (__u64)i * 7919 + 1, .id = 1 + i,
-						     .weight = 1 };
+		mb[i] = (struct xlb_maglev_backend){
+			.key = (__u64)i * 7919 + 1, .id = 1 + i, .weight = 1};
 	if (!backends() && !xlb_maglev_build(mb, 3, XLB_DEFAULT_TABLE_SIZE, table) &&
 	    !xlb_dp_vip_set(E.dp, &k, &val, table)) {
-		struct vip_def v = { "10.0.0.77", 80, TCP, 0, 0, 0, 9 };
+		struct vip_def v = {"10.0.0.77", 80, TCP, 0, 0, 0, 9};
 
 		rc = 0;
 		for (int port = 1; port < 200 && !rc; port++) {
-			struct xlb_flow_key fk = { .sport = htons(port), .dport = htons(80),
-						   .proto = TCP };
+			struct xlb_flow_key fk = {
+				.sport = htons(port), .dport = htons(80), .proto = TCP};
 			struct pb in;
 
 			fk.saddr.w[2] = htonl(0xffff);
 			pb_addr(CLIENT4, fk.saddr.b);
 			pb_addr(v.addr, fk.daddr.b);
 			mk_flow(&in, &v, CLIENT4, (__u16)port, F_SYN);
-			__u32 want = table[xlb_hash_slot(xlb_hash_flow(&fk), XLB_DEFAULT_TABLE_SIZE)];
+			__u32 want =
+				table[xlb_hash_slot(xlb_hash_flow(&fk), XLB_DEFAULT_TABLE_SIZE)];
 
 			if ((__u32)sent_to(&in) + 1 != want) {
 				harness_fail(__FILE__, __LINE__, "port %d: not the predicted slot",
@@ -419,14 +419,14 @@ static int t_default_table_size_65537(void)
 
 static int t_table_resize_keeps_forwarding(void)
 {
-	static const __u32 sizes[] = { 251, 65537, 509, 251 };
-	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
+	static const __u32 sizes[] = {251, 65537, 509, 251};
+	struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
 	struct pb in;
 
 	ASSERT_OK(backends(), "backends");
 	pb_addr(V4_TCP.addr, k.addr.b);
 	for (size_t i = 0; i < 4; i++) {
-		struct xlb_vip_val val = { .vip_id = 1, .table_size = sizes[i] };
+		struct xlb_vip_val val = {.vip_id = 1, .table_size = sizes[i]};
 		__u32 *t = calloc(sizes[i], sizeof(__u32));
 
 		ASSERT_TRUE(t != NULL, "alloc");
@@ -509,7 +509,7 @@ static int t_draining_keeps_flows_udp_v6(void)
 static int t_down_backend_flow_moves(void)
 {
 	struct pb syn, ack;
-	struct xlb_flow_key k = { .sport = htons(42000), .dport = htons(80), .proto = TCP };
+	struct xlb_flow_key k = {.sport = htons(42000), .dport = htons(80), .proto = TCP};
 	struct xlb_flow_entry fv;
 
 	ASSERT_OK(backends(), "backends");
@@ -568,7 +568,7 @@ static int t_udp_idle_flow_rehashed(void)
 /* Client ports whose flows to v share one flow-table bucket (4096-flow env). */
 static int same_bucket_ports(const struct vip_def *v, __u16 *ports, int n)
 {
-	struct xlb_flow_key k = { .dport = htons(v->port), .proto = v->proto };
+	struct xlb_flow_key k = {.dport = htons(v->port), .proto = v->proto};
 	__u32 want = 0;
 	int found = 0;
 
@@ -617,7 +617,7 @@ static int t_full_bucket_evicts_least_recently_used(void)
 
 static int t_torn_flow_entry_reads_as_miss(void)
 {
-	struct xlb_flow_key k = { .sport = htons(49000), .dport = htons(80), .proto = TCP };
+	struct xlb_flow_key k = {.sport = htons(49000), .dport = htons(80), .proto = TCP};
 	__u32 h, idx;
 	struct xlb_flow_bucket b;
 	struct pb syn, ack;
@@ -807,8 +807,8 @@ static void mk_icmp_err(struct pb *p, const struct vip_def *v, const char *clien
 	pb_finish(p);
 }
 
-static int icmp_err_case(const struct vip_def *v, const char *client, int v6, __u8 type,
-			 __u8 code, __u32 rest)
+static int icmp_err_case(const struct vip_def *v, const char *client, int v6, __u8 type, __u8 code,
+			 __u32 rest)
 {
 	__u32 a = v6 ? 11 : 1, b = v6 ? 12 : 2;
 	struct pb syn, err, want;
@@ -989,10 +989,12 @@ static int truncate_all(const struct pb *p, size_t l2, size_t hdr_end, const cha
 				fix_lengths(cut, len, l2);
 			rc = env_run(E.prog_fd, cut, len, out, &out_len);
 			if (rc != XDP_DROP ||
-			    env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED) != before + 1) {
-				harness_fail(__FILE__, __LINE__,
-					     "%s cut at %zu (lengths %s): verdict %d, not counted once",
-					     what, len, fix ? "fixed" : "as sent", rc);
+			    env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED) !=
+				    before + 1) {
+				harness_fail(
+					__FILE__, __LINE__,
+					"%s cut at %zu (lengths %s): verdict %d, not counted once",
+					what, len, fix ? "fixed" : "as sent", rc);
 				return -1;
 			}
 		}
@@ -1088,7 +1090,7 @@ static int t_reason_names_from_one_list(void)
 
 static int t_vip_delete(void)
 {
-	struct xlb_vip_key k = { .port = htons(80), .proto = TCP };
+	struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
 	struct pb p, frag;
 
 	ASSERT_OK(backends(), "backends");
@@ -1117,8 +1119,7 @@ static int decap_run(const struct pb *in, int verdict, const struct pb *want, co
 	__u8 out[PB_MAX];
 	size_t out_len = 0;
 
-	ASSERT_EQ(env_run(bpf_program__fd(decap->progs.xlb_decap), in->buf, in->len, out,
-			  &out_len),
+	ASSERT_EQ(env_run(bpf_program__fd(decap->progs.xlb_decap), in->buf, in->len, out, &out_len),
 		  verdict, what);
 	if (want)
 		ASSERT_MEM(out, out_len, want->buf, want->len, what);
@@ -1203,7 +1204,7 @@ static int t_decap_roundtrip_with_xlb(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-		#fn + 2, fn                                                                        \
+#fn + 2, fn                                                                        \
 	}
 
 static const struct harness_case cases[] = {

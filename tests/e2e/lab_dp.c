@@ -56,7 +56,7 @@ static int vip_line(struct xlb_dp *dp, char *rest, int lineno, struct xlb_backen
 	struct xlb_maglev_backend mb[64];
 	__u32 table[LAB_TABLE];
 	struct xlb_vip_key k = {};
-	struct xlb_vip_val v = { .table_size = LAB_TABLE };
+	struct xlb_vip_val v = {.table_size = LAB_TABLE};
 	unsigned int port, vip_id;
 	int n = 0;
 
@@ -88,8 +88,8 @@ static int vip_line(struct xlb_dp *dp, char *rest, int lineno, struct xlb_backen
 		if (xlb_dp_backend_set(dp, id, &bes[id]))
 			return -EINVAL;
 		snprintf(name, sizeof(name), "backend-%u", id);
-		mb[n++] = (struct xlb_maglev_backend){ .key = xlb_maglev_key(name), .id = id,
-						       .weight = 1 };
+		mb[n++] = (struct xlb_maglev_backend){
+			.key = xlb_maglev_key(name), .id = id, .weight = 1};
 	}
 	if (xlb_maglev_build(mb, (size_t)n, LAB_TABLE, table))
 		return -EINVAL;
@@ -156,7 +156,7 @@ static void print_stats(struct xlb_dp *dp)
 
 int main(int argc, char **argv)
 {
-	struct xlb_dp_opts o = { .encap_vary_bits = 16 };
+	struct xlb_dp_opts o = {.encap_vary_bits = 16};
 	struct baseline *base = NULL;
 	struct decap *dec = NULL;
 	struct xlb_dp *dp = NULL;

@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST};
 	struct addrinfo *ai;
 	char reply[64], buf[2048];
 	int fd, len;

@@ -22,9 +22,8 @@ static void mk_backends(struct xlb_maglev_backend *b, int n, int first_id)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "10.%d.%d.%d:80", (first_id + i) >> 16,
 			 ((first_id + i) >> 8) & 0xff, (first_id + i) & 0xff);
-		b[i] = (struct xlb_maglev_backend){ .key = xlb_maglev_key(name),
-						    .id = (__u32)(first_id + i),
-						    .weight = 1 };
+		b[i] = (struct xlb_maglev_backend){
+			.key = xlb_maglev_key(name), .id = (__u32)(first_id + i), .weight = 1};
 	}
 }
 
@@ -38,7 +37,7 @@ static void count(const __u32 *t, __u32 m, __u32 *cnt, __u32 ncnt)
 
 static int t_equal_weights_floor_or_ceil(void)
 {
-	static const int ns[] = { 1, 2, 3, 7, 10, 100, 333, 1000 };
+	static const int ns[] = {1, 2, 3, 7, 10, 100, 333, 1000};
 	struct xlb_maglev_backend b[1000];
 	static __u32 cnt[1001];
 
@@ -50,7 +49,8 @@ static int t_equal_weights_floor_or_ceil(void)
 		count(table_a, M, cnt, 1001);
 		ASSERT_EQ(cnt[0], 0, "no empty slot");
 		for (int i = 1; i <= n; i++) {
-			ASSERT_TRUE(cnt[i] == M / (__u32)n || cnt[i] == (M + (__u32)n - 1) / (__u32)n,
+			ASSERT_TRUE(cnt[i] == M / (__u32)n ||
+					    cnt[i] == (M + (__u32)n - 1) / (__u32)n,
 				    "every backend holds floor(M/N) or ceil(M/N) slots");
 		}
 	}
@@ -59,7 +59,7 @@ static int t_equal_weights_floor_or_ceil(void)
 
 static int t_unequal_weights_proportional(void)
 {
-	static const int ns[] = { 2, 5, 10, 100, 1000 };
+	static const int ns[] = {2, 5, 10, 100, 1000};
 	struct xlb_maglev_backend b[1000];
 	static __u32 cnt[1001];
 
@@ -81,9 +81,10 @@ static int t_unequal_weights_proportional(void)
 			double got = cnt[b[i].id];
 
 			if (got < want - tol || got > want + tol) {
-				harness_fail(__FILE__, __LINE__,
-					     "N=%d backend %d weight %u: %.0f slots, want %.1f +- %.1f",
-					     n, i, b[i].weight, got, want, tol);
+				harness_fail(
+					__FILE__, __LINE__,
+					"N=%d backend %d weight %u: %.0f slots, want %.1f +- %.1f",
+					n, i, b[i].weight, got, want, tol);
 				return -1;
 			}
 		}
@@ -122,7 +123,7 @@ static int t_removing_one_percent_disrupts_little(void)
 {
 	struct xlb_maglev_backend b[1000];
 	__u32 changed = 0, collateral = 0;
-	int removed[1001] = { 0 };
+	int removed[1001] = {0};
 
 	mk_backends(b, 1000, 1);
 	ASSERT_OK(xlb_maglev_build(b, 1000, M, table_a), "build 1000");
@@ -140,7 +141,7 @@ static int t_removing_one_percent_disrupts_little(void)
 	}
 	printf("    removing 10 of 1000 backends: %.2f%% of %u slots changed, "
 	       "%.2f%% between remaining backends\n",
-	       100.0 * changed / M, M, 100.0 * collateral / M);
+	       100.0 * changed / M, (unsigned int)M, 100.0 * collateral / M);
 	ASSERT_TRUE(collateral <= M * 3 / 100, "at most 3% moved between remaining backends");
 	ASSERT_TRUE(changed <= M * 4 / 100, "at most 4% changed in all");
 	return 0;
@@ -188,7 +189,7 @@ static int t_rejects_bad_input(void)
 /* Pinned values: a change here moves live flows between ECMP'd hosts. */
 static int t_flow_hash_is_stable(void)
 {
-	struct xlb_flow_key k = { .sport = 0x3930, .dport = 0x5000, .proto = 6 };
+	struct xlb_flow_key k = {.sport = 0x3930, .dport = 0x5000, .proto = 6};
 
 	k.saddr.w[2] = k.daddr.w[2] = 0xffff0000;
 	k.saddr.w[3] = 0x010200c0; /* 192.0.2.1 in memory order */
@@ -202,16 +203,13 @@ static int t_flow_hash_is_stable(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-		#fn + 2, fn                                                                        \
+#fn + 2, fn                                                                        \
 	}
 
 static const struct harness_case cases[] = {
-	CASE(t_equal_weights_floor_or_ceil),
-	CASE(t_unequal_weights_proportional),
-	CASE(t_weight_zero_out_of_table),
-	CASE(t_removing_one_percent_disrupts_little),
-	CASE(t_order_does_not_matter),
-	CASE(t_rejects_bad_input),
+	CASE(t_equal_weights_floor_or_ceil), CASE(t_unequal_weights_proportional),
+	CASE(t_weight_zero_out_of_table),    CASE(t_removing_one_percent_disrupts_little),
+	CASE(t_order_does_not_matter),	     CASE(t_rejects_bad_input),
 	CASE(t_flow_hash_is_stable),
 };
 

@@ -33,7 +33,7 @@
 #define CALLS_PER_ROUND 50000 /* 250,000 calls per scenario */
 #define NBACKENDS 16
 #define BENCH_M XLB_DEFAULT_TABLE_SIZE
-#define SMALL_FLOWS 65536 /* a flow table that stays in the CPU caches */
+#define SMALL_FLOWS 65536u /* a flow table that stays in the CPU caches */
 
 enum kind {
 	K_BASE,	   /* trivial XDP_TX program */
@@ -53,22 +53,84 @@ struct scenario {
 	int small;     /* run against the 64k-flow table instead of the default */
 	struct pb pkt;
 	double round_ns[ROUNDS];
-	double median;
+	double median, min, max;
 };
 
 static struct scenario sc[] = {
-	{ .name = "baseline: swap MACs, XDP_TX", .kind = K_BASE, .vip = "10.0.0.10", .port = 80, .mode = 0, .target_ns = 0 },
-	{ .name = "dsr  TCP flow hit    IPv4", .kind = K_HIT, .vip = "10.0.0.10", .port = 80, .mode = XLB_MODE_DSR, .target_ns = 60 },
-	{ .name = "dsr  TCP flow hit    IPv6", .kind = K_HIT, .vip = "fd00::10", .port = 80, .mode = XLB_MODE_DSR, .target_ns = 60 },
-	{ .name = "dsr  UDP flow hit    IPv4", .kind = K_UDPHIT, .vip = "10.0.0.10", .port = 53, .mode = XLB_MODE_DSR, .target_ns = 60 },
-	{ .name = "dsr  TCP new flow    IPv4", .kind = K_NEWFLOW, .vip = "10.0.0.10", .port = 80, .mode = XLB_MODE_DSR, .target_ns = 200 },
-	{ .name = "dsr  TCP new flow    64k tbl", .kind = K_NEWFLOW, .vip = "10.0.0.10", .port = 80, .mode = XLB_MODE_DSR, .target_ns = 200, .small = 1 },
-	{ .name = "ipip TCP flow hit    IPv4", .kind = K_HIT, .vip = "10.0.0.20", .port = 80, .mode = XLB_MODE_IPIP, .target_ns = 60 },
-	{ .name = "ipip TCP flow hit    IPv6", .kind = K_HIT, .vip = "fd00::20", .port = 80, .mode = XLB_MODE_IPIP, .target_ns = 60 },
-	{ .name = "ipip UDP flow hit    IPv4", .kind = K_UDPHIT, .vip = "10.0.0.20", .port = 53, .mode = XLB_MODE_IPIP, .target_ns = 60 },
-	{ .name = "ipip TCP new flow    IPv4", .kind = K_NEWFLOW, .vip = "10.0.0.20", .port = 80, .mode = XLB_MODE_IPIP, .target_ns = 200 },
-	{ .name = "ipip TCP new flow    64k tbl", .kind = K_NEWFLOW, .vip = "10.0.0.20", .port = 80, .mode = XLB_MODE_IPIP, .target_ns = 200, .small = 1 },
-	{ .name = "non-VIP packet: XDP_PASS", .kind = K_PASS, .vip = "10.0.0.99", .port = 80, .mode = 0, .target_ns = 0 },
+	{.name = "baseline: swap MACs, XDP_TX",
+	 .kind = K_BASE,
+	 .vip = "10.0.0.10",
+	 .port = 80,
+	 .mode = 0,
+	 .target_ns = 0},
+	{.name = "dsr  TCP flow hit    IPv4",
+	 .kind = K_HIT,
+	 .vip = "10.0.0.10",
+	 .port = 80,
+	 .mode = XLB_MODE_DSR,
+	 .target_ns = 60},
+	{.name = "dsr  TCP flow hit    IPv6",
+	 .kind = K_HIT,
+	 .vip = "fd00::10",
+	 .port = 80,
+	 .mode = XLB_MODE_DSR,
+	 .target_ns = 60},
+	{.name = "dsr  UDP flow hit    IPv4",
+	 .kind = K_UDPHIT,
+	 .vip = "10.0.0.10",
+	 .port = 53,
+	 .mode = XLB_MODE_DSR,
+	 .target_ns = 60},
+	{.name = "dsr  TCP new flow    IPv4",
+	 .kind = K_NEWFLOW,
+	 .vip = "10.0.0.10",
+	 .port = 80,
+	 .mode = XLB_MODE_DSR,
+	 .target_ns = 200},
+	{.name = "dsr  TCP new flow    64k tbl",
+	 .kind = K_NEWFLOW,
+	 .vip = "10.0.0.10",
+	 .port = 80,
+	 .mode = XLB_MODE_DSR,
+	 .target_ns = 200,
+	 .small = 1},
+	{.name = "ipip TCP flow hit    IPv4",
+	 .kind = K_HIT,
+	 .vip = "10.0.0.20",
+	 .port = 80,
+	 .mode = XLB_MODE_IPIP,
+	 .target_ns = 60},
+	{.name = "ipip TCP flow hit    IPv6",
+	 .kind = K_HIT,
+	 .vip = "fd00::20",
+	 .port = 80,
+	 .mode = XLB_MODE_IPIP,
+	 .target_ns = 60},
+	{.name = "ipip UDP flow hit    IPv4",
+	 .kind = K_UDPHIT,
+	 .vip = "10.0.0.20",
+	 .port = 53,
+	 .mode = XLB_MODE_IPIP,
+	 .target_ns = 60},
+	{.name = "ipip TCP new flow    IPv4",
+	 .kind = K_NEWFLOW,
+	 .vip = "10.0.0.20",
+	 .port = 80,
+	 .mode = XLB_MODE_IPIP,
+	 .target_ns = 200},
+	{.name = "ipip TCP new flow    64k tbl",
+	 .kind = K_NEWFLOW,
+	 .vip = "10.0.0.20",
+	 .port = 80,
+	 .mode = XLB_MODE_IPIP,
+	 .target_ns = 200,
+	 .small = 1},
+	{.name = "non-VIP packet: XDP_PASS",
+	 .kind = K_PASS,
+	 .vip = "10.0.0.99",
+	 .port = 80,
+	 .mode = 0,
+	 .target_ns = 0},
 };
 #define NSC (sizeof(sc) / sizeof(sc[0]))
 
@@ -91,8 +153,7 @@ static void build_pkt(struct scenario *s)
 	if (proto == 17)
 		pb_udp(&s->pkt, 40000, s->port);
 	else
-		pb_tcp(&s->pkt, 40000, s->port, 1, 1,
-		       s->kind == K_NEWFLOW ? 0x02 : 0x10, 65535);
+		pb_tcp(&s->pkt, 40000, s->port, 1, 1, s->kind == K_NEWFLOW ? 0x02 : 0x10, 65535);
 	pb_payload(&s->pkt, s->kind == K_NEWFLOW ? 0 : 64, 1);
 	pb_finish(&s->pkt);
 }
@@ -106,7 +167,7 @@ static int setup_dp(struct xlb_dp *dp)
 	if (!table)
 		return err;
 	for (int i = 0; i < NBACKENDS; i++) {
-		struct xlb_backend b = { .state = XLB_BE_ACTIVE, .gen = 1 };
+		struct xlb_backend b = {.state = XLB_BE_ACTIVE, .gen = 1};
 		char name[48];
 
 		/* ids 1..16 IPv4 backends, 17..32 the same servers by IPv6 */
@@ -123,10 +184,9 @@ static int setup_dp(struct xlb_dp *dp)
 			goto out;
 	}
 	for (size_t s = 1, vip_id = 1; s < NSC; s++) {
-		struct xlb_vip_key k = { .port = htons(sc[s].port),
-					 .proto = sc[s].kind == K_UDPHIT ? 17 : 6 };
-		struct xlb_vip_val v = { .table_size = BENCH_M,
-					 .mode = sc[s].mode };
+		struct xlb_vip_key k = {.port = htons(sc[s].port),
+					.proto = sc[s].kind == K_UDPHIT ? 17 : 6};
+		struct xlb_vip_val v = {.table_size = BENCH_M, .mode = sc[s].mode};
 		int first = is_v6(sc[s].vip) && sc[s].mode == XLB_MODE_IPIP ? 1 + NBACKENDS : 1;
 
 		if (sc[s].kind == K_PASS || sc[s].small)
@@ -137,9 +197,8 @@ static int setup_dp(struct xlb_dp *dp)
 			char name[32];
 
 			snprintf(name, sizeof(name), "backend-%d", i);
-			mb[i] = (struct xlb_maglev_backend){ .key = xlb_maglev_key(name),
-							     .id = (__u32)(first + i),
-							     .weight = 1 };
+			mb[i] = (struct xlb_maglev_backend){
+				.key = xlb_maglev_key(name), .id = (__u32)(first + i), .weight = 1};
 		}
 		err = xlb_maglev_build(mb, NBACKENDS, BENCH_M, table);
 		err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
@@ -190,7 +249,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	const char *json = argc > 1 ? argv[1] : "build/bench.json";
-	struct xlb_dp_opts o = { .encap_vary_bits = 16 };
+	struct xlb_dp_opts o = {.encap_vary_bits = 16};
 	struct baseline *base = NULL;
 	struct xlb_dp *dp = NULL, *dp_small = NULL;
 	__u16 sport = 1;
@@ -248,27 +307,33 @@ int main(int argc, char **argv)
 						     : xlb_dp_prog_fd(sc[s].small ? dp_small : dp),
 				&sc[s], &sport);
 
-	printf("%-30s %10s %12s %8s %s\n", "scenario", "ns/packet", "over base", "target",
-	       "");
+	printf("%-30s %10s %13s %12s %8s\n", "scenario", "ns/packet", "rounds", "over base",
+	       "target");
 	for (size_t s = 0; s < NSC; s++) {
 		double v[ROUNDS];
 
 		memcpy(v, sc[s].round_ns, sizeof(v));
 		qsort(v, ROUNDS, sizeof(double), cmp_double);
 		sc[s].median = v[ROUNDS / 2];
+		sc[s].min = v[0];
+		sc[s].max = v[ROUNDS - 1];
 	}
 	for (size_t s = 0; s < NSC; s++) {
 		double over = sc[s].median - sc[0].median;
 
-		if (s == 0) {
-			printf("%-30s %10.1f %12s %8s\n", sc[s].name, sc[s].median, "-", "-");
-			continue;
-		}
-		if (sc[s].target_ns)
-			printf("%-30s %10.1f %+12.1f %8d %s\n", sc[s].name, sc[s].median, over,
-			       sc[s].target_ns, over <= sc[s].target_ns ? "met" : "MISSED");
+		char spread[32];
+
+		snprintf(spread, sizeof(spread), "%.0f-%.0f", sc[s].min, sc[s].max);
+		if (s == 0)
+			printf("%-30s %10.1f %13s %12s %8s\n", sc[s].name, sc[s].median, spread,
+			       "-", "-");
+		else if (sc[s].target_ns)
+			printf("%-30s %10.1f %13s %+12.1f %8d %s\n", sc[s].name, sc[s].median,
+			       spread, over, sc[s].target_ns,
+			       over <= sc[s].target_ns ? "met" : "MISSED");
 		else
-			printf("%-30s %10.1f %+12.1f %8s\n", sc[s].name, sc[s].median, over, "-");
+			printf("%-30s %10.1f %13s %+12.1f %8s\n", sc[s].name, sc[s].median, spread,
+			       over, "-");
 	}
 	printf("\nNew flows write a random bucket of the flow table (64 bytes a flow): with the "
 	       "default\n%u-flow table (%u MiB) that is a cache and TLB miss on this machine, "
@@ -280,15 +345,18 @@ int main(int argc, char **argv)
 
 	f = fopen(json, "w");
 	if (f) {
-		fprintf(f, "{\n  \"method\": \"BPF_PROG_TEST_RUN repeat=1, median of %d rounds "
-			   "of %d calls\",\n  \"scenarios\": [\n",
+		fprintf(f,
+			"{\n  \"method\": \"BPF_PROG_TEST_RUN repeat=1, median of %d rounds "
+			"of %d calls\",\n  \"scenarios\": [\n",
 			ROUNDS, CALLS_PER_ROUND);
 		for (size_t s = 0; s < NSC; s++)
 			fprintf(f,
-				"    {\"name\": \"%s\", \"ns\": %.1f, \"over_baseline_ns\": %.1f, "
-				"\"target_ns\": %d}%s\n",
-				sc[s].name, sc[s].median, sc[s].median - sc[0].median,
-				sc[s].target_ns, s + 1 < NSC ? "," : "");
+				"    {\"name\": \"%s\", \"ns\": %.1f, \"min_ns\": %.1f, "
+				"\"max_ns\": %.1f, \"over_baseline_ns\": %.1f, \"target_ns\": "
+				"%d}%s\n",
+				sc[s].name, sc[s].median, sc[s].min, sc[s].max,
+				sc[s].median - sc[0].median, sc[s].target_ns,
+				s + 1 < NSC ? "," : "");
 		fprintf(f, "  ]\n}\n");
 		fclose(f);
 		printf("figures written to %s\n", json);

@@ -11,8 +11,7 @@ enum xlb_log_level {
 
 extern enum xlb_log_level xlb_log_level;
 
-void xlb_log(enum xlb_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void xlb_log(enum xlb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Route libbpf's messages through xlb_log, one level quieter than ours. */
 void xlb_log_libbpf(void);

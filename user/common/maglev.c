@@ -65,7 +65,7 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u3
 	__u64 wmax = 0;
 	__u32 filled = 0;
 
-	if (!xlb_maglev_size_ok(m))
+	if (!xlb_maglev_size_ok(m) || m < 2)
 		return -EINVAL;
 	for (size_t i = 0; i < m; i++)
 		table[i] = XLB_BACKEND_NONE;

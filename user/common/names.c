@@ -11,7 +11,7 @@ struct reason_info {
 };
 
 static const struct reason_info reasons[XLB_REASON_SLOTS] = {
-#define XLB_REASON_INFO(id, e, nm, k, h) [id] = { .name = nm, .help = h, .kind = k },
+#define XLB_REASON_INFO(id, e, nm, k, h) [id] = {.name = nm, .help = h, .kind = k},
 	XLB_REASONS(XLB_REASON_INFO)
 #undef XLB_REASON_INFO
 };

@@ -59,8 +59,8 @@ static unsigned long long timer_list_jiffies(void)
 unsigned int xlb_kernel_hz(void)
 {
 	static unsigned int hz;
-	static const unsigned int known[] = { 100, 250, 300, 1000 };
-	struct timespec d = { 0, 200 * 1000 * 1000 };
+	static const unsigned int known[] = {100, 250, 300, 1000};
+	struct timespec d = {0, 200 * 1000 * 1000};
 	unsigned long long j0, j1;
 	char path[300];
 	struct utsname u;
@@ -122,7 +122,8 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->skel->rodata->flow_buckets = dp->flow_buckets;
 	dp->skel->rodata->udp_idle_jiffies =
 		(__u32)(((__u64)(o.udp_idle_ms ? o.udp_idle_ms : XLB_DEFAULT_UDP_IDLE_MS) * hz +
-			 999) / 1000);
+			 999) /
+			1000);
 	dp->skel->rodata->atime_gran_jiffies = XLB_ATIME_GRANULARITY_MS * hz / 1000;
 	dp->skel->rodata->encap_src4 = o.encap_src4;
 	memcpy((void *)&dp->skel->rodata->encap_src6, &o.encap_src6, sizeof(o.encap_src6));
@@ -201,8 +202,8 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 	for (__u32 i = 0; table && i < size; i++)
 		((__u16 *)mem)[i] = (__u16)table[i];
 	munmap(mem, mapped);
-	err = neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id,
-					    &fd, BPF_ANY));
+	err = neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &fd,
+					    BPF_ANY));
 out:
 	close(fd);
 	return err;
@@ -225,15 +226,14 @@ static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *va
 {
 	if (key->pad || (key->proto != 6 && key->proto != 17))
 		return 0;
-	if (val->vip_id >= XLB_MAX_VIPS || !val->table_size ||
-	    val->table_size > XLB_MAX_TABLE_SIZE)
+	if (val->vip_id >= XLB_MAX_VIPS || !val->table_size || val->table_size > XLB_MAX_TABLE_SIZE)
 		return 0;
 	return val->mode <= XLB_MODE_IPIP && val->hash <= XLB_HASH_SRC &&
 	       val->on_empty <= XLB_EMPTY_PASS;
 }
 
-int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key,
-		   const struct xlb_vip_val *val, const __u32 *table)
+int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
+		   const __u32 *table)
 {
 	int fd = bpf_map__fd(dp->skel->maps.vips);
 	struct xlb_vip_val old;
@@ -281,8 +281,8 @@ int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b)
 {
 	if (id == XLB_BACKEND_NONE || id >= XLB_MAX_BACKENDS)
 		return -EINVAL;
-	return neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, b,
-					     BPF_ANY));
+	return neg_errno(
+		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, b, BPF_ANY));
 }
 
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b)

@@ -29,8 +29,8 @@
 #include "xlb_counters.h"
 
 struct xlb_dp_opts {
-	__u32 flow_entries;	 /* flows the table holds; 0: XLB_DEFAULT_FLOW_ENTRIES */
-	__u32 udp_idle_ms;	 /* 0: XLB_DEFAULT_UDP_IDLE_MS */
+	__u32 flow_entries;	   /* flows the table holds; 0: XLB_DEFAULT_FLOW_ENTRIES */
+	__u32 udp_idle_ms;	   /* 0: XLB_DEFAULT_UDP_IDLE_MS */
 	__be32 encap_src4;	   /* outer IPv4 source prefix for ipip */
 	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
@@ -51,8 +51,8 @@ int xlb_xdp_attach(int prog_fd, int ifindex, int generic);
 int xlb_dp_flows_fd(const struct xlb_dp *dp);
 
 /* table: val->table_size backend ids, or NULL for an empty table. */
-int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key,
-		   const struct xlb_vip_val *val, const __u32 *table);
+int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
+		   const __u32 *table);
 int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
 /* Replace a VIP's whole table with one map update. */
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
