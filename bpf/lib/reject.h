@@ -143,9 +143,24 @@ XLB_INLINE int xlb_reject_tcp(struct xdp_md *ctx, struct xlb_pkt *p)
 }
 
 /*
- * Grow the frame at the front by `grow` bytes for the new IP+ICMP header, keep
- * the old IP header + 8 bytes as the quote, cut the rest.
+ * Make room for an ICMP error: grow the frame at the front by `grow` bytes for
+ * the new IP+ICMP header, keep the old IP header + 8 bytes as the quote, cut
+ * the rest, move the L2 header to the new front.
  */
+XLB_INLINE int xlb_icmp_room(struct xdp_md *ctx, __u32 l2, __u32 grow, __u32 quote,
+			     __be16 eth_proto)
+{
+	int ret;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return -XLB_R_ENCAP_NO_ROOM;
+	ret = xlb_trim(ctx, l2 + grow + quote);
+	if (ret != XLB_CONTINUE)
+		return ret;
+	return xlb_move_l2((void *)(long)ctx->data, (void *)(long)ctx->data_end, grow, l2,
+			   eth_proto);
+}
+
 XLB_INLINE int xlb_reject_udp4(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	const __u32 grow = sizeof(struct iphdr) + sizeof(struct icmphdr);
@@ -153,16 +168,13 @@ XLB_INLINE int xlb_reject_udp4(struct xdp_md *ctx, struct xlb_pkt *p)
 	void *data, *end;
 	int ret;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -XLB_R_ENCAP_NO_ROOM;
-	ret = xlb_trim(ctx, l2 + grow + XLB_QUOTE4);
+	ret = xlb_icmp_room(ctx, l2, grow, XLB_QUOTE4, bpf_htons(ETH_P_IP));
 	if (ret != XLB_CONTINUE)
 		return ret;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	ret = xlb_move_l2(data, end, grow, l2, bpf_htons(ETH_P_IP));
-	if (ret != XLB_CONTINUE)
-		return ret;
+	if (data + sizeof(struct ethhdr) > end) /* bounds for this data register */
+		return -XLB_R_TRUNCATED;
 
 	struct iphdr *ip = data + l2;
 	struct icmphdr *ic = (void *)(ip + 1);
@@ -191,16 +203,13 @@ XLB_INLINE int xlb_reject_udp6(struct xdp_md *ctx, struct xlb_pkt *p)
 	void *data, *end;
 	int ret;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -XLB_R_ENCAP_NO_ROOM;
-	ret = xlb_trim(ctx, l2 + grow + XLB_QUOTE6);
+	ret = xlb_icmp_room(ctx, l2, grow, XLB_QUOTE6, bpf_htons(ETH_P_IPV6));
 	if (ret != XLB_CONTINUE)
 		return ret;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	ret = xlb_move_l2(data, end, grow, l2, bpf_htons(ETH_P_IPV6));
-	if (ret != XLB_CONTINUE)
-		return ret;
+	if (data + sizeof(struct ethhdr) > end) /* bounds for this data register */
+		return -XLB_R_TRUNCATED;
 
 	struct ipv6hdr *ip6 = data + l2;
 	struct icmp6hdr *ic = (void *)(ip6 + 1);

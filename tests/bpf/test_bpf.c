@@ -1110,6 +1110,36 @@ static int t_vip_delete(void)
 	return 0;
 }
 
+static int t_library_rejects_bad_input(void)
+{
+	struct xlb_backend b = {.family = XLB_AF_INET, .state = XLB_BE_ACTIVE, .gen = 1};
+	struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
+	struct xlb_vip_val v = {.vip_id = 1, .table_size = ENV_TABLE};
+	__u32 table[ENV_TABLE] = {0};
+
+	pb_addr("10.0.0.10", k.addr.b);
+	ASSERT_EQ(xlb_dp_backend_set(E.dp, 0, &b), -EINVAL, "backend id 0 is reserved");
+	ASSERT_EQ(xlb_dp_backend_set(E.dp, XLB_MAX_BACKENDS, &b), -EINVAL, "backend id too big");
+	b.state = 7;
+	ASSERT_EQ(xlb_dp_backend_set(E.dp, 1, &b), -EINVAL, "unknown state");
+	b.state = XLB_BE_ACTIVE;
+	b.family = 5;
+	ASSERT_EQ(xlb_dp_backend_set(E.dp, 1, &b), -EINVAL, "unknown family");
+	k.proto = 1;
+	ASSERT_EQ(xlb_dp_vip_set(E.dp, &k, &v, NULL), -EINVAL, "VIP protocol ICMP");
+	k.proto = TCP;
+	v.table_size = XLB_MAX_TABLE_SIZE + 1;
+	ASSERT_EQ(xlb_dp_vip_set(E.dp, &k, &v, NULL), -EINVAL, "table too big");
+	v.table_size = ENV_TABLE;
+	v.on_empty = 9;
+	ASSERT_EQ(xlb_dp_vip_set(E.dp, &k, &v, NULL), -EINVAL, "unknown on_empty");
+	v.on_empty = XLB_EMPTY_REJECT;
+	table[7] = XLB_MAX_BACKENDS;
+	ASSERT_EQ(xlb_dp_vip_set(E.dp, &k, &v, table), -EINVAL, "table names an impossible id");
+	ASSERT_EQ(xlb_dp_vip_del(E.dp, &k), -ENOENT, "nothing was created");
+	return 0;
+}
+
 /* ---- backend-side decapsulation --------------------------------------- */
 
 static struct decap *decap;
@@ -1258,6 +1288,7 @@ static const struct harness_case cases[] = {
 	CASE(t_counters_move_as_expected),
 	CASE(t_reason_names_from_one_list),
 	CASE(t_vip_delete),
+	CASE(t_library_rejects_bad_input),
 	CASE(t_decap_4in4),
 	CASE(t_decap_6in6),
 	CASE(t_decap_4in6),

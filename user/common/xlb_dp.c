@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <linux/if_link.h>
+#include <netinet/in.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -224,7 +225,7 @@ static int vip_addr_ref(struct xlb_dp *dp, const union xlb_addr *a, int delta)
 
 static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *val)
 {
-	if (key->pad || (key->proto != 6 && key->proto != 17))
+	if (key->pad || (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP))
 		return 0;
 	if (val->vip_id >= XLB_MAX_VIPS || !val->table_size || val->table_size > XLB_MAX_TABLE_SIZE)
 		return 0;
@@ -279,7 +280,9 @@ int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key)
 
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b)
 {
-	if (id == XLB_BACKEND_NONE || id >= XLB_MAX_BACKENDS)
+	if (id == XLB_BACKEND_NONE || id >= XLB_MAX_BACKENDS || b->state > XLB_BE_DRAINING ||
+	    (b->family != XLB_AF_INET && b->family != XLB_AF_INET6) || b->vip_id >= XLB_MAX_VIPS ||
+	    b->mode > XLB_MODE_IPIP)
 		return -EINVAL;
 	return neg_errno(
 		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, b, BPF_ANY));
