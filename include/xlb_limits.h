@@ -26,7 +26,7 @@
 
 /* Maglev table size: prime. 65537 gives < 1% imbalance up to ~650 backends. */
 #define XLB_DEFAULT_TABLE_SIZE 65537
-#define XLB_MAX_TABLE_SIZE 524287
+#define XLB_MAX_TABLE_SIZE 655373
 
 /* Reason/event counter slots (see xlb_counters.h). */
 #define XLB_REASON_SLOTS 64
