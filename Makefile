@@ -23,7 +23,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -lyaml
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -43,7 +43,8 @@ LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 BINS       := $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	iproute2 ethtool socat clang-format clang-tidy cppcheck
+	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
+	iproute2 ethtool socat valgrind clang-format clang-tidy cppcheck
 
 .SECONDARY:
 
@@ -108,8 +109,10 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-e2e check
 
+# Under valgrind: the unit suites are pure C and must not leak or misuse memory.
 test-unit: $(TEST_UNIT)
-	$(Q)$(TEST_UNIT)
+	$(Q)valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=9 $(TEST_UNIT)
 
 test-bpf: $(TEST_BPF)
 	$(Q)$(TEST_BPF)

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of pure logic (no BPF, no root): the Maglev table builder and
- * the flow hash.
+ * Unit tests of pure logic (no BPF, no root): the Maglev table builder, the
+ * flow hash (here) and the configuration (test_config.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "test_unit.h"
 #include "maglev.h"
 #include "xlb_hash.h"
 
@@ -241,8 +242,10 @@ int main(int argc, char **argv)
 	table_b = calloc(M, sizeof(__u32));
 	if (!table_a || !table_b)
 		return 1;
-	rc = harness_run("test-unit", cases, sizeof(cases) / sizeof(cases[0]),
+	rc = harness_run("test-unit maglev", cases, sizeof(cases) / sizeof(cases[0]),
 			 argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit config", config_cases, config_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	free(table_a);
 	free(table_b);
 	return rc;

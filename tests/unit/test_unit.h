@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The unit suites, run together by test_unit.c. */
+#ifndef XLB_TEST_UNIT_H
+#define XLB_TEST_UNIT_H
+
+#include "harness.h"
+
+extern const struct harness_case config_cases[];
+extern const size_t config_ncases;
+
+#endif
