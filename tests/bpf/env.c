@@ -16,9 +16,15 @@ static __u8 vip_mode[XLB_MAX_VIPS];
 
 int env_open(__u32 udp_idle_ms)
 {
+	return env_open_pinned(udp_idle_ms, NULL);
+}
+
+int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir)
+{
 	struct xlb_dp_opts o = {
 		.flow_entries = 4096,
 		.udp_idle_ms = udp_idle_ms,
+		.pin_dir = pin_dir,
 		.encap_vary_bits = 16,
 	};
 	__u8 a[16];

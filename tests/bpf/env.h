@@ -21,6 +21,8 @@ extern struct env E;
 
 /* Load a fresh data plane (udp_idle_ms 0 = default); close it. */
 int env_open(__u32 udp_idle_ms);
+/* The same, with maps pinned in (and adopted from) pin_dir. */
+int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir);
 void env_close(void);
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */

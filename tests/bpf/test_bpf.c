@@ -1140,6 +1140,48 @@ static int t_library_rejects_bad_input(void)
 	return 0;
 }
 
+/* ---- restart: pinned maps are adopted ---------------------------------- */
+
+static int t_pinned_state_survives_reload(void)
+{
+	char dir[64];
+	struct pb syn, ack;
+	int rc = -1;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlb-test-%d", (int)getpid());
+	xlb_dp_unpin(dir);
+	env_close();
+	if (env_open_pinned(0, dir))
+		goto out;
+	mk_flow(&syn, &V4_TCP, CLIENT4, 52000, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 52000, F_ACK);
+	if (xlb_dp_adopted(E.dp) || backends() || env_vip(&V4_TCP, 1) || sent_to(&syn) != 0) {
+		harness_fail(__FILE__, __LINE__, "first instance: set up and forward");
+		goto out;
+	}
+	env_close(); /* the agent exits; its maps stay pinned */
+	if (env_open_pinned(0, dir) || !xlb_dp_adopted(E.dp)) {
+		harness_fail(__FILE__, __LINE__, "second instance did not adopt the pins");
+		goto out;
+	}
+	if (env_table_fill(V4_TCP.vip_id, 2) || sent_to(&ack) != 0 ||
+	    env_vip_stats(V4_TCP.vip_id).packets != 2) {
+		harness_fail(__FILE__, __LINE__, "flow, VIP or counters lost across the reload");
+		goto out;
+	}
+	env_close();
+	if (xlb_dp_unpin(dir) || env_open_pinned(0, dir) || xlb_dp_adopted(E.dp) ||
+	    sent_to(&syn) != -1) {
+		harness_fail(__FILE__, __LINE__, "unpin did not remove the state");
+		goto out;
+	}
+	rc = 0;
+out:
+	env_close();
+	xlb_dp_unpin(dir);
+	return rc ?: env_open(0);
+}
+
 /* ---- backend-side decapsulation --------------------------------------- */
 
 static struct decap *decap;
@@ -1289,6 +1331,7 @@ static const struct harness_case cases[] = {
 	CASE(t_reason_names_from_one_list),
 	CASE(t_vip_delete),
 	CASE(t_library_rejects_bad_input),
+	CASE(t_pinned_state_survives_reload),
 	CASE(t_decap_4in4),
 	CASE(t_decap_6in6),
 	CASE(t_decap_4in6),

@@ -4,9 +4,13 @@
  * is told to stop, then prints the data plane's counters. Test scaffolding
  * over libxlb until the agent (xlbd) takes over this job.
  *
- *   xlb-lab-dp xlb IFACE CONFIG   load xlb, program CONFIG, attach natively
+ *   xlb-lab-dp xlb IFACE CONFIG [PIN_DIR]
+ *                                 load xlb, program CONFIG, attach natively;
+ *                                 with PIN_DIR, pin maps and link there and
+ *                                 adopt what an earlier run pinned
  *   xlb-lab-dp decap IFACE        attach the backend-side decapsulation
  *   xlb-lab-dp pass IFACE         attach XDP_PASS (peer of an XDP_TX veth)
+ *   xlb-lab-dp unpin PIN_DIR      remove a pinned instance (detaches it)
  *
  * CONFIG lines (# comments):
  *   backend ID ADDRESS MAC
@@ -163,10 +167,13 @@ int main(int argc, char **argv)
 	int ifindex, prog_fd = -1, link = -1, err = 1;
 
 	if (argc < 3 || (!strcmp(argv[1], "xlb") && argc < 4)) {
-		fprintf(stderr, "usage: xlb-lab-dp xlb|decap|pass IFACE [CONFIG]\n");
+		fprintf(stderr, "usage: xlb-lab-dp xlb|decap|pass IFACE [CONFIG [PIN_DIR]]\n"
+				"       xlb-lab-dp unpin PIN_DIR\n");
 		return 2;
 	}
 	xlb_log_libbpf();
+	if (!strcmp(argv[1], "unpin"))
+		return xlb_dp_unpin(argv[2]) ? 1 : 0;
 	ifindex = (int)if_nametoindex(argv[2]);
 	if (!ifindex) {
 		fprintf(stderr, "xlb-lab-dp: no interface '%s'\n", argv[2]);
@@ -175,9 +182,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "xlb")) {
 		inet_pton(AF_INET, "172.16.0.0", &o.encap_src4);
 		xlb_addr_parse("fd00:ffff::", &o.encap_src6);
+		o.pin_dir = argc > 4 ? argv[4] : NULL;
 		if (xlb_dp_open(&o, &dp) || load_config(dp, argv[3]))
 			goto cleanup;
-		prog_fd = xlb_dp_prog_fd(dp);
+		if (xlb_dp_attach(dp, ifindex, 0)) {
+			fprintf(stderr, "xlb-lab-dp: couldn't attach to '%s'\n", argv[2]);
+			goto cleanup;
+		}
 	} else if (!strcmp(argv[1], "decap")) {
 		dec = decap__open_and_load();
 		if (!dec)
@@ -189,7 +200,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		prog_fd = bpf_program__fd(base->progs.xlb_pass);
 	}
-	link = xlb_xdp_attach(prog_fd, ifindex, 0);
+	link = dp ? 0 : xlb_xdp_attach(prog_fd, ifindex, 0);
 	if (link < 0) {
 		fprintf(stderr, "xlb-lab-dp: couldn't attach to '%s': %s\n", argv[2],
 			strerror(-link));
@@ -205,7 +216,7 @@ int main(int argc, char **argv)
 		print_stats(dp);
 	err = 0;
 cleanup:
-	if (link >= 0)
+	if (link > 0)
 		close(link);
 	xlb_dp_close(dp);
 	decap__destroy(dec);

@@ -16,6 +16,7 @@ BUILD=${1:-build}
 LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
 LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
 P=xlbt                              # namespace prefix
+PIN=/sys/fs/bpf/xlbt-e2e             # the data plane's pinned maps and link
 HOSTS="cl lb b1 b2 b3"
 TMP=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
 PASS=0
@@ -34,6 +35,7 @@ cleanup() {
 		ip netns del "$P-$h" 2>/dev/null
 	done
 	wait 2>/dev/null
+	"$LAB_DP" unpin "$PIN" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -43,6 +45,9 @@ on() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
 # Start a command in the background in a namespace; ip netns exec execs it,
 # so the recorded pid is the command's own.
 bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & PIDS+=($!); }
+# The same, entering only the network namespace: 'ip netns exec' gives the
+# command a private /sys, and pins made under it vanish when it exits.
+bg_net() { local h=$1; shift; nsenter --net="/run/netns/$P-$h" "$@" & PIDS+=($!); }
 
 if [ "$(id -u)" != 0 ] || ! ip netns add "$P-probe" 2>/dev/null; then
 	echo "test-e2e: needs root and network namespaces; skipped"
@@ -85,7 +90,11 @@ lab_up() {
 # Run a background helper in a namespace; wait for its "ready".
 start() {
 	local ns=$1 out=$2; shift 2
-	bg "$ns" "$@" >"$out" 2>&1
+	if [ "$1" = "$LAB_DP" ] && [ "$2" = xlb ]; then
+		bg_net "$ns" "$@" >"$out" 2>&1
+	else
+		bg "$ns" "$@" >"$out" 2>&1
+	fi
 	for _ in $(seq 50); do
 		grep -q ready "$out" 2>/dev/null && return 0
 		sleep 0.1
@@ -130,6 +139,9 @@ backend 15 fd99::12 $(mac b2)
 backend 16 fd99::13 $(mac b3)
 backend 17 10.99.0.11 $(mac b1)
 backend 18 10.99.0.12 $(mac b2)
+backend 21 10.99.0.11 $(mac b1)
+backend 22 10.99.0.12 $(mac b2)
+backend 23 10.99.0.13 $(mac b3)
 vip 10.99.100.1 80 tcp dsr reject 1 1,2,3
 vip 10.99.100.1 5353 udp dsr reject 2 4,5,6
 vip 10.99.100.2 0 tcp ipip reject 3 7,8,9
@@ -138,12 +150,14 @@ vip fd99:100::2 0 tcp ipip reject 5 14,15,16
 vip fd99:100::1 5353 udp dsr reject 6 17,18
 vip 10.99.100.3 80 tcp dsr reject 7
 vip 10.99.100.3 5353 udp dsr reject 8
+vip 10.99.100.1 81 tcp dsr reject 9 21,22,23
 CONF
 	start br "$TMP/pass.out" "$LAB_DP" pass v-lb || return 1
 	for b in b1 b2 b3; do
 		start "$b" "$TMP/decap-$b.out" "$LAB_DP" decap eth0 || return 1
 	done
-	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" || return 1
+	"$LAB_DP" unpin "$PIN" 2>/dev/null
+	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" "$PIN" || return 1
 	XLB_PID=${PIDS[-1]}
 }
 
@@ -242,6 +256,43 @@ t_empty_vip_refuses_udp() {
 	grep -q "Connection refused" <<<"$out" || { echo "    want ICMP port unreachable, got: $out"; return 1; }
 }
 
+# Packets the LB's own stack got for an address it does not have: what VIP
+# traffic becomes whenever no XDP program handles it.
+lb_stray() {
+	on lb nstat -az IpInAddrErrors Ip6InAddrErrors IpExtInNoRoutes Ip6InNoRoutes |
+		awk '/^Ip/ { n += $2 } END { print n + 0 }'
+}
+
+# The data plane is SIGKILLed and restarted while 20 connections (dsr and
+# ipip) stream data:
+# the pinned link keeps the old program running until the new one replaces
+# it, the pinned flow table keeps every flow on its backend.
+t_restart_keeps_connections() {
+	local stray conns=() ok=0 got vip
+	stray=$(lb_stray)
+	for i in $(seq 20); do
+		vip=10.99.100.1 # dsr; every other connection through ipip
+		[ $((i % 2)) = 0 ] && vip=10.99.100.2
+		(for _ in $(seq 30); do echo 0123456789; sleep 0.1; done) |
+			on cl socat -t5 -T10 - "TCP:$vip:81" >"$TMP/conn$i" 2>&1 &
+		conns+=($!)
+	done
+	sleep 1
+	kill -KILL "$XLB_PID"
+	wait "$XLB_PID" 2>/dev/null
+	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" "$PIN" || return 1
+	XLB_PID=${PIDS[-1]}
+	wait "${conns[@]}"
+	for i in $(seq 20); do
+		got=$(tr -d ' \n' <"$TMP/conn$i")
+		[ "$got" = 330 ] || { echo "    connection $i: backend got '$got' bytes of 330"; ok=1; }
+	done
+	[ "$(lb_stray)" = "$stray" ] ||
+		{ echo "    $(($(lb_stray) - stray)) VIP packets reached the LB's stack during the restart"; ok=1; }
+	grep -q "^ready" "$TMP/xlb.out" || ok=1
+	return $ok
+}
+
 # Stop the data plane and check what it counted.
 t_counters() {
 	kill -TERM "$XLB_PID"
@@ -266,7 +317,7 @@ sleep 0.5
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up; XLB_E2E_KEEP set"; exit 0; }
 for t in t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
 	t_ipip_tcp_6in6 t_ipip_bulk_upload t_non_vip_port_not_forwarded t_empty_vip_refuses_tcp_fast \
-	t_empty_vip_refuses_udp t_counters; do
+	t_empty_vip_refuses_udp t_restart_keeps_connections t_counters; do
 	$t
 	result $? "${t#t_}"
 done

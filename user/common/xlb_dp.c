@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +27,92 @@ struct xlb_dp {
 	struct xlb *skel;
 	int ncpus;
 	__u32 flow_buckets;
+	char pin_dir[200]; /* empty: nothing pinned */
+	int adopted;	   /* the maps were found pinned and reused */
+	int link_fd;	   /* XDP link, -1 before xlb_dp_attach() */
 };
+
+#define XLB_BPFFS "/sys/fs/bpf"
+#define XLB_BPFFS_MAGIC 0xcafe4a11
+
+/* mkdir -p with mode 0700 for what it creates. */
+static int mkdir_p(const char *dir)
+{
+	char path[256];
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+/* A fresh machine may have no bpffs mounted: mount it where pins go. */
+static int ensure_bpffs(const char *pin_dir)
+{
+	struct statfs st;
+
+	if (strncmp(pin_dir, XLB_BPFFS "/", sizeof(XLB_BPFFS)))
+		return 0; /* elsewhere: the caller's bpffs */
+	if (!statfs(XLB_BPFFS, &st) && st.f_type == XLB_BPFFS_MAGIC)
+		return 0;
+	if (mkdir_p(XLB_BPFFS) || mount("bpf", XLB_BPFFS, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		pr_warn("couldn't mount bpffs at '%s': %s\n", XLB_BPFFS, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Pin every map under pin_dir; reuse what an earlier instance pinned there.
+ * The flow table keeps the size it was created with (resizing it would
+ * drop every flow): *flow_buckets is set from the pinned map if there is one.
+ */
+static int setup_pins(struct xlb_dp *dp, __u32 *flow_buckets)
+{
+	struct bpf_map *map;
+	char path[256];
+	int err = ensure_bpffs(dp->pin_dir) ?: mkdir_p(dp->pin_dir);
+
+	if (err) {
+		pr_warn("couldn't create pin directory '%s': %s\n", dp->pin_dir, strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		if (bpf_map__is_internal(map))
+			continue; /* .rodata belongs to one program version */
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "%s/flows", dp->pin_dir);
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		dp->adopted = 1;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries != *flow_buckets) {
+			pr_warn("keeping the pinned flow table of %u flows (asked for %u); detach "
+				"first to resize it\n",
+				info.max_entries * XLB_FLOW_WAYS, *flow_buckets * XLB_FLOW_WAYS);
+			*flow_buckets = info.max_entries;
+		}
+		close(fd);
+	}
+	return 0;
+}
 
 /* CONFIG_HZ from a kernel config file (gzip or plain), 0 if absent. */
 static unsigned int hz_from_config(const char *path)
@@ -101,11 +190,14 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	struct xlb_dp *dp;
 	int err;
 
-	if (o.encap_vary_bits > 16)
+	if (o.encap_vary_bits > 16 || (o.pin_dir && strlen(o.pin_dir) >= 200))
 		return -EINVAL;
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	dp->link_fd = -1;
+	if (o.pin_dir)
+		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o.pin_dir);
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus < 0) {
 		err = dp->ncpus;
@@ -120,6 +212,11 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	hz = xlb_kernel_hz();
 	flows = o.flow_entries ? o.flow_entries : XLB_DEFAULT_FLOW_ENTRIES;
 	dp->flow_buckets = (flows + XLB_FLOW_WAYS - 1) / XLB_FLOW_WAYS;
+	if (dp->pin_dir[0]) {
+		err = setup_pins(dp, &dp->flow_buckets);
+		if (err)
+			goto cleanup;
+	}
 	dp->skel->rodata->flow_buckets = dp->flow_buckets;
 	dp->skel->rodata->udp_idle_jiffies =
 		(__u32)(((__u64)(o.udp_idle_ms ? o.udp_idle_ms : XLB_DEFAULT_UDP_IDLE_MS) * hz +
@@ -134,7 +231,9 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		goto cleanup;
 	err = xlb__load(dp->skel);
 	if (err) {
-		pr_warn("couldn't load BPF program 'xlb': %s\n", strerror(-err));
+		pr_warn("couldn't load BPF program 'xlb': %s%s\n", strerror(-err),
+			dp->adopted ? " (maps pinned by an incompatible version? detach first)"
+				    : "");
 		goto cleanup;
 	}
 	*out = dp;
@@ -148,6 +247,8 @@ void xlb_dp_close(struct xlb_dp *dp)
 {
 	if (!dp)
 		return;
+	if (dp->link_fd >= 0)
+		close(dp->link_fd); /* a pinned link stays attached */
 	xlb__destroy(dp->skel);
 	free(dp);
 }
@@ -164,6 +265,85 @@ int xlb_xdp_attach(int prog_fd, int ifindex, int generic)
 	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int xlb_dp_adopted(const struct xlb_dp *dp)
+{
+	return dp->adopted;
+}
+
+int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
+{
+	int prog_fd = xlb_dp_prog_fd(dp), fd;
+	char path[256];
+
+	if (dp->link_fd >= 0)
+		return -EALREADY;
+	snprintf(path, sizeof(path), "%s/link", dp->pin_dir);
+	fd = dp->pin_dir[0] ? bpf_obj_get(path) : -1;
+	if (fd >= 0) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		/* Adopt: swap the running program for ours, no gap in forwarding. */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
+		    (int)info.xdp.ifindex != ifindex) {
+			pr_warn("couldn't adopt the XDP link pinned at '%s': it is attached to "
+				"interface %u, not %d; detach first\n",
+				path, info.xdp.ifindex, ifindex);
+			close(fd);
+			return -EEXIST;
+		}
+		if (bpf_link_update(fd, prog_fd, NULL)) {
+			int err = -errno;
+
+			pr_warn("couldn't update the XDP link pinned at '%s': %s\n", path,
+				strerror(-err));
+			close(fd);
+			return err;
+		}
+		dp->link_fd = fd;
+		return 0;
+	}
+	fd = xlb_xdp_attach(prog_fd, ifindex, generic);
+	if (fd < 0)
+		return fd;
+	if (dp->pin_dir[0] && bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		pr_warn("couldn't pin the XDP link at '%s': %s\n", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	dp->link_fd = fd;
+	return 0;
+}
+
+int xlb_dp_unpin(const char *pin_dir)
+{
+	struct dirent *de;
+	char path[512];
+	DIR *d = opendir(pin_dir);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	/* The link first: unpinning it detaches the program (once no process
+	 * holds it open); then the maps. */
+	snprintf(path, sizeof(path), "%s/link", pin_dir);
+	if (unlink(path) && errno != ENOENT)
+		err = -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(pin_dir) && !err)
+		err = -errno;
+	return err;
 }
 
 int xlb_dp_flows_fd(const struct xlb_dp *dp)

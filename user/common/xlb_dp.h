@@ -34,11 +34,28 @@ struct xlb_dp_opts {
 	__be32 encap_src4;	   /* outer IPv4 source prefix for ipip */
 	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
+	const char *pin_dir; /* pin maps and link here (e.g. /sys/fs/bpf/xlb); NULL: no pins */
 };
 
 struct xlb_dp;
 
+/*
+ * Load the XDP program. With opts->pin_dir, every map is pinned there, and
+ * maps an earlier instance pinned are reused as they are: VIPs, backends,
+ * tables, flows and counters survive a restart or an upgrade of the agent
+ * (bpffs is mounted at /sys/fs/bpf first when it is missing).
+ */
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out);
+/* 1 when the maps were found pinned and reused. */
+int xlb_dp_adopted(const struct xlb_dp *dp);
+/*
+ * Attach the program to ifindex. With a pin dir, a link pinned there is
+ * adopted: its program is replaced by this one in one step (no packet sees
+ * no program); otherwise a new link is created (and pinned).
+ */
+int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic);
+/* Remove everything pinned in pin_dir: detaches the program, frees the maps. */
+int xlb_dp_unpin(const char *pin_dir);
 void xlb_dp_close(struct xlb_dp *dp);
 int xlb_dp_prog_fd(const struct xlb_dp *dp);
 
