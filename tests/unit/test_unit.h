@@ -7,5 +7,9 @@
 
 extern const struct harness_case config_cases[];
 extern const size_t config_ncases;
+extern const struct harness_case sync_cases[];
+extern const size_t sync_ncases;
+int sync_setup(void);
+void sync_teardown(void);
 
 #endif

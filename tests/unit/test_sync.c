@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Reconciliation engine against a fake data plane that records every
+ * operation and keeps the resulting maps, so each case can check what was
+ * programmed, in which order, and that unchanged things were not touched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "config.h"
+#include "harness.h"
+#include "sync.h"
+#include "test_unit.h"
+#include "xlb_dp.h"
+
+#define TBL 251
+#define MAXOPS 256
+
+struct fake {
+	struct xlb_backend be[64];
+	struct {
+		struct xlb_vip_key k;
+		struct xlb_vip_val v;
+		__u32 table[TBL];
+		int live;
+	} vip[8];
+	char ops[MAXOPS][48]; /* "be 3 active", "vip 1", "del 1" */
+	int nops;
+	int unresolvable; /* last octet of an address whose MAC is unknown */
+};
+
+static void op(struct fake *f, const char *fmt, unsigned a, const char *b)
+{
+	if (f->nops < MAXOPS)
+		snprintf(f->ops[f->nops++], sizeof(f->ops[0]), fmt, a, b);
+}
+
+static int f_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
+{
+	struct fake *f = ctx;
+	static const char *st[] = {"down", "active", "draining"};
+
+	if (id >= 64)
+		return -EINVAL;
+	f->be[id] = *b;
+	op(f, "be %u %s", id, st[b->state]);
+	return 0;
+}
+
+static int f_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+		     const __u32 *table)
+{
+	struct fake *f = ctx;
+	int slot = -1;
+
+	for (int i = 0; i < 8; i++)
+		if ((f->vip[i].live && !memcmp(&f->vip[i].k, k, sizeof(*k))) ||
+		    (slot < 0 && !f->vip[i].live))
+			slot = i;
+	if (slot < 0 || v->table_size != TBL)
+		return -ENOSPC;
+	f->vip[slot].k = *k;
+	f->vip[slot].v = *v;
+	memcpy(f->vip[slot].table, table, sizeof(f->vip[slot].table));
+	f->vip[slot].live = 1;
+	op(f, "vip %u%s", v->vip_id, "");
+	return 0;
+}
+
+static int f_vip_del(void *ctx, const struct xlb_vip_key *k)
+{
+	struct fake *f = ctx;
+
+	for (int i = 0; i < 8; i++) {
+		if (f->vip[i].live && !memcmp(&f->vip[i].k, k, sizeof(*k))) {
+			f->vip[i].live = 0;
+			op(f, "del %u%s", f->vip[i].v.vip_id, "");
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int f_resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
+{
+	struct fake *f = ctx;
+
+	if (a->b[15] == f->unresolvable)
+		return -EHOSTUNREACH;
+	memset(mac, 0x02, 6);
+	mac[5] = a->b[15];
+	return 0;
+}
+
+static struct fake F;
+static struct xlb_sync *S;
+
+static struct xlb_sync *new_sync(void)
+{
+	struct xlb_sink sink = {.ctx = &F,
+				.backend_set = f_backend_set,
+				.vip_set = f_vip_set,
+				.vip_del = f_vip_del};
+
+	return xlb_sync_new(&sink, f_resolve, &F);
+}
+
+static int setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	S = new_sync();
+	return S ? 0 : -1;
+}
+
+static void teardown(void)
+{
+	xlb_sync_free(S);
+	S = NULL;
+}
+
+/* Apply a YAML config; fails the test on any error. */
+static int apply(const char *yaml)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	int ret;
+
+	F.nops = 0;
+	if (xlb_cfg_load_string("t.yaml", yaml, &c, &err)) {
+		harness_fail(__FILE__, __LINE__, "config: %s", err.msg);
+		return -1;
+	}
+	ret = xlb_sync_apply(S, &c, &err);
+	if (ret)
+		harness_fail(__FILE__, __LINE__, "apply: %s", err.msg);
+	xlb_cfg_free(&c);
+	return ret;
+}
+
+static int op_index(const char *want)
+{
+	for (int i = 0; i < F.nops; i++)
+		if (!strcmp(F.ops[i], want))
+			return i;
+	return -1;
+}
+
+/* Slots of the fake VIP with this id that name backend id. */
+static int slots_of(__u32 vip_id, __u32 id)
+{
+	int n = 0;
+
+	for (int i = 0; i < 8; i++)
+		if (F.vip[i].live && F.vip[i].v.vip_id == vip_id)
+			for (int s = 0; s < TBL; s++)
+				n += F.vip[i].table[s] == id;
+	return n;
+}
+
+#define HEAD "vips:\n  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n    table_size: 251\n"
+#define B(x) "      - address: 10.1.0." #x "\n"
+#define THREE HEAD "    backends:\n" B(1) B(2) B(3)
+
+static int t_sync_first_apply_programs_in_order(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_EQ(F.nops, 4, "three records and one VIP");
+	ASSERT_EQ(op_index("vip 1"), 3, "the VIP (and its table) after its records");
+	for (__u32 id = 1; id <= 3; id++) {
+		ASSERT_EQ(F.be[id].state, XLB_BE_ACTIVE, "record active");
+		ASSERT_EQ(F.be[id].vip_id, 1, "record knows its VIP");
+		ASSERT_EQ(F.be[id].mac[5], id, "resolved MAC");
+		ASSERT_TRUE(slots_of(1, id) >= 83 && slots_of(1, id) <= 84, "a third of the table");
+	}
+	ASSERT_EQ(S->tables_built, 1, "one table built");
+	return 0;
+}
+
+static int t_sync_same_config_changes_nothing(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(3) B(1) B(2)), "same, reordered");
+	ASSERT_EQ(F.nops, 0, "no operation");
+	ASSERT_EQ(S->tables_built, 1, "no table rebuilt");
+	return 0;
+}
+
+static int t_sync_weight_change_rebuilds_only_the_table(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1)
+				B(2) "      - address: 10.1.0.3\n        weight: 2\n"),
+		  "weight 2");
+	ASSERT_EQ(F.nops, 1, "one operation");
+	ASSERT_EQ(op_index("vip 1"), 0, "the table swap");
+	ASSERT_TRUE(slots_of(1, 3) > 120, "backend 3 holds half the table");
+	return 0;
+}
+
+static int t_sync_other_vips_untouched(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(THREE "  - address: 10.0.0.20\n    port: 53\n    protocol: udp\n"
+			      "    table_size: 251\n    backends:\n" B(9)),
+		  "a second VIP");
+	ASSERT_EQ(F.nops, 2, "its record and its VIP only");
+	ASSERT_EQ(op_index("be 4 active"), 0, "new record gets a new id");
+	ASSERT_EQ(op_index("vip 2"), 1, "new VIP gets a new id");
+	ASSERT_EQ(S->tables_built, 2, "one more table");
+	return 0;
+}
+
+static int t_sync_removed_backend_leaves_table_then_goes_down(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(3)), "backend 2 removed");
+	ASSERT_EQ(op_index("vip 1"), 0, "table without it first");
+	ASSERT_EQ(op_index("be 2 down"), 1, "then DOWN: its flows move");
+	ASSERT_EQ(slots_of(1, 2), 0, "no slot names it");
+	ASSERT_EQ(F.nops, 2, "nothing else");
+	return 0;
+}
+
+static int t_sync_readded_backend_gets_new_generation(void)
+{
+	__u32 gen;
+
+	ASSERT_OK(apply(THREE), "apply");
+	gen = F.be[2].gen;
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(3)), "removed");
+	ASSERT_OK(apply(THREE), "back");
+	ASSERT_EQ(F.be[2].state, XLB_BE_ACTIVE, "id 2 in use again");
+	ASSERT_NE(F.be[2].gen, gen, "with a new generation: old flows do not follow it");
+	return 0;
+}
+
+static int t_sync_unresolved_next_hop_stays_out(void)
+{
+	const struct xlb_sync_vip *v;
+	struct xlb_vip_key k = {.port = htons(80), .proto = IPPROTO_TCP};
+
+	F.unresolvable = 2;
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_EQ(slots_of(1, 2), 0, "unresolved backend not in the table");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "its record is DOWN");
+	ASSERT_TRUE(op_index("be 2 down") > op_index("vip 1"), "DOWN after the table");
+	xlb_addr_parse("10.0.0.10", &k.addr);
+	v = xlb_sync_find(S, &k);
+	ASSERT_TRUE(v != NULL, "VIP known");
+	ASSERT_EQ(v->backends[1].resolve_err, -EHOSTUNREACH, "the reason is kept for reporting");
+	F.unresolvable = 0;
+	ASSERT_OK(apply(THREE), "resolved now");
+	ASSERT_EQ(op_index("be 2 active"), 0, "record ACTIVE before...");
+	ASSERT_EQ(op_index("vip 1"), 1, "...the table names it");
+	ASSERT_TRUE(slots_of(1, 2) > 80, "in the table");
+	return 0;
+}
+
+static int t_sync_deleted_vip_entry_then_backends_down(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply("vips: []\n"), "VIP removed");
+	ASSERT_EQ(op_index("del 1"), 0, "VIP entry first");
+	for (__u32 id = 1; id <= 3; id++)
+		ASSERT_EQ(F.be[id].state, XLB_BE_DOWN, "then its backends DOWN");
+	ASSERT_EQ(F.nops, 4, "nothing else");
+	ASSERT_OK(apply(THREE), "again");
+	ASSERT_EQ(op_index("vip 1"), 3, "ids are free again: VIP 1");
+	return 0;
+}
+
+static int t_sync_mode_change_rewrites_records(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(HEAD "    mode: ipip\n    backends:\n" B(1) B(2) B(3)), "ipip");
+	for (__u32 id = 1; id <= 3; id++)
+		ASSERT_EQ(F.be[id].mode, XLB_MODE_IPIP, "records carry the new mode");
+	ASSERT_EQ(op_index("vip 1"), 3, "and the VIP");
+	ASSERT_EQ(S->tables_built, 2, "table rebuilt with its VIP value");
+	return 0;
+}
+
+/* A restarted agent learns ids and generations from the programmed state. */
+static int t_sync_adopt_then_same_config_moves_nothing(void)
+{
+	struct xlb_programmed_vip pv[8];
+	struct xlb_programmed_backend pb[64];
+	size_t nv = 0, nb = 0;
+	__u32 before[TBL];
+
+	ASSERT_OK(apply(THREE), "first agent");
+	memcpy(before, F.vip[0].table, sizeof(before));
+	for (int i = 0; i < 8; i++)
+		if (F.vip[i].live)
+			pv[nv++] = (struct xlb_programmed_vip){F.vip[i].k, F.vip[i].v};
+	for (__u32 id = 1; id < 64; id++)
+		if (F.be[id].gen)
+			pb[nb++] = (struct xlb_programmed_backend){id, F.be[id]};
+	xlb_sync_free(S);
+	S = new_sync();
+	ASSERT_TRUE(S != NULL, "second agent");
+	ASSERT_OK(xlb_sync_adopt(S, pv, nv, pb, nb), "adopt");
+	ASSERT_OK(apply(THREE), "same config");
+	ASSERT_EQ(op_index("be 1 active") + op_index("be 2 active") + op_index("be 3 active"), -3,
+		  "no record rewritten");
+	ASSERT_TRUE(!memcmp(before, F.vip[0].table, sizeof(before)), "identical table");
+	ASSERT_OK(apply(THREE "  - address: 10.0.0.20\n    port: 53\n    protocol: udp\n"
+			      "    table_size: 251\n    backends:\n" B(9)),
+		  "one more VIP");
+	ASSERT_EQ(op_index("be 4 active"), 0, "ids in use are not given out again");
+	ASSERT_TRUE(F.be[4].gen > F.be[3].gen, "generations go on from the adopted ones");
+	return 0;
+}
+
+const struct harness_case sync_cases[] = {
+	{"sync_first_apply_programs_in_order", t_sync_first_apply_programs_in_order},
+	{"sync_same_config_changes_nothing", t_sync_same_config_changes_nothing},
+	{"sync_weight_change_rebuilds_only_the_table",
+	 t_sync_weight_change_rebuilds_only_the_table},
+	{"sync_other_vips_untouched", t_sync_other_vips_untouched},
+	{"sync_removed_backend_leaves_table_then_goes_down",
+	 t_sync_removed_backend_leaves_table_then_goes_down},
+	{"sync_readded_backend_gets_new_generation", t_sync_readded_backend_gets_new_generation},
+	{"sync_unresolved_next_hop_stays_out", t_sync_unresolved_next_hop_stays_out},
+	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
+	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
+	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},
+};
+const size_t sync_ncases = sizeof(sync_cases) / sizeof(sync_cases[0]);
+
+int sync_setup(void)
+{
+	return setup();
+}
+
+void sync_teardown(void)
+{
+	teardown();
+}

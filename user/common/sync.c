@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Reconciliation of the data plane with a configuration; see sync.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "maglev.h"
+#include "sync.h"
+#include "xlb_dp.h"
+
+static int fail(struct xlb_err *err, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct xlb_err *err, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+struct xlb_sync *xlb_sync_new(const struct xlb_sink *sink, xlb_resolve_fn resolve, void *ctx)
+{
+	struct xlb_sync *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->sink = *sink;
+	s->resolve = resolve;
+	s->resolve_ctx = ctx;
+	s->next_gen = 1;
+	s->vip_used[0] = 1;		       /* VIP id 0 is never given out */
+	s->backend_used[XLB_BACKEND_NONE] = 1; /* backend id 0 means "none" */
+	return s;
+}
+
+static void free_vips(struct xlb_sync_vip *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].backends);
+	free(v);
+}
+
+void xlb_sync_free(struct xlb_sync *s)
+{
+	if (!s)
+		return;
+	free_vips(s->vips, s->nvips);
+	free(s);
+}
+
+void xlb_sync_vip_key(const struct xlb_cfg_vip *v, struct xlb_vip_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = v->addr;
+	k->port = htons(v->port);
+	k->proto = v->proto;
+}
+
+static int same_key(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
+{
+	return !memcmp(&a->addr, &b->addr, sizeof(a->addr)) && a->port == b->port &&
+	       a->proto == b->proto;
+}
+
+static struct xlb_sync_vip *find_vip(struct xlb_sync_vip *v, size_t n, const struct xlb_cfg_vip *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_key(&v[i].cfg, c))
+			return &v[i];
+	return NULL;
+}
+
+const struct xlb_sync_vip *xlb_sync_find(const struct xlb_sync *s, const struct xlb_vip_key *k)
+{
+	for (size_t i = 0; i < s->nvips; i++) {
+		struct xlb_vip_key vk;
+
+		xlb_sync_vip_key(&s->vips[i].cfg, &vk);
+		if (!memcmp(&vk, k, sizeof(vk)))
+			return &s->vips[i];
+	}
+	return NULL;
+}
+
+static struct xlb_sync_backend *find_backend(struct xlb_sync_vip *v, const union xlb_addr *a)
+{
+	for (size_t i = 0; v && i < v->nbackends; i++)
+		if (!memcmp(&v->backends[i].cfg.addr, a, sizeof(*a)))
+			return &v->backends[i];
+	return NULL;
+}
+
+/* Lowest free id in used[lo..n), marked used; 0 when none is left. */
+static __u32 alloc_id(__u8 *used, __u32 n)
+{
+	for (__u32 i = 1; i < n; i++) {
+		if (!used[i]) {
+			used[i] = 1;
+			return i;
+		}
+	}
+	return 0;
+}
+
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* The Maglev identity of a backend: its address. */
+static __u64 backend_key(const struct xlb_sync_backend *b)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	return xlb_maglev_key(xlb_addr_str(&b->cfg.addr, a, sizeof(a)));
+}
+
+static int usable(const struct xlb_sync_backend *b)
+{
+	return b->state == XLB_BE_ACTIVE && b->cfg.weight > 0;
+}
+
+/* What the table depends on, order-independent: size, (key, id, weight)s. */
+static __u64 table_fingerprint(const struct xlb_sync_vip *v)
+{
+	__u64 fp = mix64(v->cfg.table_size + 1);
+
+	for (size_t i = 0; i < v->nbackends; i++) {
+		const struct xlb_sync_backend *b = &v->backends[i];
+
+		if (usable(b))
+			fp += mix64(backend_key(b) ^ ((__u64)b->id << 32 | b->cfg.weight));
+	}
+	return fp;
+}
+
+static int build_table(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table)
+{
+	struct xlb_maglev_backend *mb = calloc(v->nbackends ? v->nbackends : 1, sizeof(*mb));
+	size_t n = 0;
+	int err;
+
+	if (!mb)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nbackends; i++) {
+		const struct xlb_sync_backend *b = &v->backends[i];
+
+		if (usable(b))
+			mb[n++] = (struct xlb_maglev_backend){
+				.key = backend_key(b), .id = b->id, .weight = b->cfg.weight};
+	}
+	err = xlb_maglev_build(mb, n, v->cfg.table_size, table);
+	free(mb);
+	s->tables_built++;
+	return err;
+}
+
+static void record_of(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
+		      struct xlb_backend *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->addr = b->cfg.addr;
+	memcpy(r->mac, b->mac, 6);
+	r->family = b->cfg.family;
+	r->state = b->state;
+	r->gen = b->gen;
+	r->vip_id = (__u16)v->id;
+	r->mode = v->cfg.mode;
+}
+
+static void val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
+{
+	memset(val, 0, sizeof(*val));
+	val->vip_id = v->id;
+	val->table_size = v->cfg.table_size;
+	val->mode = v->cfg.mode;
+	val->hash = v->cfg.hash;
+	val->on_empty = v->cfg.on_empty;
+}
+
+/* Build the desired view: ids kept or given out, next hops resolved. */
+static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_vip *nv,
+		struct xlb_err *err)
+{
+	char vn[80];
+
+	for (size_t i = 0; i < cfg->nvips; i++) {
+		const struct xlb_cfg_vip *c = &cfg->vips[i];
+		struct xlb_sync_vip *old = find_vip(s->vips, s->nvips, c), *v = &nv[i];
+
+		v->cfg = *c;
+		v->cfg.backends = NULL;
+		v->cfg.nbackends = 0;
+		v->id = old ? old->id : alloc_id(s->vip_used, XLB_MAX_VIPS);
+		if (!v->id)
+			return fail(err, -ENOSPC, "no VIP id left for %s",
+				    xlb_cfg_vip_name(c, vn, sizeof(vn)));
+		v->backends = calloc(c->nbackends ? c->nbackends : 1, sizeof(*v->backends));
+		if (!v->backends)
+			return -ENOMEM;
+		for (size_t j = 0; j < c->nbackends; j++, v->nbackends++) {
+			struct xlb_sync_backend *b = &v->backends[j];
+			struct xlb_sync_backend *ob = find_backend(old, &c->backends[j].addr);
+
+			b->cfg = c->backends[j];
+			b->id = ob ? ob->id : alloc_id(s->backend_used, XLB_MAX_BACKENDS);
+			b->gen = ob ? ob->gen : s->next_gen++;
+			if (!b->id)
+				return fail(err, -ENOSPC, "no backend id left in VIP %s",
+					    xlb_cfg_vip_name(c, vn, sizeof(vn)));
+			b->resolve_err = s->resolve(s->resolve_ctx, &b->cfg.addr, b->mac);
+			b->state = b->resolve_err ? XLB_BE_DOWN : XLB_BE_ACTIVE;
+		}
+	}
+	return 0;
+}
+
+static int backend_changed(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
+			   const struct xlb_sync_vip *ov, const struct xlb_sync_backend *ob)
+{
+	struct xlb_backend x, y;
+
+	if (!ob)
+		return 1;
+	record_of(v, b, &x);
+	record_of(ov, ob, &y);
+	return memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+/* Program backend records of the new view whose state is `state`. */
+static int put_backends(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, __u8 state,
+			struct xlb_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct xlb_sync_vip *v = &nv[i], *ov = find_vip(s->vips, s->nvips, &v->cfg);
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			struct xlb_sync_backend *b = &v->backends[j];
+			struct xlb_backend r;
+			int ret;
+
+			if (b->state != state ||
+			    !backend_changed(v, b, ov, find_backend(ov, &b->cfg.addr)))
+				continue;
+			record_of(v, b, &r);
+			ret = s->sink.backend_set(s->sink.ctx, b->id, &r);
+			if (ret)
+				return fail(err, ret, "couldn't program backend %u: %s", b->id,
+					    strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+static int put_vips(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, struct xlb_err *err)
+{
+	__u32 *table = NULL;
+	int ret = 0;
+	char vn[80];
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct xlb_sync_vip *v = &nv[i], *ov = find_vip(s->vips, s->nvips, &v->cfg);
+		struct xlb_vip_val val, oval;
+		struct xlb_vip_key k;
+
+		v->table_fp = table_fingerprint(v);
+		val_of(v, &val);
+		if (ov) {
+			val_of(ov, &oval);
+			if (ov->table_fp == v->table_fp && !memcmp(&val, &oval, sizeof(val)))
+				continue; /* nothing of this VIP changed */
+		}
+		free(table);
+		table = calloc(v->cfg.table_size, sizeof(*table));
+		if (!table)
+			return -ENOMEM;
+		ret = build_table(s, v, table);
+		xlb_sync_vip_key(&v->cfg, &k);
+		ret = ret ?: s->sink.vip_set(s->sink.ctx, &k, &val, table);
+		if (ret)
+			fail(err, ret, "couldn't program VIP %s: %s",
+			     xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn)), strerror(-ret));
+	}
+	free(table);
+	return ret;
+}
+
+/* Old VIPs and backends that the new view no longer has: out, DOWN, freed. */
+static int retire(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, struct xlb_err *err)
+{
+	for (size_t i = 0; i < s->nvips; i++) {
+		struct xlb_sync_vip *ov = &s->vips[i], *v = find_vip(nv, n, &ov->cfg);
+		struct xlb_vip_key k;
+		int ret;
+
+		if (!v) {
+			xlb_sync_vip_key(&ov->cfg, &k);
+			ret = s->sink.vip_del(s->sink.ctx, &k);
+			if (ret && ret != -ENOENT)
+				return fail(err, ret, "couldn't delete a VIP: %s", strerror(-ret));
+			s->vip_used[ov->id] = 0;
+		}
+		for (size_t j = 0; j < ov->nbackends; j++) {
+			struct xlb_sync_backend *ob = &ov->backends[j];
+			struct xlb_backend r;
+
+			if (find_backend(v, &ob->cfg.addr))
+				continue;
+			record_of(ov, ob, &r);
+			r.state = XLB_BE_DOWN;
+			ret = s->sink.backend_set(s->sink.ctx, ob->id, &r);
+			if (ret)
+				return fail(err, ret, "couldn't retire backend %u: %s", ob->id,
+					    strerror(-ret));
+			s->backend_used[ob->id] = 0;
+		}
+	}
+	return 0;
+}
+
+int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err *err)
+{
+	struct xlb_sync_vip *nv = calloc(cfg->nvips ? cfg->nvips : 1, sizeof(*nv));
+	int ret;
+
+	if (!nv)
+		return -ENOMEM;
+	ret = plan(s, cfg, nv, err);
+	/* Records first, tables next, then what leaves the tables goes DOWN. */
+	ret = ret ?: put_backends(s, nv, cfg->nvips, XLB_BE_ACTIVE, err);
+	ret = ret ?: put_vips(s, nv, cfg->nvips, err);
+	ret = ret ?: put_backends(s, nv, cfg->nvips, XLB_BE_DOWN, err);
+	ret = ret ?: retire(s, nv, cfg->nvips, err);
+	if (ret) {
+		/* Give back ids this plan took; keep the view that is programmed. */
+		for (size_t i = 0; i < cfg->nvips; i++) {
+			struct xlb_sync_vip *v = &nv[i];
+			struct xlb_sync_vip *ov = find_vip(s->vips, s->nvips, &v->cfg);
+
+			if (!ov && v->id)
+				s->vip_used[v->id] = 0;
+			for (size_t j = 0; j < v->nbackends; j++)
+				if (!find_backend(ov, &v->backends[j].cfg.addr))
+					s->backend_used[v->backends[j].id] = 0;
+		}
+		free_vips(nv, cfg->nvips);
+		return ret;
+	}
+	free_vips(s->vips, s->nvips);
+	s->vips = nv;
+	s->nvips = cfg->nvips;
+	return 0;
+}
+
+int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, size_t nvips,
+		   const struct xlb_programmed_backend *bes, size_t nbes)
+{
+	struct xlb_sync_vip *v = calloc(nvips ? nvips : 1, sizeof(*v));
+
+	if (!v || s->nvips) {
+		free(v);
+		return v ? -EBUSY : -ENOMEM;
+	}
+	for (size_t i = 0; i < nvips; i++) {
+		const struct xlb_programmed_vip *p = &vips[i];
+		struct xlb_sync_vip *sv = &v[i];
+
+		sv->cfg.addr = p->key.addr;
+		sv->cfg.family = xlb_addr_is_v4(&p->key.addr) ? XLB_AF_INET : XLB_AF_INET6;
+		sv->cfg.port = ntohs(p->key.port);
+		sv->cfg.proto = p->key.proto;
+		sv->cfg.mode = p->val.mode;
+		sv->cfg.hash = p->val.hash;
+		sv->cfg.on_empty = p->val.on_empty;
+		sv->cfg.table_size = p->val.table_size;
+		sv->id = p->val.vip_id;
+		sv->table_fp = 0; /* unknown: the first apply rebuilds it (same table) */
+		s->vip_used[sv->id % XLB_MAX_VIPS] = 1;
+		sv->backends = calloc(nbes ? nbes : 1, sizeof(*sv->backends));
+		if (!sv->backends) {
+			free_vips(v, i + 1);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < nbes; j++) {
+			const struct xlb_programmed_backend *pb = &bes[j];
+			struct xlb_sync_backend *b = &sv->backends[sv->nbackends];
+
+			if (pb->b.vip_id != sv->id || pb->b.state == XLB_BE_DOWN ||
+			    pb->id >= XLB_MAX_BACKENDS)
+				continue;
+			b->cfg.addr = pb->b.addr;
+			b->cfg.family = pb->b.family;
+			b->id = pb->id;
+			b->gen = pb->b.gen;
+			b->state = pb->b.state;
+			memcpy(b->mac, pb->b.mac, 6);
+			s->backend_used[b->id] = 1;
+			sv->nbackends++;
+		}
+	}
+	for (size_t j = 0; j < nbes; j++)
+		if (bes[j].b.gen >= s->next_gen)
+			s->next_gen = bes[j].b.gen + 1;
+	s->vips = v;
+	s->nvips = nvips;
+	return 0;
+}

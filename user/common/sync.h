@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Reconciliation: make the data plane match a configuration, as a diff.
+ *
+ * Pure logic: the data plane is reached through struct xlb_sink, next-hop
+ * MACs through a resolver callback, so unit tests run it without BPF.
+ *
+ * - Ids. Every VIP and every (VIP, backend) pair keeps its id for as long as
+ *   it is configured; a new pair gets a free id and a new generation, so a
+ *   flow never follows a recycled id. After a restart, xlb_sync_adopt()
+ *   learns the ids and generations from what is programmed, so applying the
+ *   same configuration again changes nothing and moves no flow.
+ * - Order (xlb_dp.h): backend records before the tables that name them;
+ *   tables before a backend leaves ACTIVE; a removed backend goes DOWN
+ *   (its flows move at once) after no table names it; a removed VIP loses
+ *   its entry, then its backends go DOWN.
+ * - Diff. A VIP's Maglev table is rebuilt only when its inputs (size and
+ *   the ids and weights of its usable backends) change.
+ * - A backend whose next hop cannot be resolved stays out of the table and
+ *   is reported (xlb_sync_backend.reason), never forwarded to a wrong MAC.
+ */
+#ifndef XLB_SYNC_H
+#define XLB_SYNC_H
+
+#include "config.h"
+
+struct xlb_sink {
+	void *ctx;
+	int (*backend_set)(void *ctx, __u32 id, const struct xlb_backend *b);
+	int (*vip_set)(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+		       const __u32 *table);
+	int (*vip_del)(void *ctx, const struct xlb_vip_key *k);
+};
+
+/* Next-hop MAC of a backend: 0, or -EAGAIN (resolving), -EHOSTUNREACH... */
+typedef int (*xlb_resolve_fn)(void *ctx, const union xlb_addr *addr, __u8 mac[6]);
+
+struct xlb_sync_backend {
+	struct xlb_cfg_backend cfg;
+	__u32 id, gen;
+	__u8 mac[6];
+	__u8 state;	 /* enum xlb_backend_state, as programmed */
+	int resolve_err; /* 0, or why the next hop is unknown */
+};
+
+struct xlb_sync_vip {
+	struct xlb_cfg_vip cfg; /* backends live in `backends` below */
+	__u32 id;
+	__u64 table_fp; /* fingerprint of the table's inputs */
+	struct xlb_sync_backend *backends;
+	size_t nbackends;
+};
+
+struct xlb_sync {
+	struct xlb_sink sink;
+	xlb_resolve_fn resolve;
+	void *resolve_ctx;
+	struct xlb_sync_vip *vips;
+	size_t nvips;
+	__u32 next_gen;
+	__u8 vip_used[XLB_MAX_VIPS];
+	__u8 backend_used[XLB_MAX_BACKENDS];
+	__u64 tables_built; /* Maglev builds so far (to see the diff at work) */
+};
+
+/* What is programmed already, for xlb_sync_adopt(). */
+struct xlb_programmed_vip {
+	struct xlb_vip_key key;
+	struct xlb_vip_val val;
+};
+
+struct xlb_programmed_backend {
+	__u32 id;
+	struct xlb_backend b;
+};
+
+struct xlb_sync *xlb_sync_new(const struct xlb_sink *sink, xlb_resolve_fn resolve, void *ctx);
+void xlb_sync_free(struct xlb_sync *s);
+
+/* Learn ids and generations of programmed VIPs and backend records. */
+int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, size_t nvips,
+		   const struct xlb_programmed_backend *bes, size_t nbes);
+
+/*
+ * Make the data plane match cfg (validated). Returns 0, or -errno from the
+ * sink; err says what failed. On error the engine's view is the last state
+ * it knows to be programmed.
+ */
+int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err *err);
+
+/* The VIP with this key, or NULL. */
+const struct xlb_sync_vip *xlb_sync_find(const struct xlb_sync *s, const struct xlb_vip_key *k);
+
+/* The data-plane key of a configured VIP. */
+void xlb_sync_vip_key(const struct xlb_cfg_vip *v, struct xlb_vip_key *k);
+
+#endif /* XLB_SYNC_H */
