@@ -30,6 +30,7 @@ struct fake {
 	char ops[MAXOPS][48]; /* "be 3 active", "vip 1", "del 1" */
 	int nops;
 	int unresolvable; /* last octet of an address whose MAC is unknown */
+	int resolving;	  /* last octet of an address being resolved (-EAGAIN) */
 };
 
 static void op(struct fake *f, const char *fmt, unsigned a, const char *b)
@@ -90,6 +91,8 @@ static int f_resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
 
 	if (a->b[15] == f->unresolvable)
 		return -EHOSTUNREACH;
+	if (a->b[15] == f->resolving)
+		return -EAGAIN;
 	memset(mac, 0x02, 6);
 	mac[5] = a->b[15];
 	return 0;
@@ -259,6 +262,24 @@ static int t_sync_unresolved_next_hop_stays_out(void)
 	return 0;
 }
 
+static int t_sync_resolving_again_keeps_the_known_mac(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	F.resolving = 2;
+	ASSERT_OK(apply(THREE), "backend 2's entry is being refreshed");
+	ASSERT_EQ(F.nops, 0, "nothing rewritten, nothing moved");
+	ASSERT_EQ(F.be[2].state, XLB_BE_ACTIVE, "still active");
+	ASSERT_EQ(F.be[2].mac[5], 2, "with the MAC it had");
+	F.resolving = 0;
+	memset(&F, 0, sizeof(F));
+	xlb_sync_free(S);
+	S = new_sync();
+	F.resolving = 2;
+	ASSERT_OK(apply(THREE), "a new backend that is still resolving");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "stays out until it resolves");
+	return 0;
+}
+
 static int t_sync_deleted_vip_entry_then_backends_down(void)
 {
 	ASSERT_OK(apply(THREE), "apply");
@@ -325,6 +346,7 @@ const struct harness_case sync_cases[] = {
 	 t_sync_removed_backend_leaves_table_then_goes_down},
 	{"sync_readded_backend_gets_new_generation", t_sync_readded_backend_gets_new_generation},
 	{"sync_unresolved_next_hop_stays_out", t_sync_unresolved_next_hop_stays_out},
+	{"sync_resolving_again_keeps_the_known_mac", t_sync_resolving_again_keeps_the_known_mac},
 	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
 	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},

@@ -220,6 +220,13 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 					    xlb_cfg_vip_name(c, vn, sizeof(vn)));
 			b->resolve_err = s->resolve(s->resolve_ctx, &b->cfg.addr, b->mac);
 			b->state = b->resolve_err ? XLB_BE_DOWN : XLB_BE_ACTIVE;
+			/* Still resolving (e.g. a stale entry being refreshed, or the
+			 * first look after a restart): keep a MAC we had, so a
+			 * transient state of the neighbour table never moves flows. */
+			if (b->resolve_err == -EAGAIN && ob && ob->state != XLB_BE_DOWN) {
+				memcpy(b->mac, ob->mac, 6);
+				b->state = ob->state;
+			}
 		}
 	}
 	return 0;

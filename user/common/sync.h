@@ -17,7 +17,9 @@
  * - Diff. A VIP's Maglev table is rebuilt only when its inputs (size and
  *   the ids and weights of its usable backends) change.
  * - A backend whose next hop cannot be resolved stays out of the table and
- *   is reported (xlb_sync_backend.reason), never forwarded to a wrong MAC.
+ *   is reported (xlb_sync_backend.resolve_err), never forwarded to a wrong
+ *   MAC. One that is only being resolved again (-EAGAIN) keeps the MAC it
+ *   had: a transient neighbour state must not move flows.
  */
 #ifndef XLB_SYNC_H
 #define XLB_SYNC_H

@@ -468,6 +468,65 @@ int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b)
 		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, b, BPF_ANY));
 }
 
+int xlb_dp_for_each_vip(struct xlb_dp *dp,
+			int (*cb)(const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+				  void *ctx),
+			void *ctx)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vips), err;
+	struct xlb_vip_key k, next;
+	struct xlb_vip_val v;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue; /* deleted meanwhile */
+		err = cb(&k, &v, ctx);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int xlb_dp_for_each_backend(struct xlb_dp *dp,
+			    int (*cb)(__u32 id, const struct xlb_backend *b, void *ctx), void *ctx)
+{
+	enum {
+		BATCH = 4096
+	};
+	int fd = bpf_map__fd(dp->skel->maps.backends), err = 0;
+	struct xlb_backend *vals = calloc(BATCH, sizeof(*vals));
+	__u32 *keys = calloc(BATCH, sizeof(*keys)), in = 0, out = 0;
+	void *in_batch = NULL;
+
+	if (!vals || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+		int ret = bpf_map_lookup_batch(fd, in_batch, &out, keys, vals, &count, NULL);
+
+		if (ret && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			if (vals[i].gen) /* never set: all zero */
+				err = cb(keys[i], &vals[i], ctx);
+		if (ret || err)
+			break; /* ENOENT: that was the last batch */
+		in = out;
+		in_batch = &in;
+	}
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b)
 {
 	return neg_errno(bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.backends), &id, b));

@@ -75,6 +75,14 @@ int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
 
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b);
+
+/* What is programmed (after adoption): every VIP; every record ever set. */
+int xlb_dp_for_each_vip(struct xlb_dp *dp,
+			int (*cb)(const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+				  void *ctx),
+			void *ctx);
+int xlb_dp_for_each_backend(struct xlb_dp *dp,
+			    int (*cb)(__u32 id, const struct xlb_backend *b, void *ctx), void *ctx);
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b);
 
 /* Counters summed over CPUs. */

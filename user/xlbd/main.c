@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xlbd: the xlb agent. Loads (or adopts) the data plane, makes it match the
+ * configuration file, attaches it to the interface, and keeps it matching:
+ * SIGHUP re-reads the file (validated in full first: a rejected file
+ * changes nothing), next hops that are still resolving are retried every
+ * 200 ms and every next hop is re-checked every 30 s.
+ *
+ * One event loop (epoll over a signalfd and a timerfd) owns all state and
+ * is the only writer of BPF maps. Exiting leaves forwarding in place: the
+ * program and maps stay pinned, and the next xlbd adopts them without
+ * dropping or moving a flow. `xlbd --detach` removes them.
+ *
+ * Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration.
+ *
+ * Not yet (issue #3 continues): the control socket and xlbctl, persisted
+ * state under /var/lib/xlb, following netlink neighbour events (next hops
+ * are polled meanwhile), daemon mode.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "config.h"
+#include "log.h"
+#include "nexthop.h"
+#include "sync.h"
+#include "xlb_dp.h"
+
+#define DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
+#define TICK_MS 200
+#define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every next hop re-checked every 30 s */
+
+struct agent {
+	const char *config_path;
+	const char *pin_dir;
+	char iface[IF_NAMESIZE];
+	int ifindex;
+	int generic;
+	struct xlb_cfg cfg; /* the running configuration */
+	struct xlb_dp *dp;
+	struct xlb_nh *nh;
+	struct xlb_sync *sync;
+	int unresolved; /* backends whose next hop is not known yet */
+	int since_recheck;
+};
+
+/* ---- data plane and next hops, as the reconciliation engine sees them -- */
+
+static int sink_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
+{
+	return xlb_dp_backend_set(ctx, id, b);
+}
+
+static int sink_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+			const __u32 *table)
+{
+	return xlb_dp_vip_set(ctx, k, v, table);
+}
+
+static int sink_vip_del(void *ctx, const struct xlb_vip_key *k)
+{
+	return xlb_dp_vip_del(ctx, k);
+}
+
+static int resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
+{
+	struct agent *ag = ctx;
+	int ret = xlb_nh_resolve(ag->nh, a, mac);
+
+	if (ret)
+		ag->unresolved++;
+	return ret;
+}
+
+/* ---- adoption of what an earlier xlbd left pinned -------------------- */
+
+struct programmed {
+	struct xlb_programmed_vip *vips;
+	struct xlb_programmed_backend *bes;
+	size_t nvips, nbes, cap_bes;
+};
+
+static int collect_vip(const struct xlb_vip_key *k, const struct xlb_vip_val *v, void *ctx)
+{
+	struct programmed *p = ctx;
+
+	if (p->nvips >= XLB_MAX_VIPS)
+		return -E2BIG;
+	p->vips[p->nvips++] = (struct xlb_programmed_vip){*k, *v};
+	return 0;
+}
+
+static int collect_backend(__u32 id, const struct xlb_backend *b, void *ctx)
+{
+	struct programmed *p = ctx;
+
+	if (p->nbes == p->cap_bes) {
+		size_t cap = p->cap_bes ? p->cap_bes * 2 : 256;
+		void *n = realloc(p->bes, cap * sizeof(*p->bes));
+
+		if (!n)
+			return -ENOMEM;
+		p->bes = n;
+		p->cap_bes = cap;
+	}
+	p->bes[p->nbes++] = (struct xlb_programmed_backend){id, *b};
+	return 0;
+}
+
+static int adopt(struct agent *ag)
+{
+	struct programmed p = {.vips = calloc(XLB_MAX_VIPS, sizeof(*p.vips))};
+	int err = p.vips ? 0 : -ENOMEM;
+
+	err = err ?: xlb_dp_for_each_vip(ag->dp, collect_vip, &p);
+	err = err ?: xlb_dp_for_each_backend(ag->dp, collect_backend, &p);
+	err = err ?: xlb_sync_adopt(ag->sync, p.vips, p.nvips, p.bes, p.nbes);
+	if (!err)
+		pr_info("adopted the pinned data plane: %zu VIPs, %zu backend records\n", p.nvips,
+			p.nbes);
+	free(p.vips);
+	free(p.bes);
+	return err;
+}
+
+/* ---- applying a configuration ----------------------------------------- */
+
+static void report_unresolved(struct agent *ag)
+{
+	char vn[80], bn[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < ag->sync->nvips; i++) {
+		const struct xlb_sync_vip *v = &ag->sync->vips[i];
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_sync_backend *b = &v->backends[j];
+
+			if (b->resolve_err && b->resolve_err != -EAGAIN)
+				pr_warn("backend %s of VIP %s is out of the table: %s\n",
+					xlb_addr_str(&b->cfg.addr, bn, sizeof(bn)),
+					xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn)),
+					xlb_nh_strerror(b->resolve_err));
+		}
+	}
+}
+
+/* Make the data plane match cfg; on success cfg becomes the running one. */
+static int apply(struct agent *ag, struct xlb_cfg *cfg)
+{
+	struct xlb_err err = {};
+	int before = ag->unresolved, ret;
+
+	xlb_nh_refresh(ag->nh);
+	ag->unresolved = 0;
+	ret = xlb_sync_apply(ag->sync, cfg, &err);
+	if (ret) {
+		ag->unresolved = before;
+		pr_warn("couldn't apply the configuration: %s\n", err.msg);
+		return ret;
+	}
+	if (cfg != &ag->cfg) {
+		xlb_cfg_free(&ag->cfg);
+		ag->cfg = *cfg;
+		memset(cfg, 0, sizeof(*cfg));
+	}
+	if (ag->unresolved != before)
+		report_unresolved(ag);
+	if (before && !ag->unresolved)
+		pr_info("next hops: all resolved\n");
+	return 0;
+}
+
+static int reload(struct agent *ag)
+{
+	struct xlb_cfg next = {};
+	struct xlb_err err = {};
+
+	if (xlb_cfg_load_file(ag->config_path, &next, &err)) {
+		pr_warn("reload rejected, still running the previous configuration: %s\n", err.msg);
+		return -EINVAL;
+	}
+	if (next.iface[0] && strcmp(next.iface, ag->iface))
+		pr_warn("reload: interface '%s' in the file differs from the running '%s'; "
+			"restart xlbd to move\n",
+			next.iface, ag->iface);
+	if (apply(ag, &next)) {
+		xlb_cfg_free(&next);
+		return -EIO;
+	}
+	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
+	return 0;
+}
+
+/* ---- the event loop --------------------------------------------------- */
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int run(struct agent *ag)
+{
+	struct itimerspec tick = {.it_interval = {0, TICK_MS * 1000000L},
+				  .it_value = {0, TICK_MS * 1000000L}};
+	int ep = epoll_create1(EPOLL_CLOEXEC), sfd, tfd, err = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
+	    add_fd(ep, sfd) || add_fd(ep, tfd)) {
+		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		struct epoll_event ev;
+		int n = epoll_wait(ep, &ev, 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (ev.data.fd == sfd) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(ag);
+				continue;
+			}
+			pr_info("signal %u: exiting, forwarding stays in place\n", si.ssi_signo);
+			break;
+		}
+		__u64 ticks;
+
+		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+			continue;
+		ag->since_recheck += (int)ticks;
+		if (ag->unresolved || ag->since_recheck >= RECHECK_TICKS) {
+			ag->since_recheck = 0;
+			apply(ag, &ag->cfg);
+		}
+	}
+out:
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	return err;
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xlbd [-i IFACE] -c FILE [options]\n"
+		   "       xlbd --detach [--pin-dir DIR]\n"
+		   "\n"
+		   "  -i, --interface IFACE   attach to IFACE (default: the config's 'interface')\n"
+		   "  -c, --config FILE       YAML configuration (README \"Configuration\")\n"
+		   "      --pin-dir DIR       pinned maps and link (default " DEFAULT_PIN_DIR ")\n"
+		   "      --xdp-mode MODE     native (default) or generic\n"
+		   "  -l, --log-level LEVEL   warn, info (default) or debug\n"
+		   "      --detach            remove the program and everything pinned, then exit\n"
+		   "  -h, --help              this text\n");
+}
+
+static int attach(struct agent *ag)
+{
+	int err = xlb_dp_attach(ag->dp, ag->ifindex, ag->generic);
+
+	if (err == -EOPNOTSUPP && !ag->generic) {
+		pr_warn("driver of '%s' has no native XDP: falling back to generic XDP, which is "
+			"much slower; use --xdp-mode generic to say so explicitly\n",
+			ag->iface);
+		ag->generic = 1;
+		err = xlb_dp_attach(ag->dp, ag->ifindex, 1);
+	}
+	if (err)
+		pr_warn("couldn't attach to interface '%s': %s\n", ag->iface, strerror(-err));
+	return err;
+}
+
+static int start(struct agent *ag)
+{
+	struct xlb_sink sink = {
+		.backend_set = sink_backend_set, .vip_set = sink_vip_set, .vip_del = sink_vip_del};
+	struct xlb_dp_opts o = {.pin_dir = ag->pin_dir, .encap_vary_bits = 16};
+	int err;
+
+	ag->nh = xlb_nh_new();
+	if (!ag->nh) {
+		pr_warn("couldn't open a netlink socket for next-hop resolution\n");
+		return -EIO;
+	}
+	/* ipip outer sources: 172.16.0.0/16 (README "ipip encapsulation"). */
+	o.encap_src4 = htonl(0xac100000);
+	xlb_addr_parse("fd00:ffff::", &o.encap_src6);
+	err = xlb_dp_open(&o, &ag->dp);
+	if (err)
+		return err;
+	sink.ctx = ag->dp;
+	ag->sync = xlb_sync_new(&sink, resolve, ag);
+	if (!ag->sync)
+		return -ENOMEM;
+	if (xlb_dp_adopted(ag->dp)) {
+		err = adopt(ag);
+		if (err) {
+			pr_warn("couldn't adopt the pinned data plane: %s\n", strerror(-err));
+			return err;
+		}
+	}
+	err = apply(ag, &ag->cfg);
+	err = err ?: attach(ag);
+	if (!err)
+		pr_info("forwarding on '%s' (%s XDP): %zu VIPs\n", ag->iface,
+			ag->generic ? "generic" : "native", ag->cfg.nvips);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"interface", required_argument, NULL, 'i'},
+		{"config", required_argument, NULL, 'c'},
+		{"pin-dir", required_argument, NULL, 'P'},
+		{"xdp-mode", required_argument, NULL, 'M'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"detach", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR};
+	struct xlb_err err = {};
+	const char *iface = NULL;
+	int c, detach = 0, ret;
+
+	xlb_log_level = XLB_LOG_INFO;
+	while ((c = getopt_long(argc, argv, "i:c:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 'c':
+			ag.config_path = optarg;
+			break;
+		case 'P':
+			ag.pin_dir = optarg;
+			break;
+		case 'M':
+			if (strcmp(optarg, "native") && strcmp(optarg, "generic")) {
+				fprintf(stderr, "xlbd: --xdp-mode '%s': use native or generic\n",
+					optarg);
+				return 2;
+			}
+			ag.generic = !strcmp(optarg, "generic");
+			break;
+		case 'l':
+			if (!strcmp(optarg, "warn"))
+				xlb_log_level = XLB_LOG_WARN;
+			else if (!strcmp(optarg, "info"))
+				xlb_log_level = XLB_LOG_INFO;
+			else if (!strcmp(optarg, "debug"))
+				xlb_log_level = XLB_LOG_DEBUG;
+			else {
+				fprintf(stderr, "xlbd: --log-level '%s': use warn, info or debug\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			detach = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	xlb_log_libbpf();
+	if (detach) {
+		ret = xlb_dp_unpin(ag.pin_dir);
+		if (ret)
+			fprintf(stderr, "xlbd: couldn't remove '%s': %s\n", ag.pin_dir,
+				strerror(-ret));
+		return ret ? 1 : 0;
+	}
+	if (!ag.config_path) {
+		fprintf(stderr, "xlbd: no configuration; give -c FILE\n");
+		usage(stderr);
+		return 2;
+	}
+	if (xlb_cfg_load_file(ag.config_path, &ag.cfg, &err)) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		return 2;
+	}
+	if (iface)
+		snprintf(ag.cfg.iface, sizeof(ag.cfg.iface), "%s", iface);
+	snprintf(ag.iface, sizeof(ag.iface), "%s", ag.cfg.iface);
+	ag.ifindex = ag.iface[0] ? (int)if_nametoindex(ag.iface) : 0;
+	if (!ag.ifindex) {
+		fprintf(stderr,
+			"xlbd: %s '%s': give an existing interface with -i or 'interface:'\n",
+			ag.iface[0] ? "no interface" : "no interface given", ag.iface);
+		xlb_cfg_free(&ag.cfg);
+		return 2;
+	}
+	ret = start(&ag);
+	if (!ret)
+		ret = run(&ag);
+	xlb_sync_free(ag.sync);
+	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
+	xlb_nh_free(ag.nh);
+	xlb_cfg_free(&ag.cfg);
+	return ret ? 1 : 0;
+}
