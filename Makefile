@@ -23,7 +23,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I/usr/include/libnl3 -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
-LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3
+LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -39,9 +39,10 @@ TEST_BPF   := $(BUILD)/tests/test_bpf
 TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
 XLBD       := $(BUILD)/xlbd
+XLBCTL     := $(BUILD)/xlbctl
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
-BINS       := $(XLBD) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP)
+BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -93,6 +94,10 @@ $(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c) tests/harne
 $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)

@@ -16,6 +16,7 @@ BUILD=${1:-build}
 LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
 LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
 XLBD=$(realpath "$BUILD/xlbd")
+XLBCTL=$(realpath "$BUILD/xlbctl")
 XPIN=/sys/fs/bpf/xlbt-xlbd          # xlbd's pins
 P=xlbt                              # namespace prefix
 PIN=/sys/fs/bpf/xlbt-e2e             # the data plane's pinned maps and link
@@ -84,6 +85,8 @@ lab_up() {
 	for b in b1 b2 b3; do
 		on "$b" ip addr add 10.99.100.1/32 dev lo
 		on "$b" ip addr add 10.99.100.2/32 dev lo
+		on "$b" ip addr add 10.99.100.5/32 dev lo # for VIPs added with xlbctl
+		on "$b" ip addr add 10.99.100.8/32 dev lo
 		on "$b" ip addr add fd99:100::1/128 dev lo
 		on "$b" ip addr add fd99:100::2/128 dev lo
 		on "$b" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
@@ -333,12 +336,15 @@ xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 }
 
 xlbd_start() {
-	bg_net lb "$XLBD" -c "$TMP/xlbd.yaml" --pin-dir "$XPIN" >>"$TMP/xlbd.log" 2>&1
+	local from
+	from=$(($(wc -l <"$TMP/xlbd.log" 2>/dev/null || echo 0) + 1))
+	bg_net lb "$XLBD" -c "$TMP/xlbd.yaml" --pin-dir "$XPIN" --state-dir "$TMP/state" \
+		--socket "$TMP/xlbd.sock" >>"$TMP/xlbd.log" 2>&1
 	XLBD_PID=${PIDS[-1]}
 	# Started, and every backend's next hop resolved (ARP/ND prompted by xlbd).
 	for _ in $(seq 50); do
-		grep -q "forwarding on" "$TMP/xlbd.log" &&
-			{ [ "${ADOPT:-}" ] || grep -q "next hops: all resolved" "$TMP/xlbd.log"; } &&
+		tail -n +"$from" "$TMP/xlbd.log" | grep -q "forwarding on" &&
+			{ [ "${ADOPT:-}" ] || tail -n +"$from" "$TMP/xlbd.log" | grep -q "next hops: all resolved"; } &&
 			return 0
 		sleep 0.1
 	done
@@ -348,7 +354,7 @@ xlbd_start() {
 
 # N connections to ADDR PORT from one client process; one answer a line.
 many() {
-	on cl bash -c 'for i in $(seq '"$3"'); do
+	on cl timeout 60 bash -c 'for i in $(seq '"$3"'); do
 		exec 3<>/dev/tcp/'"$1"'/'"$2"' && head -1 <&3; exec 3<&-
 	done' 2>/dev/null
 }
@@ -452,6 +458,79 @@ t_xlbd_sigkill_restart_keeps_50_connections() {
 	return $ok
 }
 
+ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
+
+t_xlbctl_lists() {
+	local ok=0
+	ctl vip list >"$TMP/out" || return 1
+	[ "$(grep -c '/tcp' "$TMP/out")" = 4 ] || { echo "    vip list:"; sed 's/^/    /' "$TMP/out"; ok=1; }
+	ctl backend list 10.99.100.1:80/tcp >"$TMP/out" || return 1
+	[ "$(grep -c ' active ' "$TMP/out")" = 2 ] && grep -q "$(mac b1)" "$TMP/out" ||
+		{ echo "    backend list:"; sed 's/^/    /' "$TMP/out"; ok=1; }
+	ctl -j status | grep -q '"interface": *"eth0"' || { echo "    status -j"; ok=1; }
+	return $ok
+}
+
+t_xlbctl_add_and_delete() {
+	local v=10.99.100.5:80/tcp ok=0
+	ctl vip add $v mode dsr && ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 ||
+		return 1
+	sleep 0.3
+	many 10.99.100.5 80 40 >"$TMP/out"
+	[ "$(grep -cE '^b[12]$' "$TMP/out")" = 40 ] && grep -q '^b2$' "$TMP/out" ||
+		{ echo "    new VIP: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl backend del $v 10.99.0.12 || return 1
+	many 10.99.100.5 80 20 >"$TMP/out"
+	[ "$(grep -c '^b1$' "$TMP/out")" = 20 ] || { echo "    after backend del: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl vip del $v && ! ctl vip list | grep -q 10.99.100.5 || { echo "    vip del"; ok=1; }
+	return $ok
+}
+
+t_xlbctl_bad_requests_change_nothing() {
+	local ok=0 before out
+	before=$(ctl config dump)
+	out=$(ctl backend set 10.99.100.1:80/tcp 10.99.0.11 weight 70000 2>&1)
+	[ $? = 1 ] && grep -q "field 'weight': 70000 is not from 0 to 65535" <<<"$out" ||
+		{ echo "    weight 70000: $out"; ok=1; }
+	out=$(ctl vip add 10.99.100.6:80/sctp 2>&1)
+	[ $? = 1 ] && grep -q "field 'vip'" <<<"$out" || { echo "    sctp: $out"; ok=1; }
+	out=$(ctl vip add [fd99:100::7]:80/tcp mode ipip && ctl backend add [fd99:100::7]:80/tcp 10.99.0.11 2>&1)
+	[ $? = 1 ] && grep -q "ipip cannot carry an IPv6 VIP to an IPv4 backend" <<<"$out" ||
+		{ echo "    family: $out"; ok=1; }
+	ctl vip del [fd99:100::7]:80/tcp
+	out=$(ctl vip add 10.99.100.1:80/tcp 2>&1)
+	[ $? = 1 ] && grep -q "exists" <<<"$out" || { echo "    duplicate: $out"; ok=1; }
+	[ "$(ctl config dump)" = "$before" ] || { echo "    the running config changed"; ok=1; }
+	return $ok
+}
+
+t_control_socket_garbage() {
+	local ok=0 r
+	for req in 'not json' '[1,2]' '{"verb":"explode"}' '{"verb":5}' '{"nothing":1}'; do
+		r=$(printf '%s\n' "$req" | socat -t2 - "UNIX-CONNECT:$TMP/xlbd.sock")
+		grep -q '"ok":false' <<<"$r" || { echo "    '$req' -> '$r'"; ok=1; }
+	done
+	r=$(printf '{"verb":"status"' | socat -t2 - "UNIX-CONNECT:$TMP/xlbd.sock")
+	grep -q 'truncated' <<<"$r" || { echo "    truncated -> '$r'"; ok=1; }
+	r=$(head -c 100000 /dev/zero | tr '\0' x | socat -t2 - "UNIX-CONNECT:$TMP/xlbd.sock")
+	grep -q 'larger than' <<<"$r" || { echo "    oversized -> '$r'"; ok=1; }
+	ctl status >/dev/null || { echo "    xlbd stopped answering"; ok=1; }
+	kill -0 "$XLBD_PID" || { echo "    xlbd died"; ok=1; }
+	return $ok
+}
+
+t_restart_restores_cli_changes() {
+	local ok=0
+	ctl vip add 10.99.100.8:80/tcp && ctl backend add 10.99.100.8:80/tcp 10.99.0.13 || return 1
+	kill -KILL "$XLBD_PID"
+	wait "$XLBD_PID" 2>/dev/null
+	ADOPT=1 xlbd_start || return 1
+	grep -q "restoring the running configuration" "$TMP/xlbd.log" || { echo "    not restored"; ok=1; }
+	ctl backend list 10.99.100.8:80/tcp | grep -q '10.99.0.13' || { echo "    CLI change lost"; ok=1; }
+	many 10.99.100.8 80 5 | grep -c '^b3$' | grep -q 5 || { echo "    not forwarding"; ok=1; }
+	return $ok
+}
+
 echo "test-e2e: building the lab"
 lab_up || { echo "test-e2e: couldn't build the lab"; exit 1; }
 servers_up
@@ -471,7 +550,9 @@ xlbd_conf >"$TMP/xlbd.yaml"
 if xlbd_start; then
 	for t in t_xlbd_resolves_next_hops_and_spreads_300 t_xlbd_spreads_300_over_ipv6 \
 		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
-		t_xlbd_sigkill_restart_keeps_50_connections; do
+		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
+		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage \
+		t_restart_restores_cli_changes; do
 		$t
 		result $? "${t#t_}"
 	done

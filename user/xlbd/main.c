@@ -13,9 +13,13 @@
  *
  * Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration.
  *
- * Not yet (issue #3 continues): the control socket and xlbctl, persisted
- * state under /var/lib/xlb, following netlink neighbour events (next hops
- * are polled meanwhile), daemon mode.
+ * The running configuration is persisted (state dir, atomically) after every
+ * change and restored at start in preference to -c FILE; SIGHUP and
+ * `xlbctl reload` apply the file again. xlbctl talks to the control
+ * socket (ctl.c).
+ *
+ * Not yet (issue #3 continues): following netlink neighbour events (next
+ * hops are polled meanwhile), daemon mode, --socket-group.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -35,24 +41,13 @@
 #include "nexthop.h"
 #include "sync.h"
 #include "xlb_dp.h"
+#include "agent.h"
 
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
+#define DEFAULT_STATE_DIR "/var/lib/xlb"
+#define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
 #define TICK_MS 200
 #define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every next hop re-checked every 30 s */
-
-struct agent {
-	const char *config_path;
-	const char *pin_dir;
-	char iface[IF_NAMESIZE];
-	int ifindex;
-	int generic;
-	struct xlb_cfg cfg; /* the running configuration */
-	struct xlb_dp *dp;
-	struct xlb_nh *nh;
-	struct xlb_sync *sync;
-	int unresolved; /* backends whose next hop is not known yet */
-	int since_recheck;
-};
 
 /* ---- data plane and next hops, as the reconciliation engine sees them -- */
 
@@ -154,8 +149,7 @@ static void report_unresolved(struct agent *ag)
 	}
 }
 
-/* Make the data plane match cfg; on success cfg becomes the running one. */
-static int apply(struct agent *ag, struct xlb_cfg *cfg)
+int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 {
 	struct xlb_err err = {};
 	int before = ag->unresolved, ret;
@@ -180,25 +174,75 @@ static int apply(struct agent *ag, struct xlb_cfg *cfg)
 	return 0;
 }
 
-static int reload(struct agent *ag)
+/* Atomically: write a temp file, fsync it, rename it over, fsync the dir. */
+int agent_persist(struct agent *ag, struct xlb_err *err)
+{
+	char tmp[300], dir[300], *slash;
+	FILE *f;
+	int fd;
+
+	if (!ag->state_path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ag->state_path);
+	snprintf(dir, sizeof(dir), "%s", ag->state_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	mkdir(dir, 0700);
+	f = fopen(tmp, "w");
+	if (!f || xlb_cfg_dump(&ag->cfg, f) || fflush(f) || fsync(fileno(f))) {
+		int e = errno ? errno : EIO;
+
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		snprintf(err->msg, sizeof(err->msg), "couldn't write state file '%s': %s", tmp,
+			 strerror(e));
+		return -e;
+	}
+	fclose(f);
+	if (rename(tmp, ag->state_path)) {
+		int e = errno;
+
+		unlink(tmp);
+		snprintf(err->msg, sizeof(err->msg), "couldn't replace state file '%s': %s",
+			 ag->state_path, strerror(e));
+		return -e;
+	}
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+int agent_reload(struct agent *ag, struct xlb_err *err)
 {
 	struct xlb_cfg next = {};
-	struct xlb_err err = {};
 
-	if (xlb_cfg_load_file(ag->config_path, &next, &err)) {
-		pr_warn("reload rejected, still running the previous configuration: %s\n", err.msg);
+	if (!ag->config_path) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "xlbd was started without -c FILE: there is no file to reload");
+		return -ENOENT;
+	}
+	if (xlb_cfg_load_file(ag->config_path, &next, err)) {
+		pr_warn("reload rejected, still running the previous configuration: %s\n",
+			err->msg);
 		return -EINVAL;
 	}
 	if (next.iface[0] && strcmp(next.iface, ag->iface))
 		pr_warn("reload: interface '%s' in the file differs from the running '%s'; "
 			"restart xlbd to move\n",
 			next.iface, ag->iface);
-	if (apply(ag, &next)) {
+	snprintf(next.iface, sizeof(next.iface), "%s", ag->iface);
+	if (agent_apply(ag, &next)) {
 		xlb_cfg_free(&next);
+		snprintf(err->msg, sizeof(err->msg), "couldn't apply the reloaded configuration");
 		return -EIO;
 	}
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
-	return 0;
+	return agent_persist(ag, err);
 }
 
 /* ---- the event loop --------------------------------------------------- */
@@ -225,7 +269,7 @@ static int run(struct agent *ag)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
-	    add_fd(ep, sfd) || add_fd(ep, tfd)) {
+	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd)) {
 		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
 		err = -errno;
 		goto out;
@@ -240,13 +284,19 @@ static int run(struct agent *ag)
 			err = -errno;
 			break;
 		}
+		if (ev.data.fd == ag->listen_fd) {
+			ctl_serve(ag, ag->listen_fd);
+			continue;
+		}
 		if (ev.data.fd == sfd) {
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGHUP) {
-				reload(ag);
+				struct xlb_err err = {};
+
+				agent_reload(ag, &err);
 				continue;
 			}
 			pr_info("signal %u: exiting, forwarding stays in place\n", si.ssi_signo);
@@ -259,7 +309,7 @@ static int run(struct agent *ag)
 		ag->since_recheck += (int)ticks;
 		if (ag->unresolved || ag->since_recheck >= RECHECK_TICKS) {
 			ag->since_recheck = 0;
-			apply(ag, &ag->cfg);
+			agent_apply(ag, &ag->cfg);
 		}
 	}
 out:
@@ -284,6 +334,9 @@ static void usage(FILE *f)
 		   "      --pin-dir DIR       pinned maps and link (default " DEFAULT_PIN_DIR ")\n"
 		   "      --xdp-mode MODE     native (default) or generic\n"
 		   "  -l, --log-level LEVEL   warn, info (default) or debug\n"
+		   "      --state-dir DIR     running configuration kept here "
+		   "(default " DEFAULT_STATE_DIR ")\n"
+		   "      --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
 		   "  -h, --help              this text\n");
 }
@@ -333,8 +386,19 @@ static int start(struct agent *ag)
 			return err;
 		}
 	}
-	err = apply(ag, &ag->cfg);
+	err = agent_apply(ag, &ag->cfg);
 	err = err ?: attach(ag);
+	if (!err) {
+		struct xlb_err perr = {};
+
+		err = agent_persist(ag, &perr);
+		if (err)
+			pr_warn("%s\n", perr.msg);
+	}
+	if (!err) {
+		ag->listen_fd = ctl_listen(ag);
+		err = ag->listen_fd < 0 ? ag->listen_fd : 0;
+	}
 	if (!err)
 		pr_info("forwarding on '%s' (%s XDP): %zu VIPs\n", ag->iface,
 			ag->generic ? "generic" : "native", ag->cfg.nvips);
@@ -350,10 +414,15 @@ int main(int argc, char **argv)
 		{"xdp-mode", required_argument, NULL, 'M'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"detach", no_argument, NULL, 'D'},
+		{"state-dir", required_argument, NULL, 'S'},
+		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR};
+	struct agent ag = {
+		.pin_dir = DEFAULT_PIN_DIR, .socket_path = DEFAULT_SOCKET, .listen_fd = -1};
+	const char *state_dir = DEFAULT_STATE_DIR;
+	char state_path[256];
 	struct xlb_err err = {};
 	const char *iface = NULL;
 	int c, detach = 0, ret;
@@ -394,6 +463,12 @@ int main(int argc, char **argv)
 		case 'D':
 			detach = 1;
 			break;
+		case 'S':
+			state_dir = optarg;
+			break;
+		case 's':
+			ag.socket_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -410,12 +485,21 @@ int main(int argc, char **argv)
 				strerror(-ret));
 		return ret ? 1 : 0;
 	}
-	if (!ag.config_path) {
+	/* What was running (changes made through xlbctl included) wins over
+	 * the file the daemon was started with: a restart restores it. */
+	snprintf(state_path, sizeof(state_path), "%s/running.yaml", state_dir);
+	ag.state_path = state_path;
+	if (!access(state_path, F_OK)) {
+		if (xlb_cfg_load_file(state_path, &ag.cfg, &err)) {
+			fprintf(stderr, "xlbd: state %s; fix or remove it\n", err.msg);
+			return 2;
+		}
+		pr_info("restoring the running configuration from %s\n", state_path);
+	} else if (!ag.config_path) {
 		fprintf(stderr, "xlbd: no configuration; give -c FILE\n");
 		usage(stderr);
 		return 2;
-	}
-	if (xlb_cfg_load_file(ag.config_path, &ag.cfg, &err)) {
+	} else if (xlb_cfg_load_file(ag.config_path, &ag.cfg, &err)) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		return 2;
 	}
@@ -433,6 +517,10 @@ int main(int argc, char **argv)
 	ret = start(&ag);
 	if (!ret)
 		ret = run(&ag);
+	if (ag.listen_fd >= 0) {
+		close(ag.listen_fd);
+		unlink(ag.socket_path);
+	}
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
 	xlb_nh_free(ag.nh);

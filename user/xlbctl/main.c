@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xlbctl: the command line of xlbd. Each command is one JSON request on the
+ * control socket (user/xlbd/ctl.c); the reply is printed as an aligned
+ * table, or as JSON with -j.
+ *
+ * Exit codes: 0 done; 1 xlbd refused the request (the message says why,
+ * nothing changed); 2 bad usage; 3 xlbd cannot be reached.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <json-c/json.h>
+
+#define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
+
+enum {
+	EXIT_REFUSED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3
+};
+
+/* Optional "name value" arguments and the request field each one sets. */
+struct opt {
+	const char *arg, *field;
+	int integer;
+};
+
+static const struct opt vip_opts[] = {
+	{"mode", "mode", 0},
+	{"hash", "hash", 0},
+	{"on-empty", "on_empty", 0},
+	{"table-size", "table_size", 1},
+	{},
+};
+static const struct opt backend_opts[] = {
+	{"weight", "weight", 1},
+	{"check-port", "check_port", 1},
+	{},
+};
+
+struct cmd {
+	const char *words; /* "backend add" */
+	const char *verb;  /* control-socket verb */
+	const char *args;  /* positional fields, space separated: "vip address" */
+	int min_args;	   /* how many of them are required */
+	const struct opt *opts;
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{"status", "status", "", 0, NULL, "agent state: interface, VIPs, backends"},
+	{"stats", "stats", "", 0, NULL, "packets and bytes per VIP and backend, drops"},
+	{"vip list", "vip-list", "", 0, NULL, "the VIPs"},
+	{"vip add", "vip-add", "vip", 1, vip_opts,
+	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]"},
+	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]"},
+	{"vip del", "vip-del", "vip", 1, NULL, "VIP"},
+	{"backend list", "backend-list", "vip", 0, NULL, "[VIP]"},
+	{"backend add", "backend-add", "vip address", 2, backend_opts,
+	 "VIP ADDRESS [weight 0-65535] [check-port PORT]"},
+	{"backend set", "backend-set", "vip address", 2, backend_opts,
+	 "VIP ADDRESS [weight W] [check-port PORT]"},
+	{"backend del", "backend-del", "vip address", 2, NULL, "VIP ADDRESS"},
+	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML"},
+	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE"},
+	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with"},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xlbctl [-j] [-s SOCKET] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-14s %s\n", cmds[i].words, cmds[i].help);
+	fprintf(f, "\nVIP is ADDRESS:PORT/PROTOCOL, e.g. 10.0.0.10:80/tcp or "
+		   "[2001:db8::1]:443/udp (port 0 = every port).\n"
+		   "  -j          print the reply as JSON\n"
+		   "  -s SOCKET   control socket (default " DEFAULT_SOCKET ")\n"
+		   "Exit codes: 0 done, 1 refused by xlbd, 2 bad usage, 3 xlbd not reachable.\n");
+}
+
+/* Number of words of cmd->words matched by argv, or 0. */
+static int match(const struct cmd *c, char **argv, int argc)
+{
+	char words[64], *save = NULL;
+	int n = 0;
+
+	snprintf(words, sizeof(words), "%s", c->words);
+	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save), n++)
+		if (n >= argc || strcmp(argv[n], w))
+			return 0;
+	return n;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	buf = malloc(65536);
+	if (buf) {
+		len = fread(buf, 1, 65535, f);
+		buf[len] = 0;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Build the request from the arguments after the command words. */
+static json_object *build(const struct cmd *c, char **argv, int argc)
+{
+	json_object *req = json_object_new_object();
+	char fields[32], *save = NULL;
+	int i = 0;
+
+	json_object_object_add(req, "verb", json_object_new_string(c->verb));
+	if (!strcmp(c->verb, "apply")) {
+		char *yaml;
+
+		if (argc != 2 || strcmp(argv[0], "-f")) {
+			fprintf(stderr, "xlbctl: apply needs -f FILE\n");
+			goto bad;
+		}
+		yaml = read_file(argv[1]);
+		if (!yaml) {
+			fprintf(stderr, "xlbctl: couldn't read '%s': %s\n", argv[1],
+				strerror(errno));
+			goto bad;
+		}
+		json_object_object_add(req, "yaml", json_object_new_string(yaml));
+		free(yaml);
+		return req;
+	}
+	snprintf(fields, sizeof(fields), "%s", c->args);
+	for (char *f = strtok_r(fields, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		if (i >= argc) {
+			if (i < c->min_args) {
+				fprintf(stderr, "xlbctl: %s: missing %s; usage: xlbctl %s %s\n",
+					c->words, f, c->words, c->help);
+				goto bad;
+			}
+			break;
+		}
+		json_object_object_add(req, f, json_object_new_string(argv[i++]));
+	}
+	for (; i < argc; i += 2) {
+		const struct opt *o = c->opts;
+		char *end;
+
+		while (o && o->arg && strcmp(o->arg, argv[i]))
+			o++;
+		if (!o || !o->arg || i + 1 >= argc) {
+			fprintf(stderr, "xlbctl: %s: unexpected '%s'; usage: xlbctl %s %s\n",
+				c->words, argv[i], c->words, c->help);
+			goto bad;
+		}
+		if (o->integer) {
+			long long v = strtoll(argv[i + 1], &end, 10);
+
+			if (!*argv[i + 1] || *end) {
+				fprintf(stderr, "xlbctl: %s '%s': not a whole number\n", o->arg,
+					argv[i + 1]);
+				goto bad;
+			}
+			json_object_object_add(req, o->field, json_object_new_int64(v));
+		} else {
+			json_object_object_add(req, o->field, json_object_new_string(argv[i + 1]));
+		}
+	}
+	return req;
+bad:
+	json_object_put(req);
+	return NULL;
+}
+
+static json_object *call(const char *path, json_object *req, int *exit_code)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	json_object *reply = NULL;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	*exit_code = EXIT_UNREACHABLE;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || !buf || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		if (e == ENOENT || e == ECONNREFUSED)
+			fprintf(stderr,
+				"xlbctl: xlbd is not running (nothing listens on '%s'); start it "
+				"with 'xlbd -c FILE'\n",
+				path);
+		else if (e == EACCES)
+			fprintf(stderr, "xlbctl: no permission to use '%s'; run as root\n", path);
+		else
+			fprintf(stderr, "xlbctl: couldn't connect to '%s': %s\n", path,
+				strerror(e));
+		goto out;
+	}
+	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
+		fprintf(stderr, "xlbctl: couldn't send the request: %s\n", strerror(errno));
+		goto out;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	buf[len] = 0;
+	reply = json_tokener_parse(buf);
+	if (!reply)
+		fprintf(stderr, "xlbctl: xlbd's reply is not JSON\n");
+	else
+		*exit_code = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return reply;
+}
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+/* Print an array of objects as an aligned table of the given columns. */
+static void table(json_object *arr, const char *const *cols, int ncols)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0;
+	int width[16] = {0};
+
+	for (int c = 0; c < ncols; c++) {
+		width[c] = (int)strlen(cols[c]);
+		for (size_t i = 0; i < n; i++) {
+			int w = (int)strlen(get_str(json_object_array_get_idx(arr, i), cols[c]));
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (int c = 0; c < ncols; c++)
+		printf("%-*s%s", width[c], cols[c], c + 1 < ncols ? "  " : "\n");
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < ncols; c++)
+			printf("%-*s%s", width[c],
+			       get_str(json_object_array_get_idx(arr, i), cols[c]),
+			       c + 1 < ncols ? "  " : "\n");
+}
+
+static void print_reply(const struct cmd *c, json_object *reply)
+{
+	json_object *v;
+
+	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
+		static const char *const cols[] = {"vip",      "mode",	     "hash",
+						   "on_empty", "table_size", "backends"};
+		table(v, cols, 6);
+	} else if (!strcmp(c->verb, "backend-list") &&
+		   json_object_object_get_ex(reply, "backends", &v)) {
+		static const char *const cols[] = {"vip",   "address", "weight",
+						   "state", "mac",     "next_hop"};
+		table(v, cols, 6);
+	} else if (!strcmp(c->verb, "stats")) {
+		static const char *const vcols[] = {"vip", "packets", "bytes", "no_backend_packets",
+						    "new_flows"};
+		static const char *const bcols[] = {"vip", "address", "packets", "bytes"};
+
+		if (json_object_object_get_ex(reply, "vips", &v))
+			table(v, vcols, 5);
+		printf("\n");
+		if (json_object_object_get_ex(reply, "backends", &v))
+			table(v, bcols, 4);
+		if (json_object_object_get_ex(reply, "reasons", &v)) {
+			printf("\n");
+			json_object_object_foreach(v, name, count)
+			{
+				if (json_object_get_int64(count))
+					printf("%-26s %lld\n", name,
+					       (long long)json_object_get_int64(count));
+			}
+		}
+	} else if (!strcmp(c->verb, "config-dump")) {
+		fputs(get_str(reply, "yaml"), stdout);
+	} else if (!strcmp(c->verb, "status")) {
+		json_object_object_foreach(reply, key, val)
+		{
+			if (strcmp(key, "ok"))
+				printf("%-22s %s\n", key, json_object_get_string(val));
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = DEFAULT_SOCKET;
+	const struct cmd *c = NULL;
+	json_object *req, *reply, *ok;
+	int json = 0, opt, words = 0, code;
+
+	while ((opt = getopt(argc, argv, "+js:h")) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (size_t i = 0; i < NCMDS && !c; i++) {
+		words = match(&cmds[i], argv + optind, argc - optind);
+		if (words)
+			c = &cmds[i];
+	}
+	if (!c) {
+		if (optind < argc)
+			fprintf(stderr, "xlbctl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind + words < argc && !strcmp(argv[optind + words], "--help")) {
+		printf("usage: xlbctl %s %s\n", c->words, c->help);
+		return 0;
+	}
+	req = build(c, argv + optind + words, argc - optind - words);
+	if (!req)
+		return EXIT_USAGE;
+	reply = call(sock, req, &code);
+	json_object_put(req);
+	if (!reply)
+		return code;
+	if (json_object_object_get_ex(reply, "ok", &ok) && json_object_get_boolean(ok)) {
+		if (json)
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		else
+			print_reply(c, reply);
+		code = 0;
+	} else {
+		fprintf(stderr, "xlbctl: %s: %s\n", c->words, get_str(reply, "error"));
+		if (json)
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		code = EXIT_REFUSED;
+	}
+	json_object_put(reply);
+	return code;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xlbd's state, owned by its one event loop (main.c), and its entry points. */
+#ifndef XLBD_AGENT_H
+#define XLBD_AGENT_H
+
+#include <net/if.h>
+
+#include "config.h"
+#include "nexthop.h"
+#include "sync.h"
+#include "xlb_dp.h"
+
+struct agent {
+	const char *config_path;
+	const char *pin_dir;
+	char iface[IF_NAMESIZE];
+	int ifindex;
+	int generic;
+	struct xlb_cfg cfg; /* the running configuration */
+	struct xlb_dp *dp;
+	struct xlb_nh *nh;
+	struct xlb_sync *sync;
+	int unresolved; /* backends whose next hop is not known yet */
+	int since_recheck;
+	const char *state_path; /* the running config, persisted */
+	const char *socket_path;
+	int listen_fd;
+};
+
+/* Make the data plane match cfg; on success cfg becomes the running one
+ * (and is taken over: *cfg is left empty). */
+int agent_apply(struct agent *ag, struct xlb_cfg *cfg);
+/* Re-read the configuration file. */
+int agent_reload(struct agent *ag, struct xlb_err *err);
+/* Write the running configuration to the state file, atomically. */
+int agent_persist(struct agent *ag, struct xlb_err *err);
+
+/* Control socket (ctl.c): listen, and serve one ready connection. */
+int ctl_listen(struct agent *ag);
+void ctl_serve(struct agent *ag, int listen_fd);
+
+#endif /* XLBD_AGENT_H */
