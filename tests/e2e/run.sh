@@ -519,6 +519,34 @@ t_control_socket_garbage() {
 	return $ok
 }
 
+# Rolling upgrade: b1 drained while connections on it run. They finish; new
+# connections avoid it; enabled again, it takes new ones.
+t_xlbctl_drain_keeps_established() {
+	local v=10.99.100.1:81/tcp conns=() ok=0 first last on_b1=0
+	ctl backend list $v | grep -q 10.99.0.11 || { echo "    b1 not in $v"; return 1; }
+	for i in $(seq 10); do
+		(for _ in $(seq 20); do echo 0123456789; sleep 0.1; done) |
+			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/dr$i" 2>&1 &
+		conns+=($!)
+	done
+	sleep 0.5
+	ctl backend drain $v 10.99.0.11 || return 1
+	ctl backend list $v | grep 10.99.0.11 | grep -q ' drain .* draining ' ||
+		{ echo "    list: $(ctl backend list $v | grep 10.99.0.11)"; ok=1; }
+	many 10.99.100.1 81 20 >"$TMP/out"
+	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained backend"; ok=1; }
+	wait "${conns[@]}"
+	for i in $(seq 10); do
+		first=$(head -1 "$TMP/dr$i"); last=$(tail -1 "$TMP/dr$i" | tr -d ' ')
+		[ "$first" = b1 ] && on_b1=$((on_b1 + 1))
+		[ "$last" = 220 ] || { echo "    connection $i on $first: '$last' bytes of 220"; ok=1; }
+	done
+	[ $on_b1 -gt 0 ] || { echo "    no connection was on b1 (the test proved nothing)"; ok=1; }
+	ctl backend enable $v 10.99.0.11 || return 1
+	many 10.99.100.1 81 20 | grep -q '^b1$' || { echo "    enabled b1 takes no new connection"; ok=1; }
+	return $ok
+}
+
 t_restart_restores_cli_changes() {
 	local ok=0
 	ctl vip add 10.99.100.8:80/tcp && ctl backend add 10.99.100.8:80/tcp 10.99.0.13 || return 1
@@ -551,7 +579,7 @@ if xlbd_start; then
 	for t in t_xlbd_resolves_next_hops_and_spreads_300 t_xlbd_spreads_300_over_ipv6 \
 		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
 		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
-		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage \
+		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
 		t_restart_restores_cli_changes; do
 		$t
 		result $? "${t#t_}"

@@ -29,6 +29,7 @@ static const char *full = "interface: eth0\n"
 			  "        weight: 3\n"
 			  "        check_port: 8080\n"
 			  "      - address: 2001:db8::12\n"
+			  "        admin: drain\n"
 			  "  - address: 2001:db8::10\n"
 			  "    port: 0\n"
 			  "    protocol: udp\n"
@@ -55,6 +56,8 @@ static int t_config_full_example(void)
 	ASSERT_EQ(c.vips[0].backends[0].line, 11, "backend's line");
 	ASSERT_EQ(c.vips[0].backends[1].family, XLB_AF_INET6, "IPv4 VIP to IPv6 backend (4in6)");
 	ASSERT_EQ(c.vips[0].backends[1].weight, 1, "default weight");
+	ASSERT_EQ(c.vips[0].backends[1].admin, XLB_ADMIN_DRAIN, "admin");
+	ASSERT_EQ(c.vips[0].backends[0].admin, XLB_ADMIN_ENABLED, "default admin");
 	ASSERT_TRUE(!strcmp(xlb_cfg_vip_name(&c.vips[1], vn, sizeof(vn)), "[2001:db8::10]:0/udp"),
 		    "IPv6 VIP name");
 	ASSERT_EQ(c.vips[1].mode, XLB_MODE_DSR, "default mode");
@@ -150,7 +153,8 @@ static const struct reject_case {
 	 "bad.yaml:5: 'backends' must be a list"},
 	{"unknown backend key",
 	 VIP("    backends:\n      - address: 10.1.0.1\n        wieght: 2\n"),
-	 "bad.yaml:7: unknown key 'wieght' in a backend; known keys: address, weight, check_port"},
+	 "bad.yaml:7: unknown key 'wieght' in a backend; known keys: address, weight, check_port, "
+	 "admin"},
 	{"bad backend address", VIP("    backends:\n      - address: backend-1\n"),
 	 "bad.yaml:6: backend address 'backend-1' is not an IPv4 or IPv6 address"},
 	{"backend without address", VIP("    backends:\n      - weight: 2\n"),
@@ -160,6 +164,9 @@ static const struct reject_case {
 	{"weight not a number",
 	 VIP("    backends:\n      - address: 10.1.0.1\n        weight: heavy\n"),
 	 "bad.yaml:7: weight 'heavy' is not a whole number"},
+	{"unknown admin state",
+	 VIP("    backends:\n      - address: 10.1.0.1\n        admin: off\n"),
+	 "bad.yaml:7: admin 'off' is not one of: enabled, drain, disabled"},
 	{"check_port 0", VIP("    backends:\n      - address: 10.1.0.1\n        check_port: 0\n"),
 	 "bad.yaml:7: check_port 0 is not a port"},
 	{"duplicate backend",

@@ -280,6 +280,24 @@ static int t_sync_resolving_again_keeps_the_known_mac(void)
 	return 0;
 }
 
+static int t_sync_drain_and_disable(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(2) "        admin: drain\n" B(3)), "drain 2");
+	ASSERT_EQ(op_index("vip 1"), 0, "out of the table first");
+	ASSERT_EQ(op_index("be 2 draining"), 1, "then DRAINING: its flows stay");
+	ASSERT_EQ(slots_of(1, 2), 0, "no new flows");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(2) "        admin: disabled\n" B(3)),
+		  "disable 2");
+	ASSERT_EQ(op_index("be 2 down"), 0, "DOWN: its flows move");
+	ASSERT_EQ(F.nops, 1, "the table did not change again");
+	ASSERT_OK(apply(THREE), "enable 2");
+	ASSERT_EQ(op_index("be 2 active"), 0, "ACTIVE before...");
+	ASSERT_EQ(op_index("vip 1"), 1, "...the table names it again");
+	ASSERT_TRUE(slots_of(1, 2) > 80, "back in the table");
+	return 0;
+}
+
 static int t_sync_deleted_vip_entry_then_backends_down(void)
 {
 	ASSERT_OK(apply(THREE), "apply");
@@ -347,6 +365,7 @@ const struct harness_case sync_cases[] = {
 	{"sync_readded_backend_gets_new_generation", t_sync_readded_backend_gets_new_generation},
 	{"sync_unresolved_next_hop_stays_out", t_sync_unresolved_next_hop_stays_out},
 	{"sync_resolving_again_keeps_the_known_mac", t_sync_resolving_again_keeps_the_known_mac},
+	{"sync_drain_and_disable", t_sync_drain_and_disable},
 	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
 	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},

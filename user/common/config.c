@@ -34,6 +34,10 @@ static const char *const hash_names[] = {[XLB_HASH_5TUPLE] = "5-tuple", [XLB_HAS
 static const char *const empty_names[] = {
 	[XLB_EMPTY_REJECT] = "reject", [XLB_EMPTY_DROP] = "drop", [XLB_EMPTY_PASS] = "pass"};
 
+static const char *const admin_names[] = {[XLB_ADMIN_ENABLED] = "enabled",
+					  [XLB_ADMIN_DRAIN] = "drain",
+					  [XLB_ADMIN_DISABLED] = "disabled"};
+
 #define NAME_OF(tab, v) ((v) >= 0 && (size_t)(v) < sizeof(tab) / sizeof(tab[0]) ? tab[v] : "?")
 
 static int index_of(const char *const *tab, size_t n, const char *s)
@@ -57,6 +61,16 @@ const char *xlb_hash_name(int hash)
 const char *xlb_on_empty_name(int on_empty)
 {
 	return NAME_OF(empty_names, on_empty);
+}
+
+const char *xlb_admin_name(int admin)
+{
+	return NAME_OF(admin_names, admin);
+}
+
+int xlb_admin_from_name(const char *s)
+{
+	return index_of(admin_names, 3, s);
 }
 
 int xlb_mode_from_name(const char *s)
@@ -231,6 +245,10 @@ static int parse_backend(struct walk *w, yaml_node_t *n, struct xlb_cfg_backend 
 			if (unsigned_value(w, v, "weight", XLB_CFG_MAX_WEIGHT, &u))
 				return -EINVAL;
 			b->weight = (__u32)u;
+		} else if (!strcmp(key, "admin")) {
+			if (enum_value(w, v, "admin", xlb_admin_from_name,
+				       "enabled, drain, disabled", &b->admin))
+				return -EINVAL;
 		} else if (!strcmp(key, "check_port")) {
 			if (unsigned_value(w, v, "check_port", 65535, &u))
 				return -EINVAL;
@@ -243,7 +261,7 @@ static int parse_backend(struct walk *w, yaml_node_t *n, struct xlb_cfg_backend 
 		} else {
 			return fail(w->err,
 				    "%s:%d: unknown key '%s' in a backend; known keys: address, "
-				    "weight, check_port",
+				    "weight, check_port, admin",
 				    w->name, line_of(v), key);
 		}
 	}
@@ -566,6 +584,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "        weight: %u\n", b->weight);
 			if (b->check_port)
 				fprintf(f, "        check_port: %u\n", b->check_port);
+			if (b->admin)
+				fprintf(f, "        admin: %s\n", xlb_admin_name(b->admin));
 		}
 	}
 	return ferror(f) ? -EIO : 0;
@@ -599,7 +619,7 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_backend *b)
 {
 	return !memcmp(&a->addr, &b->addr, sizeof(a->addr)) && a->weight == b->weight &&
-	       a->check_port == b->check_port;
+	       a->check_port == b->check_port && a->admin == b->admin;
 }
 
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)

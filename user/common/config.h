@@ -21,6 +21,7 @@
  *         - address: 10.1.0.11
  *           weight: 1             # 0..65535, 0 = out of the table (default 1)
  *           check_port: 8080      # health-check port           (default: the VIP's)
+ *           admin: enabled        # enabled | drain | disabled  (default enabled)
  */
 #ifndef XLB_CONFIG_H
 #define XLB_CONFIG_H
@@ -34,9 +35,17 @@
 #define XLB_CFG_MAX_WEIGHT 65535
 #define XLB_CFG_ERR_LEN 512
 
+/* What the operator wants of a backend (health is separate, issue #4). */
+enum xlb_admin {
+	XLB_ADMIN_ENABLED = 0,	/* in the table when usable */
+	XLB_ADMIN_DRAIN = 1,	/* out of the table; established flows stay */
+	XLB_ADMIN_DISABLED = 2, /* out of the table; its flows move at once */
+};
+
 struct xlb_cfg_backend {
 	union xlb_addr addr;
 	__u8 family; /* XLB_AF_INET / XLB_AF_INET6 */
+	__u8 admin;  /* enum xlb_admin */
 	__u32 weight;
 	__u16 check_port; /* 0: the VIP's port */
 	int line;	  /* where it was defined (0: not from a file) */
@@ -89,6 +98,8 @@ const char *xlb_cfg_vip_name(const struct xlb_cfg_vip *v, char *buf, size_t len)
 const char *xlb_mode_name(int mode);
 const char *xlb_hash_name(int hash);
 const char *xlb_on_empty_name(int on_empty);
+const char *xlb_admin_name(int admin);
+int xlb_admin_from_name(const char *s);
 int xlb_mode_from_name(const char *s);
 int xlb_hash_from_name(const char *s);
 int xlb_on_empty_from_name(const char *s);

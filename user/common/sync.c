@@ -225,8 +225,13 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 			 * transient state of the neighbour table never moves flows. */
 			if (b->resolve_err == -EAGAIN && ob && ob->state != XLB_BE_DOWN) {
 				memcpy(b->mac, ob->mac, 6);
-				b->state = ob->state;
+				b->state = XLB_BE_ACTIVE;
 			}
+			/* The operator's word last: drain keeps flows, disable moves them. */
+			if (b->cfg.admin == XLB_ADMIN_DISABLED)
+				b->state = XLB_BE_DOWN;
+			else if (b->cfg.admin == XLB_ADMIN_DRAIN && b->state == XLB_BE_ACTIVE)
+				b->state = XLB_BE_DRAINING;
 		}
 	}
 	return 0;
@@ -343,9 +348,11 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 	if (!nv)
 		return -ENOMEM;
 	ret = plan(s, cfg, nv, err);
-	/* Records first, tables next, then what leaves the tables goes DOWN. */
+	/* Records first, tables next, then what leaves the tables drains or goes
+	 * DOWN. */
 	ret = ret ?: put_backends(s, nv, cfg->nvips, XLB_BE_ACTIVE, err);
 	ret = ret ?: put_vips(s, nv, cfg->nvips, err);
+	ret = ret ?: put_backends(s, nv, cfg->nvips, XLB_BE_DRAINING, err);
 	ret = ret ?: put_backends(s, nv, cfg->nvips, XLB_BE_DOWN, err);
 	ret = ret ?: retire(s, nv, cfg->nvips, err);
 	if (ret) {

@@ -66,6 +66,12 @@ static const struct cmd cmds[] = {
 	{"backend set", "backend-set", "vip address", 2, backend_opts,
 	 "VIP ADDRESS [weight W] [check-port PORT]"},
 	{"backend del", "backend-del", "vip address", 2, NULL, "VIP ADDRESS"},
+	{"backend drain", "backend-drain", "vip address", 2, NULL,
+	 "VIP ADDRESS: no new flows; established ones stay (rolling upgrade)"},
+	{"backend enable", "backend-enable", "vip address", 2, NULL,
+	 "VIP ADDRESS: back in service"},
+	{"backend disable", "backend-disable", "vip address", 2, NULL,
+	 "VIP ADDRESS: out of service; its flows move at once"},
 	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML"},
 	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE"},
 	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with"},
@@ -77,7 +83,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: xlbctl [-j] [-s SOCKET] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-14s %s\n", cmds[i].words, cmds[i].help);
+		fprintf(f, "  %-16s %s\n", cmds[i].words, cmds[i].help);
 	fprintf(f, "\nVIP is ADDRESS:PORT/PROTOCOL, e.g. 10.0.0.10:80/tcp or "
 		   "[2001:db8::1]:443/udp (port 0 = every port).\n"
 		   "  -j          print the reply as JSON\n"
@@ -278,9 +284,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 		table(v, cols, 6);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
-		static const char *const cols[] = {"vip",   "address", "weight",
+		static const char *const cols[] = {"vip",   "address", "weight",  "admin",
 						   "state", "mac",     "next_hop"};
-		table(v, cols, 6);
+		table(v, cols, 7);
 	} else if (!strcmp(c->verb, "stats")) {
 		static const char *const vcols[] = {"vip", "packets", "bytes", "no_backend_packets",
 						    "new_flows"};

@@ -6,7 +6,8 @@
  *   {"verb": "vip-add", "vip": "10.0.0.10:80/tcp", "mode": "dsr"}
  *
  * Verbs: status, stats, vip-list, vip-add, vip-set, vip-del, backend-list,
- * backend-add, backend-set, backend-del, apply (a whole YAML config),
+ * backend-add, backend-set, backend-del, backend-drain, backend-enable,
+ * backend-disable, apply (a whole YAML config),
  * config-dump, reload. Every change is made on a copy of the running
  * configuration, validated in full, applied as a diff and persisted before
  * the reply; a rejected request changes nothing. Garbage (not JSON, not an
@@ -322,6 +323,31 @@ static int do_backend_set(json_object *req, struct xlb_cfg *c, struct xlb_err *e
 	return b ? backend_settings(req, b, err) : -EINVAL;
 }
 
+static int set_admin(json_object *req, struct xlb_cfg *c, struct xlb_err *err, __u8 admin)
+{
+	struct xlb_cfg_backend *b = req_backend(req, c, err);
+
+	if (!b)
+		return -EINVAL;
+	b->admin = admin;
+	return 0;
+}
+
+static int do_backend_drain(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
+{
+	return set_admin(req, c, err, XLB_ADMIN_DRAIN);
+}
+
+static int do_backend_enable(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
+{
+	return set_admin(req, c, err, XLB_ADMIN_ENABLED);
+}
+
+static int do_backend_disable(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
+{
+	return set_admin(req, c, err, XLB_ADMIN_DISABLED);
+}
+
 static int do_backend_del(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 {
 	struct xlb_cfg_backend *b = req_backend(req, c, err);
@@ -417,6 +443,8 @@ static int do_backend_list(struct agent *ag, json_object *req, json_object *repl
 				o, "address",
 				json_object_new_string(xlb_addr_str(&b->cfg.addr, a, sizeof(a))));
 			json_object_object_add(o, "weight", json_object_new_int64(b->cfg.weight));
+			json_object_object_add(
+				o, "admin", json_object_new_string(xlb_admin_name(b->cfg.admin)));
 			json_object_object_add(o, "state",
 					       json_object_new_string(state_name(b->state)));
 			json_object_object_add(o, "mac", json_object_new_string(mac));
@@ -540,15 +568,26 @@ struct verb {
 	int (*change)(json_object *req, struct xlb_cfg *c, struct xlb_err *err);
 };
 
+/* clang-format off: one verb a line */
 static const struct verb verbs[] = {
-	{"status", do_status, NULL},	       {"stats", do_stats, NULL},
-	{"vip-list", do_vip_list, NULL},       {"backend-list", do_backend_list, NULL},
-	{"config-dump", do_config_dump, NULL}, {"reload", do_reload, NULL},
-	{"vip-add", NULL, do_vip_add},	       {"vip-set", NULL, do_vip_set},
-	{"vip-del", NULL, do_vip_del},	       {"backend-add", NULL, do_backend_add},
-	{"backend-set", NULL, do_backend_set}, {"backend-del", NULL, do_backend_del},
+	{"status", do_status, NULL},
+	{"stats", do_stats, NULL},
+	{"vip-list", do_vip_list, NULL},
+	{"backend-list", do_backend_list, NULL},
+	{"config-dump", do_config_dump, NULL},
+	{"reload", do_reload, NULL},
+	{"vip-add", NULL, do_vip_add},
+	{"vip-set", NULL, do_vip_set},
+	{"vip-del", NULL, do_vip_del},
+	{"backend-add", NULL, do_backend_add},
+	{"backend-set", NULL, do_backend_set},
+	{"backend-del", NULL, do_backend_del},
+	{"backend-drain", NULL, do_backend_drain},
+	{"backend-enable", NULL, do_backend_enable},
+	{"backend-disable", NULL, do_backend_disable},
 	{"apply", NULL, do_apply_yaml},
 };
+/* clang-format on */
 
 static int change(struct agent *ag, const struct verb *v, json_object *req, struct xlb_err *err)
 {
