@@ -559,6 +559,18 @@ t_restart_restores_cli_changes() {
 	return $ok
 }
 
+# Last: xlbctl detach removes the program and the pins, and xlbd exits.
+t_xlbctl_detach() {
+	local ok=0
+	on lb ip link show eth0 | grep -q 'prog/xdp' || { echo "    no XDP program to start with"; return 1; }
+	ctl detach || return 1
+	for _ in $(seq 30); do kill -0 "$XLBD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$XLBD_PID" 2>/dev/null && { echo "    xlbd still running"; ok=1; }
+	[ -e "$XPIN" ] && { echo "    $XPIN still there"; ok=1; }
+	on lb ip link show eth0 | grep -q 'prog/xdp' && { echo "    program still attached"; ok=1; }
+	return $ok
+}
+
 echo "test-e2e: building the lab"
 lab_up || { echo "test-e2e: couldn't build the lab"; exit 1; }
 servers_up
@@ -580,7 +592,7 @@ if xlbd_start; then
 		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
 		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
-		t_restart_restores_cli_changes; do
+		t_restart_restores_cli_changes t_xlbctl_detach; do
 		$t
 		result $? "${t#t_}"
 	done

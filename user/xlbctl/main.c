@@ -75,6 +75,8 @@ static const struct cmd cmds[] = {
 	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML"},
 	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE"},
 	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with"},
+	{"detach", "detach", "", 0, NULL,
+	 "stop forwarding: remove the program, maps, then xlbd exits"},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -24,7 +24,9 @@ struct agent {
 	int since_recheck;
 	const char *state_path; /* the running config, persisted */
 	const char *socket_path;
+	const char *socket_group; /* NULL: root only (0600) */
 	int listen_fd;
+	int detach; /* set by the detach verb: unpin, then exit */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

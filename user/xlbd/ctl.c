@@ -7,7 +7,8 @@
  *
  * Verbs: status, stats, vip-list, vip-add, vip-set, vip-del, backend-list,
  * backend-add, backend-set, backend-del, backend-drain, backend-enable,
- * backend-disable, apply (a whole YAML config),
+ * backend-disable, apply (a whole YAML config), detach (remove the program
+ * and everything pinned, then exit),
  * config-dump, reload. Every change is made on a copy of the running
  * configuration, validated in full, applied as a diff and persisted before
  * the reply; a rejected request changes nothing. Garbage (not JSON, not an
@@ -17,6 +18,7 @@
  * the event loop for long.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -551,6 +553,15 @@ static int do_config_dump(struct agent *ag, json_object *req, json_object *reply
 	return 0;
 }
 
+static int do_detach(struct agent *ag, json_object *req, json_object *reply, struct xlb_err *err)
+{
+	(void)req;
+	(void)reply;
+	(void)err;
+	ag->detach = 1; /* after the reply: unpin, close, exit */
+	return 0;
+}
+
 static int do_reload(struct agent *ag, json_object *req, json_object *reply, struct xlb_err *err)
 {
 	(void)req;
@@ -568,26 +579,28 @@ struct verb {
 	int (*change)(json_object *req, struct xlb_cfg *c, struct xlb_err *err);
 };
 
-/* clang-format off: one verb a line */
+/* One verb a line: */
+// clang-format off
 static const struct verb verbs[] = {
-	{"status", do_status, NULL},
-	{"stats", do_stats, NULL},
-	{"vip-list", do_vip_list, NULL},
-	{"backend-list", do_backend_list, NULL},
-	{"config-dump", do_config_dump, NULL},
-	{"reload", do_reload, NULL},
-	{"vip-add", NULL, do_vip_add},
-	{"vip-set", NULL, do_vip_set},
-	{"vip-del", NULL, do_vip_del},
-	{"backend-add", NULL, do_backend_add},
-	{"backend-set", NULL, do_backend_set},
-	{"backend-del", NULL, do_backend_del},
-	{"backend-drain", NULL, do_backend_drain},
-	{"backend-enable", NULL, do_backend_enable},
-	{"backend-disable", NULL, do_backend_disable},
-	{"apply", NULL, do_apply_yaml},
+	{ "status",          do_status,       NULL },
+	{ "stats",           do_stats,        NULL },
+	{ "vip-list",        do_vip_list,     NULL },
+	{ "backend-list",    do_backend_list, NULL },
+	{ "config-dump",     do_config_dump,  NULL },
+	{ "reload",          do_reload,       NULL },
+	{ "detach",          do_detach,       NULL },
+	{ "vip-add",         NULL,            do_vip_add },
+	{ "vip-set",         NULL,            do_vip_set },
+	{ "vip-del",         NULL,            do_vip_del },
+	{ "backend-add",     NULL,            do_backend_add },
+	{ "backend-set",     NULL,            do_backend_set },
+	{ "backend-del",     NULL,            do_backend_del },
+	{ "backend-drain",   NULL,            do_backend_drain },
+	{ "backend-enable",  NULL,            do_backend_enable },
+	{ "backend-disable", NULL,            do_backend_disable },
+	{ "apply",           NULL,            do_apply_yaml },
 };
-/* clang-format on */
+// clang-format on
 
 static int change(struct agent *ag, const struct verb *v, json_object *req, struct xlb_err *err)
 {
@@ -727,6 +740,22 @@ void ctl_serve(struct agent *ag, int listen_fd)
 	free(buf);
 }
 
+/* 0600 root only; with --socket-group, 0660 and that group. */
+static int set_access(struct agent *ag)
+{
+	struct group *g;
+
+	if (!ag->socket_group)
+		return chmod(ag->socket_path, 0600);
+	g = getgrnam(ag->socket_group);
+	if (!g) {
+		pr_warn("--socket-group: no group '%s'\n", ag->socket_group);
+		errno = ENOENT;
+		return -1;
+	}
+	return chown(ag->socket_path, 0, g->gr_gid) || chmod(ag->socket_path, 0660);
+}
+
 int ctl_listen(struct agent *ag)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -748,8 +777,7 @@ int ctl_listen(struct agent *ag)
 	if (fd < 0)
 		return -errno;
 	unlink(ag->socket_path); /* a stale socket of an earlier xlbd */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(ag->socket_path, 0600) ||
-	    listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || set_access(ag) || listen(fd, 16)) {
 		int err = -errno;
 
 		pr_warn("couldn't listen on control socket '%s': %s\n", ag->socket_path,

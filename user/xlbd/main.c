@@ -19,7 +19,7 @@
  * socket (ctl.c).
  *
  * Not yet (issue #3 continues): following netlink neighbour events (next
- * hops are polled meanwhile), daemon mode, --socket-group.
+ * hops are polled meanwhile).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -286,7 +286,12 @@ static int run(struct agent *ag)
 		}
 		if (ev.data.fd == ag->listen_fd) {
 			ctl_serve(ag, ag->listen_fd);
-			continue;
+			if (!ag->detach)
+				continue;
+			pr_info("detach: removing the program and everything pinned in %s\n",
+				ag->pin_dir);
+			xlb_dp_unpin(ag->pin_dir); /* the link goes when we close it */
+			break;
 		}
 		if (ev.data.fd == sfd) {
 			struct signalfd_siginfo si;
@@ -337,6 +342,8 @@ static void usage(FILE *f)
 		   "      --state-dir DIR     running configuration kept here "
 		   "(default " DEFAULT_STATE_DIR ")\n"
 		   "      --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+		   "      --socket-group GRP  let group GRP use the control socket (mode 0660)\n"
+		   "      --daemon            go to the background once forwarding runs\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
 		   "  -h, --help              this text\n");
 }
@@ -416,6 +423,8 @@ int main(int argc, char **argv)
 		{"detach", no_argument, NULL, 'D'},
 		{"state-dir", required_argument, NULL, 'S'},
 		{"socket", required_argument, NULL, 's'},
+		{"socket-group", required_argument, NULL, 'G'},
+		{"daemon", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -425,7 +434,7 @@ int main(int argc, char **argv)
 	char state_path[256];
 	struct xlb_err err = {};
 	const char *iface = NULL;
-	int c, detach = 0, ret;
+	int c, detach = 0, daemonize = 0, ret;
 
 	xlb_log_level = XLB_LOG_INFO;
 	while ((c = getopt_long(argc, argv, "i:c:l:h", opts, NULL)) != -1) {
@@ -468,6 +477,12 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			ag.socket_path = optarg;
+			break;
+		case 'G':
+			ag.socket_group = optarg;
+			break;
+		case 'd':
+			daemonize = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -515,6 +530,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = start(&ag);
+	/* Detach from the terminal once forwarding runs, so that a failure to
+	 * start is still reported to whoever started us. */
+	if (!ret && daemonize && daemon(0, 0)) {
+		pr_warn("couldn't become a daemon: %s\n", strerror(errno));
+		ret = -errno;
+	}
 	if (!ret)
 		ret = run(&ag);
 	if (ag.listen_fd >= 0) {
