@@ -559,6 +559,22 @@ t_restart_restores_cli_changes() {
 	return $ok
 }
 
+# A backend's MAC changes (a replaced server with the same address): xlbd
+# follows the neighbour table and forwards to the new MAC.
+t_xlbd_follows_mac_change() {
+	local v=10.99.100.1:80/tcp new=02:99:00:00:00:11 ok=1
+	on b1 ip link set eth0 address $new
+	on lb ip neigh flush dev eth0 to 10.99.0.11
+	for _ in $(seq 30); do
+		ctl backend list $v | grep 10.99.0.11 | grep -q "$new" && { ok=0; break; }
+		sleep 0.1
+	done
+	[ $ok = 0 ] || { echo "    still: $(ctl backend list $v | grep 10.99.0.11)"; return 1; }
+	many 10.99.100.1 80 60 >"$TMP/out"
+	[ "$(grep -cE '^b[123]$' "$TMP/out")" = 60 ] && grep -q '^b1$' "$TMP/out" ||
+		{ echo "    after the change: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; return 1; }
+}
+
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
 	local ok=0
@@ -592,7 +608,7 @@ if xlbd_start; then
 		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
 		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
-		t_restart_restores_cli_changes t_xlbctl_detach; do
+		t_restart_restores_cli_changes t_xlbd_follows_mac_change t_xlbctl_detach; do
 		$t
 		result $? "${t#t_}"
 	done

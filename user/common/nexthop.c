@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -17,6 +18,7 @@
 struct xlb_nh {
 	struct nl_sock *sk;
 	struct nl_cache *neigh;
+	struct nl_sock *events;
 };
 
 struct xlb_nh *xlb_nh_new(void)
@@ -42,6 +44,8 @@ void xlb_nh_free(struct xlb_nh *nh)
 		nl_cache_free(nh->neigh);
 	if (nh->sk)
 		nl_socket_free(nh->sk);
+	if (nh->events)
+		nl_socket_free(nh->events);
 	free(nh);
 }
 
@@ -130,6 +134,34 @@ out:
 		rtnl_route_put(route);
 	nl_addr_put(dst);
 	return ret;
+}
+
+int xlb_nh_events_open(struct xlb_nh *nh)
+{
+	nh->events = nl_socket_alloc();
+	if (!nh->events)
+		return -ENOMEM;
+	nl_socket_disable_seq_check(nh->events);
+	if (nl_connect(nh->events, NETLINK_ROUTE) ||
+	    nl_socket_add_memberships(nh->events, RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE,
+				      RTNLGRP_IPV6_ROUTE, 0) ||
+	    nl_socket_set_nonblocking(nh->events)) {
+		nl_socket_free(nh->events);
+		nh->events = NULL;
+		return -EIO;
+	}
+	return nl_socket_get_fd(nh->events);
+}
+
+int xlb_nh_events_read(struct xlb_nh *nh)
+{
+	char buf[8192];
+	int n = 0;
+
+	/* What changed does not matter: any change means resolving again. */
+	while (recv(nl_socket_get_fd(nh->events), buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		n++;
+	return n;
 }
 
 const char *xlb_nh_strerror(int err)

@@ -26,6 +26,14 @@ int xlb_nh_refresh(struct xlb_nh *nh);
  */
 int xlb_nh_resolve(struct xlb_nh *nh, const union xlb_addr *addr, __u8 mac[6]);
 
+/*
+ * A non-blocking netlink socket subscribed to neighbour, link and route
+ * changes, for the caller's event loop; xlb_nh_events_read() empties it and
+ * returns how many messages came (a change: resolve again).
+ */
+int xlb_nh_events_open(struct xlb_nh *nh);
+int xlb_nh_events_read(struct xlb_nh *nh);
+
 /* "resolving", "no route", ... for an xlb_nh_resolve() error. */
 const char *xlb_nh_strerror(int err);
 

@@ -26,7 +26,9 @@ struct agent {
 	const char *socket_path;
 	const char *socket_group; /* NULL: root only (0600) */
 	int listen_fd;
-	int detach; /* set by the detach verb: unpin, then exit */
+	int detach;	  /* set by the detach verb: unpin, then exit */
+	int nl_events_fd; /* neighbour/link/route changes */
+	int nl_changed;	  /* a change came: resolve next hops again */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

@@ -18,8 +18,9 @@
  * `xlbctl reload` apply the file again. xlbctl talks to the control
  * socket (ctl.c).
  *
- * Not yet (issue #3 continues): following netlink neighbour events (next
- * hops are polled meanwhile).
+ * Next hops follow the kernel: neighbour, link and route changes (netlink)
+ * trigger a re-check at the next 200 ms tick, and all are re-checked every
+ * 30 s anyway.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -269,7 +270,8 @@ static int run(struct agent *ag)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
-	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd)) {
+	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd) ||
+	    (ag->nl_events_fd >= 0 && add_fd(ep, ag->nl_events_fd))) {
 		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
 		err = -errno;
 		goto out;
@@ -283,6 +285,12 @@ static int run(struct agent *ag)
 		if (n < 0) {
 			err = -errno;
 			break;
+		}
+		if (ev.data.fd == ag->nl_events_fd) {
+			/* Debounced: a burst of changes is one re-check at the next tick. */
+			if (xlb_nh_events_read(ag->nh))
+				ag->nl_changed = 1;
+			continue;
 		}
 		if (ev.data.fd == ag->listen_fd) {
 			ctl_serve(ag, ag->listen_fd);
@@ -312,7 +320,8 @@ static int run(struct agent *ag)
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			continue;
 		ag->since_recheck += (int)ticks;
-		if (ag->unresolved || ag->since_recheck >= RECHECK_TICKS) {
+		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS) {
+			ag->nl_changed = 0;
 			ag->since_recheck = 0;
 			agent_apply(ag, &ag->cfg);
 		}
@@ -376,6 +385,11 @@ static int start(struct agent *ag)
 		pr_warn("couldn't open a netlink socket for next-hop resolution\n");
 		return -EIO;
 	}
+	ag->nl_events_fd = xlb_nh_events_open(ag->nh);
+	if (ag->nl_events_fd < 0)
+		pr_warn("couldn't follow neighbour changes (%s): next hops are re-checked every "
+			"30 s only\n",
+			strerror(-ag->nl_events_fd));
 	/* ipip outer sources: 172.16.0.0/16 (README "ipip encapsulation"). */
 	o.encap_src4 = htonl(0xac100000);
 	xlb_addr_parse("fd00:ffff::", &o.encap_src6);
@@ -428,8 +442,10 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct agent ag = {
-		.pin_dir = DEFAULT_PIN_DIR, .socket_path = DEFAULT_SOCKET, .listen_fd = -1};
+	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
+			   .socket_path = DEFAULT_SOCKET,
+			   .listen_fd = -1,
+			   .nl_events_fd = -1};
 	const char *state_dir = DEFAULT_STATE_DIR;
 	char state_path[256];
 	struct xlb_err err = {};
