@@ -22,6 +22,8 @@ WARN     := -Wall -Wextra -Werror
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 CFLAGS   ?= -O2 -g
+XLB_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+CFLAGS   += -DXLB_VERSION='"$(XLB_VERSION)"'
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I/usr/include/libnl3 -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
 LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c
 
@@ -42,17 +44,25 @@ XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
+MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
 BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
-	iproute2 ethtool socat valgrind clang-format clang-tidy cppcheck
+	iproute2 ethtool socat valgrind help2man clang-format clang-tidy cppcheck
 
 .SECONDARY:
 
 .PHONY: all deps test test-unit test-bpf test-e2e bench check format clean install demo
 
-all: $(BINS)
+all: $(BINS) $(MANS)
+
+# Man pages from the programs' own --help (one source for both).
+$(BUILD)/man/%.8: $(BUILD)/%
+	@mkdir -p $(@D)
+	$(call msg,MAN,$@)
+	$(Q)help2man --no-info --section=8 --name="$(if $(filter xlbd,$*),the xlb load-balancer agent,command line of the xlb agent)" \
+		--output=$@ $<
 
 # Installs only what is missing; a no-op when everything is present.
 deps:

@@ -326,6 +326,14 @@ int main(int argc, char **argv)
 	json_object *req, *reply, *ok;
 	int json = 0, opt, words = 0, code;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("xlbctl " XLB_VERSION "\n");
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "+js:h")) != -1) {
 		switch (opt) {
 		case 'j':

@@ -354,7 +354,12 @@ static void usage(FILE *f)
 		   "      --socket-group GRP  let group GRP use the control socket (mode 0660)\n"
 		   "      --daemon            go to the background once forwarding runs\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
-		   "  -h, --help              this text\n");
+		   "  -h, --help              this text\n"
+		   "      --version           print the version\n"
+		   "\n"
+		   "Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.\n"
+		   "Files: /etc/xlb/xlb.yaml (usual -c FILE), /var/lib/xlb/running.yaml (state),\n"
+		   "/run/xlb/xlbd.sock (control socket), /sys/fs/bpf/xlb (pinned data plane).\n");
 }
 
 static int attach(struct agent *ag)
@@ -440,6 +445,7 @@ int main(int argc, char **argv)
 		{"socket-group", required_argument, NULL, 'G'},
 		{"daemon", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
@@ -502,6 +508,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("xlbd " XLB_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);
