@@ -263,22 +263,6 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static int dp_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
-{
-	return xlb_dp_backend_set(ctx, id, b);
-}
-
-static int dp_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
-		      const __u32 *table)
-{
-	return xlb_dp_vip_set(ctx, k, v, table);
-}
-
-static int dp_vip_del(void *ctx, const struct xlb_vip_key *k)
-{
-	return xlb_dp_vip_del(ctx, k);
-}
-
 static int fixed_mac(void *ctx, const union xlb_addr *a, __u8 mac[6])
 {
 	(void)ctx;
@@ -296,11 +280,10 @@ static int fixed_mac(void *ctx, const union xlb_addr *a, __u8 mac[6])
 static int bench_change(struct xlb_dp *dp, struct maglev_fig *fig, size_t nfig)
 {
 	static const unsigned int ns[] = {10, 100, 1000};
-	struct xlb_sink sink = {.ctx = dp,
-				.backend_set = dp_backend_set,
-				.vip_set = dp_vip_set,
-				.vip_del = dp_vip_del};
+	struct xlb_sink sink;
 	size_t k = 0;
+
+	xlb_sync_dp_sink(&sink, dp);
 
 	printf("Change to swapped table (one weight changes), median (best) of %d:\n", MAGLEV_RUNS);
 	printf("%8s %8s %14s\n", "backends", "M", "ms");

@@ -19,8 +19,7 @@ int xlb_maglev_size_ok(__u32 m)
 	return 0;
 }
 
-/* 64-bit finaliser (MurmurHash3 fmix64): a bijection with good avalanche. */
-static __u64 mix64(__u64 x)
+__u64 xlb_mix64(__u64 x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdull;
@@ -39,7 +38,7 @@ __u64 xlb_maglev_key(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ull;
 	}
-	return mix64(h);
+	return xlb_mix64(h);
 }
 
 struct mg_state {
@@ -129,8 +128,9 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u3
 		if (!b[i].weight)
 			continue;
 		st[live].b = b[i];
-		st[live].pos = (__u32)(mix64(b[i].key ^ 0x6f66667365740000ull) % m);
-		st[live].skip[0] = (__u32)(mix64(b[i].key ^ 0x736b697000000000ull) % (m - 1)) + 1;
+		st[live].pos = (__u32)(xlb_mix64(b[i].key ^ 0x6f66667365740000ull) % m);
+		st[live].skip[0] =
+			(__u32)(xlb_mix64(b[i].key ^ 0x736b697000000000ull) % (m - 1)) + 1;
 		for (int k = 1; k < 4; k++)
 			st[live].skip[k] = mg_next(st[live].skip[k - 1], st[live].skip[0], m);
 		if (b[i].weight > wmax)

@@ -39,6 +39,9 @@ int xlb_maglev_size_ok(__u32 m);
  */
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u32 *table);
 
+/* MurmurHash3's 64-bit finaliser: a bijection with good avalanche. */
+__u64 xlb_mix64(__u64 x);
+
 /* 64-bit identity of a string, for xlb_maglev_backend.key. */
 __u64 xlb_maglev_key(const char *s);
 

@@ -107,16 +107,6 @@ static __u32 alloc_id(__u8 *used, __u32 n)
 	return 0;
 }
 
-static __u64 mix64(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* The Maglev identity of a backend: its address. */
 static __u64 backend_key(const struct xlb_sync_backend *b)
 {
@@ -133,13 +123,13 @@ static int usable(const struct xlb_sync_backend *b)
 /* What the table depends on, order-independent: size, (key, id, weight)s. */
 static __u64 table_fingerprint(const struct xlb_sync_vip *v)
 {
-	__u64 fp = mix64(v->cfg.table_size + 1);
+	__u64 fp = xlb_mix64(v->cfg.table_size + 1);
 
 	for (size_t i = 0; i < v->nbackends; i++) {
 		const struct xlb_sync_backend *b = &v->backends[i];
 
 		if (usable(b))
-			fp += mix64(backend_key(b) ^ ((__u64)b->id << 32 | b->cfg.weight));
+			fp += xlb_mix64(backend_key(b) ^ ((__u64)b->id << 32 | b->cfg.weight));
 	}
 	return fp;
 }
@@ -186,6 +176,31 @@ static void val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
 	val->mode = v->cfg.mode;
 	val->hash = v->cfg.hash;
 	val->on_empty = v->cfg.on_empty;
+}
+
+/* The data plane as a sink: libxlb's calls. */
+static int dp_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
+{
+	return xlb_dp_backend_set(ctx, id, b);
+}
+
+static int dp_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+		      const __u32 *table)
+{
+	return xlb_dp_vip_set(ctx, k, v, table);
+}
+
+static int dp_vip_del(void *ctx, const struct xlb_vip_key *k)
+{
+	return xlb_dp_vip_del(ctx, k);
+}
+
+void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp)
+{
+	*sink = (struct xlb_sink){.ctx = dp,
+				  .backend_set = dp_backend_set,
+				  .vip_set = dp_vip_set,
+				  .vip_del = dp_vip_del};
 }
 
 /* Build the desired view: ids kept or given out, next hops resolved. */

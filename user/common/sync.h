@@ -34,6 +34,11 @@ struct xlb_sink {
 	int (*vip_del)(void *ctx, const struct xlb_vip_key *k);
 };
 
+struct xlb_dp;
+
+/* The sink that programs a real data plane through libxlb. */
+void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp);
+
 /* Next-hop MAC of a backend: 0, or -EAGAIN (resolving), -EHOSTUNREACH... */
 typedef int (*xlb_resolve_fn)(void *ctx, const union xlb_addr *addr, __u8 mac[6]);
 

@@ -52,22 +52,6 @@
 
 /* ---- data plane and next hops, as the reconciliation engine sees them -- */
 
-static int sink_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
-{
-	return xlb_dp_backend_set(ctx, id, b);
-}
-
-static int sink_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
-			const __u32 *table)
-{
-	return xlb_dp_vip_set(ctx, k, v, table);
-}
-
-static int sink_vip_del(void *ctx, const struct xlb_vip_key *k)
-{
-	return xlb_dp_vip_del(ctx, k);
-}
-
 static int resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
 {
 	struct agent *ag = ctx;
@@ -380,8 +364,7 @@ static int attach(struct agent *ag)
 
 static int start(struct agent *ag)
 {
-	struct xlb_sink sink = {
-		.backend_set = sink_backend_set, .vip_set = sink_vip_set, .vip_del = sink_vip_del};
+	struct xlb_sink sink;
 	struct xlb_dp_opts o = {.pin_dir = ag->pin_dir, .encap_vary_bits = 16};
 	int err;
 
@@ -401,7 +384,7 @@ static int start(struct agent *ag)
 	err = xlb_dp_open(&o, &ag->dp);
 	if (err)
 		return err;
-	sink.ctx = ag->dp;
+	xlb_sync_dp_sink(&sink, ag->dp);
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	if (!ag->sync)
 		return -ENOMEM;
