@@ -381,16 +381,23 @@ t_xlbd_spreads_300_over_ipv6() {
 	check_shares "$TMP/out" 300 23 43
 }
 
+# Shares 60/20/20 within 10 points (180/60/60 of 300, +-30).
+check_3_1_1() {
+	local n1 n2 n3
+	n1=$(grep -c '^b1$' "$1"); n2=$(grep -c '^b2$' "$1"); n3=$(grep -c '^b3$' "$1")
+	[ "$n1" -ge 150 ] && [ "$n1" -le 210 ] && [ "$n2" -ge 30 ] && [ "$n2" -le 90 ] &&
+		[ "$n3" -ge 30 ] && [ "$n3" -le 90 ] || { echo "    $2: shares $n1/$n2/$n3 of 300, want 180/60/60 +-30"; return 1; }
+}
+
 t_xlbd_weights_3_1_1() {
+	local ok=0
 	W1=3 xlbd_conf >"$TMP/xlbd.yaml"
 	kill -HUP "$XLBD_PID"
 	sleep 0.5
 	many 10.99.100.1 80 300 >"$TMP/out"
-	local n1 n2 n3 ok=0
-	n1=$(grep -c '^b1$' "$TMP/out"); n2=$(grep -c '^b2$' "$TMP/out"); n3=$(grep -c '^b3$' "$TMP/out")
-	# 60/20/20 within 10 points
-	[ "$n1" -ge 150 ] && [ "$n1" -le 210 ] && [ "$n2" -ge 30 ] && [ "$n2" -le 90 ] &&
-		[ "$n3" -ge 30 ] && [ "$n3" -le 90 ] || { echo "    shares $n1/$n2/$n3 of 300, want 180/60/60 +-30"; ok=1; }
+	check_3_1_1 "$TMP/out" IPv4 || ok=1
+	many fd99:100::1 80 300 >"$TMP/out"
+	check_3_1_1 "$TMP/out" IPv6 || ok=1
 	return $ok
 }
 
