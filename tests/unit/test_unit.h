@@ -9,6 +9,8 @@ extern const struct harness_case config_cases[];
 extern const size_t config_ncases;
 extern const struct harness_case sync_cases[];
 extern const size_t sync_ncases;
+extern const struct harness_case health_cases[];
+extern const size_t health_ncases;
 int sync_setup(void);
 void sync_teardown(void);
 

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Backend health state machine and table selection; see health.h. */
+#include "config.h"
+#include "health.h"
+#include "xlb_abi.h"
+
+void xlb_health_init(struct xlb_hstate *h, int start_up, __u64 now_ms)
+{
+	*h = (struct xlb_hstate){
+		.health = start_up ? XLB_HEALTH_UP : XLB_HEALTH_UNKNOWN,
+		.since_ms = now_ms,
+		.up_since_ms = start_up ? now_ms : 0,
+	};
+}
+
+int xlb_health_result(struct xlb_hstate *h, int ok, __u32 rise, __u32 fall, __u64 now_ms)
+{
+	if (ok) {
+		h->failures = 0;
+		h->successes++;
+		if (h->health != XLB_HEALTH_UP && h->successes >= (rise ? rise : 1)) {
+			h->health = XLB_HEALTH_UP;
+			h->since_ms = now_ms;
+			h->up_since_ms = now_ms;
+			return XLB_HEALTH_UP;
+		}
+	} else {
+		h->successes = 0;
+		h->failures++;
+		if (h->health != XLB_HEALTH_DOWN && h->failures >= (fall ? fall : 1)) {
+			h->health = XLB_HEALTH_DOWN;
+			h->since_ms = now_ms;
+			return XLB_HEALTH_DOWN;
+		}
+	}
+	return -1;
+}
+
+const char *xlb_health_name(int health)
+{
+	return health == XLB_HEALTH_UP ? "up" : health == XLB_HEALTH_DOWN ? "down" : "unknown";
+}
+
+/* Weight after slow start: 10% -> 100% over the window, at least 1. */
+static __u32 ramped(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *b, __u64 now_ms)
+{
+	__u64 age, w;
+
+	if (!b->weight || !vip->slow_start_ms || now_ms < b->up_since_ms)
+		return b->weight;
+	age = now_ms - b->up_since_ms;
+	if (age >= vip->slow_start_ms)
+		return b->weight;
+	/* 10% + 90% * age / window, in thousandths to keep integers exact */
+	w = (__u64)b->weight * (100 + 900 * age / vip->slow_start_ms) / 1000;
+	return w ? (__u32)w : 1;
+}
+
+int xlb_health_select(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *in,
+		      struct xlb_hsel_out *out, size_t n, __u64 now_ms)
+{
+	size_t enabled = 0, usable = 0, backups_up = 0;
+	int panic, use_backups;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].admin != XLB_ADMIN_ENABLED)
+			continue;
+		if (in[i].backup) {
+			backups_up += in[i].health == XLB_HEALTH_UP;
+			continue;
+		}
+		enabled++;
+		usable += in[i].health == XLB_HEALTH_UP;
+	}
+	/* A healthy backup beats sending traffic to primaries known dead. */
+	use_backups = !usable && backups_up;
+	panic = !use_backups && vip->panic_percent && enabled &&
+		usable * 100 < enabled * vip->panic_percent;
+	for (size_t i = 0; i < n; i++) {
+		const struct xlb_hsel_in *b = &in[i];
+		int up = b->health == XLB_HEALTH_UP, in_table;
+
+		if (b->admin == XLB_ADMIN_DISABLED) {
+			out[i] = (struct xlb_hsel_out){0, XLB_BE_DOWN};
+			continue;
+		}
+		if (b->admin == XLB_ADMIN_DRAIN) {
+			/* out of the table; its flows stay while it is reachable */
+			out[i] = (struct xlb_hsel_out){0, up ? XLB_BE_DRAINING : XLB_BE_DOWN};
+			continue;
+		}
+		in_table = b->backup ? use_backups && up : up || panic;
+		out[i].weight = in_table ? ramped(vip, b, now_ms) : 0;
+		/* Out of the table but up (a backup standing by, or one that
+		 * served while primaries were down): ACTIVE keeps its flows. */
+		out[i].state = in_table || up ? XLB_BE_ACTIVE : XLB_BE_DOWN;
+	}
+	return panic;
+}
