@@ -69,7 +69,7 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	syn = p->key.proto == IPPROTO_TCP &&
 	      (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
 	if (syn)
-		xlb_flow_prefetch(&ref); /* a SYN is a new flow: no lookup */
+		xlb_flow_find(p, &ref); /* a SYN is a new flow: only find its way */
 	else
 		be = xlb_flow_hit(p, &ref, &bid);
 	if (be) {
@@ -95,8 +95,6 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 		return ret;
 	if (!be)
 		return -XLB_R_BACKEND_NOT_ACTIVE;
-	if (syn)
-		xlb_flow_find(p, &ref); /* its way, if the 5-tuple is still there */
 	if (!p->icmp_err)
 		xlb_flow_remember(p, &ref, vs, bid, be);
 	return xlb_forward(ctx, p, bid, be, vip->mode);

@@ -41,25 +41,6 @@ XLB_INLINE int xlb_key_eq(const struct xlb_flow_key *a, const struct xlb_flow_ke
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-/*
- * Start loading a new flow's bucket and go on: on a new flow both the bucket
- * and the Maglev slot are likely cache misses (random lines of big arrays),
- * and issuing this load before the VIP lookup lets the two misses overlap
- * instead of queueing. The empty asm makes the load happen here without
- * making anything wait for it (BPF has no prefetch instruction).
- */
-XLB_INLINE void xlb_flow_prefetch(struct xlb_flow_ref *ref)
-{
-	__u32 idx = xlb_hash_bucket(ref->hash, flow_buckets);
-	struct xlb_flow_bucket *b = bpf_map_lookup_elem(&flows, &idx);
-
-	if (b) {
-		__u32 t = b->tag[0];
-
-		asm volatile("" : : "r"(t));
-	}
-}
-
 /* Find the packet's flow in its bucket (ref->way = -1 when absent). */
 XLB_INLINE int xlb_flow_find(struct xlb_pkt *p, struct xlb_flow_ref *ref)
 {
