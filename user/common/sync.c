@@ -216,6 +216,7 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 		v->cfg = *c;
 		v->cfg.backends = NULL;
 		v->cfg.nbackends = 0;
+		v->prev = old;
 		v->id = old ? old->id : alloc_id(s->vip_used, XLB_MAX_VIPS);
 		if (!v->id)
 			return fail(err, -ENOSPC, "no VIP id left for %s",
@@ -228,6 +229,7 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 			struct xlb_sync_backend *ob = find_backend(old, &c->backends[j].addr);
 
 			b->cfg = c->backends[j];
+			b->prev = ob;
 			b->id = ob ? ob->id : alloc_id(s->backend_used, XLB_MAX_BACKENDS);
 			b->gen = ob ? ob->gen : s->next_gen++;
 			if (!b->id)
@@ -252,15 +254,14 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 	return 0;
 }
 
-static int backend_changed(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
-			   const struct xlb_sync_vip *ov, const struct xlb_sync_backend *ob)
+static int backend_changed(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b)
 {
 	struct xlb_backend x, y;
 
-	if (!ob)
+	if (!b->prev)
 		return 1;
 	record_of(v, b, &x);
-	record_of(ov, ob, &y);
+	record_of(v->prev, b->prev, &y);
 	return memcmp(&x, &y, sizeof(x)) != 0;
 }
 
@@ -269,15 +270,14 @@ static int put_backends(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, _
 			struct xlb_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct xlb_sync_vip *v = &nv[i], *ov = find_vip(s->vips, s->nvips, &v->cfg);
+		struct xlb_sync_vip *v = &nv[i];
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			struct xlb_sync_backend *b = &v->backends[j];
 			struct xlb_backend r;
 			int ret;
 
-			if (b->state != state ||
-			    !backend_changed(v, b, ov, find_backend(ov, &b->cfg.addr)))
+			if (b->state != state || !backend_changed(v, b))
 				continue;
 			record_of(v, b, &r);
 			ret = s->sink.backend_set(s->sink.ctx, b->id, &r);
@@ -296,7 +296,8 @@ static int put_vips(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, struc
 	char vn[80];
 
 	for (size_t i = 0; i < n && !ret; i++) {
-		struct xlb_sync_vip *v = &nv[i], *ov = find_vip(s->vips, s->nvips, &v->cfg);
+		struct xlb_sync_vip *v = &nv[i];
+		const struct xlb_sync_vip *ov = v->prev;
 		struct xlb_vip_val val, oval;
 		struct xlb_vip_key k;
 
@@ -374,16 +375,21 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 		/* Give back ids this plan took; keep the view that is programmed. */
 		for (size_t i = 0; i < cfg->nvips; i++) {
 			struct xlb_sync_vip *v = &nv[i];
-			struct xlb_sync_vip *ov = find_vip(s->vips, s->nvips, &v->cfg);
 
-			if (!ov && v->id)
+			if (!v->prev && v->id)
 				s->vip_used[v->id] = 0;
 			for (size_t j = 0; j < v->nbackends; j++)
-				if (!find_backend(ov, &v->backends[j].cfg.addr))
+				if (!v->backends[j].prev)
 					s->backend_used[v->backends[j].id] = 0;
 		}
 		free_vips(nv, cfg->nvips);
 		return ret;
+	}
+	/* The programmed view they point into goes now. */
+	for (size_t i = 0; i < cfg->nvips; i++) {
+		nv[i].prev = NULL;
+		for (size_t j = 0; j < nv[i].nbackends; j++)
+			nv[i].backends[j].prev = NULL;
 	}
 	free_vips(s->vips, s->nvips);
 	s->vips = nv;

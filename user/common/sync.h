@@ -48,6 +48,8 @@ struct xlb_sync_backend {
 	__u8 mac[6];
 	__u8 state;	 /* enum xlb_backend_state, as programmed */
 	int resolve_err; /* 0, or why the next hop is unknown */
+	/* During xlb_sync_apply() only: the same backend as programmed, or NULL. */
+	const struct xlb_sync_backend *prev;
 };
 
 struct xlb_sync_vip {
@@ -56,6 +58,8 @@ struct xlb_sync_vip {
 	__u64 table_fp; /* fingerprint of the table's inputs */
 	struct xlb_sync_backend *backends;
 	size_t nbackends;
+	/* During xlb_sync_apply() only: the same VIP as programmed, or NULL. */
+	const struct xlb_sync_vip *prev;
 };
 
 struct xlb_sync {
