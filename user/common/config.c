@@ -488,6 +488,22 @@ static int same_vip(const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 	       a->proto == b->proto;
 }
 
+struct xlb_cfg_vip *xlb_cfg_find_vip(const struct xlb_cfg *c, const struct xlb_cfg_vip *key)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		if (same_vip(&c->vips[i], key))
+			return &c->vips[i];
+	return NULL;
+}
+
+struct xlb_cfg_backend *xlb_cfg_find_backend(const struct xlb_cfg_vip *v, const union xlb_addr *a)
+{
+	for (size_t i = 0; i < v->nbackends; i++)
+		if (!memcmp(&v->backends[i].addr, a, sizeof(*a)))
+			return &v->backends[i];
+	return NULL;
+}
+
 static int where(const char *name, int line, char *buf, size_t len)
 {
 	return line ? snprintf(buf, len, "%s:%d: ", name, line) : snprintf(buf, len, "%s", "");

@@ -86,6 +86,10 @@ int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *
 /* Print YAML that xlb_cfg_load_* accepts and that yields the same config. */
 int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f);
 
+/* The VIP with key's address, port and protocol; the backend with address a. */
+struct xlb_cfg_vip *xlb_cfg_find_vip(const struct xlb_cfg *c, const struct xlb_cfg_vip *key);
+struct xlb_cfg_backend *xlb_cfg_find_backend(const struct xlb_cfg_vip *v, const union xlb_addr *a);
+
 /* Deep copy and comparison (same VIPs and backends in the same order). */
 int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src);
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b);

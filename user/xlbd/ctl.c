@@ -145,18 +145,6 @@ fail:
 		   s);
 }
 
-static struct xlb_cfg_vip *find_vip(struct xlb_cfg *c, const struct xlb_cfg_vip *key)
-{
-	for (size_t i = 0; i < c->nvips; i++) {
-		struct xlb_cfg_vip *v = &c->vips[i];
-
-		if (!memcmp(&v->addr, &key->addr, sizeof(v->addr)) && v->port == key->port &&
-		    v->proto == key->proto)
-			return v;
-	}
-	return NULL;
-}
-
 /* The request's VIP in c; NULL with err set if absent or malformed. */
 static struct xlb_cfg_vip *req_vip(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 {
@@ -165,7 +153,7 @@ static struct xlb_cfg_vip *req_vip(json_object *req, struct xlb_cfg *c, struct x
 
 	if (!s || parse_vip_name(s, &key, err))
 		return NULL;
-	v = find_vip(c, &key);
+	v = xlb_cfg_find_vip(c, &key);
 	if (!v)
 		bad(err, "no VIP %s; 'xlbctl vip list' shows them", s);
 	return v;
@@ -215,14 +203,6 @@ static int backend_settings(json_object *req, struct xlb_cfg_backend *b, struct 
 	return 0;
 }
 
-static struct xlb_cfg_backend *find_backend(struct xlb_cfg_vip *v, const union xlb_addr *a)
-{
-	for (size_t i = 0; i < v->nbackends; i++)
-		if (!memcmp(&v->backends[i].addr, a, sizeof(*a)))
-			return &v->backends[i];
-	return NULL;
-}
-
 static int req_addr(json_object *req, union xlb_addr *a, __u8 *family, struct xlb_err *err)
 {
 	const char *s = str_field(req, "address", 1, err);
@@ -246,7 +226,7 @@ static int do_vip_add(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 
 	if (!name || parse_vip_name(name, &v, err))
 		return -EINVAL;
-	if (find_vip(c, &v))
+	if (xlb_cfg_find_vip(c, &v))
 		return bad(err, "VIP %s exists; change it with 'xlbctl vip set'", name);
 	v.table_size = XLB_DEFAULT_TABLE_SIZE;
 	if (vip_settings(req, &v, err))
@@ -288,7 +268,7 @@ static int do_backend_add(json_object *req, struct xlb_cfg *c, struct xlb_err *e
 
 	if (!v || req_addr(req, &b.addr, &b.family, err) || backend_settings(req, &b, err))
 		return -EINVAL;
-	if (find_backend(v, &b.addr))
+	if (xlb_cfg_find_backend(v, &b.addr))
 		return bad(err,
 			   "backend %s is in that VIP already; change it with 'xlbctl backend "
 			   "set'",
@@ -301,7 +281,9 @@ static int do_backend_add(json_object *req, struct xlb_cfg *c, struct xlb_err *e
 	return 0;
 }
 
-static struct xlb_cfg_backend *req_backend(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
+/* The request's backend (and its VIP in *vip_out); NULL with err set. */
+static struct xlb_cfg_backend *req_backend(json_object *req, struct xlb_cfg *c,
+					   struct xlb_cfg_vip **vip_out, struct xlb_err *err)
 {
 	struct xlb_cfg_vip *v = req_vip(req, c, err);
 	struct xlb_cfg_backend *b;
@@ -311,7 +293,8 @@ static struct xlb_cfg_backend *req_backend(json_object *req, struct xlb_cfg *c, 
 
 	if (!v || req_addr(req, &a, &fam, err))
 		return NULL;
-	b = find_backend(v, &a);
+	*vip_out = v;
+	b = xlb_cfg_find_backend(v, &a);
 	if (!b)
 		bad(err, "no backend %s in that VIP; 'xlbctl backend list' shows them",
 		    xlb_addr_str(&a, s, sizeof(s)));
@@ -320,14 +303,16 @@ static struct xlb_cfg_backend *req_backend(json_object *req, struct xlb_cfg *c, 
 
 static int do_backend_set(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 {
-	struct xlb_cfg_backend *b = req_backend(req, c, err);
+	struct xlb_cfg_vip *v;
+	struct xlb_cfg_backend *b = req_backend(req, c, &v, err);
 
 	return b ? backend_settings(req, b, err) : -EINVAL;
 }
 
 static int set_admin(json_object *req, struct xlb_cfg *c, struct xlb_err *err, __u8 admin)
 {
-	struct xlb_cfg_backend *b = req_backend(req, c, err);
+	struct xlb_cfg_vip *v;
+	struct xlb_cfg_backend *b = req_backend(req, c, &v, err);
 
 	if (!b)
 		return -EINVAL;
@@ -352,12 +337,11 @@ static int do_backend_disable(json_object *req, struct xlb_cfg *c, struct xlb_er
 
 static int do_backend_del(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 {
-	struct xlb_cfg_backend *b = req_backend(req, c, err);
 	struct xlb_cfg_vip *v;
+	struct xlb_cfg_backend *b = req_backend(req, c, &v, err);
 
 	if (!b)
 		return -EINVAL;
-	v = req_vip(req, c, err);
 	memmove(b, b + 1, (size_t)(v->backends + v->nbackends - b - 1) * sizeof(*b));
 	v->nbackends--;
 	return 0;

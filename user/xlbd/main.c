@@ -531,9 +531,15 @@ int main(int argc, char **argv)
 	snprintf(ag.iface, sizeof(ag.iface), "%s", ag.cfg.iface);
 	ag.ifindex = ag.iface[0] ? (int)if_nametoindex(ag.iface) : 0;
 	if (!ag.ifindex) {
-		fprintf(stderr,
-			"xlbd: %s '%s': give an existing interface with -i or 'interface:'\n",
-			ag.iface[0] ? "no interface" : "no interface given", ag.iface);
+		if (ag.iface[0])
+			fprintf(stderr,
+				"xlbd: no interface '%s' here; give an existing one with -i IFACE "
+				"or "
+				"'interface:' in the config\n",
+				ag.iface);
+		else
+			fprintf(stderr, "xlbd: no interface given; use -i IFACE or 'interface:' in "
+					"the config\n");
 		xlb_cfg_free(&ag.cfg);
 		return 2;
 	}
