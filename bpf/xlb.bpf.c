@@ -93,8 +93,6 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	}
 	if (ret != XLB_CONTINUE)
 		return ret;
-	if (!be)
-		return -XLB_R_BACKEND_NOT_ACTIVE;
 	if (!p->icmp_err)
 		xlb_flow_remember(p, &ref, vs, bid, be);
 	return xlb_forward(ctx, p, bid, be, vip->mode);
