@@ -135,8 +135,8 @@ struct xlb_flow_entry {
 	struct xlb_flow_key key;
 	__u32 backend_id;
 	__u32 backend_gen;
-	__u32 check; /* xlb_flow_check(hash, backend_id, backend_gen) */
-	__u32 pad;
+	__u32 check;  /* xlb_flow_check(hash, backend_id, backend_gen) */
+	__u32 closed; /* the client sent a FIN or RST: not counted as a live flow */
 };
 
 /*

@@ -13,7 +13,10 @@
  *  - a hit whose backend is DOWN, or whose id went to another backend since
  *    (generation mismatch), is re-hashed and the entry replaced;
  *  - a UDP hit idle longer than udp_idle_jiffies is re-hashed;
- *  - ICMP errors read the table but never write it.
+ *  - ICMP errors read the table but never write it;
+ *  - a client FIN or RST marks the entry closed (one store, only on those
+ *    packets): the flow keeps its backend until it ends, and the agent stops
+ *    counting it as a live flow of that backend (drain: "is it idle yet?").
  */
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
@@ -92,6 +95,8 @@ XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_r
 	/* Refresh the LRU clock, but write the shared line only once a granule. */
 	if (now - *atime > atime_gran_jiffies)
 		*atime = now;
+	if (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) && !p->icmp_err)
+		e->closed = 1;
 	return be;
 }
 
@@ -128,6 +133,7 @@ XLB_INLINE void xlb_flow_remember(struct xlb_pkt *p, struct xlb_flow_ref *ref,
 	__builtin_memcpy(&b->way[w].key, &p->key, sizeof(p->key));
 	b->way[w].backend_id = bid;
 	b->way[w].backend_gen = be->gen;
+	b->way[w].closed = !!(p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST));
 	b->atime[w] = now;
 	b->way[w].check = xlb_flow_check(ref->hash, bid, be->gen);
 	b->tag[w] = ref->hash | 1;

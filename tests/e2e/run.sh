@@ -15,6 +15,7 @@ set -u
 BUILD=${1:-build}
 LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
 LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
+LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
 XPIN=/sys/fs/bpf/xlbt-xlbd          # xlbd's pins
@@ -40,6 +41,7 @@ cleanup() {
 	wait 2>/dev/null
 	"$LAB_DP" unpin "$PIN" 2>/dev/null
 	"$XLBD" --detach --pin-dir "$XPIN" 2>/dev/null
+	cp "$TMP/xlbd.log" "$BUILD/e2e-xlbd.log" 2>/dev/null # for a post-mortem
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -111,8 +113,8 @@ start() {
 
 servers_up() {
 	for b in b1 b2 b3; do
-		bg "$b" socat TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr SYSTEM:"echo $b" 2>/dev/null
-		bg "$b" socat TCP6-LISTEN:81,ipv6only=0,fork,reuseaddr SYSTEM:"echo $b; wc -c" 2>/dev/null
+		bg "$b" "$LAB_TCP" 80 "$b" greet
+		bg "$b" "$LAB_TCP" 81 "$b" count
 		bg "$b" "$LAB_UDP" 10.99.100.1 5353 "$b"
 		bg "$b" "$LAB_UDP" fd99:100::1 5353 "$b"
 	done
@@ -320,12 +322,14 @@ xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 	local b
 	echo "interface: eth0"
 	echo "vips:"
-	for vip in "10.99.100.1 80 dsr" "10.99.100.1 81 dsr" "fd99:100::1 80 dsr" "10.99.100.2 0 ipip"; do
+	for vip in "10.99.100.1 80 dsr" "10.99.100.1 81 dsr" "fd99:100::1 80 dsr" "10.99.100.2 0 ipip 80"; do
 		set -- $vip
 		echo "  - address: $1"
 		echo "    port: $2"
 		echo "    protocol: tcp"
 		echo "    mode: $3"
+		# Fast checks keep the lab quick: down within 2 x 1 s + 0.5 s.
+		echo "    check: {interval: 1s, timeout: 500ms, rise: 2, fall: 2, port: ${4:-$2}}"
 		echo "    backends:"
 		for b in 11 12 13; do
 			[ "$b" = 13 ] && [ "${NOB3:-}" ] && continue
@@ -335,9 +339,23 @@ xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 	done
 }
 
+ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
+
+# Wait until VIP has N backends whose health is $3 (default up); 10 s at most.
+wait_health() {
+	local v=$1 n=$2 want=${3:-up}
+	for _ in $(seq 100); do
+		[ "$(ctl backend list "$v" | grep -c " $want ")" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	echo "    $v: fewer than $n backends $want:"; ctl backend list "$v" | sed 's/^/    /'
+	return 1
+}
+
 xlbd_start() {
 	local from
-	from=$(($(wc -l <"$TMP/xlbd.log" 2>/dev/null || echo 0) + 1))
+	touch "$TMP/xlbd.log"
+	from=$(($(wc -l <"$TMP/xlbd.log") + 1))
 	bg_net lb "$XLBD" -c "$TMP/xlbd.yaml" --pin-dir "$XPIN" --state-dir "$TMP/state" \
 		--socket "$TMP/xlbd.sock" >>"$TMP/xlbd.log" 2>&1
 	XLBD_PID=${PIDS[-1]}
@@ -345,24 +363,31 @@ xlbd_start() {
 	for _ in $(seq 50); do
 		tail -n +"$from" "$TMP/xlbd.log" | grep -q "forwarding on" &&
 			{ [ "${ADOPT:-}" ] || tail -n +"$from" "$TMP/xlbd.log" | grep -q "next hops: all resolved"; } &&
-			return 0
+			break
 		sleep 0.1
 	done
-	echo "    xlbd did not start or resolve next hops:"; sed 's/^/    /' "$TMP/xlbd.log"
+	# New backends take traffic after `rise` good checks (adopted ones at once).
+	for _ in $(seq 100); do
+		[ -S "$TMP/xlbd.sock" ] && ctl backend list >"$TMP/health" 2>&1 &&
+			! grep -qE ' (unknown|down) ' "$TMP/health" && return 0
+		sleep 0.1
+	done
+	echo "    xlbd did not start, resolve next hops or see backends up:"
+	sed 's/^/    /' "$TMP/xlbd.log" "$TMP/health"
 	return 1
 }
 
 # N connections to ADDR PORT from one client process; one answer a line.
 many() {
 	on cl timeout 60 bash -c 'for i in $(seq '"$3"'); do
-		exec 3<>/dev/tcp/'"$1"'/'"$2"' && head -1 <&3; exec 3<&-
-	done' 2>/dev/null
+		(exec 3<>/dev/tcp/'"$1"'/'"$2"' && head -1 <&3) 2>&1 || echo "failed: $?"
+	done' 2>&1
 }
 
 # Every answer a backend, each backend's share between $3 and $4 percent.
 check_shares() {
 	local file=$1 total=$2 lo=$3 hi=$4 ok=0 n
-	[ "$(grep -cE '^b[123]$' "$file")" = "$total" ] || { echo "    $(grep -cE '^b[123]$' "$file")/$total answered"; ok=1; }
+	[ "$(grep -cE '^b[123]$' "$file")" = "$total" ] || { echo "    $(grep -cE '^b[123]$' "$file")/$total answered"; ctl stats | grep -vE '^\s*$' | tail -8 | sed 's/^/    /'; ok=1; }
 	for b in b1 b2 b3; do
 		n=$(grep -c "^$b$" "$file")
 		[ $((n * 100)) -ge $((lo * total)) ] && [ $((n * 100)) -le $((hi * total)) ] ||
@@ -465,8 +490,6 @@ t_xlbd_sigkill_restart_keeps_50_connections() {
 	return $ok
 }
 
-ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
-
 t_xlbctl_lists() {
 	local ok=0
 	ctl vip list >"$TMP/out" || return 1
@@ -480,9 +503,9 @@ t_xlbctl_lists() {
 
 t_xlbctl_add_and_delete() {
 	local v=10.99.100.5:80/tcp ok=0
-	ctl vip add $v mode dsr && ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 ||
-		return 1
-	sleep 0.3
+	ctl vip add $v mode dsr check '{interval: 500ms, timeout: 200ms, rise: 1}' &&
+		ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 || return 1
+	wait_health $v 2 || return 1
 	many 10.99.100.5 80 40 >"$TMP/out"
 	[ "$(grep -cE '^b[12]$' "$TMP/out")" = 40 ] && grep -q '^b2$' "$TMP/out" ||
 		{ echo "    new VIP: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
@@ -529,8 +552,11 @@ t_control_socket_garbage() {
 # Rolling upgrade: b1 drained while connections on it run. They finish; new
 # connections avoid it; enabled again, it takes new ones.
 t_xlbctl_drain_keeps_established() {
-	local v=10.99.100.1:81/tcp conns=() ok=0 first last on_b1=0
+	local v=10.99.100.1:81/tcp conns=() ok=0 first last on_b1=0 flows base
 	ctl backend list $v | grep -q 10.99.0.11 || { echo "    b1 not in $v"; return 1; }
+	# Flows that earlier cases moved onto b1 (from a removed backend, mid-
+	# connection: b1 reset them) count until they idle out; count from here.
+	base=$(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}')
 	for i in $(seq 10); do
 		(for _ in $(seq 20); do echo 0123456789; sleep 0.1; done) |
 			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/dr$i" 2>&1 &
@@ -540,6 +566,9 @@ t_xlbctl_drain_keeps_established() {
 	ctl backend drain $v 10.99.0.11 || return 1
 	ctl backend list $v | grep 10.99.0.11 | grep -q ' drain .* draining ' ||
 		{ echo "    list: $(ctl backend list $v | grep 10.99.0.11)"; ok=1; }
+	# The flows column (7th) tells the operator the drained backend is busy.
+	flows=$(($(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}') - base))
+	[ "$flows" -gt 0 ] || { echo "    drained b1 shows $flows flows while streams run"; ok=1; }
 	many 10.99.100.1 81 20 >"$TMP/out"
 	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained backend"; ok=1; }
 	wait "${conns[@]}"
@@ -549,6 +578,9 @@ t_xlbctl_drain_keeps_established() {
 		[ "$last" = 220 ] || { echo "    connection $i on $first: '$last' bytes of 220"; ok=1; }
 	done
 	[ $on_b1 -gt 0 ] || { echo "    no connection was on b1 (the test proved nothing)"; ok=1; }
+	[ "$flows" = "$on_b1" ] || { echo "    b1 showed $flows flows, $on_b1 streams ran on it"; ok=1; }
+	flows=$(($(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}') - base))
+	[ "$flows" = 0 ] || { echo "    b1 still shows $flows more flows after its streams closed"; ok=1; }
 	ctl backend enable $v 10.99.0.11 || return 1
 	many 10.99.100.1 81 20 | grep -q '^b1$' || { echo "    enabled b1 takes no new connection"; ok=1; }
 	return $ok
@@ -557,6 +589,7 @@ t_xlbctl_drain_keeps_established() {
 t_restart_restores_cli_changes() {
 	local ok=0
 	ctl vip add 10.99.100.8:80/tcp && ctl backend add 10.99.100.8:80/tcp 10.99.0.13 || return 1
+	wait_health 10.99.100.8:80/tcp 1 || return 1
 	kill -KILL "$XLBD_PID"
 	wait "$XLBD_PID" 2>/dev/null
 	ADOPT=1 xlbd_start || return 1
@@ -582,6 +615,179 @@ t_xlbd_follows_mac_change() {
 		{ echo "    after the change: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; return 1; }
 }
 
+# ---- phase 2b: health checks (issue #4) -----------------------------------
+
+# A listener on PORT in a backend that accepts and answers with CMD's output;
+# its pid in $LPID.
+listen() {
+	bg "$1" socat TCP6-LISTEN:"$2",ipv6only=0,fork,reuseaddr,backlog=128 SYSTEM:"$3" 2>/dev/null
+	LPID=${PIDS[-1]}
+	for _ in $(seq 50); do on "$1" ss -Hltn "sport = :$2" | grep -q . && return 0; sleep 0.1; done
+}
+
+# Seconds since $1 (date +%s%N), with a tenth.
+since() { echo "$(( ($(date +%s%N) - $1) / 100000000 ))" | sed 's/.$/.&/;s/^\./0./'; }
+# Compare two decimals: le A B.
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+# The server of b3 is killed: out of the table within fall x interval +
+# timeout + 1 s (2 x 1.1 + 0.5 + 1 with jitter), streams to b1 and b2 are not
+# reset, the event says why; restarted, b3 is back after rise good checks.
+t_health_killed_server_out_and_back() {
+	local v=10.99.100.1:81/tcp conns=() ok=0 pid t0 first last el
+	# An earlier case removed b3 from the file's VIPs: take it back in.
+	ctl backend list $v | grep -q 10.99.0.13 || ctl backend add $v 10.99.0.13 || return 1
+	wait_health $v 3 up || return 1
+	for i in $(seq 9); do
+		(for _ in $(seq 40); do echo 0123456789; sleep 0.1; done) |
+			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/hk$i" 2>&1 &
+		conns+=($!)
+	done
+	sleep 0.5
+	# The whole server, so b3's own streams die with it.
+	pid=$(on b3 ss -Hltnp "sport = :81" | grep -o 'pid=[0-9]*' | cut -d= -f2)
+	[ -n "$pid" ] || { echo "    no server on b3:81"; return 1; }
+	kill $pid
+	t0=$(date +%s%N)
+	wait_health $v 1 down >/dev/null
+	el=$(since "$t0")
+	le "$el" 3.7 || { echo "    b3 out after ${el}s, want <= 3.7s"; ok=1; }
+	many 10.99.100.1 81 30 >"$TMP/out"
+	[ "$(grep -cE '^b[12]$' "$TMP/out")" = 30 ] ||
+		{ echo "    after the kill: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl events | grep 10.99.100.1:81 | grep 10.99.0.13 | grep -E ' up +down ' | grep -q 'tcp check refused' ||
+		{ echo "    no event naming the reason:"; ctl events | tail -5 | sed 's/^/    /'; ok=1; }
+	wait "${conns[@]}"
+	for i in $(seq 9); do
+		first=$(head -1 "$TMP/hk$i"); last=$(tail -1 "$TMP/hk$i" | tr -d ' ')
+		case $first in
+		b1|b2) [ "$last" = 440 ] || { echo "    stream $i on $first: '$last' bytes of 440"; ok=1; } ;;
+		esac
+	done
+	bg b3 "$LAB_TCP" 81 b3 count
+	t0=$(date +%s%N)
+	wait_health $v 3 up >/dev/null || { echo "    b3 did not come back"; return 1; }
+	el=$(since "$t0")
+	le "$el" 4 || { echo "    b3 back after ${el}s, want <= 4s (rise 2 x 1.1 s + slack)"; ok=1; }
+	many 10.99.100.1 81 30 | grep -q '^b3$' || { echo "    b3 back but takes no connection"; ok=1; }
+	return $ok
+}
+
+# All backends down: reject answers at once, drop lets it time out, pass
+# hands it to the LB's own stack; the empty VIP is logged once.
+t_health_all_down_on_empty() {
+	local v=10.99.100.5:82/tcp ok=0 t0 el out
+	ctl vip add $v check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 1, port: 90}' || return 1
+	for b in 11 12 13; do ctl backend add $v 10.99.0.$b || return 1; done
+	wait_health $v 3 down || return 1
+	t0=$(date +%s%N)
+	out=$(on cl socat -T3 - TCP:10.99.100.5:82,connect-timeout=3 </dev/null 2>&1)
+	el=$(since "$t0")
+	{ echo "$out" | grep -q "Connection refused" && le "$el" 1; } ||
+		{ echo "    reject: '$out' after ${el}s"; ok=1; }
+	ctl vip set $v on-empty drop || return 1
+	t0=$(date +%s%N)
+	out=$(on cl socat -T3 - TCP:10.99.100.5:82,connect-timeout=2 </dev/null 2>&1)
+	el=$(since "$t0")
+	{ ! echo "$out" | grep -q "refused" && le 1.9 "$el"; } ||
+		{ echo "    drop: '$out' after ${el}s, want a timeout"; ok=1; }
+	on lb ip addr add 10.99.100.5/32 dev lo
+	listen lb 82 "echo lb"
+	ctl vip set $v on-empty pass || return 1
+	out=$(on cl socat -t2 -T3 - TCP:10.99.100.5:82,connect-timeout=2 </dev/null 2>&1)
+	[ "$out" = lb ] || { echo "    pass: '$out', want the LB's own listener"; ok=1; }
+	kill "$LPID"
+	on lb ip addr del 10.99.100.5/32 dev lo
+	[ "$(grep -c "kind=vip vip=$v .*to=empty" "$TMP/xlbd.log")" = 1 ] ||
+		{ echo "    'no usable backend' logged $(grep -c "kind=vip vip=$v .*to=empty" "$TMP/xlbd.log") times, want once"; ok=1; }
+	ctl vip del $v
+	return $ok
+}
+
+# A backup serves only while no primary is up, and hands back.
+t_health_backup_takes_over() {
+	local v=10.99.100.5:80/tcp ok=0 p1 p2
+	listen b1 90 true; p1=$LPID
+	listen b2 90 true; p2=$LPID
+	listen b3 90 true
+	ctl vip add $v check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 1, port: 90}' || return 1
+	ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 &&
+		ctl backend add $v 10.99.0.13 backup yes || return 1
+	wait_health $v 3 up || return 1
+	many 10.99.100.5 80 30 >"$TMP/out"
+	[ "$(grep -cE '^b[12]$' "$TMP/out")" = 30 ] || { echo "    primaries up: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	kill "$p1" "$p2"
+	wait_health $v 2 down || return 1
+	many 10.99.100.5 80 20 >"$TMP/out"
+	[ "$(grep -c '^b3$' "$TMP/out")" = 20 ] || { echo "    primaries down: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	listen b1 90 true
+	wait_health $v 2 up || return 1
+	many 10.99.100.5 80 20 >"$TMP/out"
+	[ "$(grep -c '^b1$' "$TMP/out")" = 20 ] || { echo "    b1 back: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl vip del $v
+	return $ok
+}
+
+# http: a 500 is down ("bad status 500"), a hanging server is down by
+# timeout, and the healthy one keeps its schedule meanwhile.
+t_health_http_500_and_hang() {
+	local v=10.99.100.5:84/tcp ok=0 ev
+	for code in "500 Oops" "200 OK"; do
+		# Read the request to its blank line first: closing a socket with
+		# unread data sends a RST, which the client sees as no answer.
+		cat >"$TMP/http${code%% *}.sh" <<SH
+#!/bin/sh
+while IFS= read -r l; do [ "\$l" = "\$(printf '\r')" ] && break; done
+printf 'HTTP/1.0 $code\r\nContent-Length: 2\r\n\r\nok'
+SH
+		chmod +x "$TMP/http${code%% *}.sh"
+	done
+	listen b1 85 "$TMP/http500.sh"
+	listen b2 85 "$TMP/http200.sh"
+	listen b3 85 "sleep 20"
+	ctl vip add $v check '{type: http, path: /health, interval: 500ms, timeout: 300ms, rise: 1, fall: 2, port: 85, body: ok}' || return 1
+	for b in 11 12 13; do ctl backend add $v 10.99.0.$b || return 1; done
+	wait_health $v 2 down || return 1
+	sleep 2
+	ctl status >"$TMP/status"
+	grep "$v" "$TMP/status" | grep 10.99.0.11 | grep -q 'down .*bad status 500' ||
+		{ echo "    b1: $(grep "$v" "$TMP/status" | grep 10.99.0.11)"; ok=1; }
+	grep "$v" "$TMP/status" | grep 10.99.0.13 | grep -q 'down .*timeout' ||
+		{ echo "    b3: $(grep "$v" "$TMP/status" | grep 10.99.0.13)"; ok=1; }
+	grep "$v" "$TMP/status" | grep 10.99.0.12 | grep -qE ' up .* ok +ok' ||
+		{ echo "    b2: $(grep "$v" "$TMP/status" | grep 10.99.0.12)"; ok=1; }
+	ev=$(ctl events | grep "$v" | grep -c '10.99.0.12 .*health')
+	[ "$ev" = 1 ] || { echo "    b2 changed health $ev times, want once (unknown -> up)"; ok=1; }
+	le "$(grep check_lateness_p99_ms "$TMP/status" | awk '{print $2}')" 250 ||
+		{ echo "    checks ran late: $(grep check_lateness "$TMP/status" | tr '\n' ' ')"; ok=1; }
+	ctl vip del $v
+	return $ok
+}
+
+# A backend whose check alternates ok and failed never changes state with
+# rise = fall = 2: the table stays as it is.
+t_health_flapping_changes_nothing() {
+	local v=10.99.100.5:86/tcp ok=0 runs
+	cat >"$TMP/flap.sh" <<SH
+#!/bin/sh
+echo run >>"$TMP/flap.count"
+f="$TMP/flap.\$XLB_BACKEND_ADDR"
+if [ -e "\$f" ]; then rm -f "\$f"; exit 1; fi
+touch "\$f"
+SH
+	chmod +x "$TMP/flap.sh"
+	ctl vip add $v check "{type: exec, command: $TMP/flap.sh, interval: 300ms, timeout: 200ms, rise: 2, fall: 2, start: up}" || return 1
+	ctl backend add $v 10.99.0.11 || return 1
+	sleep 3.5
+	runs=$(wc -l <"$TMP/flap.count")
+	[ "$runs" -ge 8 ] || { echo "    the exec check ran $runs times in 3.5 s"; ok=1; }
+	ctl events | grep "$v" | grep -qE ' (health|state) ' &&
+		{ echo "    the flapping backend changed state:"; ctl events | grep "$v" | sed 's/^/    /'; ok=1; }
+	ctl backend list $v | grep -q ' up  *active ' || { echo "    $(ctl backend list $v)"; ok=1; }
+	ctl vip del $v
+	return $ok
+}
+
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
 	local ok=0
@@ -601,21 +807,27 @@ dp_up || { echo "test-e2e: couldn't start the data plane"; exit 1; }
 sleep 0.5
 
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up; XLB_E2E_KEEP set"; exit 0; }
-for t in t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
+# XLB_E2E_ONLY="t_a t_b": only those agent cases (for development).
+PHASE1="t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
 	t_ipip_tcp_6in6 t_ipip_bulk_upload t_non_vip_port_not_forwarded t_empty_vip_refuses_tcp_fast \
-	t_empty_vip_refuses_udp t_restart_keeps_connections t_counters; do
+	t_empty_vip_refuses_udp t_restart_keeps_connections t_counters"
+[ -n "${XLB_E2E_ONLY:-}" ] && PHASE1=
+for t in $PHASE1; do
 	$t
 	result $? "${t#t_}"
 done
 echo "test-e2e: the agent (xlbd)"
+[ -n "${XLB_E2E_ONLY:-}" ] && { kill "$XLB_PID"; wait "$XLB_PID"; } 2>/dev/null
 "$LAB_DP" unpin "$PIN"
 xlbd_conf >"$TMP/xlbd.yaml"
 if xlbd_start; then
-	for t in t_xlbd_resolves_next_hops_and_spreads_300 t_xlbd_spreads_300_over_ipv6 \
+	for t in ${XLB_E2E_ONLY:-t_xlbd_resolves_next_hops_and_spreads_300 t_xlbd_spreads_300_over_ipv6 \
 		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
 		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
-		t_restart_restores_cli_changes t_xlbd_follows_mac_change t_xlbctl_detach; do
+		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
+		t_health_killed_server_out_and_back t_health_all_down_on_empty t_health_backup_takes_over \
+		t_health_http_500_and_hang t_health_flapping_changes_nothing t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

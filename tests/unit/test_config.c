@@ -24,15 +24,31 @@ static const char *full = "interface: eth0\n"
 			  "    hash: source\n"
 			  "    on_empty: drop\n"
 			  "    table_size: 251\n"
+			  "    panic_threshold: 50%\n"
+			  "    slow_start: 30s\n"
+			  "    check:\n"
+			  "      type: http\n"
+			  "      interval: 1s\n"
+			  "      timeout: 500ms\n"
+			  "      path: /healthz\n"
+			  "      status: \"200,204,300-399\"\n"
+			  "      body: \"ok \\\"quoted\\\"\"\n"
 			  "    backends:\n"
 			  "      - address: 10.1.0.11\n"
 			  "        weight: 3\n"
 			  "        check_port: 8080\n"
+			  "        backup: true\n"
+			  "        check:\n"
+			  "          interval: 5s\n"
 			  "      - address: 2001:db8::12\n"
 			  "        admin: drain\n"
 			  "  - address: 2001:db8::10\n"
 			  "    port: 0\n"
 			  "    protocol: udp\n"
+			  "    check:\n"
+			  "      type: udp\n"
+			  "      port: 53\n"
+			  "      send: ping\n"
 			  "    backends: []\n";
 
 static int t_config_full_example(void)
@@ -52,8 +68,20 @@ static int t_config_full_example(void)
 	ASSERT_EQ(c.vips[0].table_size, 251, "table_size");
 	ASSERT_EQ(c.vips[0].nbackends, 2, "two backends");
 	ASSERT_EQ(c.vips[0].backends[0].weight, 3, "weight");
-	ASSERT_EQ(c.vips[0].backends[0].check_port, 8080, "check_port");
-	ASSERT_EQ(c.vips[0].backends[0].line, 11, "backend's line");
+	ASSERT_EQ(c.vips[0].backends[0].check.port, 8080, "check_port");
+	ASSERT_EQ(c.vips[0].backends[0].line, 20, "backend's line");
+	ASSERT_EQ(c.vips[0].panic_percent, 50, "panic_threshold");
+	ASSERT_EQ(c.vips[0].slow_start_ms, 30000, "slow_start");
+	ASSERT_EQ(c.vips[0].check.type, XLB_CHECK_HTTP, "check type");
+	ASSERT_EQ(c.vips[0].check.nranges, 3, "three status ranges");
+	ASSERT_EQ(c.vips[0].check.ranges[2].hi, 399, "status range");
+	ASSERT_TRUE(!strcmp(c.vips[0].check.body, "ok \"quoted\""), "body with quotes");
+	ASSERT_EQ(c.vips[0].backends[0].backup, 1, "backup");
+	ASSERT_EQ(c.vips[0].backends[0].check.interval_ms, 5000, "backend's own interval");
+	ASSERT_EQ(c.vips[0].backends[0].check.timeout_ms, 500, "VIP's timeout inherited");
+	ASSERT_EQ(c.vips[0].backends[1].check.interval_ms, 1000, "VIP's interval inherited");
+	ASSERT_EQ(c.vips[0].backends[1].check.rise, XLB_CHECK_DEFAULT_RISE, "default rise");
+	ASSERT_EQ(c.vips[0].backends[1].check.port, 0, "VIP's port");
 	ASSERT_EQ(c.vips[0].backends[1].family, XLB_AF_INET6, "IPv4 VIP to IPv6 backend (4in6)");
 	ASSERT_EQ(c.vips[0].backends[1].weight, 1, "default weight");
 	ASSERT_EQ(c.vips[0].backends[1].admin, XLB_ADMIN_DRAIN, "admin");
@@ -153,8 +181,8 @@ static const struct reject_case {
 	 "bad.yaml:5: 'backends' must be a list"},
 	{"unknown backend key",
 	 VIP("    backends:\n      - address: 10.1.0.1\n        wieght: 2\n"),
-	 "bad.yaml:7: unknown key 'wieght' in a backend; known keys: address, weight, check_port, "
-	 "admin"},
+	 "bad.yaml:7: unknown key 'wieght' in a backend; known keys: address, weight, admin, "
+	 "backup, check, check_port"},
 	{"bad backend address", VIP("    backends:\n      - address: backend-1\n"),
 	 "bad.yaml:6: backend address 'backend-1' is not an IPv4 or IPv6 address"},
 	{"backend without address", VIP("    backends:\n      - weight: 2\n"),
@@ -168,7 +196,57 @@ static const struct reject_case {
 	 VIP("    backends:\n      - address: 10.1.0.1\n        admin: off\n"),
 	 "bad.yaml:7: admin 'off' is not one of: enabled, drain, disabled"},
 	{"check_port 0", VIP("    backends:\n      - address: 10.1.0.1\n        check_port: 0\n"),
-	 "bad.yaml:7: check_port 0 is not a port"},
+	 "bad.yaml:7: check port 0 is not a port"},
+	/* health checks (issue #4) */
+	{"check timeout not below interval",
+	 VIP("    check:\n      interval: 1s\n      timeout: 1s\n"),
+	 "bad.yaml:2: VIP 10.0.0.10:80/tcp: check timeout 1000ms must be above 0 and below the "
+	 "interval (1000ms)"},
+	{"backend timeout override not below interval",
+	 VIP("    backends:\n      - address: 10.1.0.1\n        check:\n          timeout: 3s\n"),
+	 "bad.yaml:6: backend 10.1.0.1 of VIP 10.0.0.10:80/tcp: check timeout 3000ms must be"},
+	{"check rise 0", VIP("    check:\n      rise: 0\n"),
+	 "bad.yaml:6: check rise 0 would never change the state; use 1 or more"},
+	{"check fall 0", VIP("    check:\n      fall: 0\n"),
+	 "bad.yaml:6: check fall 0 would never change the state"},
+	{"unknown check type", VIP("    check:\n      type: icmp\n"),
+	 "bad.yaml:6: check type 'icmp' is not one of: tcp, http, https, udp, exec, none"},
+	{"malformed status range", VIP("    check:\n      type: http\n      status: 200-\n"),
+	 "bad.yaml:7: check status '200-' is not a list of HTTP codes and ranges"},
+	{"status range backwards", VIP("    check:\n      type: http\n      status: 399-200\n"),
+	 "bad.yaml:7: check status '399-200' is not a list"},
+	{"status out of range", VIP("    check:\n      type: http\n      status: 200,99\n"),
+	 "bad.yaml:7: check status '200,99' is not a list"},
+	{"exec command missing",
+	 VIP("    check:\n      type: exec\n      command: /nonexistent/chk\n"),
+	 "VIP 10.0.0.10:80/tcp: check command '/nonexistent/chk' is not an executable file"},
+	{"exec command not executable",
+	 VIP("    check:\n      type: exec\n      command: /etc/passwd\n"),
+	 "check command '/etc/passwd' is not an executable file"},
+	{"exec command not in PATH",
+	 VIP("    check:\n      type: exec\n      command: no-such-chk --x\n"),
+	 "check command 'no-such-chk' is not an executable file (or not in PATH)"},
+	{"exec without command", VIP("    check:\n      type: exec\n"),
+	 "an exec check needs 'command: PROGRAM [ARGS]'"},
+	{"path on a tcp check", VIP("    check:\n      path: /health\n"),
+	 "check path, host, status and body are for http and https checks, not tcp"},
+	{"duration without unit", VIP("    check:\n      interval: 2\n"),
+	 "bad.yaml:6: check interval '2' is not a duration; write it with a unit: 500ms, 2s, 1m"},
+	{"jitter above 50%", VIP("    check:\n      jitter: 60%\n"),
+	 "bad.yaml:6: check jitter '60%' is not a percentage from 0% to 50%"},
+	{"unknown check key", VIP("    check:\n      intervall: 2s\n"),
+	 "bad.yaml:6: unknown key 'intervall' in a check"},
+	{"type not overridable per backend",
+	 VIP("    backends:\n      - address: 10.1.0.1\n        check:\n          type: http\n"),
+	 "bad.yaml:8: 'type' cannot be set per backend"},
+	{"port-0 VIP needs a check port",
+	 "vips:\n  - address: 10.0.0.10\n    port: 0\n    protocol: tcp\n",
+	 "VIP 10.0.0.10:0/tcp: the VIP takes every port (port 0), so the check needs one"},
+	{"panic above 100%", VIP("    panic_threshold: 150\n"),
+	 "bad.yaml:5: panic_threshold '150' is not a percentage from 0% to 100%"},
+	{"backup not a bool",
+	 VIP("    backends:\n      - address: 10.1.0.1\n        backup: maybe\n"),
+	 "bad.yaml:7: backup 'maybe' is not true or false"},
 	{"duplicate backend",
 	 VIP("    backends:\n      - address: 10.1.0.1\n      - address: 10.1.0.1\n"),
 	 "bad.yaml:7: backend 10.1.0.1 appears twice in VIP 10.0.0.10:80/tcp (first at line 6)"},

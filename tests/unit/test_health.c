@@ -145,7 +145,11 @@ static int t_select_slow_start_ramp(void)
 	ASSERT_EQ(out[0].weight, 10, "just up: 10%");
 	ASSERT_EQ(out[1].weight, 1, "never below 1");
 	xlb_health_select(&vip, in, out, 2, 6000);
-	ASSERT_EQ(out[0].weight, 55, "half way: 55%");
+	ASSERT_EQ(out[0].weight, 60, "half way: the sixth tenth, 60%");
+	xlb_health_select(&vip, in, out, 2, 1999);
+	ASSERT_EQ(out[0].weight, 10, "steps of a tenth of the window");
+	xlb_health_select(&vip, in, out, 2, 10999);
+	ASSERT_EQ(out[0].weight, 100, "last step: 100%");
 	xlb_health_select(&vip, in, out, 2, 11000);
 	ASSERT_EQ(out[0].weight, 100, "window over: 100%");
 	const struct xlb_hsel_vip off = {0, 0};

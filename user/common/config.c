@@ -5,6 +5,9 @@
  * xlb_cfg_validate() then checks what needs the whole config.
  */
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,10 @@ static const char *const empty_names[] = {
 static const char *const admin_names[] = {[XLB_ADMIN_ENABLED] = "enabled",
 					  [XLB_ADMIN_DRAIN] = "drain",
 					  [XLB_ADMIN_DISABLED] = "disabled"};
+
+static const char *const check_names[] = {
+	[XLB_CHECK_TCP] = "tcp", [XLB_CHECK_HTTP] = "http", [XLB_CHECK_HTTPS] = "https",
+	[XLB_CHECK_UDP] = "udp", [XLB_CHECK_EXEC] = "exec", [XLB_CHECK_NONE] = "none"};
 
 #define NAME_OF(tab, v) ((v) >= 0 && (size_t)(v) < sizeof(tab) / sizeof(tab[0]) ? tab[v] : "?")
 
@@ -86,6 +93,111 @@ int xlb_hash_from_name(const char *s)
 int xlb_on_empty_from_name(const char *s)
 {
 	return index_of(empty_names, 3, s);
+}
+
+const char *xlb_check_type_name(int type)
+{
+	return NAME_OF(check_names, type);
+}
+
+int xlb_check_type_from_name(const char *s)
+{
+	return index_of(check_names, 6, s);
+}
+
+/* ---- checks: defaults, durations, status ranges ----------------------- */
+
+void xlb_cfg_check_defaults(struct xlb_cfg_check *c)
+{
+	memset(c, 0, sizeof(*c)); /* the config compares checks bytewise */
+	*c = (struct xlb_cfg_check){
+		.type = XLB_CHECK_TCP,
+		.tls_verify = 1,
+		.t = {.interval_ms = XLB_CHECK_DEFAULT_INTERVAL_MS,
+		      .timeout_ms = XLB_CHECK_DEFAULT_TIMEOUT_MS,
+		      .rise = XLB_CHECK_DEFAULT_RISE,
+		      .fall = XLB_CHECK_DEFAULT_FALL,
+		      .jitter_pct = XLB_CHECK_DEFAULT_JITTER},
+	};
+}
+
+void xlb_cfg_resolve_checks(struct xlb_cfg_vip *v)
+{
+	const struct xlb_check_timing *d = &v->check.t;
+
+	for (size_t i = 0; i < v->nbackends; i++) {
+		struct xlb_cfg_backend *b = &v->backends[i];
+		struct xlb_check_timing *t = &b->check;
+		__u8 m = b->check_set;
+
+		t->interval_ms = m & XLB_CHK_SET_INTERVAL ? t->interval_ms : d->interval_ms;
+		t->fast_interval_ms =
+			m & XLB_CHK_SET_FAST ? t->fast_interval_ms : d->fast_interval_ms;
+		t->timeout_ms = m & XLB_CHK_SET_TIMEOUT ? t->timeout_ms : d->timeout_ms;
+		t->rise = m & XLB_CHK_SET_RISE ? t->rise : d->rise;
+		t->fall = m & XLB_CHK_SET_FALL ? t->fall : d->fall;
+		t->jitter_pct = m & XLB_CHK_SET_JITTER ? t->jitter_pct : d->jitter_pct;
+		t->port = m & XLB_CHK_SET_PORT ? t->port : d->port;
+	}
+}
+
+int xlb_parse_duration_ms(const char *s, __u32 *ms)
+{
+	unsigned long long n, mult;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mult = 1;
+	else if (!strcmp(end, "s"))
+		mult = 1000;
+	else if (!strcmp(end, "m"))
+		mult = 60000;
+	else if (!*end && n == 0)
+		mult = 0;
+	else
+		return -EINVAL;
+	if (n * mult > 24ULL * 3600 * 1000)
+		return -EINVAL;
+	*ms = (__u32)(n * mult);
+	return 0;
+}
+
+int xlb_parse_status_ranges(const char *s, struct xlb_cfg_check *c)
+{
+	struct xlb_status_range r[XLB_CHECK_MAX_RANGES];
+	unsigned int n = 0;
+
+	while (*s) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (n == XLB_CHECK_MAX_RANGES || *s < '0' || *s > '9')
+			return -EINVAL;
+		lo = strtoul(s, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -EINVAL;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo < 100 || hi > 599 || lo > hi || (*end && *end != ','))
+			return -EINVAL;
+		r[n++] = (struct xlb_status_range){(__u16)lo, (__u16)hi};
+		s = *end ? end + 1 : end;
+		if (*end && !*s)
+			return -EINVAL; /* a trailing comma */
+	}
+	if (!n)
+		return -EINVAL;
+	memcpy(c->ranges, r, n * sizeof(r[0]));
+	c->nranges = (__u8)n;
+	return 0;
 }
 
 const char *xlb_cfg_vip_name(const struct xlb_cfg_vip *v, char *buf, size_t len)
@@ -222,6 +334,222 @@ static int need_map(struct walk *w, yaml_node_t *n, const char *what)
 	return 0;
 }
 
+static int bool_value(struct walk *w, yaml_node_t *n, const char *key, __u8 *out)
+{
+	const char *s = scalar(w, n, key);
+
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = 0;
+	else
+		return fail(w->err, "%s:%d: %s '%s' is not true or false", w->name, line_of(n), key,
+			    s);
+	return 0;
+}
+
+static int duration_value(struct walk *w, yaml_node_t *n, const char *key, __u32 *ms)
+{
+	const char *s = scalar(w, n, key);
+
+	if (!s)
+		return -EINVAL;
+	if (xlb_parse_duration_ms(s, ms))
+		return fail(w->err,
+			    "%s:%d: %s '%s' is not a duration; write it with a unit: 500ms, 2s, "
+			    "1m (at most 24h)",
+			    w->name, line_of(n), key, s);
+	return 0;
+}
+
+static int percent_value(struct walk *w, yaml_node_t *n, const char *key, unsigned long max,
+			 __u32 *out)
+{
+	const char *s = scalar(w, n, key);
+	char *end;
+	unsigned long u;
+
+	if (!s)
+		return -EINVAL;
+	errno = 0;
+	u = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || errno || (*end && strcmp(end, "%")) || u > max)
+		return fail(w->err, "%s:%d: %s '%s' is not a percentage from 0%% to %lu%%", w->name,
+			    line_of(n), key, s, max);
+	*out = (__u32)u;
+	return 0;
+}
+
+static int string_value(struct walk *w, yaml_node_t *n, const char *key, char *out, size_t len)
+{
+	const char *s = scalar(w, n, key);
+
+	if (!s)
+		return -EINVAL;
+	if (strlen(s) >= len)
+		return fail(w->err, "%s:%d: %s is longer than %zu characters", w->name, line_of(n),
+			    key, len - 1);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/*
+ * One timing field of a check (VIP or backend): 1 when key is one, 0 when
+ * it is not a timing key, -EINVAL when its value is bad.
+ */
+static int timing_field(struct walk *w, const char *key, yaml_node_t *v, struct xlb_check_timing *t,
+			__u8 *set)
+{
+	unsigned long u;
+	int bit;
+
+	if (!strcmp(key, "interval"))
+		bit = duration_value(w, v, "check interval", &t->interval_ms)
+			      ?: XLB_CHK_SET_INTERVAL;
+	else if (!strcmp(key, "fast_interval"))
+		bit = duration_value(w, v, "check fast_interval", &t->fast_interval_ms)
+			      ?: XLB_CHK_SET_FAST;
+	else if (!strcmp(key, "timeout"))
+		bit = duration_value(w, v, "check timeout", &t->timeout_ms) ?: XLB_CHK_SET_TIMEOUT;
+	else if (!strcmp(key, "rise") || !strcmp(key, "fall")) {
+		int rise = key[0] == 'r';
+
+		if (unsigned_value(w, v, rise ? "check rise" : "check fall", 1000, &u))
+			return -EINVAL;
+		if (!u)
+			return fail(w->err,
+				    "%s:%d: check %s 0 would never change the state; use 1 or more "
+				    "(default %d)",
+				    w->name, line_of(v), key,
+				    rise ? XLB_CHECK_DEFAULT_RISE : XLB_CHECK_DEFAULT_FALL);
+		*(rise ? &t->rise : &t->fall) = (__u32)u;
+		bit = rise ? XLB_CHK_SET_RISE : XLB_CHK_SET_FALL;
+	} else if (!strcmp(key, "jitter"))
+		bit = percent_value(w, v, "check jitter", 50, &t->jitter_pct) ?: XLB_CHK_SET_JITTER;
+	else if (!strcmp(key, "port")) {
+		if (unsigned_value(w, v, "check port", 65535, &u))
+			return -EINVAL;
+		if (!u)
+			return fail(w->err,
+				    "%s:%d: check port 0 is not a port; leave it out to check the "
+				    "VIP's port",
+				    w->name, line_of(v));
+		t->port = (__u16)u;
+		bit = XLB_CHK_SET_PORT;
+	} else
+		return 0;
+	if (bit < 0)
+		return bit;
+	if (set)
+		*set |= (__u8)bit;
+	return 1;
+}
+
+static int parse_backend_check(struct walk *w, yaml_node_t *n, struct xlb_cfg_backend *b)
+{
+	if (need_map(w, n, "backend check"))
+		return -EINVAL;
+	FOR_PAIRS(w, n, p)
+	{
+		yaml_node_t *v;
+		const char *key = pair_key(w, n, p, &v);
+		int r;
+
+		if (!key)
+			return -EINVAL;
+		r = timing_field(w, key, v, &b->check, &b->check_set);
+		if (r < 0)
+			return r;
+		if (!r)
+			return fail(
+				w->err,
+				"%s:%d: '%s' cannot be set per backend; a backend's check can "
+				"override: interval, fast_interval, timeout, rise, fall, jitter, "
+				"port (set the rest in the VIP's check)",
+				w->name, line_of(v), key);
+	}
+	return 0;
+}
+
+/* The fields of a VIP's check, on c (which holds the defaults or more). */
+static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_check *c)
+{
+	if (need_map(w, n, "check"))
+		return -EINVAL;
+	FOR_PAIRS(w, n, p)
+	{
+		yaml_node_t *v;
+		const char *key = pair_key(w, n, p, &v), *s;
+		int r;
+
+		if (!key)
+			return -EINVAL;
+		r = timing_field(w, key, v, &c->t, NULL);
+		if (r < 0)
+			return r;
+		if (r)
+			continue;
+		if (!strcmp(key, "type")) {
+			if (enum_value(w, v, "check type", xlb_check_type_from_name,
+				       "tcp, http, https, udp, exec, none", &c->type))
+				return -EINVAL;
+		} else if (!strcmp(key, "start")) {
+			s = scalar(w, v, "check start");
+			if (!s)
+				return -EINVAL;
+			if (strcmp(s, "unknown") && strcmp(s, "up"))
+				return fail(w->err,
+					    "%s:%d: check start '%s' is not one of: unknown, up",
+					    w->name, line_of(v), s);
+			c->start_up = s[0] == 'u' && s[1] == 'p';
+		} else if (!strcmp(key, "tls_verify")) {
+			if (bool_value(w, v, "check tls_verify", &c->tls_verify))
+				return -EINVAL;
+		} else if (!strcmp(key, "status")) {
+			s = scalar(w, v, "check status");
+			if (!s)
+				return -EINVAL;
+			if (xlb_parse_status_ranges(s, c))
+				return fail(w->err,
+					    "%s:%d: check status '%s' is not a list of HTTP codes "
+					    "and ranges from 100 to 599, e.g. \"200-299,301\" (at "
+					    "most %d)",
+					    w->name, line_of(v), s, XLB_CHECK_MAX_RANGES);
+		} else if (!strcmp(key, "path")) {
+			if (string_value(w, v, "check path", c->path, sizeof(c->path)))
+				return -EINVAL;
+			if (c->path[0] != '/')
+				return fail(w->err, "%s:%d: check path '%s' must start with '/'",
+					    w->name, line_of(v), c->path);
+		} else if (!strcmp(key, "host")) {
+			if (string_value(w, v, "check host", c->host, sizeof(c->host)))
+				return -EINVAL;
+		} else if (!strcmp(key, "body")) {
+			if (string_value(w, v, "check body", c->body, sizeof(c->body)))
+				return -EINVAL;
+		} else if (!strcmp(key, "send")) {
+			if (string_value(w, v, "check send", c->send, sizeof(c->send)))
+				return -EINVAL;
+		} else if (!strcmp(key, "expect")) {
+			if (string_value(w, v, "check expect", c->expect, sizeof(c->expect)))
+				return -EINVAL;
+		} else if (!strcmp(key, "command")) {
+			if (string_value(w, v, "check command", c->command, sizeof(c->command)))
+				return -EINVAL;
+		} else {
+			return fail(
+				w->err,
+				"%s:%d: unknown key '%s' in a check; known keys: type, interval, "
+				"fast_interval, timeout, rise, fall, jitter, port, start, path, "
+				"host, status, body, tls_verify, send, expect, command",
+				w->name, line_of(v), key);
+		}
+	}
+	return 0;
+}
+
 static int parse_backend(struct walk *w, yaml_node_t *n, struct xlb_cfg_backend *b)
 {
 	int have_addr = 0;
@@ -250,18 +578,18 @@ static int parse_backend(struct walk *w, yaml_node_t *n, struct xlb_cfg_backend 
 				       "enabled, drain, disabled", &b->admin))
 				return -EINVAL;
 		} else if (!strcmp(key, "check_port")) {
-			if (unsigned_value(w, v, "check_port", 65535, &u))
+			if (timing_field(w, "port", v, &b->check, &b->check_set) < 0)
 				return -EINVAL;
-			if (!u)
-				return fail(w->err,
-					    "%s:%d: check_port 0 is not a port; leave it out to "
-					    "check the VIP's port",
-					    w->name, line_of(v));
-			b->check_port = (__u16)u;
+		} else if (!strcmp(key, "backup")) {
+			if (bool_value(w, v, "backup", &b->backup))
+				return -EINVAL;
+		} else if (!strcmp(key, "check")) {
+			if (parse_backend_check(w, v, b))
+				return -EINVAL;
 		} else {
 			return fail(w->err,
 				    "%s:%d: unknown key '%s' in a backend; known keys: address, "
-				    "weight, check_port, admin",
+				    "weight, admin, backup, check, check_port",
 				    w->name, line_of(v), key);
 		}
 	}
@@ -335,9 +663,18 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 	}
 	if (!strcmp(key, "backends"))
 		return parse_backends(w, v, vip);
+	if (!strcmp(key, "check"))
+		return parse_check_fields(w, v, &vip->check);
+	if (!strcmp(key, "panic_threshold"))
+		return percent_value(w, v, "panic_threshold", 100, &vip->panic_percent);
+	if (!strcmp(key, "slow_start"))
+		return duration_value(w, v, "slow_start", &vip->slow_start_ms);
+	if (!strcmp(key, "drain_timeout"))
+		return duration_value(w, v, "drain_timeout", &vip->drain_timeout_ms);
 	return fail(w->err,
 		    "%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
-		    "hash, on_empty, table_size, backends",
+		    "hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
+		    "check, backends",
 		    w->name, line_of(v), key);
 }
 
@@ -348,6 +685,7 @@ static int parse_vip(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vip)
 	if (need_map(w, n, "VIP"))
 		return -EINVAL;
 	*vip = (struct xlb_cfg_vip){.table_size = XLB_DEFAULT_TABLE_SIZE, .line = line_of(n)};
+	xlb_cfg_check_defaults(&vip->check);
 	FOR_PAIRS(w, n, p)
 	{
 		yaml_node_t *v;
@@ -366,6 +704,7 @@ static int parse_vip(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vip)
 	if (!(seen & 4))
 		return fail(w->err, "%s:%d: VIP has no protocol; add 'protocol: tcp' or 'udp'",
 			    w->name, vip->line);
+	xlb_cfg_resolve_checks(vip);
 	return 0;
 }
 
@@ -452,6 +791,42 @@ static int load(yaml_parser_t *parser, const char *name, struct xlb_cfg *out, st
 	return 0;
 }
 
+int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
+			struct xlb_err *err)
+{
+	struct xlb_cfg_check c = v->check;
+	struct xlb_cfg_backend nb = b ? *b : (struct xlb_cfg_backend){};
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct walk w = {.doc = &doc, .name = "check", .err = err};
+	yaml_node_t *root;
+	int ret;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_parser_delete(&parser);
+		return fail(err, "check: not a map of settings like {type: http, path: /}");
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		ret = fail(err, "check: empty; give settings like {type: http, path: /}");
+	else if (b)
+		ret = parse_backend_check(&w, root, &nb);
+	else
+		ret = parse_check_fields(&w, root, &c);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (ret)
+		return ret;
+	if (b)
+		*b = nb;
+	else
+		v->check = c;
+	xlb_cfg_resolve_checks(v);
+	return 0;
+}
+
 int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err)
 {
 	yaml_parser_t parser;
@@ -509,9 +884,101 @@ static int where(const char *name, int line, char *buf, size_t len)
 	return line ? snprintf(buf, len, "%s:%d: ", name, line) : snprintf(buf, len, "%s", "");
 }
 
+static int is_program(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/* Is the first word of cmd a program we can run (a path, or in $PATH)? */
+static int runnable(const char *cmd, char *prog, size_t len)
+{
+	size_t n = strcspn(cmd, " \t");
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	snprintf(prog, len, "%.*s", (int)n, cmd);
+	if (strchr(prog, '/'))
+		return is_program(prog);
+	for (path = path ? path : "/usr/bin:/bin"; *path;) {
+		size_t d = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)d, path, prog);
+		if (d && is_program(buf))
+			return 1;
+		path += d + (path[d] == ':');
+	}
+	return 0;
+}
+
+static int validate_timing(const struct xlb_check_timing *t, const struct xlb_cfg_vip *v,
+			   const char *at, const char *who, struct xlb_err *err)
+{
+	__u32 fast = t->fast_interval_ms ? t->fast_interval_ms : t->interval_ms;
+	__u32 shortest = fast < t->interval_ms ? fast : t->interval_ms;
+
+	if (!t->interval_ms)
+		return fail(err, "%s%s: check interval 0 is not allowed; give e.g. 2s", at, who);
+	if (!t->timeout_ms || t->timeout_ms >= shortest)
+		return fail(err,
+			    "%s%s: check timeout %ums must be above 0 and below the interval "
+			    "(%ums); lower timeout or raise interval/fast_interval",
+			    at, who, t->timeout_ms, shortest);
+	if (!t->rise || !t->fall)
+		return fail(err, "%s%s: check rise and fall must be 1 or more", at, who);
+	if (t->jitter_pct > 50)
+		return fail(err, "%s%s: check jitter %u%% is above 50%%", at, who, t->jitter_pct);
+	if (!t->port && !v->port && v->check.type != XLB_CHECK_NONE &&
+	    v->check.type != XLB_CHECK_EXEC)
+		return fail(err,
+			    "%s%s: the VIP takes every port (port 0), so the check needs one; "
+			    "add 'port: N' to the check",
+			    at, who);
+	return 0;
+}
+
+static int validate_check(const struct xlb_cfg_vip *v, const char *at, const char *vn,
+			  struct xlb_err *err)
+{
+	const struct xlb_cfg_check *c = &v->check;
+	int web = c->type == XLB_CHECK_HTTP || c->type == XLB_CHECK_HTTPS;
+	char who[100], prog[XLB_CHECK_STR * 2];
+
+	snprintf(who, sizeof(who), "VIP %s", vn);
+	if (c->type > XLB_CHECK_NONE)
+		return fail(err, "%s%s: unknown check type", at, who);
+	if (!web && (c->path[0] || c->host[0] || c->body[0] || c->nranges))
+		return fail(err,
+			    "%s%s: check path, host, status and body are for http and https "
+			    "checks, not %s; remove them or change the type",
+			    at, who, xlb_check_type_name(c->type));
+	if (c->type != XLB_CHECK_UDP && (c->send[0] || c->expect[0]))
+		return fail(err,
+			    "%s%s: check send and expect are for udp checks, not %s; remove them "
+			    "or change the type",
+			    at, who, xlb_check_type_name(c->type));
+	if (c->type == XLB_CHECK_EXEC && !c->command[0])
+		return fail(err, "%s%s: an exec check needs 'command: PROGRAM [ARGS]'", at, who);
+	if (c->type != XLB_CHECK_EXEC && c->command[0])
+		return fail(err, "%s%s: check command is for exec checks; set 'type: exec'", at,
+			    who);
+	if (c->type == XLB_CHECK_EXEC && !runnable(c->command, prog, sizeof(prog)))
+		return fail(err,
+			    "%s%s: check command '%s' is not an executable file (or not in PATH); "
+			    "give the full path of a program and chmod +x it",
+			    at, who, prog);
+	for (unsigned int i = 0; i < c->nranges && i < XLB_CHECK_MAX_RANGES; i++)
+		if (c->ranges[i].lo < 100 || c->ranges[i].hi > 599 ||
+		    c->ranges[i].lo > c->ranges[i].hi)
+			return fail(err, "%s%s: check status range %u-%u is not within 100-599", at,
+				    who, c->ranges[i].lo, c->ranges[i].hi);
+	return validate_timing(&c->t, v, at, who, err);
+}
+
 static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xlb_err *err)
 {
-	char at[300], vn[80], bn[INET6_ADDRSTRLEN];
+	char at[300], vn[80], bn[INET6_ADDRSTRLEN], who[200];
 
 	xlb_cfg_vip_name(v, vn, sizeof(vn));
 	if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP)
@@ -521,6 +988,12 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 	if (!xlb_maglev_size_ok(v->table_size))
 		return fail(err, "VIP %s: table_size %u is not one of the allowed primes", vn,
 			    v->table_size);
+	if (v->panic_percent > 100)
+		return fail(err, "VIP %s: panic_threshold %u%% is above 100%%", vn,
+			    v->panic_percent);
+	where(name, v->line, at, sizeof(at));
+	if (validate_check(v, at, vn, err))
+		return -EINVAL;
 	for (size_t i = 0; i < v->nbackends; i++) {
 		const struct xlb_cfg_backend *b = &v->backends[i];
 
@@ -535,6 +1008,9 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 		if (b->weight > XLB_CFG_MAX_WEIGHT)
 			return fail(err, "%sbackend %s of VIP %s: weight %u is above %d", at, bn,
 				    vn, b->weight, XLB_CFG_MAX_WEIGHT);
+		snprintf(who, sizeof(who), "backend %s of VIP %s", bn, vn);
+		if (validate_timing(&b->check, v, at, who, err))
+			return -EINVAL;
 		for (size_t j = 0; j < i; j++) {
 			if (!memcmp(&v->backends[j].addr, &b->addr, sizeof(b->addr)))
 				return fail(err,
@@ -575,6 +1051,66 @@ int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *
 
 /* ---- dump, copy, compare ---------------------------------------------- */
 
+/* A YAML double-quoted scalar. */
+static void dump_str(FILE *f, const char *ind, const char *key, const char *s)
+{
+	if (!*s)
+		return;
+	fprintf(f, "%s%s: \"", ind, key);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fprintf(f, "\"\n");
+}
+
+static void dump_timing(FILE *f, const char *ind, const struct xlb_check_timing *t, __u8 set)
+{
+	if (set & XLB_CHK_SET_INTERVAL)
+		fprintf(f, "%sinterval: %ums\n", ind, t->interval_ms);
+	if (set & XLB_CHK_SET_FAST)
+		fprintf(f, "%sfast_interval: %ums\n", ind, t->fast_interval_ms);
+	if (set & XLB_CHK_SET_TIMEOUT)
+		fprintf(f, "%stimeout: %ums\n", ind, t->timeout_ms);
+	if (set & XLB_CHK_SET_RISE)
+		fprintf(f, "%srise: %u\n", ind, t->rise);
+	if (set & XLB_CHK_SET_FALL)
+		fprintf(f, "%sfall: %u\n", ind, t->fall);
+	if (set & XLB_CHK_SET_JITTER)
+		fprintf(f, "%sjitter: %u%%\n", ind, t->jitter_pct);
+	if ((set & XLB_CHK_SET_PORT) && t->port)
+		fprintf(f, "%sport: %u\n", ind, t->port);
+}
+
+static void dump_check(FILE *f, const struct xlb_cfg_check *c)
+{
+	const char *ind = "      ";
+
+	fprintf(f, "    check:\n");
+	fprintf(f, "%stype: %s\n", ind, xlb_check_type_name(c->type));
+	dump_timing(f, ind, &c->t, 0xff & ~(c->t.fast_interval_ms ? 0 : XLB_CHK_SET_FAST));
+	if (c->start_up)
+		fprintf(f, "%sstart: up\n", ind);
+	if (!c->tls_verify)
+		fprintf(f, "%stls_verify: false\n", ind);
+	if (c->nranges) {
+		fprintf(f, "%sstatus: \"", ind);
+		for (unsigned int i = 0; i < c->nranges; i++)
+			fprintf(f, i ? ",%u-%u" : "%u-%u", c->ranges[i].lo, c->ranges[i].hi);
+		fprintf(f, "\"\n");
+	}
+	dump_str(f, ind, "path", c->path);
+	dump_str(f, ind, "host", c->host);
+	dump_str(f, ind, "body", c->body);
+	dump_str(f, ind, "send", c->send);
+	dump_str(f, ind, "expect", c->expect);
+	dump_str(f, ind, "command", c->command);
+}
+
 int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -592,16 +1128,27 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 		fprintf(f, "    hash: %s\n", xlb_hash_name(v->hash));
 		fprintf(f, "    on_empty: %s\n", xlb_on_empty_name(v->on_empty));
 		fprintf(f, "    table_size: %u\n", v->table_size);
+		if (v->panic_percent)
+			fprintf(f, "    panic_threshold: %u%%\n", v->panic_percent);
+		if (v->slow_start_ms)
+			fprintf(f, "    slow_start: %ums\n", v->slow_start_ms);
+		if (v->drain_timeout_ms)
+			fprintf(f, "    drain_timeout: %ums\n", v->drain_timeout_ms);
+		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
 
 			fprintf(f, "      - address: %s\n", xlb_addr_str(&b->addr, a, sizeof(a)));
 			fprintf(f, "        weight: %u\n", b->weight);
-			if (b->check_port)
-				fprintf(f, "        check_port: %u\n", b->check_port);
 			if (b->admin)
 				fprintf(f, "        admin: %s\n", xlb_admin_name(b->admin));
+			if (b->backup)
+				fprintf(f, "        backup: true\n");
+			if (b->check_set) {
+				fprintf(f, "        check:\n");
+				dump_timing(f, "          ", &b->check, b->check_set);
+			}
 		}
 	}
 	return ferror(f) ? -EIO : 0;
@@ -635,7 +1182,8 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_backend *b)
 {
 	return !memcmp(&a->addr, &b->addr, sizeof(a->addr)) && a->weight == b->weight &&
-	       a->check_port == b->check_port && a->admin == b->admin;
+	       a->admin == b->admin && a->backup == b->backup && a->check_set == b->check_set &&
+	       !memcmp(&a->check, &b->check, sizeof(a->check));
 }
 
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
@@ -647,7 +1195,10 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 
 		if (!same_vip(x, y) || x->mode != y->mode || x->hash != y->hash ||
 		    x->on_empty != y->on_empty || x->table_size != y->table_size ||
-		    x->nbackends != y->nbackends)
+		    x->nbackends != y->nbackends || x->panic_percent != y->panic_percent ||
+		    x->slow_start_ms != y->slow_start_ms ||
+		    x->drain_timeout_ms != y->drain_timeout_ms ||
+		    memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;
 		for (size_t j = 0; j < x->nbackends; j++)
 			if (!backend_equal(&x->backends[j], &y->backends[j]))

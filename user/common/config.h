@@ -17,11 +17,36 @@
  *       hash: 5-tuple             # 5-tuple | source            (default 5-tuple)
  *       on_empty: reject          # reject | drop | pass        (default reject)
  *       table_size: 65537         # a prime from the list       (default 65537)
+ *       panic_threshold: 0        # % of healthy primaries; below it every enabled
+ *                                 # backend is used (0 = off, the default)
+ *       slow_start: 0s            # ramp 10% -> 100% after coming up (0s = off)
+ *       drain_timeout: 0s         # a drained backend turns DOWN after (0s = never)
+ *       check:                    # health check of every backend (README "Health checks")
+ *         type: tcp               # tcp | http | https | udp | exec | none (default tcp)
+ *         interval: 2s            # durations: 1500ms, 2s, 1m          (default 2s)
+ *         fast_interval: 2s       # while a backend is between states  (default interval)
+ *         timeout: 1s             # below interval                     (default 1s)
+ *         rise: 2                 # successes to come up               (default 2)
+ *         fall: 3                 # failures to go down                (default 3)
+ *         jitter: 10%             # each interval varies by up to this (default 10%)
+ *         port: 8080              # (default: the VIP's port; required when it is 0)
+ *         start: unknown          # unknown | up: health of a new backend
+ *         path: /healthz          # http(s): request path              (default /)
+ *         host: www.example.com   # http(s): Host header and TLS name  (default: address)
+ *         status: 200-399         # http(s): accepted codes, e.g. "200,204,300-399"
+ *         body: ok                # http(s): the body must contain this (default: any)
+ *         tls_verify: true        # https: verify the certificate      (default true)
+ *         send: ping              # udp: payload sent                  (default empty)
+ *         expect: pong            # udp: the reply must contain this   (default: any reply)
+ *         command: /usr/lib/xlb/check.sh  # exec: run with XLB_BACKEND_ADDR, _PORT
  *       backends:
  *         - address: 10.1.0.11
  *           weight: 1             # 0..65535, 0 = out of the table (default 1)
- *           check_port: 8080      # health-check port           (default: the VIP's)
  *           admin: enabled        # enabled | drain | disabled  (default enabled)
+ *           backup: false         # only used while no primary is up (default false)
+ *           check:                # overrides of the VIP's check: interval,
+ *             port: 8080          # fast_interval, timeout, rise, fall, jitter, port
+ *           check_port: 8080      # older spelling of check: {port: ...}
  */
 #ifndef XLB_CONFIG_H
 #define XLB_CONFIG_H
@@ -35,6 +60,67 @@
 #define XLB_CFG_MAX_WEIGHT 65535
 #define XLB_CFG_ERR_LEN 512
 
+/* Health-check types. */
+enum xlb_check_type {
+	XLB_CHECK_TCP = 0,   /* connect */
+	XLB_CHECK_HTTP = 1,  /* GET path, status in ranges, optional body match */
+	XLB_CHECK_HTTPS = 2, /* the same over TLS */
+	XLB_CHECK_UDP = 3,   /* send a payload, expect a reply */
+	XLB_CHECK_EXEC = 4,  /* a command; exit 0 = healthy */
+	XLB_CHECK_NONE = 5,  /* no check: always up */
+};
+
+#define XLB_CHECK_STR 128
+#define XLB_CHECK_MAX_RANGES 8
+
+/* Defaults: HAProxy's. */
+#define XLB_CHECK_DEFAULT_INTERVAL_MS 2000
+#define XLB_CHECK_DEFAULT_TIMEOUT_MS 1000
+#define XLB_CHECK_DEFAULT_RISE 2
+#define XLB_CHECK_DEFAULT_FALL 3
+#define XLB_CHECK_DEFAULT_JITTER 10
+
+/* Timing of a check: per VIP, each field overridable per backend. */
+struct xlb_check_timing {
+	__u32 interval_ms;
+	__u32 fast_interval_ms; /* while rising or falling; 0: interval */
+	__u32 timeout_ms;
+	__u32 rise, fall;
+	__u32 jitter_pct; /* 0..50 */
+	__u16 port;	  /* 0: the VIP's port */
+};
+
+/* Bits of xlb_cfg_backend.check_set: which timing fields it overrides. */
+enum {
+	XLB_CHK_SET_INTERVAL = 1 << 0,
+	XLB_CHK_SET_FAST = 1 << 1,
+	XLB_CHK_SET_TIMEOUT = 1 << 2,
+	XLB_CHK_SET_RISE = 1 << 3,
+	XLB_CHK_SET_FALL = 1 << 4,
+	XLB_CHK_SET_JITTER = 1 << 5,
+	XLB_CHK_SET_PORT = 1 << 6,
+};
+
+struct xlb_status_range {
+	__u16 lo, hi; /* inclusive */
+};
+
+/* What a check does (per VIP). Strings are NUL-terminated, "" = unset. */
+struct xlb_cfg_check {
+	__u8 type;     /* enum xlb_check_type */
+	__u8 start_up; /* a new backend starts up instead of unknown */
+	__u8 tls_verify;
+	__u8 nranges; /* 0: 200-399 */
+	struct xlb_status_range ranges[XLB_CHECK_MAX_RANGES];
+	struct xlb_check_timing t;
+	char path[XLB_CHECK_STR];
+	char host[XLB_CHECK_STR];
+	char body[XLB_CHECK_STR];
+	char send[XLB_CHECK_STR];
+	char expect[XLB_CHECK_STR];
+	char command[XLB_CHECK_STR * 2];
+};
+
 /* What the operator wants of a backend (health is separate, issue #4). */
 enum xlb_admin {
 	XLB_ADMIN_ENABLED = 0,	/* in the table when usable */
@@ -47,8 +133,12 @@ struct xlb_cfg_backend {
 	__u8 family; /* XLB_AF_INET / XLB_AF_INET6 */
 	__u8 admin;  /* enum xlb_admin */
 	__u32 weight;
-	__u16 check_port; /* 0: the VIP's port */
-	int line;	  /* where it was defined (0: not from a file) */
+	__u8 backup;	/* only in the table while no primary is up */
+	__u8 check_set; /* XLB_CHK_SET_*: fields of `check` set by the backend */
+	/* The VIP's timing with the backend's overrides (complete after
+	 * parsing and after xlb_cfg_resolve_checks()). */
+	struct xlb_check_timing check;
+	int line; /* where it was defined (0: not from a file) */
 };
 
 struct xlb_cfg_vip {
@@ -60,6 +150,10 @@ struct xlb_cfg_vip {
 	__u8 hash;  /* enum xlb_hash */
 	__u8 on_empty;
 	__u32 table_size;
+	__u32 panic_percent;	/* 0 = off */
+	__u32 slow_start_ms;	/* 0 = off */
+	__u32 drain_timeout_ms; /* 0 = never */
+	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
 	int line;
@@ -79,6 +173,26 @@ struct xlb_err {
 int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err);
 int xlb_cfg_load_string(const char *name, const char *yaml, struct xlb_cfg *out,
 			struct xlb_err *err);
+
+/* A VIP's check with the defaults; a backend's timing from its VIP's and
+ * its own overrides (call after changing either). */
+void xlb_cfg_check_defaults(struct xlb_cfg_check *c);
+void xlb_cfg_resolve_checks(struct xlb_cfg_vip *v);
+
+/*
+ * Settings of a check from a YAML (or JSON) map, as in the file: onto the
+ * VIP's check (b NULL), or onto backend b's overrides. Nothing changes on
+ * error. Validate the config afterwards.
+ */
+int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
+			struct xlb_err *err);
+
+/* Parse "1500ms", "2s", "1m" (and "0"): 0, or -EINVAL. */
+int xlb_parse_duration_ms(const char *s, __u32 *ms);
+/* Parse "200-399", "200,204,300-399" into c->ranges: 0, or -EINVAL. */
+int xlb_parse_status_ranges(const char *s, struct xlb_cfg_check *c);
+const char *xlb_check_type_name(int type);
+int xlb_check_type_from_name(const char *s);
 
 /* Cross-field checks: duplicates, families the mode cannot carry, limits. */
 int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *err);

@@ -41,7 +41,10 @@ const char *xlb_health_name(int health)
 	return health == XLB_HEALTH_UP ? "up" : health == XLB_HEALTH_DOWN ? "down" : "unknown";
 }
 
-/* Weight after slow start: 10% -> 100% over the window, at least 1. */
+/*
+ * Weight after slow start: 10% -> 100% over the window in ten steps (so a
+ * ramp rebuilds a table ten times, not at every tick), at least 1.
+ */
 static __u32 ramped(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *b, __u64 now_ms)
 {
 	__u64 age, w;
@@ -51,8 +54,7 @@ static __u32 ramped(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *b,
 	age = now_ms - b->up_since_ms;
 	if (age >= vip->slow_start_ms)
 		return b->weight;
-	/* 10% + 90% * age / window, in thousandths to keep integers exact */
-	w = (__u64)b->weight * (100 + 900 * age / vip->slow_start_ms) / 1000;
+	w = (__u64)b->weight * (age * 10 / vip->slow_start_ms + 1) / 10;
 	return w ? (__u32)w : 1;
 }
 

@@ -20,7 +20,7 @@
  *    the survivors), whatever its health - unless a healthy backup can
  *    serve instead because no primary is usable at all;
  *  - slow start: for `slow_start_ms` after coming up, a backend's weight
- *    ramps linearly from 10% to 100% (never below 1);
+ *    ramps from 10% to 100% in ten equal steps (never below 1);
  *  - data-plane state: admin disabled or health down/unknown (and not put
  *    back by panic) -> DOWN, its flows move; admin drain -> DRAINING, its
  *    flows stay; otherwise ACTIVE (in the table, or a backup standing by).

@@ -117,7 +117,7 @@ static __u64 backend_key(const struct xlb_sync_backend *b)
 
 static int usable(const struct xlb_sync_backend *b)
 {
-	return b->state == XLB_BE_ACTIVE && b->cfg.weight > 0;
+	return b->state == XLB_BE_ACTIVE && b->weight > 0;
 }
 
 /* What the table depends on, order-independent: size, (key, id, weight)s. */
@@ -129,7 +129,7 @@ static __u64 table_fingerprint(const struct xlb_sync_vip *v)
 		const struct xlb_sync_backend *b = &v->backends[i];
 
 		if (usable(b))
-			fp += xlb_mix64(backend_key(b) ^ ((__u64)b->id << 32 | b->cfg.weight));
+			fp += xlb_mix64(backend_key(b) ^ ((__u64)b->id << 32 | b->weight));
 	}
 	return fp;
 }
@@ -147,7 +147,7 @@ static int build_table(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *
 
 		if (usable(b))
 			mb[n++] = (struct xlb_maglev_backend){
-				.key = backend_key(b), .id = b->id, .weight = b->cfg.weight};
+				.key = backend_key(b), .id = b->id, .weight = b->weight};
 	}
 	err = xlb_maglev_build(mb, n, v->cfg.table_size, table);
 	free(mb);
@@ -203,11 +203,65 @@ void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp)
 				  .vip_del = dp_vip_del};
 }
 
+/*
+ * Weights and states of a VIP's backends from admin x health x next hop
+ * (b->state says here whether the next hop is known).
+ */
+static int select_vip(struct xlb_sync *s, struct xlb_sync_vip *v)
+{
+	struct xlb_hsel_vip hv = {.panic_percent = v->cfg.panic_percent,
+				  .slow_start_ms = v->cfg.slow_start_ms};
+	size_t n = v->nbackends ? v->nbackends : 1;
+	struct xlb_hsel_in *in = calloc(n, sizeof(*in));
+	struct xlb_hsel_out *out = calloc(n, sizeof(*out));
+
+	if (!in || !out) {
+		free(in);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < v->nbackends; j++) {
+		struct xlb_sync_backend *b = &v->backends[j];
+
+		in[j] = (struct xlb_hsel_in){.admin = b->cfg.admin,
+					     .health = XLB_HEALTH_UP,
+					     .backup = b->cfg.backup,
+					     .weight = b->cfg.weight};
+		if (s->health)
+			s->health(s->health_ctx, v, b, &in[j]);
+		if (v->cfg.slow_start_ms && in[j].health == XLB_HEALTH_UP &&
+		    s->now_ms < in[j].up_since_ms + v->cfg.slow_start_ms)
+			s->time_matters = 1;
+		if (in[j].admin == XLB_ADMIN_DRAIN && v->cfg.drain_timeout_ms)
+			s->time_matters = 1;
+		b->health = in[j].health;
+		if (b->state == XLB_BE_DOWN) /* no next hop: as good as dead */
+			in[j].health = XLB_HEALTH_DOWN;
+	}
+	v->panic = (__u8)xlb_health_select(&hv, in, out, v->nbackends, s->now_ms);
+	v->in_table = 0;
+	for (size_t j = 0; j < v->nbackends; j++) {
+		struct xlb_sync_backend *b = &v->backends[j];
+		int reachable = b->state != XLB_BE_DOWN;
+
+		/* Panic may put back a backend we cannot reach: it stays out. */
+		b->weight = reachable ? out[j].weight : 0;
+		b->state = reachable ? out[j].state : XLB_BE_DOWN;
+		v->in_table += b->weight > 0 && b->state == XLB_BE_ACTIVE;
+	}
+	free(in);
+	free(out);
+	return 0;
+}
+
 /* Build the desired view: ids kept or given out, next hops resolved. */
 static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_vip *nv,
 		struct xlb_err *err)
 {
 	char vn[80];
+	int ret;
+
+	s->time_matters = 0;
 
 	for (size_t i = 0; i < cfg->nvips; i++) {
 		const struct xlb_cfg_vip *c = &cfg->vips[i];
@@ -235,6 +289,8 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 			if (!b->id)
 				return fail(err, -ENOSPC, "no backend id left in VIP %s",
 					    xlb_cfg_vip_name(c, vn, sizeof(vn)));
+			b->admin_since_ms = ob && ob->cfg.admin == b->cfg.admin ? ob->admin_since_ms
+										: s->now_ms;
 			b->resolve_err = s->resolve(s->resolve_ctx, &b->cfg.addr, b->mac);
 			b->state = b->resolve_err ? XLB_BE_DOWN : XLB_BE_ACTIVE;
 			/* Still resolving (e.g. a stale entry being refreshed, or the
@@ -244,12 +300,10 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 				memcpy(b->mac, ob->mac, 6);
 				b->state = XLB_BE_ACTIVE;
 			}
-			/* The operator's word last: drain keeps flows, disable moves them. */
-			if (b->cfg.admin == XLB_ADMIN_DISABLED)
-				b->state = XLB_BE_DOWN;
-			else if (b->cfg.admin == XLB_ADMIN_DRAIN && b->state == XLB_BE_ACTIVE)
-				b->state = XLB_BE_DRAINING;
 		}
+		ret = select_vip(s, v);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -20,11 +20,16 @@
  *   is reported (xlb_sync_backend.resolve_err), never forwarded to a wrong
  *   MAC. One that is only being resolved again (-EAGAIN) keeps the MAC it
  *   had: a transient neighbour state must not move flows.
+ * - Health. What each backend's table weight and data-plane state are comes
+ *   from xlb_health_select() (health.h) over admin state x health (from the
+ *   health callback; "up" without one) x backup x slow start x panic. A
+ *   backend without a next hop counts as down there.
  */
 #ifndef XLB_SYNC_H
 #define XLB_SYNC_H
 
 #include "config.h"
+#include "health.h"
 
 struct xlb_sink {
 	void *ctx;
@@ -46,8 +51,11 @@ struct xlb_sync_backend {
 	struct xlb_cfg_backend cfg;
 	__u32 id, gen;
 	__u8 mac[6];
-	__u8 state;	 /* enum xlb_backend_state, as programmed */
-	int resolve_err; /* 0, or why the next hop is unknown */
+	__u8 state;	      /* enum xlb_backend_state, as programmed */
+	__u8 health;	      /* enum xlb_health, as the selection saw it */
+	__u32 weight;	      /* effective weight in the table (0 = out) */
+	int resolve_err;      /* 0, or why the next hop is unknown */
+	__u64 admin_since_ms; /* when cfg.admin took its value (xlb_sync.now_ms) */
 	/* During xlb_sync_apply() only: the same backend as programmed, or NULL. */
 	const struct xlb_sync_backend *prev;
 };
@@ -56,16 +64,32 @@ struct xlb_sync_vip {
 	struct xlb_cfg_vip cfg; /* backends live in `backends` below */
 	__u32 id;
 	__u64 table_fp; /* fingerprint of the table's inputs */
+	__u8 panic;	/* the panic threshold put unhealthy backends in */
+	__u32 in_table; /* backends with a share of the table */
 	struct xlb_sync_backend *backends;
 	size_t nbackends;
 	/* During xlb_sync_apply() only: the same VIP as programmed, or NULL. */
 	const struct xlb_sync_vip *prev;
 };
 
+struct xlb_sync_vip;
+
+/*
+ * Health input of one backend: `in` comes filled from the configuration
+ * (admin, backup, weight) with health up; the callback sets health and
+ * up_since_ms, and may turn admin to disabled (e.g. a drain timed out).
+ */
+typedef void (*xlb_health_fn)(void *ctx, const struct xlb_sync_vip *v,
+			      const struct xlb_sync_backend *b, struct xlb_hsel_in *in);
+
 struct xlb_sync {
 	struct xlb_sink sink;
 	xlb_resolve_fn resolve;
 	void *resolve_ctx;
+	xlb_health_fn health; /* NULL: every backend is up */
+	void *health_ctx;
+	__u64 now_ms;	  /* set by the caller before xlb_sync_apply() */
+	int time_matters; /* after an apply: a ramp or drain timer runs, apply again later */
 	struct xlb_sync_vip *vips;
 	size_t nvips;
 	__u32 next_gen;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -564,6 +565,49 @@ int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 {
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
+}
+
+unsigned long long xlb_kernel_jiffies(void)
+{
+	return timer_list_jiffies();
+}
+
+int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
+		      __u32 tcp_idle_s)
+{
+	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
+	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	unsigned int hz = xlb_kernel_hz();
+	__u32 now = (__u32)xlb_kernel_jiffies();
+	__u32 tcp_idle = tcp_idle_s * hz, udp_idle = dp->skel->rodata->udp_idle_jiffies;
+	const struct xlb_flow_bucket *b;
+	void *mem;
+
+	if (!now)
+		return -ENOENT;
+	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, xlb_dp_flows_fd(dp), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	b = mem;
+	for (__u32 i = 0; i < dp->flow_buckets; i++, b++) {
+		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+			const struct xlb_flow_entry *e = &b->way[w];
+			__u32 id = e->backend_id, hash;
+
+			if (!b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
+			    e->backend_gen != gen_by_id[id])
+				continue;
+			/* the check word gives the hash back: a torn entry fails */
+			hash = e->check ^ xlb_flow_check(0, id, e->backend_gen);
+			if ((hash | 1) != b->tag[w])
+				continue;
+			if (now - b->atime[w] > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
+				continue;
+			count_by_id[id]++;
+		}
+	}
+	munmap(mem, mapped);
+	return 0;
 }
 
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e)

@@ -93,6 +93,18 @@ int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
 /* The flow-table entry of a 5-tuple: 0, or -ENOENT. */
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e);
 
+/*
+ * Live flows per backend: count_by_id[id] += entries of backend id whose
+ * generation is gen_by_id[id], not closed by the client (FIN/RST), and
+ * active within udp_idle (UDP) or tcp_idle_s (TCP: a connection that ended
+ * without a client FIN, e.g. reset by the server, stops counting then).
+ * Reads the mmapped table: one pass, no syscall per bucket.
+ */
+int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
+		      __u32 tcp_idle_s);
+/* The kernel's jiffies now (from /proc/timer_list), 0 if unreadable. */
+unsigned long long xlb_kernel_jiffies(void);
+
 /* The kernel's HZ (jiffies per second): kernel config, else measured. */
 unsigned int xlb_kernel_hz(void);
 

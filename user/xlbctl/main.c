@@ -25,21 +25,33 @@ enum {
 };
 
 /* Optional "name value" arguments and the request field each one sets. */
+enum {
+	OPT_STR,
+	OPT_INT,
+	OPT_BOOL
+};
+
 struct opt {
 	const char *arg, *field;
-	int integer;
+	int type;
 };
 
 static const struct opt vip_opts[] = {
-	{"mode", "mode", 0},
-	{"hash", "hash", 0},
-	{"on-empty", "on_empty", 0},
-	{"table-size", "table_size", 1},
+	{"mode", "mode", OPT_STR},
+	{"hash", "hash", OPT_STR},
+	{"on-empty", "on_empty", OPT_STR},
+	{"table-size", "table_size", OPT_INT},
+	{"check", "check", OPT_STR},
+	{"panic-threshold", "panic_threshold", OPT_INT},
+	{"slow-start", "slow_start", OPT_STR},
+	{"drain-timeout", "drain_timeout", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {
-	{"weight", "weight", 1},
-	{"check-port", "check_port", 1},
+	{"weight", "weight", OPT_INT},
+	{"check-port", "check_port", OPT_INT},
+	{"backup", "backup", OPT_BOOL},
+	{"check", "check", OPT_STR},
 	{},
 };
 
@@ -53,18 +65,23 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{"status", "status", "", 0, NULL, "agent state: interface, VIPs, backends"},
+	{"status", "status", "", 0, NULL,
+	 "per VIP and backend: admin, health, weights, since, last check, flows"},
+	{"events", "events", "", 0, NULL,
+	 "recent transitions: health, admin, data-plane state, VIP empty, panic"},
 	{"stats", "stats", "", 0, NULL, "packets and bytes per VIP and backend, drops"},
 	{"vip list", "vip-list", "", 0, NULL, "the VIPs"},
 	{"vip add", "vip-add", "vip", 1, vip_opts,
-	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]"},
+	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]\n"
+	 "                   [check '{type: http, path: /, interval: 2s}'] [panic-threshold PCT]\n"
+	 "                   [slow-start DURATION] [drain-timeout DURATION]"},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]"},
 	{"vip del", "vip-del", "vip", 1, NULL, "VIP"},
 	{"backend list", "backend-list", "vip", 0, NULL, "[VIP]"},
 	{"backend add", "backend-add", "vip address", 2, backend_opts,
-	 "VIP ADDRESS [weight 0-65535] [check-port PORT]"},
+	 "VIP ADDRESS [weight 0-65535] [backup yes|no] [check '{port: 8080, interval: 1s}']"},
 	{"backend set", "backend-set", "vip address", 2, backend_opts,
-	 "VIP ADDRESS [weight W] [check-port PORT]"},
+	 "VIP ADDRESS [the options of backend add]"},
 	{"backend del", "backend-del", "vip address", 2, NULL, "VIP ADDRESS"},
 	{"backend drain", "backend-drain", "vip address", 2, NULL,
 	 "VIP ADDRESS: no new flows; established ones stay (rolling upgrade)"},
@@ -171,7 +188,16 @@ static json_object *build(const struct cmd *c, char **argv, int argc)
 				c->words, argv[i], c->words, c->help);
 			goto bad;
 		}
-		if (o->integer) {
+		if (o->type == OPT_BOOL) {
+			const char *b = argv[i + 1];
+			int yes = !strcmp(b, "yes") || !strcmp(b, "true") || !strcmp(b, "on");
+
+			if (!yes && strcmp(b, "no") && strcmp(b, "false") && strcmp(b, "off")) {
+				fprintf(stderr, "xlbctl: %s '%s': use yes or no\n", o->arg, b);
+				goto bad;
+			}
+			json_object_object_add(req, o->field, json_object_new_boolean(yes));
+		} else if (o->type == OPT_INT) {
 			long long v = strtoll(argv[i + 1], &end, 10);
 
 			if (!*argv[i + 1] || *end) {
@@ -281,14 +307,15 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	json_object *v;
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
-		static const char *const cols[] = {"vip",      "mode",	     "hash",
-						   "on_empty", "table_size", "backends"};
-		table(v, cols, 6);
+		static const char *const cols[] = {"vip",	 "mode",     "hash", "on_empty",
+						   "table_size", "backends", "check"};
+		table(v, cols, 7);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
-		static const char *const cols[] = {"vip",   "address", "weight",  "admin",
-						   "state", "mac",     "next_hop"};
-		table(v, cols, 7);
+		static const char *const cols[] = {"vip",   "address", "weight",
+						   "admin", "health",  "state",
+						   "flows", "mac",     "next_hop"};
+		table(v, cols, 9);
 	} else if (!strcmp(c->verb, "stats")) {
 		static const char *const vcols[] = {"vip", "packets", "bytes", "no_backend_packets",
 						    "new_flows"};
@@ -311,11 +338,30 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	} else if (!strcmp(c->verb, "config-dump")) {
 		fputs(get_str(reply, "yaml"), stdout);
 	} else if (!strcmp(c->verb, "status")) {
+		static const char *const vcols[] = {"vip",     "on_empty", "backends", "in_table",
+						    "serving", "panic",	   "flows"};
+		static const char *const bcols[] = {"vip",	   "address",	 "admin",
+						    "health",	   "weight",	 "effective_weight",
+						    "state",	   "for",	 "flows",
+						    "last_result", "last_reason"};
+
 		json_object_object_foreach(reply, key, val)
 		{
-			if (strcmp(key, "ok"))
+			if (strcmp(key, "ok") && !json_object_is_type(val, json_type_array))
 				printf("%-22s %s\n", key, json_object_get_string(val));
 		}
+		printf("\n");
+		if (json_object_object_get_ex(reply, "vip_status", &v))
+			table(v, vcols, 7);
+		printf("\n");
+		if (json_object_object_get_ex(reply, "backend_status", &v))
+			table(v, bcols, 11);
+	} else if (!strcmp(c->verb, "events")) {
+		static const char *const cols[] = {"time", "kind", "vip",    "backend",
+						   "from", "to",   "reason", "check_ms"};
+
+		if (json_object_object_get_ex(reply, "events", &v))
+			table(v, cols, 8);
 	}
 }
 

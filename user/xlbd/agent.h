@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 
+#include "checks.h"
 #include "config.h"
 #include "nexthop.h"
 #include "sync.h"
@@ -26,9 +27,11 @@ struct agent {
 	const char *socket_path;
 	const char *socket_group; /* NULL: root only (0600) */
 	int listen_fd;
-	int detach;	  /* set by the detach verb: unpin, then exit */
-	int nl_events_fd; /* neighbour/link/route changes */
-	int nl_changed;	  /* a change came: resolve next hops again */
+	int detach;	       /* set by the detach verb: unpin, then exit */
+	int nl_events_fd;      /* neighbour/link/route changes */
+	int nl_changed;	       /* a change came: resolve next hops again */
+	struct checks *checks; /* health checks and the event history */
+	int health_changed;    /* a backend's health changed: apply at once */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

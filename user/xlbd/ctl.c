@@ -5,7 +5,7 @@
  *
  *   {"verb": "vip-add", "vip": "10.0.0.10:80/tcp", "mode": "dsr"}
  *
- * Verbs: status, stats, vip-list, vip-add, vip-set, vip-del, backend-list,
+ * Verbs: status, stats, events, vip-list, vip-add, vip-set, vip-del, backend-list,
  * backend-add, backend-set, backend-del, backend-drain, backend-enable,
  * backend-disable, apply (a whole YAML config), detach (remove the program
  * and everything pinned, then exit),
@@ -18,6 +18,7 @@
  * the event loop for long.
  */
 #include <errno.h>
+#include <time.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -159,11 +160,47 @@ static struct xlb_cfg_vip *req_vip(json_object *req, struct xlb_cfg *c, struct x
 	return v;
 }
 
+static int duration_field(json_object *req, const char *name, __u32 *ms, struct xlb_err *err)
+{
+	const char *s = str_field(req, name, 0, err);
+
+	if (!s)
+		return err->msg[0] ? -EINVAL : 0;
+	if (xlb_parse_duration_ms(s, ms))
+		return bad(err, "field '%s': '%s' is not a duration; write 500ms, 2s or 1m", name,
+			   s);
+	return 1;
+}
+
+/* "check": settings as a YAML or JSON map, e.g. "{type: http, path: /}". */
+static int check_field(json_object *req, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
+		       struct xlb_err *err)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(req, "check", &o))
+		return 0;
+	return xlb_cfg_parse_check(json_object_is_type(o, json_type_string)
+					   ? json_object_get_string(o)
+					   : json_object_to_json_string(o),
+				   v, b, err);
+}
+
 /* VIP settings present in the request, onto v. */
 static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err *err)
 {
 	unsigned long n = 0;
 	int r;
+
+	if (duration_field(req, "slow_start", &v->slow_start_ms, err) < 0 ||
+	    duration_field(req, "drain_timeout", &v->drain_timeout_ms, err) < 0 ||
+	    check_field(req, v, NULL, err))
+		return -EINVAL;
+	r = uint_field(req, "panic_threshold", 100, &n, err);
+	if (r < 0)
+		return r;
+	if (r)
+		v->panic_percent = (__u32)n;
 
 	if (enum_field(req, "mode", xlb_mode_from_name, "dsr, ipip", &v->mode, err) < 0 ||
 	    enum_field(req, "hash", xlb_hash_from_name, "5-tuple, source", &v->hash, err) < 0 ||
@@ -184,9 +221,11 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 	return 0;
 }
 
-static int backend_settings(json_object *req, struct xlb_cfg_backend *b, struct xlb_err *err)
+static int backend_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
+			    struct xlb_err *err)
 {
 	unsigned long n = 0;
+	json_object *o;
 	int r = uint_field(req, "weight", XLB_CFG_MAX_WEIGHT, &n, err);
 
 	if (r < 0)
@@ -198,9 +237,16 @@ static int backend_settings(json_object *req, struct xlb_cfg_backend *b, struct 
 		return r;
 	if (r && !n)
 		return bad(err, "field 'check_port': 0 is not a port");
-	if (r)
-		b->check_port = (__u16)n;
-	return 0;
+	if (r) {
+		b->check.port = (__u16)n;
+		b->check_set |= XLB_CHK_SET_PORT;
+	}
+	if (json_object_object_get_ex(req, "backup", &o)) {
+		if (!json_object_is_type(o, json_type_boolean))
+			return bad(err, "field 'backup' must be true or false");
+		b->backup = (__u8)json_object_get_boolean(o);
+	}
+	return check_field(req, v, b, err);
 }
 
 static int req_addr(json_object *req, union xlb_addr *a, __u8 *family, struct xlb_err *err)
@@ -229,6 +275,7 @@ static int do_vip_add(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 	if (xlb_cfg_find_vip(c, &v))
 		return bad(err, "VIP %s exists; change it with 'xlbctl vip set'", name);
 	v.table_size = XLB_DEFAULT_TABLE_SIZE;
+	xlb_cfg_check_defaults(&v.check);
 	if (vip_settings(req, &v, err))
 		return -EINVAL;
 	grown = realloc(c->vips, (c->nvips + 1) * sizeof(*c->vips));
@@ -266,7 +313,7 @@ static int do_backend_add(json_object *req, struct xlb_cfg *c, struct xlb_err *e
 	struct xlb_cfg_backend b = {.weight = 1}, *grown;
 	char a[INET6_ADDRSTRLEN];
 
-	if (!v || req_addr(req, &b.addr, &b.family, err) || backend_settings(req, &b, err))
+	if (!v || req_addr(req, &b.addr, &b.family, err) || backend_settings(req, v, &b, err))
 		return -EINVAL;
 	if (xlb_cfg_find_backend(v, &b.addr))
 		return bad(err,
@@ -306,7 +353,7 @@ static int do_backend_set(json_object *req, struct xlb_cfg *c, struct xlb_err *e
 	struct xlb_cfg_vip *v;
 	struct xlb_cfg_backend *b = req_backend(req, c, &v, err);
 
-	return b ? backend_settings(req, b, err) : -EINVAL;
+	return b ? backend_settings(req, v, b, err) : -EINVAL;
 }
 
 static int set_admin(json_object *req, struct xlb_cfg *c, struct xlb_err *err, __u8 admin)
@@ -383,6 +430,11 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "table_size", json_object_new_int64(v->table_size));
 	json_object_object_add(o, "backends", json_object_new_int64((int64_t)v->nbackends));
 	json_object_object_add(o, "id", json_object_new_int64(sv ? sv->id : 0));
+	json_object_object_add(o, "check",
+			       json_object_new_string(xlb_check_type_name(v->check.type)));
+	json_object_object_add(o, "panic_threshold", json_object_new_int64(v->panic_percent));
+	json_object_object_add(o, "slow_start_ms", json_object_new_int64(v->slow_start_ms));
+	json_object_object_add(o, "drain_timeout_ms", json_object_new_int64(v->drain_timeout_ms));
 	return o;
 }
 
@@ -401,66 +453,202 @@ static int do_vip_list(struct agent *ag, json_object *req, json_object *reply, s
 	return 0;
 }
 
+/* A connection idle this long without a client FIN stops counting as live
+ * (IPVS's default for established TCP is the same 15 minutes). */
+#define FLOW_TCP_IDLE_S 900
+
+/* Live flows per backend id from the flow table; NULL when unreadable. */
+static __u32 *flow_counts(struct agent *ag)
+{
+	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	__u32 *cnt = calloc(XLB_MAX_BACKENDS, sizeof(*cnt));
+
+	for (size_t i = 0; gen && i < ag->sync->nvips; i++)
+		for (size_t j = 0; j < ag->sync->vips[i].nbackends; j++)
+			gen[ag->sync->vips[i].backends[j].id] = ag->sync->vips[i].backends[j].gen;
+	if (!gen || !cnt || xlb_dp_flow_count(ag->dp, gen, cnt, FLOW_TCP_IDLE_S)) {
+		free(cnt);
+		cnt = NULL;
+	}
+	free(gen);
+	return cnt;
+}
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/* "3s", "4m05s", "2h10m", "3d04h" since wall_ms. */
+static const char *age(__u64 wall_ms, char *buf, size_t len)
+{
+	struct timespec ts;
+	__u64 now, s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	s = wall_ms && now > wall_ms ? (now - wall_ms) / 1000 : 0;
+	if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)s / 60,
+			 (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)s / 3600,
+			 (unsigned long long)s / 60 % 60);
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)s / 86400,
+			 (unsigned long long)s / 3600 % 24);
+	return buf;
+}
+
+/* One backend as list and status show it. */
+static json_object *backend_json(struct agent *ag, const struct xlb_sync_vip *sv,
+				 const struct xlb_sync_backend *b, const __u32 *flows, int detail)
+{
+	json_object *o = json_object_new_object();
+	char vn[80], a[INET6_ADDRSTRLEN], mac[24], buf[32];
+	struct check_view cv;
+
+	checks_view(ag->checks, &sv->cfg, &b->cfg, &cv);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1], b->mac[2],
+		 b->mac[3], b->mac[4], b->mac[5]);
+	add_str(o, "vip", xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn)));
+	add_str(o, "address", xlb_addr_str(&b->cfg.addr, a, sizeof(a)));
+	add_int(o, "weight", b->cfg.weight);
+	add_int(o, "effective_weight", b->weight);
+	add_str(o, "admin", xlb_admin_name(b->cfg.admin));
+	add_str(o, "health", xlb_health_name(cv.checked ? cv.health : b->health));
+	add_str(o, "state", state_name(b->state));
+	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
+	if (flows)
+		add_int(o, "flows", flows[b->id]);
+	add_str(o, "mac", mac);
+	add_str(o, "next_hop", xlb_nh_strerror(b->resolve_err));
+	add_int(o, "id", b->id);
+	if (!detail)
+		return o;
+	add_int(o, "since", (int64_t)(cv.since_ms / 1000));
+	add_str(o, "for", age(cv.since_ms, buf, sizeof(buf)));
+	add_str(o, "check", xlb_check_type_name(sv->cfg.check.type));
+	add_int(o, "check_port", b->cfg.check.port ? b->cfg.check.port : sv->cfg.port);
+	add_str(o, "last_result", !cv.last_ms ? "none" : cv.last.ok ? "ok" : "fail");
+	add_str(o, "last_reason", cv.last.reason);
+	add_int(o, "last_check", (int64_t)(cv.last_ms / 1000));
+	json_object_object_add(o, "last_duration_ms",
+			       json_object_new_double(cv.last.duration_us / 1000.0));
+	return o;
+}
+
 static int do_backend_list(struct agent *ag, json_object *req, json_object *reply,
 			   struct xlb_err *err)
 {
 	const char *only = str_field(req, "vip", 0, err);
 	json_object *arr = json_object_new_array();
-	char vn[80], a[INET6_ADDRSTRLEN], mac[24];
+	__u32 *flows;
+	char vn[80];
 
 	if (!only && err->msg[0]) {
 		json_object_put(arr);
 		return -EINVAL;
 	}
+	flows = flow_counts(ag);
 	for (size_t i = 0; i < ag->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &ag->sync->vips[i];
 
 		xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn));
 		if (only && strcmp(only, vn))
 			continue;
-		for (size_t j = 0; j < sv->nbackends; j++) {
-			const struct xlb_sync_backend *b = &sv->backends[j];
-			json_object *o = json_object_new_object();
-
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0],
-				 b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
-			json_object_object_add(o, "vip", json_object_new_string(vn));
-			json_object_object_add(
-				o, "address",
-				json_object_new_string(xlb_addr_str(&b->cfg.addr, a, sizeof(a))));
-			json_object_object_add(o, "weight", json_object_new_int64(b->cfg.weight));
-			json_object_object_add(
-				o, "admin", json_object_new_string(xlb_admin_name(b->cfg.admin)));
-			json_object_object_add(o, "state",
-					       json_object_new_string(state_name(b->state)));
-			json_object_object_add(o, "mac", json_object_new_string(mac));
-			json_object_object_add(
-				o, "next_hop",
-				json_object_new_string(xlb_nh_strerror(b->resolve_err)));
-			json_object_object_add(o, "id", json_object_new_int64(b->id));
-			json_object_array_add(arr, o);
-		}
+		for (size_t j = 0; j < sv->nbackends; j++)
+			json_object_array_add(arr,
+					      backend_json(ag, sv, &sv->backends[j], flows, 0));
 	}
+	free(flows);
 	json_object_object_add(reply, "backends", arr);
 	return 0;
 }
 
 static int do_status(struct agent *ag, json_object *req, json_object *reply, struct xlb_err *err)
 {
+	json_object *vips = json_object_new_array(), *bes = json_object_new_array();
+	__u32 *flows = flow_counts(ag), p50, p99, n;
 	size_t nb = 0;
 
 	(void)req;
 	(void)err;
-	for (size_t i = 0; i < ag->sync->nvips; i++)
-		nb += ag->sync->vips[i].nbackends;
-	json_object_object_add(reply, "interface", json_object_new_string(ag->iface));
-	json_object_object_add(reply, "xdp_mode",
-			       json_object_new_string(ag->generic ? "generic" : "native"));
-	json_object_object_add(reply, "vips", json_object_new_int64((int64_t)ag->sync->nvips));
-	json_object_object_add(reply, "backends", json_object_new_int64((int64_t)nb));
-	json_object_object_add(reply, "unresolved_next_hops",
-			       json_object_new_int64(ag->unresolved));
-	json_object_object_add(reply, "pin_dir", json_object_new_string(ag->pin_dir));
+	for (size_t i = 0; i < ag->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &ag->sync->vips[i];
+		json_object *o = vip_json(&sv->cfg, sv);
+		__u32 total = 0;
+
+		for (size_t j = 0; j < sv->nbackends; j++) {
+			json_object_array_add(bes,
+					      backend_json(ag, sv, &sv->backends[j], flows, 1));
+			total += flows ? flows[sv->backends[j].id] : 0;
+		}
+		nb += sv->nbackends;
+		add_int(o, "in_table", sv->in_table);
+		add_str(o, "serving", sv->in_table ? "yes" : "no: on_empty applies");
+		json_object_object_add(o, "panic", json_object_new_boolean(sv->panic));
+		if (flows)
+			add_int(o, "flows", total);
+		json_object_array_add(vips, o);
+	}
+	free(flows);
+	checks_lateness(ag->checks, &p50, &p99, &n);
+	add_str(reply, "interface", ag->iface);
+	add_str(reply, "xdp_mode", ag->generic ? "generic" : "native");
+	add_int(reply, "vips", (int64_t)ag->sync->nvips);
+	add_int(reply, "backends", (int64_t)nb);
+	add_int(reply, "unresolved_next_hops", ag->unresolved);
+	add_str(reply, "pin_dir", ag->pin_dir);
+	add_int(reply, "check_targets", checks_targets(ag->checks));
+	json_object_object_add(reply, "check_lateness_p50_ms",
+			       json_object_new_double(p50 / 1000.0));
+	json_object_object_add(reply, "check_lateness_p99_ms",
+			       json_object_new_double(p99 / 1000.0));
+	json_object_object_add(reply, "vip_status", vips);
+	json_object_object_add(reply, "backend_status", bes);
+	return 0;
+}
+
+static void event_json(const struct event *e, void *arg)
+{
+	json_object *o = json_object_new_object();
+
+	char ts[40];
+	time_t sec = (time_t)(e->wall_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03u", (unsigned)(e->wall_ms % 1000));
+	add_int(o, "time_ms", (int64_t)e->wall_ms);
+	add_str(o, "time", ts);
+	add_str(o, "kind", e->kind);
+	add_str(o, "vip", e->vip);
+	add_str(o, "backend", e->backend);
+	add_str(o, "from", e->from);
+	add_str(o, "to", e->to);
+	add_str(o, "reason", e->reason);
+	snprintf(ts, sizeof(ts), "%.1f", e->duration_us / 1000.0);
+	add_str(o, "check_ms", ts);
+	json_object_array_add(arg, o);
+}
+
+static int do_events(struct agent *ag, json_object *req, json_object *reply, struct xlb_err *err)
+{
+	json_object *arr = json_object_new_array();
+
+	(void)req;
+	(void)err;
+	events_each(ag->checks, event_json, arr);
+	json_object_object_add(reply, "events", arr);
 	return 0;
 }
 
@@ -570,6 +758,7 @@ static const struct verb verbs[] = {
 	{ "stats",           do_stats,        NULL },
 	{ "vip-list",        do_vip_list,     NULL },
 	{ "backend-list",    do_backend_list, NULL },
+	{ "events",          do_events,       NULL },
 	{ "config-dump",     do_config_dump,  NULL },
 	{ "reload",          do_reload,       NULL },
 	{ "detach",          do_detach,       NULL },
@@ -594,6 +783,8 @@ static int change(struct agent *ag, const struct verb *v, json_object *req, stru
 	if (ret)
 		return ret;
 	ret = v->change(req, &next, err);
+	for (size_t i = 0; !ret && i < next.nvips; i++)
+		xlb_cfg_resolve_checks(&next.vips[i]);
 	if (!ret)
 		ret = xlb_cfg_validate(&next, "request", err);
 	if (!ret && agent_apply(ag, &next)) {

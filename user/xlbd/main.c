@@ -21,6 +21,11 @@
  * Next hops follow the kernel: neighbour, link and route changes (netlink)
  * trigger a re-check at the next 200 ms tick, and all are re-checked every
  * 30 s anyway.
+ *
+ * Health checks (checks.c) run in the same loop: their timer and the
+ * prober's fd are two more epoll sources; a change of health applies at
+ * once, and a running slow-start ramp or drain timeout re-applies at each
+ * tick (only tables whose weights changed are rebuilt).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -105,6 +110,18 @@ static int adopt(struct agent *ag)
 	err = err ?: xlb_dp_for_each_vip(ag->dp, collect_vip, &p);
 	err = err ?: xlb_dp_for_each_backend(ag->dp, collect_backend, &p);
 	err = err ?: xlb_sync_adopt(ag->sync, p.vips, p.nvips, p.bes, p.nbes);
+	if (!err) {
+		/* What served before the restart keeps serving while checks warm up. */
+		union xlb_addr *up = calloc(p.nbes ? p.nbes : 1, sizeof(*up));
+		size_t n = 0;
+
+		for (size_t i = 0; up && i < p.nbes; i++)
+			if (p.bes[i].b.state != XLB_BE_DOWN)
+				up[n++] = p.bes[i].b.addr;
+		if (up)
+			checks_adopted_up(ag->checks, up, n);
+		free(up);
+	}
 	if (!err)
 		pr_info("adopted the pinned data plane: %zu VIPs, %zu backend records\n", p.nvips,
 			p.nbes);
@@ -141,6 +158,8 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 
 	xlb_nh_refresh(ag->nh);
 	ag->unresolved = 0;
+	ag->sync->now_ms = mono_ms();
+	ag->health_changed = 0;
 	ret = xlb_sync_apply(ag->sync, cfg, &err);
 	if (ret) {
 		ag->unresolved = before;
@@ -152,6 +171,9 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
+	if (checks_sync(ag->checks, &ag->cfg))
+		pr_warn("health checks: out of memory; some backends are not checked\n");
+	checks_note_apply(ag->checks, ag->sync);
 	if (ag->unresolved != before)
 		report_unresolved(ag);
 	if (before && !ag->unresolved)
@@ -255,6 +277,7 @@ static int run(struct agent *ag)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
 	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd) ||
+	    add_fd(ep, checks_timer_fd(ag->checks)) || add_fd(ep, checks_prober_fd(ag->checks)) ||
 	    (ag->nl_events_fd >= 0 && add_fd(ep, ag->nl_events_fd))) {
 		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
 		err = -errno;
@@ -274,6 +297,16 @@ static int run(struct agent *ag)
 			/* Debounced: a burst of changes is one re-check at the next tick. */
 			if (xlb_nh_events_read(ag->nh))
 				ag->nl_changed = 1;
+			continue;
+		}
+		if (ev.data.fd == checks_timer_fd(ag->checks) ||
+		    ev.data.fd == checks_prober_fd(ag->checks)) {
+			if (ev.data.fd == checks_timer_fd(ag->checks))
+				checks_on_timer(ag->checks);
+			else
+				checks_on_prober(ag->checks);
+			if (ag->health_changed)
+				agent_apply(ag, &ag->cfg);
 			continue;
 		}
 		if (ev.data.fd == ag->listen_fd) {
@@ -304,7 +337,8 @@ static int run(struct agent *ag)
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			continue;
 		ag->since_recheck += (int)ticks;
-		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS) {
+		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
+		    ag->sync->time_matters || ag->health_changed) {
 			ag->nl_changed = 0;
 			ag->since_recheck = 0;
 			agent_apply(ag, &ag->cfg);
@@ -386,8 +420,11 @@ static int start(struct agent *ag)
 		return err;
 	xlb_sync_dp_sink(&sink, ag->dp);
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
-	if (!ag->sync)
+	ag->checks = checks_new(ag);
+	if (!ag->sync || !ag->checks)
 		return -ENOMEM;
+	ag->sync->health = checks_health;
+	ag->sync->health_ctx = ag->checks;
 	if (xlb_dp_adopted(ag->dp)) {
 		err = adopt(ag);
 		if (err) {
@@ -556,6 +593,7 @@ int main(int argc, char **argv)
 		close(ag.listen_fd);
 		unlink(ag.socket_path);
 	}
+	checks_free(ag.checks);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
 	xlb_nh_free(ag.nh);

@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Health-check probes (user/common/probe.c) against real servers on
+ * loopback: listening sockets, an HTTP and a UDP server thread, openssl
+ * s_server for https, /bin/sh for exec. Every case drives the prober
+ * through its fd, with a deadline, as the agent's loop does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "probe.h"
+#include "test_unit.h"
+#include "xlb_dp.h"
+
+#define SLACK_MS 1500 /* late by at most this (valgrind is slow) */
+#define MAXOUT 256
+
+extern char **environ;
+
+/* One probe's outcome; its address is the probe's tag. */
+struct out {
+	int got; /* callbacks */
+	struct xlb_probe_result r;
+	__u64 at_us;
+	unsigned int seq;
+};
+
+struct server {
+	int fd, stop[2];
+	int udp;
+	const char *reply; /* http: the response; udp: NULL echoes */
+	char req[2048];	   /* http: the last request head */
+	pthread_t th;
+};
+
+static struct {
+	struct xlb_prober *p;
+	struct out o[MAXOUT];
+	int in_start, calls_in_start;
+	unsigned int calls;
+	struct server srv[4];
+	int nsrv;
+	int fds[8];
+	int nfds;
+	pid_t child; /* openssl s_server */
+	char dir[64];
+} F;
+
+static __u64 now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+static void on_done(void *ctx, void *tag, const struct xlb_probe_result *r)
+{
+	struct out *o = tag;
+
+	(void)ctx;
+	F.calls_in_start += F.in_start;
+	o->got++;
+	o->r = *r;
+	o->at_us = now_us();
+	o->seq = F.calls++;
+}
+
+/* ---- Fixture ------------------------------------------------------------ */
+
+static int setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	F.p = xlb_prober_new(on_done, NULL);
+	return F.p ? 0 : -1;
+}
+
+static void server_stop(struct server *s)
+{
+	if (write(s->stop[1], "x", 1) == 1)
+		pthread_join(s->th, NULL);
+	close(s->stop[0]);
+	close(s->stop[1]);
+	close(s->fd);
+}
+
+static void rm_dir(void)
+{
+	struct dirent *de;
+	char path[320];
+	DIR *d;
+
+	if (!F.dir[0] || !(d = opendir(F.dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", F.dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(F.dir);
+}
+
+static void teardown(void)
+{
+	xlb_prober_free(F.p);
+	for (int i = 0; i < F.nsrv; i++)
+		server_stop(&F.srv[i]);
+	for (int i = 0; i < F.nfds; i++)
+		close(F.fds[i]);
+	if (F.child > 0) {
+		kill(F.child, SIGKILL);
+		waitpid(F.child, NULL, 0);
+	}
+	rm_dir();
+}
+
+static struct xlb_cfg_check check(int type)
+{
+	struct xlb_cfg_check c;
+
+	memset(&c, 0, sizeof(c));
+	c.type = (__u8)type;
+	c.tls_verify = 1;
+	return c;
+}
+
+static int start(const struct xlb_cfg_check *c, __u32 timeout_ms, const char *addr, __u16 port,
+		 struct out *o)
+{
+	union xlb_addr a;
+	int fam = xlb_addr_parse(addr, &a), rc;
+
+	if (fam < 0)
+		return fam;
+	F.in_start = 1;
+	rc = xlb_prober_start(F.p, c, timeout_ms, &a, (__u8)fam, port, o);
+	F.in_start = 0;
+	return rc;
+}
+
+/* Run the prober until o[0..n) all have an outcome (0), or ms pass (-1). */
+static int drive(struct out *o, int n, int ms)
+{
+	__u64 end = now_us() + (__u64)ms * 1000;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = xlb_prober_fd(F.p), .events = POLLIN};
+		__u64 now = now_us();
+		int all = 1;
+
+		for (int i = 0; i < n; i++)
+			all &= o[i].got > 0;
+		if (all && n)
+			return 0;
+		if (now >= end)
+			return -1;
+		poll(&pfd, 1, (int)((end - now) / 1000) + 1);
+		xlb_prober_run(F.p);
+	}
+}
+
+#define ASSERT_OUTCOME(o, want_ok, want_reason)                                                    \
+	do {                                                                                       \
+		if ((o).got != 1 || (o).r.ok != (want_ok) ||                                       \
+		    strcmp((o).r.reason, (want_reason)) || F.calls_in_start) {                     \
+			harness_fail(__FILE__, __LINE__,                                           \
+				     "%s: %d callback(s) (%d from start), ok=%d \"%s\"; "          \
+				     "want one, ok=%d \"%s\"",                                     \
+				     #o, (o).got, F.calls_in_start, (o).r.ok, (o).r.reason,        \
+				     (want_ok), (want_reason));                                    \
+			return -1;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+/* ---- Servers ------------------------------------------------------------ */
+
+static socklen_t sockaddr_of(const char *addr, __u16 port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+	inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	return sizeof(*sin6);
+}
+
+/* A socket bound to addr, port chosen by the kernel; listening when asked.
+ * Closed by teardown unless keep is 0 (then the caller closes it). */
+static int bound(const char *addr, int type, int do_listen, __u16 *port, int keep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(addr, 0, &ss);
+	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) || (do_listen && listen(fd, 64)) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset in sin6 */
+	if (keep && F.nfds < 8)
+		F.fds[F.nfds++] = fd;
+	return fd;
+}
+
+/* A port nothing listens on (tcp: bound, not listening, kept; udp: closed). */
+static __u16 closed_port(const char *addr, int type)
+{
+	__u16 port = 0;
+	int fd = bound(addr, type, 0, &port, type == SOCK_STREAM);
+
+	if (fd >= 0 && type != SOCK_STREAM)
+		close(fd);
+	return port;
+}
+
+static void http_serve(struct server *s)
+{
+	struct timeval tv = {.tv_sec = 2};
+	int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+	size_t n = 0;
+
+	if (c < 0)
+		return;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (n < sizeof(s->req) - 1) {
+		ssize_t k = recv(c, s->req + n, sizeof(s->req) - 1 - n, 0);
+
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		s->req[n] = '\0';
+		if (strstr(s->req, "\r\n\r\n"))
+			break;
+	}
+	send(c, s->reply, strlen(s->reply), MSG_NOSIGNAL);
+	close(c);
+}
+
+static void udp_serve(struct server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char buf[512];
+	ssize_t k = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
+
+	if (k < 0)
+		return;
+	if (s->reply)
+		sendto(s->fd, s->reply, strlen(s->reply), 0, (struct sockaddr *)&ss, len);
+	else
+		sendto(s->fd, buf, (size_t)k, 0, (struct sockaddr *)&ss, len);
+}
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+
+	for (;;) {
+		struct pollfd pf[2] = {{.fd = s->fd, .events = POLLIN},
+				       {.fd = s->stop[0], .events = POLLIN}};
+
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents)
+			break;
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		if (s->udp)
+			udp_serve(s);
+		else
+			http_serve(s);
+	}
+	return NULL;
+}
+
+/* An HTTP (one canned response per connection) or UDP server thread. */
+static struct server *server_start(const char *addr, int udp, const char *reply, __u16 *port)
+{
+	struct server *s = &F.srv[F.nsrv];
+
+	if (F.nsrv == 4)
+		return NULL;
+	s->udp = udp;
+	s->reply = reply;
+	s->fd = bound(addr, udp ? SOCK_DGRAM : SOCK_STREAM, !udp, port, 0);
+	if (s->fd < 0)
+		return NULL;
+	if (pipe2(s->stop, O_CLOEXEC)) {
+		close(s->fd);
+		return NULL;
+	}
+	if (pthread_create(&s->th, NULL, server_main, s)) {
+		close(s->fd);
+		close(s->stop[0]);
+		close(s->stop[1]);
+		return NULL;
+	}
+	F.nsrv++;
+	return s;
+}
+
+/* Run argv (from PATH) with stdio on /dev/null: its exit status, or -1.
+ * With bg, leave it running and return its pid there. */
+static int run(char *const argv[], pid_t *bg)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc, st;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	if (bg) {
+		*bg = pid;
+		return 0;
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int make_dir(void)
+{
+	snprintf(F.dir, sizeof(F.dir), "/tmp/xlb-probe-XXXXXX");
+	if (!mkdtemp(F.dir)) {
+		F.dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * openssl s_server with a fresh self-signed certificate for CN=localhost,
+ * on 127.0.0.1: 0 and its port, 1 when openssl is missing, -1 on failure.
+ */
+static int https_server(__u16 *port)
+{
+	char key[128], crt[128], accept[32];
+	char *req[] = {"openssl", "req",   "-x509",	    "-newkey", "rsa:2048",
+		       "-nodes",  "-subj", "/CN=localhost", "-days",   "1",
+		       "-keyout", key,	   "-out",	    crt,       NULL};
+	char *srv[] = {"openssl", "s_server", "-accept", accept,   "-cert", crt,
+		       "-key",	  key,	      "-www",	 "-quiet", NULL};
+	char *version[] = {"openssl", "version", NULL};
+	__u64 end;
+	int fd;
+
+	if (run(version, NULL) != 0) {
+		printf("    openssl not found: https case skipped (make deps installs it)\n");
+		return 1;
+	}
+	if (make_dir())
+		return -1;
+	snprintf(key, sizeof(key), "%s/key.pem", F.dir);
+	snprintf(crt, sizeof(crt), "%s/cert.pem", F.dir);
+	if (run(req, NULL) != 0)
+		return -1;
+	fd = bound("127.0.0.1", SOCK_STREAM, 0, port, 0); /* a free port for s_server */
+	if (fd < 0)
+		return -1;
+	close(fd);
+	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
+	if (run(srv, &F.child))
+		return -1;
+	for (end = now_us() + 10000000; now_us() < end; usleep(20000)) {
+		struct sockaddr_storage ss;
+		socklen_t len = sockaddr_of("127.0.0.1", *port, &ss);
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+		ok = s >= 0 && !connect(s, (struct sockaddr *)&ss, len);
+		if (s >= 0)
+			close(s);
+		if (ok)
+			return 0;
+	}
+	return -1;
+}
+
+/* 0: gone (or a zombie of someone else's), else its state letter. */
+static char proc_state(long pid)
+{
+	char path[64], buf[256], *s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	s = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	s = s ? strrchr(buf, ')') : NULL;
+	return s && s[1] == ' ' && s[2] != 'Z' ? s[2] : 0;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- tcp ---------------------------------------------------------------- */
+
+static int t_probe_tcp_ok_and_refused(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_TCP);
+	__u16 up, down = closed_port("127.0.0.1", SOCK_STREAM);
+
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &up, 1) >= 0, "listening socket");
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", up, &F.o[0]), "start tcp to a listener");
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", down, &F.o[1]), "start tcp to a closed port");
+	ASSERT_EQ(F.calls, 0, "no callback from start");
+	ASSERT_OK(drive(F.o, 2, 1000 + SLACK_MS), "both outcomes");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_OUTCOME(F.o[1], 0, "refused");
+	ASSERT_TRUE(F.o[0].r.duration_us < 1000000, "connected well within the timeout");
+	return 0;
+}
+
+static int t_probe_tcp_ipv6(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_TCP);
+	__u16 up;
+
+	if (bound("::1", SOCK_STREAM, 1, &up, 1) < 0) {
+		printf("    no ::1 here: skipped\n");
+		return 0;
+	}
+	ASSERT_OK(start(&c, 1000, "::1", up, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 1000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	return 0;
+}
+
+/* ---- http and https ----------------------------------------------------- */
+
+#define HTTP_OK "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"
+#define HTTP_500                                                                                   \
+	"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+static int t_probe_http_ok_with_host_path_and_body(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTP);
+	struct server *s;
+	char want[64];
+	__u16 port;
+
+	s = server_start("127.0.0.1", 0, HTTP_OK, &port);
+	ASSERT_TRUE(s, "http server");
+	strcpy(c.path, "/healthz");
+	strcpy(c.host, "health.example");
+	strcpy(c.body, "health");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", port, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 2000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_TRUE(!strncmp(s->req, "GET /healthz HTTP/1.1\r\n", 23), "request line");
+	snprintf(want, sizeof(want), "\r\nHost: health.example:%u\r\n", port);
+	ASSERT_TRUE(strstr(s->req, want), "Host: the configured name (connected to the address)");
+	ASSERT_TRUE(strstr(s->req, "\r\nUser-Agent: xlb-health-check\r\n"), "user agent");
+	return 0;
+}
+
+static int t_probe_http_ipv6_default_path(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTP);
+	struct server *s;
+	char want[64];
+	__u16 port;
+
+	s = server_start("::1", 0, HTTP_OK, &port);
+	if (!s) {
+		printf("    no ::1 here: skipped\n");
+		return 0;
+	}
+	ASSERT_OK(start(&c, 2000, "::1", port, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 2000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_TRUE(!strncmp(s->req, "GET / HTTP/1.1\r\n", 16), "path defaults to /");
+	snprintf(want, sizeof(want), "\r\nHost: [::1]:%u\r\n", port);
+	ASSERT_TRUE(strstr(s->req, want), "Host: the address in brackets");
+	return 0;
+}
+
+static int t_probe_http_bad_status_and_ranges(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTP);
+	__u16 port;
+
+	ASSERT_TRUE(server_start("127.0.0.1", 0, HTTP_500, &port), "http server");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", port, &F.o[0]), "start (200-399)");
+	ASSERT_OK(drive(F.o, 1, 2000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 0, "bad status 500");
+	ASSERT_OK(xlb_parse_status_ranges("200,500-503", &c), "ranges");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", port, &F.o[1]), "start (200,500-503)");
+	ASSERT_OK(drive(F.o + 1, 1, 2000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[1], 1, "ok");
+	return 0;
+}
+
+static int t_probe_http_body_mismatch_and_refused(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTP);
+	__u16 port, down = closed_port("127.0.0.1", SOCK_STREAM);
+
+	ASSERT_TRUE(server_start("127.0.0.1", 0, HTTP_OK, &port), "http server");
+	strcpy(c.body, "ready");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", port, &F.o[0]), "start");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", down, &F.o[1]), "start to a closed port");
+	ASSERT_OK(drive(F.o, 2, 2000 + SLACK_MS), "outcomes");
+	ASSERT_OUTCOME(F.o[0], 0, "body mismatch");
+	ASSERT_OUTCOME(F.o[1], 0, "refused");
+	return 0;
+}
+
+/* A server that never answers costs its own timeout, nothing else. */
+static int t_probe_http_hanging_server_times_out_alone(void)
+{
+	struct xlb_cfg_check http = check(XLB_CHECK_HTTP), tcp = check(XLB_CHECK_TCP);
+	__u16 hang, good;
+
+	/* Never accepted: the kernel completes the handshake, nobody answers. */
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &hang, 1) >= 0, "hanging listener");
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &good, 1) >= 0, "good listener");
+	ASSERT_OK(start(&http, 500, "127.0.0.1", hang, &F.o[0]), "start http");
+	ASSERT_OK(start(&tcp, 5000, "127.0.0.1", good, &F.o[1]), "start tcp");
+	ASSERT_OK(drive(F.o, 2, 500 + SLACK_MS), "both outcomes");
+	ASSERT_OUTCOME(F.o[0], 0, "timeout");
+	ASSERT_OUTCOME(F.o[1], 1, "ok");
+	ASSERT_TRUE(F.o[1].at_us < F.o[0].at_us, "tcp done while http hung");
+	ASSERT_TRUE(F.o[1].r.duration_us < 500000, "tcp not held up");
+	ASSERT_TRUE(F.o[0].r.duration_us >= 500000, "not before the timeout");
+	ASSERT_TRUE(F.o[0].r.duration_us < (500 + SLACK_MS) * 1000, "soon after it");
+	return 0;
+}
+
+static int t_probe_https_self_signed_verify_fails(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTPS);
+	__u16 port;
+	int rc = https_server(&port);
+
+	if (rc > 0)
+		return 0;
+	ASSERT_OK(rc, "openssl s_server with a self-signed certificate");
+	strcpy(c.host, "localhost"); /* the name matches: only the issuer is wrong */
+	ASSERT_OK(start(&c, 3000, "127.0.0.1", port, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 3000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 0, "TLS error");
+	return 0;
+}
+
+static int t_probe_https_self_signed_no_verify_ok(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_HTTPS);
+	__u16 port;
+	int rc = https_server(&port);
+
+	if (rc > 0)
+		return 0;
+	ASSERT_OK(rc, "openssl s_server with a self-signed certificate");
+	c.tls_verify = 0;
+	ASSERT_OK(start(&c, 3000, "127.0.0.1", port, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 3000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	return 0;
+}
+
+/* ---- udp ---------------------------------------------------------------- */
+
+static int t_probe_udp_echo_mismatch_refused(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_UDP), bad = check(XLB_CHECK_UDP);
+	__u16 echo, down = closed_port("127.0.0.1", SOCK_DGRAM);
+
+	ASSERT_TRUE(server_start("127.0.0.1", 1, NULL, &echo), "udp echo server");
+	strcpy(c.send, "ping");
+	strcpy(c.expect, "ping");
+	strcpy(bad.send, "ping");
+	strcpy(bad.expect, "pong");
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", echo, &F.o[0]), "start echo");
+	ASSERT_OK(start(&bad, 1000, "127.0.0.1", echo, &F.o[1]), "start mismatch");
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", down, &F.o[2]), "start to a closed port");
+	ASSERT_OK(drive(F.o, 3, 1000 + SLACK_MS), "outcomes");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_OUTCOME(F.o[1], 0, "reply mismatch");
+	ASSERT_OUTCOME(F.o[2], 0, "refused");
+	return 0;
+}
+
+/* Many probes, deadlines in shuffled order: each times out in its turn. */
+static int t_probe_many_deadlines_in_order(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_UDP);
+	__u64 lo[200], hi[200]; /* each deadline lies between these */
+	__u32 tmo;
+	__u16 silent;
+	int n = 200;
+
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_DGRAM, 0, &silent, 1) >= 0, "silent udp socket");
+	for (int i = 0; i < n; i++) {
+		tmo = 50 + 2 * (__u32)((i * 73) % n); /* a permutation of 50..448 ms */
+		lo[i] = now_us() + tmo * 1000;
+		ASSERT_OK(start(&c, tmo, "127.0.0.1", silent, &F.o[i]), "start");
+		hi[i] = now_us() + tmo * 1000;
+	}
+	ASSERT_EQ(xlb_prober_running(F.p), n, "all running");
+	ASSERT_OK(drive(F.o, n, 450 + SLACK_MS), "all outcomes");
+	for (int i = 0; i < n; i++) {
+		ASSERT_OUTCOME(F.o[i], 0, "timeout");
+		ASSERT_TRUE(F.o[i].at_us >= lo[i], "not before its deadline");
+		for (int j = 0; j < n; j++)
+			ASSERT_TRUE(hi[i] >= lo[j] || F.o[i].seq < F.o[j].seq,
+				    "an earlier deadline is reported first");
+	}
+	ASSERT_EQ(xlb_prober_running(F.p), 0, "none left");
+	return 0;
+}
+
+/* ---- exec --------------------------------------------------------------- */
+
+static int t_probe_exec_exit_codes(void)
+{
+	struct xlb_cfg_check ok = check(XLB_CHECK_EXEC), three = check(XLB_CHECK_EXEC);
+	struct xlb_cfg_check sig = check(XLB_CHECK_EXEC), missing = check(XLB_CHECK_EXEC);
+
+	strcpy(ok.command, "true");
+	strcpy(three.command, "exit 3");
+	strcpy(sig.command, "kill -TERM $$");
+	strcpy(missing.command, "/nonexistent/check");
+	ASSERT_OK(start(&ok, 2000, "127.0.0.1", 80, &F.o[0]), "start true");
+	ASSERT_OK(start(&three, 2000, "127.0.0.1", 80, &F.o[1]), "start exit 3");
+	ASSERT_OK(start(&sig, 2000, "127.0.0.1", 80, &F.o[2]), "start kill");
+	ASSERT_OK(start(&missing, 2000, "127.0.0.1", 80, &F.o[3]), "start missing");
+	ASSERT_OK(drive(F.o, 4, 2000 + SLACK_MS), "outcomes");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_OUTCOME(F.o[1], 0, "exit code 3");
+	ASSERT_OUTCOME(F.o[2], 0, "killed by signal 15");
+	ASSERT_OUTCOME(F.o[3], 0, "exit code 127");
+	return 0;
+}
+
+static int t_probe_exec_environment(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_EXEC), c6 = check(XLB_CHECK_EXEC);
+
+	/* Inherited, except that ours override the agent's own XLB_BACKEND_*. */
+	setenv("XLB_PROBE_TEST", "inherited", 1);
+	setenv("XLB_BACKEND_PORT", "9", 1);
+	strcpy(c.command,
+	       "test \"$XLB_BACKEND_ADDR\" = 127.0.0.1 && "
+	       "test \"$XLB_BACKEND_PORT\" = 1234 && test \"$XLB_PROBE_TEST\" = inherited");
+	strcpy(c6.command, "test \"$XLB_BACKEND_ADDR\" = 2001:db8::1 && "
+			   "test \"$XLB_BACKEND_PORT\" = 443 && "
+			   "test \"$(env | grep -c ^XLB_BACKEND_PORT=)\" = 1");
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", 1234, &F.o[0]), "start");
+	/* exec never connects anywhere itself: any address does */
+	ASSERT_OK(start(&c6, 2000, "2001:db8::1", 443, &F.o[1]), "start v6");
+	unsetenv("XLB_PROBE_TEST");
+	unsetenv("XLB_BACKEND_PORT");
+	ASSERT_OK(drive(F.o, 2, 2000 + SLACK_MS), "outcomes");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_OUTCOME(F.o[1], 1, "ok");
+	return 0;
+}
+
+static int t_probe_exec_timeout_kills_the_group(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_EXEC);
+	long sh = 0, bg = 0;
+	char path[128];
+	__u64 end;
+	FILE *f;
+
+	ASSERT_OK(make_dir(), "temporary directory");
+	snprintf(path, sizeof(path), "%s/pids", F.dir);
+	snprintf(c.command, sizeof(c.command),
+		 "cd %s || exit 9; sleep 30 & echo $$ $! > pids.tmp && mv pids.tmp pids; wait",
+		 F.dir);
+	ASSERT_OK(start(&c, 300, "127.0.0.1", 80, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 300 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 0, "timeout");
+	ASSERT_TRUE(F.o[0].r.duration_us >= 300000, "not before the timeout");
+	f = fopen(path, "r");
+	ASSERT_TRUE(f, "the shell wrote its pids");
+	ASSERT_EQ(fscanf(f, "%ld %ld", &sh, &bg), 2, "two pids");
+	fclose(f);
+	/* SIGKILL is asynchronous: give it a moment, reaping as the agent would. */
+	for (end = now_us() + 2000000; now_us() < end && (proc_state(sh) || proc_state(bg));)
+		drive(NULL, 0, 20);
+	ASSERT_EQ(proc_state(sh), 0, "the shell is killed and reaped");
+	ASSERT_EQ(proc_state(bg), 0, "its background job is killed with the group");
+	return 0;
+}
+
+/* ---- none, cancel, bookkeeping ------------------------------------------ */
+
+static int t_probe_none_reports_from_run(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_NONE);
+
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", 80, &F.o[0]), "start");
+	ASSERT_EQ(F.calls, 0, "not from start");
+	ASSERT_EQ(xlb_prober_running(F.p), 1, "running until reported");
+	ASSERT_OK(drive(F.o, 1, 1000), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_TRUE(F.o[0].r.duration_us < 1000000, "at once");
+	ASSERT_EQ(xlb_prober_running(F.p), 0, "reported: not running");
+	return 0;
+}
+
+static int t_probe_cancel_means_no_callback(void)
+{
+	struct xlb_cfg_check none = check(XLB_CHECK_NONE), tcp = check(XLB_CHECK_TCP);
+	struct xlb_cfg_check http = check(XLB_CHECK_HTTP), ex = check(XLB_CHECK_EXEC);
+	__u16 hang;
+
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &hang, 1) >= 0, "hanging listener");
+	strcpy(ex.command, "sleep 30");
+	ASSERT_OK(start(&http, 300, "127.0.0.1", hang, &F.o[2]), "start http");
+	ASSERT_OK(start(&ex, 300, "127.0.0.1", 80, &F.o[3]), "start exec");
+	drive(NULL, 0, 100); /* under way: connected, running */
+	/* Finished, or about to, but not reported yet. */
+	ASSERT_OK(start(&none, 300, "127.0.0.1", 80, &F.o[0]), "start none");
+	ASSERT_OK(start(&tcp, 300, "127.0.0.1", hang, &F.o[1]), "start tcp");
+	for (int i = 0; i < 4; i++)
+		xlb_prober_cancel(F.p, &F.o[i]);
+	xlb_prober_cancel(F.p, &F.o[9]); /* not running: nothing happens */
+	ASSERT_EQ(xlb_prober_running(F.p), 0, "nothing running");
+	ASSERT_EQ(drive(F.o, 4, 300 + 500), -1, "past every timeout");
+	ASSERT_EQ(F.calls, 0, "no callback");
+	ASSERT_OK(start(&none, 300, "127.0.0.1", 80, &F.o[0]), "the tag is free again");
+	ASSERT_OK(drive(F.o, 1, 1000), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	return 0;
+}
+
+static int t_probe_running_count_and_busy_tag(void)
+{
+	struct xlb_cfg_check none = check(XLB_CHECK_NONE), tcp = check(XLB_CHECK_TCP);
+	struct xlb_cfg_check ex = check(XLB_CHECK_EXEC);
+	__u16 up;
+
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &up, 1) >= 0, "listener");
+	strcpy(ex.command, "true");
+	ASSERT_EQ(xlb_prober_running(F.p), 0, "idle");
+	ASSERT_OK(start(&none, 1000, "127.0.0.1", 80, &F.o[0]), "start none");
+	ASSERT_OK(start(&tcp, 1000, "127.0.0.1", up, &F.o[1]), "start tcp");
+	ASSERT_OK(start(&ex, 1000, "127.0.0.1", 80, &F.o[2]), "start exec");
+	ASSERT_EQ(xlb_prober_running(F.p), 3, "three running");
+	ASSERT_EQ(start(&tcp, 1000, "127.0.0.1", up, &F.o[1]), -EBUSY, "one probe per tag");
+	ASSERT_OK(drive(F.o, 3, 1000 + SLACK_MS), "outcomes");
+	for (int i = 0; i < 3; i++)
+		ASSERT_OUTCOME(F.o[i], 1, "ok");
+	ASSERT_EQ(xlb_prober_running(F.p), 0, "all reported");
+	return 0;
+}
+
+/* Freeing a prober with probes of every kind in flight leaves no fd behind
+ * (valgrind checks the memory) and kills the exec child. */
+static int t_probe_free_releases_everything(void)
+{
+	struct xlb_cfg_check tcp = check(XLB_CHECK_TCP), http = check(XLB_CHECK_HTTP);
+	struct xlb_cfg_check udp = check(XLB_CHECK_UDP), ex = check(XLB_CHECK_EXEC);
+	struct xlb_cfg_check none = check(XLB_CHECK_NONE);
+	__u16 hang, silent;
+	long sh = 0;
+	char path[128];
+	int before;
+	FILE *f;
+
+	ASSERT_OK(make_dir(), "temporary directory");
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &hang, 1) >= 0, "hanging listener");
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_DGRAM, 0, &silent, 1) >= 0, "silent udp socket");
+	snprintf(path, sizeof(path), "%s/pid", F.dir);
+	snprintf(ex.command, sizeof(ex.command),
+		 "cd %s || exit 9; echo $$ > pid.tmp && mv pid.tmp pid; sleep 30", F.dir);
+	/* A prober of its own (curl is initialised already: its fds stay). */
+	xlb_prober_free(F.p);
+	before = count_fds();
+	F.p = xlb_prober_new(on_done, NULL);
+	ASSERT_TRUE(F.p, "prober");
+	ASSERT_OK(start(&tcp, 5000, "127.0.0.1", hang, &F.o[0]), "start tcp");
+	ASSERT_OK(start(&http, 5000, "127.0.0.1", hang, &F.o[1]), "start http");
+	ASSERT_OK(start(&udp, 5000, "127.0.0.1", silent, &F.o[2]), "start udp");
+	ASSERT_OK(start(&ex, 5000, "127.0.0.1", 80, &F.o[3]), "start exec");
+	ASSERT_OK(start(&none, 5000, "127.0.0.1", 80, &F.o[4]), "start none");
+	drive(NULL, 0, 100); /* under way: curl connected, the child running */
+	for (__u64 end = now_us() + 2000000; now_us() < end && access(path, F_OK);)
+		usleep(10000);
+	ASSERT_EQ(F.calls, 2, "only tcp and none reported");
+	xlb_prober_free(F.p);
+	F.p = NULL;
+	ASSERT_EQ(count_fds(), before, "no fd left open");
+	f = fopen(path, "r");
+	ASSERT_TRUE(f, "the shell wrote its pid");
+	ASSERT_EQ(fscanf(f, "%ld", &sh), 1, "pid");
+	fclose(f);
+	ASSERT_EQ(proc_state(sh), 0, "the exec child is killed and reaped");
+	return 0;
+}
+
+const struct harness_case probe_cases[] = {
+	{"probe_tcp_ok_and_refused", t_probe_tcp_ok_and_refused},
+	{"probe_tcp_ipv6", t_probe_tcp_ipv6},
+	{"probe_http_ok_with_host_path_and_body", t_probe_http_ok_with_host_path_and_body},
+	{"probe_http_ipv6_default_path", t_probe_http_ipv6_default_path},
+	{"probe_http_bad_status_and_ranges", t_probe_http_bad_status_and_ranges},
+	{"probe_http_body_mismatch_and_refused", t_probe_http_body_mismatch_and_refused},
+	{"probe_http_hanging_server_times_out_alone", t_probe_http_hanging_server_times_out_alone},
+	{"probe_https_self_signed_verify_fails", t_probe_https_self_signed_verify_fails},
+	{"probe_https_self_signed_no_verify_ok", t_probe_https_self_signed_no_verify_ok},
+	{"probe_udp_echo_mismatch_refused", t_probe_udp_echo_mismatch_refused},
+	{"probe_many_deadlines_in_order", t_probe_many_deadlines_in_order},
+	{"probe_exec_exit_codes", t_probe_exec_exit_codes},
+	{"probe_exec_environment", t_probe_exec_environment},
+	{"probe_exec_timeout_kills_the_group", t_probe_exec_timeout_kills_the_group},
+	{"probe_none_reports_from_run", t_probe_none_reports_from_run},
+	{"probe_cancel_means_no_callback", t_probe_cancel_means_no_callback},
+	{"probe_running_count_and_busy_tag", t_probe_running_count_and_busy_tag},
+	{"probe_free_releases_everything", t_probe_free_releases_everything},
+};
+const size_t probe_ncases = sizeof(probe_cases) / sizeof(probe_cases[0]);
+
+int probe_setup(void)
+{
+	return setup();
+}
+
+void probe_teardown(void)
+{
+	teardown();
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Health-check probes: run one check against one address, without
+ * blocking, and report its outcome once. The caller (xlbd's scheduler)
+ * decides when; the prober only runs what it is given, concurrently, and
+ * enforces each probe's timeout.
+ *
+ * Everything the prober waits on (sockets, libcurl's sockets and timer,
+ * exec'd children through pidfds, its own timeout timer) sits in one epoll
+ * instance whose fd the caller adds to its own loop: when that fd is
+ * readable, call xlb_prober_run(). Nothing blocks: a hanging backend only
+ * ever costs its own timeout.
+ *
+ * Types (struct xlb_cfg_check, config.h):
+ *  - tcp: non-blocking connect; success once connected (closed with a RST,
+ *    so no TIME_WAIT piles up at thousands of checks per second);
+ *  - http/https: libcurl multi, GET path with Host header, status in the
+ *    accepted ranges, body containing `body` (within its first 64 KiB) when
+ *    set; https verifies the certificate against `host` (or the address)
+ *    unless tls_verify is 0; a fresh connection each time, closed with a RST
+ *    like tcp's;
+ *  - udp: connected socket, send `send`, a reply (containing `expect` when
+ *    set) is success, an ICMP port unreachable is "refused";
+ *  - exec: `command` run through /bin/sh -c with XLB_BACKEND_ADDR and
+ *    XLB_BACKEND_PORT in its environment, stdin/stdout/stderr on
+ *    /dev/null, in its own process group, killed (the whole group) at the
+ *    timeout; exit 0 = healthy. Children are watched through pidfds (polled
+ *    every 10 ms where pidfd_open is missing, e.g. under valgrind 3.19) and
+ *    reaped by their pid: the agent must not ignore SIGCHLD nor reap with
+ *    waitpid(-1);
+ *  - none: succeeds at once (reported from the next xlb_prober_run()).
+ *
+ * Reasons (struct xlb_probe_result.reason): "ok", "refused", "timeout",
+ * "unreachable", "TLS error", "bad status N", "body mismatch",
+ * "reply mismatch", "exit code N", "killed by signal N", or a short
+ * description of a local failure ("socket: Too many open files").
+ */
+#ifndef XLB_PROBE_H
+#define XLB_PROBE_H
+
+#include <linux/types.h>
+
+#include "config.h"
+
+struct xlb_probe_result {
+	int ok;		   /* 1 healthy, 0 not */
+	char reason[64];   /* see above */
+	__u32 duration_us; /* from start to outcome */
+};
+
+/* Called once per started probe, from xlb_prober_run() (never from _start).
+ * It may start and cancel probes, but not free the prober. */
+typedef void (*xlb_probe_done_fn)(void *ctx, void *tag, const struct xlb_probe_result *r);
+
+struct xlb_prober;
+
+struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx);
+/* Cancels what runs, no callbacks; waits for the killed exec children. */
+void xlb_prober_free(struct xlb_prober *p);
+
+/* The fd to poll for readability (an epoll fd). */
+int xlb_prober_fd(const struct xlb_prober *p);
+
+/* Handle whatever is ready and whatever timed out; calls done(). */
+void xlb_prober_run(struct xlb_prober *p);
+
+/*
+ * Start one probe of check c (its type, ranges and strings are used; c need
+ * not outlive the call) against addr:port, ending by timeout_ms (0: the
+ * default). `tag` identifies it in the callback and in xlb_prober_cancel();
+ * one probe per tag at a time, until its callback. Returns 0 (the outcome
+ * comes through done(), a local failure included), -EBUSY when the tag has
+ * a probe running, or -ENOMEM.
+ */
+int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 timeout_ms,
+		     const union xlb_addr *addr, __u8 family, __u16 port, void *tag);
+
+/* Stop tag's probe, if one runs; no callback for it. */
+void xlb_prober_cancel(struct xlb_prober *p, void *tag);
+
+/* Probes started and neither reported nor cancelled yet. */
+unsigned int xlb_prober_running(const struct xlb_prober *p);
+
+#endif /* XLB_PROBE_H */

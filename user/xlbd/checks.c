@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xlbd's health checking and event history; see checks.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
+
+#include "agent.h"
+#include "checks.h"
+#include "log.h"
+#include "maglev.h"
+
+#define LATENESS_RING 4096
+
+/* What makes two checks the same probe. */
+struct tkey {
+	union xlb_addr addr;
+	__u64 what; /* digest of type, strings, status ranges, tls_verify */
+	__u16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct target {
+	struct tkey key;
+	struct xlb_cfg_check check; /* what to run (the first VIP's check) */
+	struct xlb_check_timing t;
+	struct xlb_hstate h;
+	struct xlb_probe_result last;
+	__u64 last_wall_ms, since_wall_ms;
+	__u64 due_ms; /* CLOCK_MONOTONIC */
+	int heap_idx; /* -1: not scheduled (type none) */
+	int running;
+	int seen; /* during checks_sync() */
+};
+
+struct checks {
+	struct agent *ag;
+	struct xlb_prober *prober;
+	int tfd;
+	/* targets: open addressing by key (power-of-two slots) */
+	struct target **slots;
+	size_t nslots, ntargets;
+	/* schedule: min-heap by due_ms */
+	struct target **heap;
+	size_t nheap, capheap;
+	/* backends the adopted data plane had in service, sorted */
+	union xlb_addr *adopted;
+	size_t nadopted;
+	__u64 rng;
+	__u32 late_us[LATENESS_RING];
+	size_t nlate;
+	/* what checks_note_apply() saw last time (0xff: nothing yet) */
+	__u8 vip_usable[XLB_MAX_VIPS], vip_panic[XLB_MAX_VIPS];
+	__u8 be_state[XLB_MAX_BACKENDS], be_admin[XLB_MAX_BACKENDS];
+	__u8 vip_seen[XLB_MAX_VIPS], be_seen[XLB_MAX_BACKENDS]; /* this apply */
+	struct event events[EVENTS_MAX];
+	size_t nevents; /* total ever recorded */
+};
+
+__u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+static __u64 wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+static __u64 rnd(struct checks *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+/* ---- keys and the target table ---------------------------------------- */
+
+static __u64 check_digest(const struct xlb_cfg_check *chk)
+{
+	struct xlb_cfg_check w = *chk;
+	const unsigned char *p = (const void *)&w;
+	__u64 h = 0x9e3779b97f4a7c15ULL, x;
+
+	memset(&w.t, 0, sizeof(w.t)); /* timing does not make another probe */
+	w.start_up = 0;
+	for (size_t i = 0; i + 8 <= sizeof(w); i += 8) {
+		memcpy(&x, p + i, 8);
+		h = xlb_mix64(h ^ x);
+	}
+	return h;
+}
+
+static void key_of(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b, struct tkey *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = b->addr;
+	k->family = b->family;
+	k->port = b->check.port ? b->check.port : v->port;
+	k->what = check_digest(&v->check);
+}
+
+static size_t slot_of(const struct tkey *k, size_t nslots)
+{
+	__u64 a[2];
+
+	memcpy(a, &k->addr, sizeof(a));
+	return (size_t)xlb_mix64(k->what ^ xlb_mix64(a[0] ^ xlb_mix64(a[1] ^ k->port))) &
+	       (nslots - 1);
+}
+
+static struct target *find_in(struct target *const *slots, size_t nslots, const struct tkey *k)
+{
+	if (!nslots)
+		return NULL;
+	for (size_t i = slot_of(k, nslots);; i = (i + 1) & (nslots - 1)) {
+		struct target *t = slots[i];
+
+		if (!t)
+			return NULL;
+		if (!memcmp(&t->key, k, sizeof(*k)))
+			return t;
+	}
+}
+
+static struct target *find(const struct checks *c, const struct tkey *k)
+{
+	return find_in(c->slots, c->nslots, k);
+}
+
+static void insert(struct checks *c, struct target *t)
+{
+	size_t i = slot_of(&t->key, c->nslots);
+
+	while (c->slots[i])
+		i = (i + 1) & (c->nslots - 1);
+	c->slots[i] = t;
+}
+
+/* ---- the schedule ------------------------------------------------------ */
+
+static void heap_swap(struct checks *c, size_t i, size_t j)
+{
+	struct target *t = c->heap[i];
+
+	c->heap[i] = c->heap[j];
+	c->heap[j] = t;
+	c->heap[i]->heap_idx = (int)i;
+	c->heap[j]->heap_idx = (int)j;
+}
+
+static void heap_fix(struct checks *c, size_t i)
+{
+	while (i && c->heap[(i - 1) / 2]->due_ms > c->heap[i]->due_ms) {
+		heap_swap(c, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < c->nheap && c->heap[l]->due_ms < c->heap[m]->due_ms)
+			m = l;
+		if (r < c->nheap && c->heap[r]->due_ms < c->heap[m]->due_ms)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(c, i, m);
+		i = m;
+	}
+}
+
+static int heap_push(struct checks *c, struct target *t)
+{
+	if (c->nheap == c->capheap) {
+		size_t cap = c->capheap ? c->capheap * 2 : 64;
+		void *n = realloc(c->heap, cap * sizeof(*c->heap));
+
+		if (!n)
+			return -ENOMEM;
+		c->heap = n;
+		c->capheap = cap;
+	}
+	t->heap_idx = (int)c->nheap;
+	c->heap[c->nheap++] = t;
+	heap_fix(c, c->nheap - 1);
+	return 0;
+}
+
+static void heap_remove(struct checks *c, struct target *t)
+{
+	size_t i = (size_t)t->heap_idx;
+
+	if (t->heap_idx < 0)
+		return;
+	heap_swap(c, i, c->nheap - 1);
+	c->nheap--;
+	if (i < c->nheap)
+		heap_fix(c, i);
+	t->heap_idx = -1;
+}
+
+static void arm(struct checks *c)
+{
+	struct itimerspec its = {};
+
+	if (c->nheap) {
+		__u64 due = c->heap[0]->due_ms ? c->heap[0]->due_ms : 1;
+
+		its.it_value.tv_sec = (time_t)(due / 1000);
+		its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
+	}
+	timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Between states: some results disagree with the health it has. */
+static int in_transition(const struct target *t)
+{
+	return (t->h.health != XLB_HEALTH_UP && t->h.successes) ||
+	       (t->h.health != XLB_HEALTH_DOWN && t->h.failures) ||
+	       t->h.health == XLB_HEALTH_UNKNOWN;
+}
+
+static __u64 next_interval(struct checks *c, const struct target *t)
+{
+	__u64 iv = t->t.interval_ms;
+
+	if (t->t.fast_interval_ms && in_transition(t))
+		iv = t->t.fast_interval_ms;
+	if (t->t.jitter_pct) {
+		__u64 span = iv * t->t.jitter_pct / 100;
+
+		iv = iv - span + rnd(c) % (2 * span + 1);
+	}
+	return iv ? iv : 1;
+}
+
+void checks_on_timer(struct checks *c)
+{
+	__u64 now = mono_ms(), ticks;
+
+	if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		pr_debug("checks: timer read: %s\n", strerror(errno));
+	while (c->nheap && c->heap[0]->due_ms <= now) {
+		struct target *t = c->heap[0];
+
+		c->late_us[c->nlate++ % LATENESS_RING] = (__u32)(now - t->due_ms) * 1000;
+		if (!t->running && !xlb_prober_start(c->prober, &t->check, t->t.timeout_ms,
+						     &t->key.addr, t->key.family, t->key.port, t))
+			t->running = 1;
+		t->due_ms += next_interval(c, t);
+		if (t->due_ms <= now) /* we fell far behind: do not burst */
+			t->due_ms = now + next_interval(c, t);
+		heap_fix(c, 0);
+	}
+	arm(c);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+void event_add(struct checks *c, const struct event *e)
+{
+	struct event *slot = &c->events[c->nevents++ % EVENTS_MAX];
+	char ts[32];
+	time_t sec;
+	struct tm tm;
+
+	*slot = *e;
+	slot->wall_ms = wall_ms();
+	sec = (time_t)(slot->wall_ms / 1000);
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	pr_info("event ts=%s.%03uZ kind=%s vip=%s%s%s from=%s to=%s reason=\"%s\" "
+		"check_ms=%.1f\n",
+		ts, (unsigned int)(slot->wall_ms % 1000), e->kind, e->vip,
+		e->backend[0] ? " backend=" : "", e->backend, e->from, e->to, e->reason,
+		e->duration_us / 1000.0);
+}
+
+void events_each(const struct checks *c, void (*fn)(const struct event *e, void *arg), void *arg)
+{
+	size_t first = c->nevents > EVENTS_MAX ? c->nevents - EVENTS_MAX : 0;
+
+	for (size_t i = first; i < c->nevents; i++)
+		fn(&c->events[i % EVENTS_MAX], arg);
+}
+
+static void name_backend(const struct xlb_cfg_backend *b, char *buf, size_t len)
+{
+	xlb_addr_str(&b->addr, buf, len);
+}
+
+/* A target's health changed: one event per VIP whose backend it checks. */
+static void health_events(struct checks *c, const struct target *t, int from)
+{
+	const struct xlb_cfg *cfg = &c->ag->cfg;
+
+	for (size_t i = 0; i < cfg->nvips; i++) {
+		const struct xlb_cfg_vip *v = &cfg->vips[i];
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			struct tkey k;
+			struct event e = {.duration_us = t->last.duration_us};
+
+			if (memcmp(&v->backends[j].addr, &t->key.addr, sizeof(t->key.addr)))
+				continue;
+			key_of(v, &v->backends[j], &k);
+			if (memcmp(&k, &t->key, sizeof(k)))
+				continue;
+			snprintf(e.kind, sizeof(e.kind), "health");
+			xlb_cfg_vip_name(v, e.vip, sizeof(e.vip));
+			name_backend(&v->backends[j], e.backend, sizeof(e.backend));
+			snprintf(e.from, sizeof(e.from), "%s", xlb_health_name(from));
+			snprintf(e.to, sizeof(e.to), "%s", xlb_health_name(t->h.health));
+			snprintf(e.reason, sizeof(e.reason), "%s check %s",
+				 xlb_check_type_name(t->check.type), t->last.reason);
+			event_add(c, &e);
+		}
+	}
+}
+
+static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
+{
+	struct checks *c = ctx;
+	struct target *t = tag;
+	int from = t->h.health, changed;
+
+	t->running = 0;
+	t->last = *r;
+	t->last_wall_ms = wall_ms();
+	changed = xlb_health_result(&t->h, r->ok, t->t.rise, t->t.fall, mono_ms());
+	if (changed < 0)
+		return;
+	t->since_wall_ms = t->last_wall_ms;
+	health_events(c, t, from);
+	c->ag->health_changed = 1;
+	/* Entering or leaving a transition changes the interval: from now. */
+	if (t->heap_idx >= 0) {
+		t->due_ms = mono_ms() + next_interval(c, t);
+		heap_fix(c, (size_t)t->heap_idx);
+		arm(c);
+	}
+}
+
+void checks_on_prober(struct checks *c)
+{
+	xlb_prober_run(c->prober);
+}
+
+/* ---- targets from the configuration ----------------------------------- */
+
+static int cmp_addr(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(union xlb_addr));
+}
+
+void checks_adopted_up(struct checks *c, const union xlb_addr *addrs, size_t n)
+{
+	free(c->adopted);
+	c->adopted = n ? malloc(n * sizeof(*addrs)) : NULL;
+	c->nadopted = c->adopted ? n : 0;
+	if (c->adopted) {
+		memcpy(c->adopted, addrs, n * sizeof(*addrs));
+		qsort(c->adopted, n, sizeof(*addrs), cmp_addr);
+	}
+}
+
+static int start_up(const struct checks *c, const struct xlb_cfg_vip *v,
+		    const struct xlb_cfg_backend *b)
+{
+	return v->check.start_up || v->check.type == XLB_CHECK_NONE ||
+	       (c->nadopted &&
+		bsearch(&b->addr, c->adopted, c->nadopted, sizeof(b->addr), cmp_addr));
+}
+
+static void drop_target(struct checks *c, struct target *t)
+{
+	if (t->running)
+		xlb_prober_cancel(c->prober, t);
+	heap_remove(c, t);
+	free(t);
+}
+
+static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
+				 const struct xlb_cfg_backend *b, const struct tkey *k, __u64 now)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->key = *k;
+	t->check = v->check;
+	t->t = b->check;
+	t->heap_idx = -1;
+	xlb_health_init(&t->h, start_up(c, v, b), now);
+	t->since_wall_ms = wall_ms();
+	snprintf(t->last.reason, sizeof(t->last.reason), "not checked yet");
+	if (v->check.type != XLB_CHECK_NONE) {
+		/* first check spread over the first (fast) interval */
+		__u64 iv = b->check.fast_interval_ms ? b->check.fast_interval_ms
+						     : b->check.interval_ms;
+
+		t->due_ms = now + 1 + rnd(c) % (iv ? iv : 1);
+		if (heap_push(c, t)) {
+			free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
+{
+	size_t total = 0, nslots = 16, old_n = c->nslots;
+	struct target **old = c->slots;
+	__u64 now = mono_ms();
+	int err = 0;
+
+	for (size_t i = 0; i < cfg->nvips; i++)
+		total += cfg->vips[i].nbackends;
+	while (nslots < 2 * total)
+		nslots *= 2;
+	for (size_t i = 0; i < old_n; i++)
+		if (old[i])
+			old[i]->seen = 0;
+	/* Look targets up in the old table, enter them in the new one. */
+	c->slots = calloc(nslots, sizeof(*c->slots));
+	if (!c->slots) {
+		c->slots = old;
+		return -ENOMEM;
+	}
+	c->nslots = nslots;
+	c->ntargets = 0;
+	for (size_t i = 0; i < cfg->nvips; i++) {
+		const struct xlb_cfg_vip *v = &cfg->vips[i];
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_cfg_backend *b = &v->backends[j];
+			struct tkey k;
+			struct target *t;
+
+			key_of(v, b, &k);
+			if (find(c, &k))
+				continue; /* shared: a VIP before this one has it */
+			t = find_in(old, old_n, &k);
+			if (t) {
+				t->seen = 1;
+				if (memcmp(&t->t, &b->check, sizeof(t->t))) {
+					t->t = b->check; /* new timing, same health */
+					if (t->heap_idx >= 0) {
+						t->due_ms = now + next_interval(c, t);
+						heap_fix(c, (size_t)t->heap_idx);
+					}
+				}
+			} else {
+				t = new_target(c, v, b, &k, now);
+				if (!t) {
+					err = -ENOMEM;
+					continue;
+				}
+				t->seen = 1;
+			}
+			insert(c, t);
+			c->ntargets++;
+		}
+	}
+	for (size_t i = 0; i < old_n; i++)
+		if (old[i] && !old[i]->seen)
+			drop_target(c, old[i]);
+	free(old);
+	free(c->adopted); /* only the first configuration after a restart */
+	c->adopted = NULL;
+	c->nadopted = 0;
+	arm(c);
+	return err;
+}
+
+void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
+		   struct xlb_hsel_in *in)
+{
+	struct checks *c = ctx;
+	const struct target *t;
+	struct tkey k;
+
+	key_of(&v->cfg, &b->cfg, &k);
+	t = find(c, &k);
+	if (t) {
+		in->health = t->h.health;
+		in->up_since_ms = t->h.up_since_ms;
+	} else { /* new this apply: checks_sync() creates it next */
+		in->health = start_up(c, &v->cfg, &b->cfg) ? XLB_HEALTH_UP : XLB_HEALTH_UNKNOWN;
+		in->up_since_ms = c->ag->sync->now_ms;
+	}
+	if (in->admin == XLB_ADMIN_DRAIN && v->cfg.drain_timeout_ms &&
+	    c->ag->sync->now_ms >= b->admin_since_ms + v->cfg.drain_timeout_ms)
+		in->admin = XLB_ADMIN_DISABLED; /* drained long enough: DOWN */
+}
+
+void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		 struct check_view *out)
+{
+	struct tkey k;
+	const struct target *t;
+
+	memset(out, 0, sizeof(*out));
+	key_of(v, b, &k);
+	t = find(c, &k);
+	if (!t)
+		return;
+	out->checked = 1;
+	out->health = t->h.health;
+	out->since_ms = t->since_wall_ms;
+	out->last_ms = t->last_wall_ms;
+	out->last = t->last;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void checks_lateness(const struct checks *c, __u32 *p50_us, __u32 *p99_us, __u32 *n)
+{
+	size_t k = c->nlate < LATENESS_RING ? c->nlate : LATENESS_RING;
+	__u32 *v = k ? malloc(k * sizeof(*v)) : NULL;
+
+	*p50_us = *p99_us = 0;
+	*n = (__u32)k;
+	if (!v)
+		return;
+	memcpy(v, c->late_us, k * sizeof(*v));
+	qsort(v, k, sizeof(*v), cmp_u32);
+	*p50_us = v[k / 2];
+	*p99_us = v[k * 99 / 100];
+	free(v);
+}
+
+unsigned int checks_targets(const struct checks *c)
+{
+	return (unsigned int)c->ntargets;
+}
+
+/* ---- transitions the data plane shows --------------------------------- */
+
+static const char *dp_state_name(int s)
+{
+	return s == XLB_BE_ACTIVE ? "active" : s == XLB_BE_DRAINING ? "draining" : "down";
+}
+
+/* Why a backend is in the state it is. */
+static const char *state_reason(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
+				char *buf, size_t len)
+{
+	if (b->resolve_err && b->resolve_err != -EAGAIN)
+		snprintf(buf, len, "next hop: %s", xlb_nh_strerror(b->resolve_err));
+	else if (b->cfg.admin == XLB_ADMIN_DISABLED)
+		snprintf(buf, len, "admin disabled");
+	else if (b->cfg.admin == XLB_ADMIN_DRAIN && b->state == XLB_BE_DOWN &&
+		 b->health == XLB_HEALTH_UP && v->cfg.drain_timeout_ms)
+		snprintf(buf, len, "drain timeout %ums", v->cfg.drain_timeout_ms);
+	else if (b->cfg.admin == XLB_ADMIN_DRAIN)
+		snprintf(buf, len, "admin drain");
+	else
+		snprintf(buf, len, "health %s", xlb_health_name(b->health));
+	return buf;
+}
+
+static void vip_event(struct checks *c, const struct xlb_sync_vip *v, const char *kind,
+		      const char *from, const char *to, const char *reason)
+{
+	struct event e = {};
+
+	snprintf(e.kind, sizeof(e.kind), "%s", kind);
+	xlb_cfg_vip_name(&v->cfg, e.vip, sizeof(e.vip));
+	snprintf(e.from, sizeof(e.from), "%s", from);
+	snprintf(e.to, sizeof(e.to), "%s", to);
+	snprintf(e.reason, sizeof(e.reason), "%s", reason);
+	event_add(c, &e);
+}
+
+void checks_note_apply(struct checks *c, const struct xlb_sync *s)
+{
+	char why[64];
+
+	memset(c->vip_seen, 0, sizeof(c->vip_seen));
+	memset(c->be_seen, 0, sizeof(c->be_seen));
+	for (size_t i = 0; i < s->nvips; i++) {
+		const struct xlb_sync_vip *v = &s->vips[i];
+		__u8 usable = v->in_table > 0, *pu = &c->vip_usable[v->id % XLB_MAX_VIPS],
+		     *pp = &c->vip_panic[v->id % XLB_MAX_VIPS];
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_sync_backend *b = &v->backends[j];
+			__u8 *ps = &c->be_state[b->id % XLB_MAX_BACKENDS],
+			     *pa = &c->be_admin[b->id % XLB_MAX_BACKENDS];
+			struct event e = {};
+
+			if (*pa != 0xff && *pa != b->cfg.admin) {
+				snprintf(e.kind, sizeof(e.kind), "admin");
+				xlb_cfg_vip_name(&v->cfg, e.vip, sizeof(e.vip));
+				name_backend(&b->cfg, e.backend, sizeof(e.backend));
+				snprintf(e.from, sizeof(e.from), "%s", xlb_admin_name(*pa));
+				snprintf(e.to, sizeof(e.to), "%s", xlb_admin_name(b->cfg.admin));
+				snprintf(e.reason, sizeof(e.reason), "operator");
+				event_add(c, &e);
+			}
+			if (*ps != 0xff && *ps != b->state) {
+				snprintf(e.kind, sizeof(e.kind), "state");
+				xlb_cfg_vip_name(&v->cfg, e.vip, sizeof(e.vip));
+				name_backend(&b->cfg, e.backend, sizeof(e.backend));
+				snprintf(e.from, sizeof(e.from), "%s", dp_state_name(*ps));
+				snprintf(e.to, sizeof(e.to), "%s", dp_state_name(b->state));
+				snprintf(e.reason, sizeof(e.reason), "%s",
+					 state_reason(v, b, why, sizeof(why)));
+				event_add(c, &e);
+			}
+			*ps = b->state;
+			*pa = b->cfg.admin;
+			c->be_seen[b->id % XLB_MAX_BACKENDS] = 1;
+		}
+		c->vip_seen[v->id % XLB_MAX_VIPS] = 1;
+		if (*pu != usable) {
+			snprintf(why, sizeof(why), "%s; on_empty %s",
+				 usable ? "a backend is usable again" : "no usable backend",
+				 xlb_on_empty_name(v->cfg.on_empty));
+			vip_event(c, v, "vip",
+				  *pu == 0xff ? "new"
+				  : *pu	      ? "serving"
+					      : "empty",
+				  usable ? "serving" : "empty", why);
+			if (!usable)
+				pr_warn("VIP %s has no usable backend: new connections get its "
+					"on_empty policy (%s)\n",
+					xlb_cfg_vip_name(&v->cfg, why, sizeof(why)),
+					xlb_on_empty_name(v->cfg.on_empty));
+		}
+		if (*pp != v->panic && (*pp != 0xff || v->panic))
+			vip_event(c, v, "panic", *pp == 1 ? "on" : "off", v->panic ? "on" : "off",
+				  v->panic ? "healthy share below panic_threshold: every enabled "
+					     "backend is in the table"
+					   : "healthy share back above panic_threshold");
+		*pu = usable;
+		*pp = v->panic;
+	}
+	/* Ids given back: whatever gets them next starts with no history. */
+	for (size_t i = 0; i < XLB_MAX_VIPS; i++)
+		if (!c->vip_seen[i])
+			c->vip_usable[i] = c->vip_panic[i] = 0xff;
+	for (size_t i = 0; i < XLB_MAX_BACKENDS; i++)
+		if (!c->be_seen[i])
+			c->be_state[i] = c->be_admin[i] = 0xff;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+struct checks *checks_new(struct agent *ag)
+{
+	struct checks *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ag = ag;
+	c->rng = (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL | 1;
+	memset(c->vip_usable, 0xff, sizeof(c->vip_usable));
+	memset(c->vip_panic, 0xff, sizeof(c->vip_panic));
+	memset(c->be_state, 0xff, sizeof(c->be_state));
+	memset(c->be_admin, 0xff, sizeof(c->be_admin));
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	c->prober = xlb_prober_new(probe_done, c);
+	if (c->tfd < 0 || !c->prober) {
+		checks_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void checks_free(struct checks *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nslots; i++)
+		free(c->slots[i]);
+	free(c->slots);
+	free(c->heap);
+	free(c->adopted);
+	if (c->prober)
+		xlb_prober_free(c->prober);
+	if (c->tfd >= 0)
+		close(c->tfd);
+	free(c);
+}
+
+int checks_timer_fd(const struct checks *c)
+{
+	return c->tfd;
+}
+
+int checks_prober_fd(const struct checks *c)
+{
+	return xlb_prober_fd(c->prober);
+}
