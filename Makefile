@@ -150,8 +150,9 @@ test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH)
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BENCH)
+	$(Q)tools/bench/checks.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
 check: deps

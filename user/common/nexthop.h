@@ -18,6 +18,8 @@ void xlb_nh_free(struct xlb_nh *nh);
 
 /* Re-read the neighbour table (once per round of resolutions). */
 int xlb_nh_refresh(struct xlb_nh *nh);
+/* Look routes up again (done by itself on route, link or address events). */
+void xlb_nh_forget_routes(struct xlb_nh *nh);
 
 /*
  * The MAC to send a backend's packets to. 0, or -EHOSTUNREACH (no route),
@@ -29,7 +31,9 @@ int xlb_nh_resolve(struct xlb_nh *nh, const union xlb_addr *addr, __u8 mac[6]);
 /*
  * A non-blocking netlink socket subscribed to neighbour, link and route
  * changes, for the caller's event loop; xlb_nh_events_read() empties it and
- * returns how many messages came (a change: resolve again).
+ * returns how many messages change something (resolve again then): a
+ * known neighbour that only moves between reachable, stale, delay and probe
+ * with the same MAC does not count.
  */
 int xlb_nh_events_open(struct xlb_nh *nh);
 int xlb_nh_events_read(struct xlb_nh *nh);

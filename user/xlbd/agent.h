@@ -31,7 +31,8 @@ struct agent {
 	int nl_events_fd;      /* neighbour/link/route changes */
 	int nl_changed;	       /* a change came: resolve next hops again */
 	struct checks *checks; /* health checks and the event history */
-	int health_changed;    /* a backend's health changed: apply at once */
+	int health_changed;    /* a backend's health changed: apply soon */
+	__u64 last_apply_ms;   /* CLOCK_MONOTONIC of the last apply */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

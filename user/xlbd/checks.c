@@ -12,7 +12,7 @@
 #include "log.h"
 #include "maglev.h"
 
-#define LATENESS_RING 4096
+#define LATENESS_RING 65536 /* 6.5 s of checks at 10,000 a second */
 
 /* What makes two checks the same probe. */
 struct tkey {
@@ -36,6 +36,11 @@ struct target {
 	int seen; /* during checks_sync() */
 };
 
+struct hent {
+	__u64 due_ms;
+	struct target *t;
+};
+
 struct checks {
 	struct agent *ag;
 	struct xlb_prober *prober;
@@ -43,8 +48,9 @@ struct checks {
 	/* targets: open addressing by key (power-of-two slots) */
 	struct target **slots;
 	size_t nslots, ntargets;
-	/* schedule: min-heap by due_ms */
-	struct target **heap;
+	/* schedule: min-heap by due time, kept in the heap itself so that
+	 * sifting reads one array, not a target per level */
+	struct hent *heap;
 	size_t nheap, capheap;
 	/* backends the adopted data plane had in service, sorted */
 	union xlb_addr *adopted;
@@ -66,6 +72,14 @@ __u64 mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+static __u64 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
 }
 
 static __u64 wall_ms(void)
@@ -151,26 +165,26 @@ static void insert(struct checks *c, struct target *t)
 
 static void heap_swap(struct checks *c, size_t i, size_t j)
 {
-	struct target *t = c->heap[i];
+	struct hent e = c->heap[i];
 
 	c->heap[i] = c->heap[j];
-	c->heap[j] = t;
-	c->heap[i]->heap_idx = (int)i;
-	c->heap[j]->heap_idx = (int)j;
+	c->heap[j] = e;
+	c->heap[i].t->heap_idx = (int)i;
+	c->heap[j].t->heap_idx = (int)j;
 }
 
 static void heap_fix(struct checks *c, size_t i)
 {
-	while (i && c->heap[(i - 1) / 2]->due_ms > c->heap[i]->due_ms) {
+	while (i && c->heap[(i - 1) / 2].due_ms > c->heap[i].due_ms) {
 		heap_swap(c, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < c->nheap && c->heap[l]->due_ms < c->heap[m]->due_ms)
+		if (l < c->nheap && c->heap[l].due_ms < c->heap[m].due_ms)
 			m = l;
-		if (r < c->nheap && c->heap[r]->due_ms < c->heap[m]->due_ms)
+		if (r < c->nheap && c->heap[r].due_ms < c->heap[m].due_ms)
 			m = r;
 		if (m == i)
 			break;
@@ -191,7 +205,7 @@ static int heap_push(struct checks *c, struct target *t)
 		c->capheap = cap;
 	}
 	t->heap_idx = (int)c->nheap;
-	c->heap[c->nheap++] = t;
+	c->heap[c->nheap++] = (struct hent){t->due_ms, t};
 	heap_fix(c, c->nheap - 1);
 	return 0;
 }
@@ -209,12 +223,22 @@ static void heap_remove(struct checks *c, struct target *t)
 	t->heap_idx = -1;
 }
 
+/* A scheduled target's next check is due at `due`. */
+static void reschedule(struct checks *c, struct target *t, __u64 due)
+{
+	t->due_ms = due;
+	if (t->heap_idx < 0)
+		return;
+	c->heap[t->heap_idx].due_ms = due;
+	heap_fix(c, (size_t)t->heap_idx);
+}
+
 static void arm(struct checks *c)
 {
 	struct itimerspec its = {};
 
 	if (c->nheap) {
-		__u64 due = c->heap[0]->due_ms ? c->heap[0]->due_ms : 1;
+		__u64 due = c->heap[0].due_ms ? c->heap[0].due_ms : 1;
 
 		its.it_value.tv_sec = (time_t)(due / 1000);
 		its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
@@ -246,21 +270,22 @@ static __u64 next_interval(struct checks *c, const struct target *t)
 
 void checks_on_timer(struct checks *c)
 {
-	__u64 now = mono_ms(), ticks;
+	__u64 now_us = mono_us(), now = now_us / 1000, ticks;
 
 	if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		pr_debug("checks: timer read: %s\n", strerror(errno));
-	while (c->nheap && c->heap[0]->due_ms <= now) {
-		struct target *t = c->heap[0];
+	while (c->nheap && c->heap[0].due_ms <= now) {
+		struct target *t = c->heap[0].t;
+		__u64 due;
 
-		c->late_us[c->nlate++ % LATENESS_RING] = (__u32)(now - t->due_ms) * 1000;
+		c->late_us[c->nlate++ % LATENESS_RING] = (__u32)(now_us - t->due_ms * 1000);
 		if (!t->running && !xlb_prober_start(c->prober, &t->check, t->t.timeout_ms,
 						     &t->key.addr, t->key.family, t->key.port, t))
 			t->running = 1;
-		t->due_ms += next_interval(c, t);
-		if (t->due_ms <= now) /* we fell far behind: do not burst */
-			t->due_ms = now + next_interval(c, t);
-		heap_fix(c, 0);
+		due = t->due_ms + next_interval(c, t);
+		if (due <= now) /* we fell far behind: do not burst */
+			due = now + next_interval(c, t);
+		reschedule(c, t, due);
 	}
 	arm(c);
 }
@@ -309,13 +334,15 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			struct tkey k;
-			struct event e = {.duration_us = t->last.duration_us};
+			struct event e;
 
 			if (memcmp(&v->backends[j].addr, &t->key.addr, sizeof(t->key.addr)))
 				continue;
 			key_of(v, &v->backends[j], &k);
 			if (memcmp(&k, &t->key, sizeof(k)))
 				continue;
+			memset(&e, 0, sizeof(e));
+			e.duration_us = t->last.duration_us;
 			snprintf(e.kind, sizeof(e.kind), "health");
 			xlb_cfg_vip_name(v, e.vip, sizeof(e.vip));
 			name_backend(&v->backends[j], e.backend, sizeof(e.backend));
@@ -345,8 +372,7 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	c->ag->health_changed = 1;
 	/* Entering or leaving a transition changes the interval: from now. */
 	if (t->heap_idx >= 0) {
-		t->due_ms = mono_ms() + next_interval(c, t);
-		heap_fix(c, (size_t)t->heap_idx);
+		reschedule(c, t, mono_ms() + next_interval(c, t));
 		arm(c);
 	}
 }
@@ -456,10 +482,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 				t->seen = 1;
 				if (memcmp(&t->t, &b->check, sizeof(t->t))) {
 					t->t = b->check; /* new timing, same health */
-					if (t->heap_idx >= 0) {
-						t->due_ms = now + next_interval(c, t);
-						heap_fix(c, (size_t)t->heap_idx);
-					}
+					reschedule(c, t, now + next_interval(c, t));
 				}
 			} else {
 				t = new_target(c, v, b, &k, now);

@@ -24,8 +24,9 @@
  *
  * Health checks (checks.c) run in the same loop: their timer and the
  * prober's fd are two more epoll sources; a change of health applies at
- * once, and a running slow-start ramp or drain timeout re-applies at each
- * tick (only tables whose weights changed are rebuilt).
+ * once (or at the next tick when the last apply is less than a tick old,
+ * so bursts coalesce), and a running slow-start ramp or drain timeout
+ * re-applies at each tick (only tables whose weights changed are rebuilt).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -159,6 +160,7 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 	xlb_nh_refresh(ag->nh);
 	ag->unresolved = 0;
 	ag->sync->now_ms = mono_ms();
+	ag->last_apply_ms = ag->sync->now_ms;
 	ag->health_changed = 0;
 	ret = xlb_sync_apply(ag->sync, cfg, &err);
 	if (ret) {
@@ -305,7 +307,10 @@ static int run(struct agent *ag)
 				checks_on_timer(ag->checks);
 			else
 				checks_on_prober(ag->checks);
-			if (ag->health_changed)
+			/* At once, unless we applied within a tick: then the tick
+			 * does, so a burst of changes (thousands of backends coming
+			 * up) is one table rebuild, not one each. */
+			if (ag->health_changed && mono_ms() - ag->last_apply_ms >= TICK_MS)
 				agent_apply(ag, &ag->cfg);
 			continue;
 		}
@@ -339,6 +344,8 @@ static int run(struct agent *ag)
 		ag->since_recheck += (int)ticks;
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed) {
+			if (ag->since_recheck >= RECHECK_TICKS)
+				xlb_nh_forget_routes(ag->nh);
 			ag->nl_changed = 0;
 			ag->since_recheck = 0;
 			agent_apply(ag, &ag->cfg);

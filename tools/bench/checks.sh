@@ -1,0 +1,126 @@
+#!/bin/bash
+# Health-check cost at scale (issue #4): xlbd with one VIP of N backends
+# (10,000 by default) checked by tcp every second, in a namespace pair made
+# here. Prints the agent's CPU share of one core and how late checks start
+# against their schedule (p50, p99), and writes build/bench-checks.json.
+#
+#   lb (10.200.255.254) --veth-- be (10.200.0.1 ... : N addresses, one server)
+#
+# Figures only: nothing here passes or fails on a number.
+set -u
+BUILD=${1:-build}
+N=${XLB_BENCH_BACKENDS:-10000}
+SECS=${XLB_BENCH_SECONDS:-20}
+XLBD=$(realpath "$BUILD/xlbd")
+XLBCTL=$(realpath "$BUILD/xlbctl")
+LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
+P=xlbb
+PIN=/sys/fs/bpf/xlbb
+TMP=$(mktemp -d /tmp/xlb-bench-checks.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	"$XLBD" --detach --pin-dir "$PIN" 2>/dev/null
+	ip netns del $P-lb 2>/dev/null
+	ip netns del $P-be 2>/dev/null
+	if [ -n "${GC:-}" ]; then
+		set -- $GC
+		sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" \
+			net.ipv4.neigh.default.gc_thresh2="$2" net.ipv4.neigh.default.gc_thresh3="$3"
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+addr() { echo "10.200.$(($1 / 250)).$(($1 % 250 + 1))"; }
+
+ip netns add $P-lb && ip netns add $P-be || { echo "bench checks: needs root and netns"; exit 1; }
+ip link add eth0 netns $P-lb type veth peer name eth0 netns $P-be
+ip -n $P-lb link set lo up
+ip -n $P-lb link set eth0 up
+ip -n $P-lb addr add 10.200.255.254/16 dev eth0
+ip -n $P-be link set lo up
+ip -n $P-be link set eth0 up
+for i in $(seq 0 $((N - 1))); do echo "addr add $(addr "$i")/16 dev eth0"; done | ip -n $P-be -batch -
+# One neighbour entry a backend: the default table (1024) would overflow.
+# The thresholds are the host's (not per namespace): raised here, restored
+# on exit.
+GC=$(sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 \
+	net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
+sysctl -qw net.ipv4.neigh.default.gc_thresh1=$((N * 2)) \
+	net.ipv4.neigh.default.gc_thresh2=$((N * 3)) net.ipv4.neigh.default.gc_thresh3=$((N * 4))
+# On one host the backends' side of every handshake would run in the
+# agent's own softirq (veth delivers synchronously) and be billed to it:
+# pin the agent to CPU 0 and steer the backends' receive work to CPU 1.
+NCPU=$(nproc)
+if [ "$NCPU" -ge 2 ]; then
+	ip netns exec $P-be sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
+	PIN_CPU="taskset -c 0"
+	ip netns exec $P-be taskset -c 1 "$LAB_TCP" 80 be greet & PIDS+=($!)
+else
+	PIN_CPU=
+	ip netns exec $P-be "$LAB_TCP" 80 be greet & PIDS+=($!)
+fi
+
+{
+	echo "interface: eth0"
+	echo "vips:"
+	echo "  - address: 10.201.0.1"
+	echo "    port: 80"
+	echo "    protocol: tcp"
+	echo "    check: {type: tcp, interval: 1s, timeout: 500ms}"
+	echo "    backends:"
+	for i in $(seq 0 $((N - 1))); do echo "      - address: $(addr "$i")"; done
+} >"$TMP/xlb.yaml"
+
+"$XLBD" --detach --pin-dir "$PIN" 2>/dev/null
+nsenter --net=/run/netns/$P-lb $PIN_CPU "$XLBD" -c "$TMP/xlb.yaml" --pin-dir "$PIN" \
+	--state-dir "$TMP/state" --socket "$TMP/sock" -l warn >"$TMP/xlbd.log" 2>&1 &
+XPID=$!
+PIDS+=($XPID)
+ctl() { "$XLBCTL" -s "$TMP/sock" "$@"; }
+
+t0=$(date +%s)
+up=0
+while [ $(($(date +%s) - t0)) -lt 120 ]; do
+	up=$(ctl backend list 2>/dev/null | grep -c ' up ')
+	[ "$up" -ge "$N" ] && break
+	sleep 1
+done
+warm=$(($(date +%s) - t0))
+[ "$up" -ge "$N" ] || { echo "bench checks: only $up of $N backends up after ${warm}s"; tail -5 "$TMP/xlbd.log"; }
+
+ticks() { awk '{print $14 + $15}' "/proc/$XPID/stat"; }
+hz=$(getconf CLK_TCK)
+ev() { ctl events | grep -c ' health '; }
+e0=$(ev)
+read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$XPID/stat")
+c0=$(ticks)
+sleep "$SECS"
+c1=$(ticks)
+read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$XPID/stat")
+e1=$(ev)
+ctl events | grep ' health ' | tail -3 >"$TMP/last-events"
+ctl -j status >"$TMP/status.json"
+field() { grep "\"$1\"" "$TMP/status.json" | head -1 | sed 's/.*: *//; s/,$//'; }
+p50=$(field check_lateness_p50_ms)
+p99=$(field check_lateness_p99_ms)
+cpu=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", d * 100 / hz / s }')
+
+echo
+echo "Health checks at scale: $N backends, tcp every 1 s (+-10% jitter), ${SECS} s measured"
+printf '  %-34s %s\n' "backends up after start" "$up of $N in ${warm}s"
+printf '  %-34s %s %%   (target < 10%%)\n' "xlbd CPU, share of one core" "$cpu"
+printf '  %-34s %s %% user, %s %% kernel\n' "  of which" \
+	"$(awk -v d=$((u1 - u0)) -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", d * 100 / hz / s }')" \
+	"$(awk -v d=$((s1 - s0)) -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", d * 100 / hz / s }')"
+printf '  %-34s %s\n' "health changes while measured" "$((e1 - e0)) (history holds 1024)"
+sed 's/^/    /' "$TMP/last-events"
+printf '  %-34s %s ms\n' "check start lateness p50" "$p50"
+printf '  %-34s %s ms   (target < 50 ms)\n' "check start lateness p99" "$p99"
+cat >"$BUILD/bench-checks.json" <<JSON
+{"backends": $N, "interval_ms": 1000, "seconds": $SECS, "up": $up,
+ "warmup_s": $warm, "cpu_percent": $cpu, "lateness_p50_ms": $p50, "lateness_p99_ms": $p99}
+JSON
