@@ -354,7 +354,133 @@ static int t_sync_adopt_then_same_config_moves_nothing(void)
 	return 0;
 }
 
+/* Health as a test sets it: by the last octet of the backend's address. */
+static __u8 HEALTH[256];
+
+static void f_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
+		     struct xlb_hsel_in *in)
+{
+	(void)ctx;
+	in->health = HEALTH[b->cfg.addr.b[15]];
+	in->up_since_ms = 0;
+	if (in->admin == XLB_ADMIN_DRAIN && v->cfg.drain_timeout_ms &&
+	    S->now_ms >= b->admin_since_ms + v->cfg.drain_timeout_ms)
+		in->admin = XLB_ADMIN_DISABLED;
+}
+
+static void use_health(void)
+{
+	memset(HEALTH, XLB_HEALTH_UP, sizeof(HEALTH));
+	S->health = f_health;
+}
+
+static int t_sync_health_down_leaves_table_and_moves_flows(void)
+{
+	use_health();
+	HEALTH[2] = XLB_HEALTH_DOWN;
+	HEALTH[3] = XLB_HEALTH_UNKNOWN;
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_EQ(slots_of(1, 1), TBL, "only the healthy backend has slots");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "down: DOWN");
+	ASSERT_EQ(F.be[3].state, XLB_BE_DOWN, "unknown: DOWN, no traffic before rise");
+	HEALTH[2] = XLB_HEALTH_UP;
+	ASSERT_OK(apply(THREE), "again");
+	ASSERT_EQ(F.be[2].state, XLB_BE_ACTIVE, "up again: ACTIVE");
+	ASSERT_TRUE(slots_of(1, 2) > 100, "and back in the table");
+	ASSERT_EQ(S->vips[0].in_table, 2, "two in the table");
+	return 0;
+}
+
+static int t_sync_backup_only_without_primaries(void)
+{
+	const char *cfg = HEAD "    backends:\n" B(1) B(2) "      - address: 10.1.0.3\n"
+							   "        backup: true\n";
+
+	use_health();
+	ASSERT_OK(apply(cfg), "apply");
+	ASSERT_EQ(slots_of(1, 3), 0, "a backup stands by");
+	ASSERT_EQ(F.be[3].state, XLB_BE_ACTIVE, "but is ACTIVE (ready)");
+	HEALTH[1] = HEALTH[2] = XLB_HEALTH_DOWN;
+	ASSERT_OK(apply(cfg), "primaries down");
+	ASSERT_EQ(slots_of(1, 3), TBL, "the backup takes every slot");
+	HEALTH[1] = XLB_HEALTH_UP;
+	ASSERT_OK(apply(cfg), "one primary back");
+	ASSERT_EQ(slots_of(1, 1), TBL, "the primary takes every slot back");
+	ASSERT_EQ(F.be[3].state, XLB_BE_ACTIVE, "the backup keeps its flows");
+	return 0;
+}
+
+static int t_sync_panic_never_uses_an_unknown_next_hop(void)
+{
+	const char *cfg = HEAD "    panic_threshold: 50\n    backends:\n" B(1) B(2) B(3) B(4);
+
+	use_health();
+	HEALTH[2] = HEALTH[3] = HEALTH[4] = XLB_HEALTH_DOWN;
+	F.unresolvable = 4;
+	ASSERT_OK(apply(cfg), "apply");
+	ASSERT_EQ(S->vips[0].panic, 1, "1 of 4 healthy is below 50%: panic");
+	ASSERT_TRUE(slots_of(1, 2) > 0 && slots_of(1, 3) > 0, "unhealthy back in the table");
+	ASSERT_EQ(slots_of(1, 4), 0, "but not one we cannot reach");
+	ASSERT_EQ(F.be[4].state, XLB_BE_DOWN, "which stays DOWN");
+	HEALTH[2] = XLB_HEALTH_UP;
+	ASSERT_OK(apply(cfg), "2 of 4");
+	ASSERT_EQ(S->vips[0].panic, 0, "at the threshold: no panic");
+	ASSERT_EQ(slots_of(1, 3), 0, "the unhealthy leave");
+	return 0;
+}
+
+static int t_sync_drain_timeout_turns_down(void)
+{
+	const char *cfg = HEAD "    drain_timeout: 10s\n    backends:\n" B(
+		1) "      - address: 10.1.0.2\n        admin: drain\n";
+
+	use_health();
+	S->now_ms = 1000;
+	ASSERT_OK(apply(cfg), "drain");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DRAINING, "draining");
+	ASSERT_EQ(S->time_matters, 1, "a timer runs: apply again later");
+	S->now_ms = 10999;
+	ASSERT_OK(apply(cfg), "before the timeout");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DRAINING, "still draining");
+	S->now_ms = 11000;
+	ASSERT_OK(apply(cfg), "at the timeout");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "DOWN: its flows move");
+	ASSERT_EQ(S->time_matters, 0, "nothing to wait for");
+	return 0;
+}
+
+static int t_sync_slow_start_steps_rebuild_the_table(void)
+{
+	const char *cfg = HEAD "    slow_start: 10s\n    backends:\n" B(
+		1) "      - address: 10.1.0.2\n        weight: 10\n";
+	__u64 built;
+
+	use_health();
+	S->now_ms = 0;
+	ASSERT_OK(apply(cfg), "apply");
+	ASSERT_EQ(S->vips[0].backends[1].weight, 1, "10% of 10");
+	ASSERT_EQ(S->time_matters, 1, "ramping");
+	built = S->tables_built;
+	S->now_ms = 500;
+	ASSERT_OK(apply(cfg), "within the first step");
+	ASSERT_EQ(S->tables_built, built, "same step: no rebuild");
+	S->now_ms = 5000;
+	ASSERT_OK(apply(cfg), "half way");
+	ASSERT_EQ(S->vips[0].backends[1].weight, 6, "60%");
+	S->now_ms = 10000;
+	ASSERT_OK(apply(cfg), "done");
+	ASSERT_EQ(S->vips[0].backends[1].weight, 10, "full weight");
+	ASSERT_EQ(S->time_matters, 0, "ramp over");
+	return 0;
+}
+
 const struct harness_case sync_cases[] = {
+	{"sync_health_down_leaves_table_and_moves_flows",
+	 t_sync_health_down_leaves_table_and_moves_flows},
+	{"sync_backup_only_without_primaries", t_sync_backup_only_without_primaries},
+	{"sync_panic_never_uses_an_unknown_next_hop", t_sync_panic_never_uses_an_unknown_next_hop},
+	{"sync_drain_timeout_turns_down", t_sync_drain_timeout_turns_down},
+	{"sync_slow_start_steps_rebuild_the_table", t_sync_slow_start_steps_rebuild_the_table},
 	{"sync_first_apply_programs_in_order", t_sync_first_apply_programs_in_order},
 	{"sync_same_config_changes_nothing", t_sync_same_config_changes_nothing},
 	{"sync_weight_change_rebuilds_only_the_table",
