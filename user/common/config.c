@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -473,6 +474,40 @@ static int parse_backend_check(struct walk *w, yaml_node_t *n, struct xlb_cfg_ba
 	return 0;
 }
 
+/* A check's text settings: the key, where it goes and how long it may be. */
+static const struct {
+	const char *key;
+	size_t off, len;
+} check_strings[] = {
+	{"path", offsetof(struct xlb_cfg_check, path), XLB_CHECK_STR},
+	{"host", offsetof(struct xlb_cfg_check, host), XLB_CHECK_STR},
+	{"body", offsetof(struct xlb_cfg_check, body), XLB_CHECK_STR},
+	{"send", offsetof(struct xlb_cfg_check, send), XLB_CHECK_STR},
+	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_CHECK_STR},
+	{"command", offsetof(struct xlb_cfg_check, command), XLB_CHECK_STR * 2},
+};
+
+/* 1 when key is a text setting (*ret: 0, or -EINVAL for a bad value), else 0. */
+static int check_string(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg_check *c,
+			int *ret)
+{
+	char what[32];
+
+	for (size_t i = 0; i < sizeof(check_strings) / sizeof(check_strings[0]); i++) {
+		if (strcmp(key, check_strings[i].key))
+			continue;
+		snprintf(what, sizeof(what), "check %s", key);
+		*ret = string_value(w, v, what, (char *)c + check_strings[i].off,
+				    check_strings[i].len);
+		if (!*ret && !strcmp(key, "path") && c->path[0] != '/')
+			*ret = fail(w->err, "%s:%d: check path '%s' must start with '/'", w->name,
+				    line_of(v), c->path);
+		return 1;
+	}
+	*ret = 0;
+	return 0;
+}
+
 /* The fields of a VIP's check, on c (which holds the defaults or more). */
 static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_check *c)
 {
@@ -517,27 +552,9 @@ static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_che
 					    "and ranges from 100 to 599, e.g. \"200-299,301\" (at "
 					    "most %d)",
 					    w->name, line_of(v), s, XLB_CHECK_MAX_RANGES);
-		} else if (!strcmp(key, "path")) {
-			if (string_value(w, v, "check path", c->path, sizeof(c->path)))
-				return -EINVAL;
-			if (c->path[0] != '/')
-				return fail(w->err, "%s:%d: check path '%s' must start with '/'",
-					    w->name, line_of(v), c->path);
-		} else if (!strcmp(key, "host")) {
-			if (string_value(w, v, "check host", c->host, sizeof(c->host)))
-				return -EINVAL;
-		} else if (!strcmp(key, "body")) {
-			if (string_value(w, v, "check body", c->body, sizeof(c->body)))
-				return -EINVAL;
-		} else if (!strcmp(key, "send")) {
-			if (string_value(w, v, "check send", c->send, sizeof(c->send)))
-				return -EINVAL;
-		} else if (!strcmp(key, "expect")) {
-			if (string_value(w, v, "check expect", c->expect, sizeof(c->expect)))
-				return -EINVAL;
-		} else if (!strcmp(key, "command")) {
-			if (string_value(w, v, "check command", c->command, sizeof(c->command)))
-				return -EINVAL;
+		} else if (check_string(w, key, v, c, &r)) {
+			if (r)
+				return r;
 		} else {
 			return fail(
 				w->err,
