@@ -25,7 +25,7 @@ CFLAGS   ?= -O2 -g
 XLB_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CFLAGS   += -DXLB_VERSION='"$(XLB_VERSION)"'
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I/usr/include/libnl3 -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
-LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c -lcurl
+LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c -lcurl -lmicrohttpd -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -35,7 +35,7 @@ BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 LIB_SRCS := $(wildcard user/common/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB      := $(BUILD)/libxlb.a
-HDRS     := $(wildcard include/*.h user/common/*.h tests/*.h tests/*/*.h)
+HDRS     := $(wildcard include/*.h user/common/*.h user/xlbd/*.h user/xlbctl/*.h tests/*.h tests/*/*.h)
 
 TEST_BPF   := $(BUILD)/tests/test_bpf
 TEST_UNIT  := $(BUILD)/tests/test_unit
@@ -51,11 +51,14 @@ BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LA
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
 	iproute2 ethtool socat valgrind help2man clang-format clang-tidy cppcheck \
-	libcurl4-openssl-dev openssl
+	libcurl4-openssl-dev openssl libncurses-dev tmux
+
+# metrics (issue #5): the HTTP server, and the real Prometheus the tests run
+DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-bpf test-e2e bench check format clean install demo
+.PHONY: all deps test test-unit test-bpf test-monitoring test-e2e bench check format clean install demo
 
 all: $(BINS) $(MANS)
 
@@ -109,7 +112,7 @@ $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 
 $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c))
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -o $@
+	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -lncursesw -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)
@@ -133,7 +136,11 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-e2e check
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-monitoring test-e2e check
+
+# Alert rules and dashboard: promtool checks and rule unit tests.
+test-monitoring:
+	$(Q)tests/monitoring/check.sh
 
 # Under valgrind: the unit suites are pure C and must not leak or misuse memory.
 test-unit: $(TEST_UNIT)

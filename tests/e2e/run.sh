@@ -341,11 +341,15 @@ xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 
 ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
 
-# Wait until VIP has N backends whose health is $3 (default up); 10 s at most.
+# Wait until VIP has N backends whose health is $3 (default up) and whose
+# data-plane state follows (down: DOWN; up: active), 10 s at most. (A change
+# of health reaches the table at once or, in a burst, at the next tick.)
 wait_health() {
-	local v=$1 n=$2 want=${3:-up}
+	local v=$1 n=$2 want=${3:-up} st=active
+	[ "$want" = down ] && st=down
 	for _ in $(seq 100); do
-		[ "$(ctl backend list "$v" | grep -c " $want ")" -ge "$n" ] && return 0
+		[ "$(ctl backend list "$v" | awk -v h="$want" -v s="$st" '$5 == h && $6 == s' | wc -l)" -ge "$n" ] &&
+			return 0
 		sleep 0.1
 	done
 	echo "    $v: fewer than $n backends $want:"; ctl backend list "$v" | sed 's/^/    /'
@@ -617,6 +621,15 @@ t_xlbd_follows_mac_change() {
 
 # ---- phase 2b: health checks (issue #4) -----------------------------------
 
+# A one-process listener on PORT (a health-check target); its pid in $LPID.
+# (A forking server's children keep the listening socket open after the
+# parent is killed, and the port keeps accepting for a while.)
+listen_tcp() {
+	bg "$1" "$LAB_TCP" "$2" "$1" greet
+	LPID=${PIDS[-1]}
+	for _ in $(seq 50); do on "$1" ss -Hltn "sport = :$2" | grep -q . && return 0; sleep 0.1; done
+}
+
 # A listener on PORT in a backend that accepts and answers with CMD's output;
 # its pid in $LPID.
 listen() {
@@ -707,9 +720,9 @@ t_health_all_down_on_empty() {
 # A backup serves only while no primary is up, and hands back.
 t_health_backup_takes_over() {
 	local v=10.99.100.5:80/tcp ok=0 p1 p2
-	listen b1 90 true; p1=$LPID
-	listen b2 90 true; p2=$LPID
-	listen b3 90 true
+	listen_tcp b1 90; p1=$LPID
+	listen_tcp b2 90; p2=$LPID
+	listen_tcp b3 90
 	ctl vip add $v check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 1, port: 90}' || return 1
 	ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 &&
 		ctl backend add $v 10.99.0.13 backup yes || return 1
@@ -720,7 +733,7 @@ t_health_backup_takes_over() {
 	wait_health $v 2 down || return 1
 	many 10.99.100.5 80 20 >"$TMP/out"
 	[ "$(grep -c '^b3$' "$TMP/out")" = 20 ] || { echo "    primaries down: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
-	listen b1 90 true
+	listen_tcp b1 90
 	wait_health $v 2 up || return 1
 	many 10.99.100.5 80 20 >"$TMP/out"
 	[ "$(grep -c '^b1$' "$TMP/out")" = 20 ] || { echo "    b1 back: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
@@ -788,6 +801,112 @@ SH
 	return $ok
 }
 
+# ---- phase 2c: metrics (issue #5) -----------------------------------------
+
+ALERTS=$(realpath tools/monitoring/xlb-alerts.yml)
+
+scrape() { on lb curl -sf --max-time 5 "http://127.0.0.1:9641$1"; }
+
+t_metrics_promtool_accepts_a_scrape() {
+	local ok=0
+	scrape /metrics >"$TMP/scrape" || { echo "    no /metrics"; return 1; }
+	promtool check metrics <"$TMP/scrape" >"$TMP/lint" 2>&1 ||
+		{ echo "    promtool:"; sed 's/^/    /' "$TMP/lint" | head; ok=1; }
+	grep -q '^xlb_backend_up{vip="10.99.100.1:80/tcp",backend="10.99.0.11"} 1$' "$TMP/scrape" ||
+		{ echo "    no xlb_backend_up for b1"; ok=1; }
+	[ "$(scrape /healthz)" = ok ] || { echo "    /healthz not ok"; ok=1; }
+	return $ok
+}
+
+# A real Prometheus in the LB's namespace scrapes xlbd every second and
+# evaluates the project's alert rules.
+prom_up() {
+	cat >"$TMP/prom.yml" <<YML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$ALERTS"]
+scrape_configs:
+  - job_name: xlb
+    static_configs: [{targets: ["127.0.0.1:9641"]}]
+YML
+	bg_net lb prometheus --config.file="$TMP/prom.yml" --storage.tsdb.path="$TMP/prom" \
+		--web.listen-address=127.0.0.1:9090 >"$TMP/prom.log" 2>&1
+	for _ in $(seq 100); do
+		[ -n "$(promq 'xlb_build_info')" ] && return 0
+		sleep 0.2
+	done
+	echo "    prometheus did not scrape xlbd:"; tail -5 "$TMP/prom.log" | sed 's/^/    /'
+	return 1
+}
+
+# Instant query: one "labelvalue value" line a series (label $2, default backend).
+promq() {
+	on lb curl -s --max-time 5 --get --data-urlencode "query=$1" \
+		http://127.0.0.1:9090/api/v1/query 2>/dev/null |
+		jq -r --arg l "${2:-backend}" '.data.result[]? | "\(.metric[$l] // "-") \(.value[1])"'
+}
+
+# What Prometheus has for VIP :80's backends now, once it scraped twice more.
+backend_packets() {
+	sleep 2.5
+	for _ in $(seq 20); do
+		promq 'xlb_backend_packets_total{vip="10.99.100.1:80/tcp"}' | sort >"$TMP/bp"
+		[ "$(wc -l <"$TMP/bp")" = 3 ] && break
+		sleep 0.5
+	done
+	cat "$TMP/bp"
+}
+
+t_prometheus_counts_the_traffic_sent() {
+	local ok=0 n d lo hi
+	prom_up || return 1
+	backend_packets >"$TMP/p0"
+	many 10.99.100.1 80 90 >"$TMP/out"
+	backend_packets >"$TMP/p1"
+	# Each connection crosses the LB client->server only (DSR): SYN, ACK,
+	# the ACK of the answer, FIN: 3 to 5 packets, nothing else on this VIP.
+	for b in 1 2 3; do
+		n=$(grep -c "^b$b$" "$TMP/out")
+		d=$(awk -v a=10.99.0.1$b '$1 == a {n[FILENAME] = int($2)}
+			END {print n[ARGV[2]] - n[ARGV[1]]}' "$TMP/p0" "$TMP/p1")
+		lo=$((3 * n)); hi=$((5 * n + 2))
+		[ "$d" -ge "$lo" ] && [ "$d" -le "$hi" ] ||
+			{ echo "    b$b answered $n connections, Prometheus counted $d packets (want $lo-$hi)"; ok=1; }
+	done
+	[ "$(grep -c '^b[123]$' "$TMP/out")" = 90 ] || { echo "    $(grep -c '^b[123]$' "$TMP/out")/90 answered"; ok=1; }
+	return $ok
+}
+
+t_prometheus_sees_a_killed_backend_down() {
+	local pid v='xlb_backend_up{vip="10.99.100.1:80/tcp",backend="10.99.0.12"}'
+	[ "$(promq "$v" | awk '{print $2}')" = 1 ] || { echo "    b2 not up to start with: '$(promq "$v")'"; return 1; }
+	pid=$(on b2 ss -Hltnp "sport = :80" | grep -o 'pid=[0-9]*' | cut -d= -f2)
+	kill $pid
+	for _ in $(seq 50); do
+		[ "$(promq "$v" | awk '{print $2}')" = 0 ] && break
+		sleep 0.2
+	done
+	[ "$(promq "$v" | awk '{print $2}')" = 0 ] || { echo "    xlb_backend_up of b2 still '$(promq "$v")'"; return 1; }
+	bg b2 "$LAB_TCP" 80 b2 greet
+	wait_health 10.99.100.1:80/tcp 2 up >/dev/null
+}
+
+t_prometheus_alert_fires_when_no_backend_is_usable() {
+	local v=10.99.100.5:87/tcp q
+	ctl vip add $v check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 1, port: 99}' || return 1
+	ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 || return 1
+	q='ALERTS{alertname="XlbVipNoUsableBackend",alertstate="firing",vip="'$v'"}'
+	for _ in $(seq 60); do
+		[ -n "$(promq "$q" vip)" ] && break
+		sleep 0.5
+	done
+	[ -n "$(promq "$q" vip)" ] || { echo "    XlbVipNoUsableBackend not firing for $v after 30 s"; promq 'ALERTS' alertname | sed 's/^/    /'; return 1; }
+	[ -z "$(promq 'ALERTS{alertname="XlbVipNoUsableBackend",vip="10.99.100.1:80/tcp"}' vip)" ] ||
+		{ echo "    fires for a VIP that is serving"; return 1; }
+	ctl vip del $v
+}
+
+. "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
+
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
 	local ok=0
@@ -827,7 +946,10 @@ if xlbd_start; then
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
 		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
 		t_health_killed_server_out_and_back t_health_all_down_on_empty t_health_backup_takes_over \
-		t_health_http_500_and_hang t_health_flapping_changes_nothing t_xlbctl_detach}; do
+		t_health_http_500_and_hang t_health_flapping_changes_nothing \
+		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
+		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
+		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

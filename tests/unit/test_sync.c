@@ -354,6 +354,25 @@ static int t_sync_adopt_then_same_config_moves_nothing(void)
 	return 0;
 }
 
+static int f_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *const *tables,
+			 const __u32 *sizes)
+{
+	struct fake *f = ctx;
+
+	for (size_t j = 0; j < n; j++) {
+		int slot = -1;
+
+		for (int i = 0; i < 8; i++)
+			if (f->vip[i].live && f->vip[i].v.vip_id == ids[j])
+				slot = i;
+		if (slot < 0 || sizes[j] != TBL)
+			return -ENOENT; /* a batch only swaps tables of existing VIPs */
+		memcpy(f->vip[slot].table, tables[j], sizeof(f->vip[slot].table));
+		op(f, "swap %u%s", ids[j], "");
+	}
+	return 0;
+}
+
 /* Health as a test sets it: by the last octet of the backend's address. */
 static __u8 HEALTH[256];
 
@@ -474,7 +493,29 @@ static int t_sync_slow_start_steps_rebuild_the_table(void)
 	return 0;
 }
 
+static int t_sync_table_changes_swap_in_one_batch(void)
+{
+	const char *two = "vips:\n  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n"
+			  "    table_size: 251\n    backends:\n" B(1)
+				  B(2) "  - address: 10.0.0.11\n    port: 80\n    protocol: tcp\n"
+				       "    table_size: 251\n    backends:\n" B(1) B(2);
+
+	use_health();
+	S->sink.tables_swap = f_tables_swap;
+	ASSERT_OK(apply(two), "apply");
+	ASSERT_TRUE(op_index("vip 1") >= 0 && op_index("vip 2") >= 0, "new VIPs: vip_set");
+	HEALTH[2] = XLB_HEALTH_DOWN;
+	ASSERT_OK(apply(two), "b2 down in both");
+	ASSERT_TRUE(op_index("swap 1") >= 0 && op_index("swap 2") >= 0, "both tables swapped");
+	ASSERT_EQ(op_index("vip 1"), -1, "no VIP entry rewritten");
+	ASSERT_TRUE(op_index("swap 2") < op_index("be 2 down"),
+		    "tables before the record goes DOWN");
+	ASSERT_EQ(slots_of(1, 1), TBL, "VIP 1: all slots on b1");
+	return 0;
+}
+
 const struct harness_case sync_cases[] = {
+	{"sync_table_changes_swap_in_one_batch", t_sync_table_changes_swap_in_one_batch},
 	{"sync_health_down_leaves_table_and_moves_flows",
 	 t_sync_health_down_leaves_table_and_moves_flows},
 	{"sync_backup_only_without_primaries", t_sync_backup_only_without_primaries},

@@ -266,12 +266,19 @@ static int dp_vip_del(void *ctx, const struct xlb_vip_key *k)
 	return xlb_dp_vip_del(ctx, k);
 }
 
+static int dp_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
+			  const __u32 *sizes)
+{
+	return xlb_dp_tables_swap(ctx, n, vip_ids, tables, sizes);
+}
+
 void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp)
 {
 	*sink = (struct xlb_sink){.ctx = dp,
 				  .backend_set = dp_backend_set,
 				  .vip_set = dp_vip_set,
-				  .vip_del = dp_vip_del};
+				  .vip_del = dp_vip_del,
+				  .tables_swap = dp_tables_swap};
 }
 
 /*
@@ -422,9 +429,36 @@ static int put_backends(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, _
 	return 0;
 }
 
+#define SWAP_BATCH 64 /* tables held in memory for one batch update */
+
+struct swap_batch {
+	size_t n;
+	__u32 ids[SWAP_BATCH], sizes[SWAP_BATCH];
+	__u32 *tables[SWAP_BATCH];
+};
+
+static int flush_batch(struct xlb_sync *s, struct swap_batch *b, struct xlb_err *err)
+{
+	int ret = b->n ? s->sink.tables_swap(s->sink.ctx, b->n, b->ids,
+					     (const __u32 *const *)b->tables, b->sizes)
+		       : 0;
+
+	if (ret)
+		fail(err, ret, "couldn't swap %zu tables: %s", b->n, strerror(-ret));
+	for (size_t i = 0; i < b->n; i++)
+		free(b->tables[i]);
+	b->n = 0;
+	return ret;
+}
+
+/*
+ * Tables and VIP entries that changed. A VIP whose entry stays the same
+ * and whose table changed (the usual case: health moved a backend) joins
+ * a batch swapped in one update; the others go through vip_set.
+ */
 static int put_vips(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, struct xlb_err *err)
 {
-	__u32 *table = NULL;
+	struct swap_batch *batch = s->sink.tables_swap ? calloc(1, sizeof(*batch)) : NULL;
 	int ret = 0;
 	char vn[80];
 
@@ -433,26 +467,45 @@ static int put_vips(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, struc
 		const struct xlb_sync_vip *ov = v->prev;
 		struct xlb_vip_val val, oval;
 		struct xlb_vip_key k;
+		__u32 *table;
+		int same_entry = 0;
 
 		v->table_fp = table_fingerprint(v);
 		val_of(v, &val);
 		if (ov) {
 			val_of(ov, &oval);
-			if (ov->table_fp == v->table_fp && !memcmp(&val, &oval, sizeof(val)))
+			same_entry = !memcmp(&val, &oval, sizeof(val));
+			if (ov->table_fp == v->table_fp && same_entry)
 				continue; /* nothing of this VIP changed */
 		}
-		free(table);
 		table = calloc(v->cfg.table_size, sizeof(*table));
-		if (!table)
-			return -ENOMEM;
+		if (!table) {
+			ret = -ENOMEM;
+			break;
+		}
 		ret = build_table(s, v, table);
+		if (!ret && batch && same_entry) {
+			batch->ids[batch->n] = v->id;
+			batch->sizes[batch->n] = v->cfg.table_size;
+			batch->tables[batch->n++] = table;
+			if (batch->n == SWAP_BATCH)
+				ret = flush_batch(s, batch, err);
+			continue;
+		}
 		xlb_sync_vip_key(&v->cfg, &k);
 		ret = ret ?: s->sink.vip_set(s->sink.ctx, &k, &val, table);
 		if (ret)
 			fail(err, ret, "couldn't program VIP %s: %s",
 			     xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn)), strerror(-ret));
+		free(table);
 	}
-	free(table);
+	if (batch) {
+		if (!ret)
+			ret = flush_batch(s, batch, err);
+		for (size_t i = 0; i < batch->n; i++)
+			free(batch->tables[i]);
+		free(batch);
+	}
 	return ret;
 }
 

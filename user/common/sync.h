@@ -37,6 +37,9 @@ struct xlb_sink {
 	int (*vip_set)(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
 		       const __u32 *table);
 	int (*vip_del)(void *ctx, const struct xlb_vip_key *k);
+	/* Optional: new tables for n VIPs whose entry does not change, at once. */
+	int (*tables_swap)(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
+			   const __u32 *sizes);
 };
 
 struct xlb_dp;

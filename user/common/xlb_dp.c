@@ -357,7 +357,8 @@ static int neg_errno(int ret)
 	return ret < 0 ? -errno : 0;
 }
 
-int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+/* A new inner table map holding `table` (NULL: every slot "no backend"). */
+static int table_fd(const __u32 *table, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
@@ -365,7 +366,7 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 	int fd, err;
 	void *mem;
 
-	if (vip_id >= XLB_MAX_VIPS || !size || size > XLB_MAX_TABLE_SIZE)
+	if (!size || size > XLB_MAX_TABLE_SIZE)
 		return -EINVAL;
 	for (__u32 i = 0; table && i < size; i++)
 		if (table[i] >= XLB_MAX_BACKENDS)
@@ -377,17 +378,61 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 	mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
 		err = -errno;
-		goto out;
+		close(fd);
+		return err;
 	}
 	/* Slots back to back: the mapping is a plain __u16 array. A fresh
 	 * array is zero-filled: NULL table = every slot "no backend". */
 	for (__u32 i = 0; table && i < size; i++)
 		((__u16 *)mem)[i] = (__u16)table[i];
 	munmap(mem, mapped);
+	return fd;
+}
+
+int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+{
+	int fd, err;
+
+	if (vip_id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	fd = table_fd(table, size);
+	if (fd < 0)
+		return fd;
 	err = neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &fd,
 					    BPF_ANY));
-out:
 	close(fd);
+	return err;
+}
+
+int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
+		       const __u32 *const *tables, const __u32 *sizes)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts, .elem_flags = BPF_ANY);
+	int *fds = calloc(n ? n : 1, sizeof(*fds)), err = 0;
+	__u32 count = (__u32)n;
+	size_t made = 0;
+
+	if (!fds)
+		return -ENOMEM;
+	for (; made < n; made++) {
+		if (vip_ids[made] >= XLB_MAX_VIPS) {
+			err = -EINVAL;
+			break;
+		}
+		fds[made] = table_fd(tables[made], sizes[made]);
+		if (fds[made] < 0) {
+			err = fds[made];
+			break;
+		}
+	}
+	/* One update for all: the kernel waits for running programs (an RCU
+	 * grace period, 8-16 ms here) once per call, not once per table. */
+	if (!err && n)
+		err = neg_errno(bpf_map_update_batch(bpf_map__fd(dp->skel->maps.maglev_tables),
+						     vip_ids, fds, &count, &bopts));
+	for (size_t i = 0; i < made; i++)
+		close(fds[i]);
+	free(fds);
 	return err;
 }
 

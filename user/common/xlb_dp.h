@@ -73,6 +73,10 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
 /* Replace a VIP's whole table with one map update. */
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
+/* The same for n VIPs (whose size does not change) in one batch update:
+ * one wait for running programs instead of one per table. */
+int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
+		       const __u32 *const *tables, const __u32 *sizes);
 
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b);
 

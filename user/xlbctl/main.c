@@ -8,33 +8,16 @@
  * nothing changed); 2 bad usage; 3 xlbd cannot be reached.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <json-c/json.h>
 
+#include "xlbctl.h"
+
 #define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
-
-enum {
-	EXIT_REFUSED = 1,
-	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3
-};
-
-/* Optional "name value" arguments and the request field each one sets. */
-enum {
-	OPT_STR,
-	OPT_INT,
-	OPT_BOOL
-};
-
-struct opt {
-	const char *arg, *field;
-	int type;
-};
 
 static const struct opt vip_opts[] = {
 	{"mode", "mode", OPT_STR},
@@ -55,59 +38,149 @@ static const struct opt backend_opts[] = {
 	{},
 };
 
-struct cmd {
-	const char *words; /* "backend add" */
-	const char *verb;  /* control-socket verb */
-	const char *args;  /* positional fields, space separated: "vip address" */
-	int min_args;	   /* how many of them are required */
-	const struct opt *opts;
-	const char *help;
+static const struct flag stats_flags[] = {
+	{'i', "SECONDS", FLAG_SECONDS, offsetof(struct ctx, interval),
+	 "rates over every SECONDS (0.5, 1, 10), like ipvsadm --stats --rate"},
+	{'c', "COUNT", FLAG_COUNT, offsetof(struct ctx, count),
+	 "with -i: stop after COUNT intervals (default: until interrupted)"},
+	{},
+};
+static const struct flag top_flags[] = {
+	{'i', "SECONDS", FLAG_SECONDS, offsetof(struct ctx, interval),
+	 "refresh every SECONDS (default 1)"},
+	{},
 };
 
 static const struct cmd cmds[] = {
 	{"status", "status", "", 0, NULL,
-	 "per VIP and backend: admin, health, weights, since, last check, flows"},
+	 "per VIP and backend: admin, health, weights, since, last check, flows", NULL, NULL},
 	{"events", "events", "", 0, NULL,
-	 "recent transitions: health, admin, data-plane state, VIP empty, panic"},
-	{"stats", "stats", "", 0, NULL, "packets and bytes per VIP and backend, drops"},
-	{"vip list", "vip-list", "", 0, NULL, "the VIPs"},
+	 "recent transitions: health, admin, data-plane state, VIP empty, panic", NULL, NULL},
+	{"stats", "stats", "", 0, NULL,
+	 "packets and bytes per VIP and backend, drops; with -i, rates per second", stats_flags,
+	 stats_run},
+	{"top", "stats", "", 0, NULL,
+	 "live view: rates, flows, health per VIP and backend; q quit, s sort, r reverse, space "
+	 "pause",
+	 top_flags, top_run},
+	{"vip list", "vip-list", "", 0, NULL, "the VIPs", NULL, NULL},
 	{"vip add", "vip-add", "vip", 1, vip_opts,
 	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]\n"
 	 "                   [check '{type: http, path: /, interval: 2s}'] [panic-threshold PCT]\n"
-	 "                   [slow-start DURATION] [drain-timeout DURATION]"},
-	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]"},
-	{"vip del", "vip-del", "vip", 1, NULL, "VIP"},
-	{"backend list", "backend-list", "vip", 0, NULL, "[VIP]"},
+	 "                   [slow-start DURATION] [drain-timeout DURATION]",
+	 NULL, NULL},
+	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},
+	{"vip del", "vip-del", "vip", 1, NULL, "VIP", NULL, NULL},
+	{"backend list", "backend-list", "vip", 0, NULL, "[VIP]", NULL, NULL},
 	{"backend add", "backend-add", "vip address", 2, backend_opts,
-	 "VIP ADDRESS [weight 0-65535] [backup yes|no] [check '{port: 8080, interval: 1s}']"},
+	 "VIP ADDRESS [weight 0-65535] [backup yes|no] [check '{port: 8080, interval: 1s}']", NULL,
+	 NULL},
 	{"backend set", "backend-set", "vip address", 2, backend_opts,
-	 "VIP ADDRESS [the options of backend add]"},
-	{"backend del", "backend-del", "vip address", 2, NULL, "VIP ADDRESS"},
+	 "VIP ADDRESS [the options of backend add]", NULL, NULL},
+	{"backend del", "backend-del", "vip address", 2, NULL, "VIP ADDRESS", NULL, NULL},
 	{"backend drain", "backend-drain", "vip address", 2, NULL,
-	 "VIP ADDRESS: no new flows; established ones stay (rolling upgrade)"},
-	{"backend enable", "backend-enable", "vip address", 2, NULL,
-	 "VIP ADDRESS: back in service"},
+	 "VIP ADDRESS: no new flows; established ones stay (rolling upgrade)", NULL, NULL},
+	{"backend enable", "backend-enable", "vip address", 2, NULL, "VIP ADDRESS: back in service",
+	 NULL, NULL},
 	{"backend disable", "backend-disable", "vip address", 2, NULL,
-	 "VIP ADDRESS: out of service; its flows move at once"},
-	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML"},
-	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE"},
-	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with"},
+	 "VIP ADDRESS: out of service; its flows move at once", NULL, NULL},
+	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML", NULL, NULL},
+	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE", NULL, NULL},
+	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with", NULL, NULL},
 	{"detach", "detach", "", 0, NULL,
-	 "stop forwarding: remove the program, maps, then xlbd exits"},
+	 "stop forwarding: remove the program, maps, then xlbd exits", NULL, NULL},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
+static void flag_help(FILE *f, const struct cmd *c, const char *indent)
+{
+	for (const struct flag *fl = c->flags; fl && fl->letter; fl++)
+		fprintf(f, "%s-%c %-9s %s\n", indent, fl->letter, fl->metavar, fl->help);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xlbctl [-j] [-s SOCKET] COMMAND [ARGS]\n\n");
-	for (size_t i = 0; i < NCMDS; i++)
+	for (size_t i = 0; i < NCMDS; i++) {
 		fprintf(f, "  %-16s %s\n", cmds[i].words, cmds[i].help);
+		flag_help(f, &cmds[i], "                     ");
+	}
 	fprintf(f, "\nVIP is ADDRESS:PORT/PROTOCOL, e.g. 10.0.0.10:80/tcp or "
 		   "[2001:db8::1]:443/udp (port 0 = every port).\n"
 		   "  -j          print the reply as JSON\n"
 		   "  -s SOCKET   control socket (default " DEFAULT_SOCKET ")\n"
 		   "Exit codes: 0 done, 1 refused by xlbd, 2 bad usage, 3 xlbd not reachable.\n");
+}
+
+/* "xlbctl stats --help" */
+static void cmd_usage(FILE *f, const struct cmd *c)
+{
+	if (!c->flags) {
+		fprintf(f, "usage: xlbctl %s %s\n", c->words, c->help);
+		return;
+	}
+	fprintf(f, "usage: xlbctl [-j] [-s SOCKET] %s", c->words);
+	for (const struct flag *fl = c->flags; fl->letter; fl++)
+		fprintf(f, " [-%c %s]", fl->letter, fl->metavar);
+	fprintf(f, "\n%s\n", c->help);
+	flag_help(f, c, "  ");
+}
+
+/* Take the command's flags out of argv, into x; the rest stays, in order. */
+static int parse_flags(const struct cmd *c, struct ctx *x)
+{
+	int kept = 0;
+
+	for (int i = 0; i < x->argc; i++) {
+		const char *a = x->argv[i], *val;
+		const struct flag *fl = c->flags;
+		char *end;
+
+		if (!c->flags || a[0] != '-' || !a[1] || !strcmp(a, "--help")) {
+			x->argv[kept++] = x->argv[i];
+			continue;
+		}
+		while (fl->letter && fl->letter != a[1])
+			fl++;
+		if (!fl->letter) {
+			fprintf(stderr, "xlbctl: %s: unknown option '%s'\n", c->words, a);
+			goto bad;
+		}
+		val = a[2] ? a + 2 : i + 1 < x->argc ? x->argv[++i] : NULL;
+		if (!val) {
+			fprintf(stderr, "xlbctl: %s: -%c needs %s\n", c->words, fl->letter,
+				fl->metavar);
+			goto bad;
+		}
+		errno = 0;
+		if (fl->type == FLAG_SECONDS) {
+			double v = strtod(val, &end);
+
+			if (errno || end == val || *end || !isfinite(v) || v < 0.1 || v > 86400) {
+				fprintf(stderr,
+					"xlbctl: %s: -%c '%s': not a number of seconds from 0.1 "
+					"to 86400\n",
+					c->words, fl->letter, val);
+				goto bad;
+			}
+			memcpy((char *)x + fl->offset, &v, sizeof(v));
+		} else {
+			long v = strtol(val, &end, 10);
+
+			if (errno || end == val || *end || v < 1) {
+				fprintf(stderr, "xlbctl: %s: -%c '%s': not a whole number from 1\n",
+					c->words, fl->letter, val);
+				goto bad;
+			}
+			memcpy((char *)x + fl->offset, &v, sizeof(v));
+		}
+	}
+	x->argc = kept;
+	return 0;
+bad:
+	cmd_usage(stderr, c);
+	return -EINVAL;
 }
 
 /* Number of words of cmd->words matched by argv, or 0. */
@@ -216,92 +289,6 @@ bad:
 	return NULL;
 }
 
-static json_object *call(const char *path, json_object *req, int *exit_code)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	json_object *reply = NULL;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ssize_t n;
-
-	*exit_code = EXIT_UNREACHABLE;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd < 0 || !buf || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = errno;
-
-		if (e == ENOENT || e == ECONNREFUSED)
-			fprintf(stderr,
-				"xlbctl: xlbd is not running (nothing listens on '%s'); start it "
-				"with 'xlbd -c FILE'\n",
-				path);
-		else if (e == EACCES)
-			fprintf(stderr, "xlbctl: no permission to use '%s'; run as root\n", path);
-		else
-			fprintf(stderr, "xlbctl: couldn't connect to '%s': %s\n", path,
-				strerror(e));
-		goto out;
-	}
-	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
-		fprintf(stderr, "xlbctl: couldn't send the request: %s\n", strerror(errno));
-		goto out;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap) {
-			char *bigger = realloc(buf, cap * 2);
-
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	buf[len] = 0;
-	reply = json_tokener_parse(buf);
-	if (!reply)
-		fprintf(stderr, "xlbctl: xlbd's reply is not JSON\n");
-	else
-		*exit_code = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return reply;
-}
-
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
-}
-
-/* Print an array of objects as an aligned table of the given columns. */
-static void table(json_object *arr, const char *const *cols, int ncols)
-{
-	size_t n = arr ? json_object_array_length(arr) : 0;
-	int width[16] = {0};
-
-	for (int c = 0; c < ncols; c++) {
-		width[c] = (int)strlen(cols[c]);
-		for (size_t i = 0; i < n; i++) {
-			int w = (int)strlen(get_str(json_object_array_get_idx(arr, i), cols[c]));
-
-			if (w > width[c])
-				width[c] = w;
-		}
-	}
-	for (int c = 0; c < ncols; c++)
-		printf("%-*s%s", width[c], cols[c], c + 1 < ncols ? "  " : "\n");
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < ncols; c++)
-			printf("%-*s%s", width[c],
-			       get_str(json_object_array_get_idx(arr, i), cols[c]),
-			       c + 1 < ncols ? "  " : "\n");
-}
-
 static void print_reply(const struct cmd *c, json_object *reply)
 {
 	json_object *v;
@@ -365,12 +352,40 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	}
 }
 
+int run_request(const struct cmd *c, const struct ctx *x)
+{
+	json_object *req = build(c, x->argv, x->argc), *reply, *ok;
+	int code;
+
+	if (!req)
+		return EXIT_USAGE;
+	reply = call(x->sock, req, &code);
+	json_object_put(req);
+	if (!reply)
+		return code;
+	if (json_object_object_get_ex(reply, "ok", &ok) && json_object_get_boolean(ok)) {
+		if (x->json)
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		else
+			print_reply(c, reply);
+		code = 0;
+	} else {
+		fprintf(stderr, "xlbctl: %s: %s\n", c->words, get_str(reply, "error"));
+		if (x->json)
+			printf("%s\n",
+			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+		code = EXIT_REFUSED;
+	}
+	json_object_put(reply);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
-	const char *sock = DEFAULT_SOCKET;
+	struct ctx x = {.sock = DEFAULT_SOCKET};
 	const struct cmd *c = NULL;
-	json_object *req, *reply, *ok;
-	int json = 0, opt, words = 0, code;
+	int opt, words = 0;
 
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
 		printf("xlbctl " XLB_VERSION "\n");
@@ -383,10 +398,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "+js:h")) != -1) {
 		switch (opt) {
 		case 'j':
-			json = 1;
+			x.json = 1;
 			break;
 		case 's':
-			sock = optarg;
+			x.sock = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -408,30 +423,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (optind + words < argc && !strcmp(argv[optind + words], "--help")) {
-		printf("usage: xlbctl %s %s\n", c->words, c->help);
+		cmd_usage(stdout, c);
 		return 0;
 	}
-	req = build(c, argv + optind + words, argc - optind - words);
-	if (!req)
+	x.argv = argv + optind + words;
+	x.argc = argc - optind - words;
+	if (parse_flags(c, &x))
 		return EXIT_USAGE;
-	reply = call(sock, req, &code);
-	json_object_put(req);
-	if (!reply)
-		return code;
-	if (json_object_object_get_ex(reply, "ok", &ok) && json_object_get_boolean(ok)) {
-		if (json)
-			printf("%s\n",
-			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
-		else
-			print_reply(c, reply);
-		code = 0;
-	} else {
-		fprintf(stderr, "xlbctl: %s: %s\n", c->words, get_str(reply, "error"));
-		if (json)
-			printf("%s\n",
-			       json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
-		code = EXIT_REFUSED;
-	}
-	json_object_put(reply);
-	return code;
+	return c->run ? c->run(c, &x) : run_request(c, &x);
 }

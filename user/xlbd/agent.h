@@ -6,6 +6,7 @@
 #include <net/if.h>
 
 #include "checks.h"
+#include "metrics.h"
 #include "config.h"
 #include "nexthop.h"
 #include "sync.h"
@@ -27,12 +28,16 @@ struct agent {
 	const char *socket_path;
 	const char *socket_group; /* NULL: root only (0600) */
 	int listen_fd;
-	int detach;	       /* set by the detach verb: unpin, then exit */
-	int nl_events_fd;      /* neighbour/link/route changes */
-	int nl_changed;	       /* a change came: resolve next hops again */
-	struct checks *checks; /* health checks and the event history */
-	int health_changed;    /* a backend's health changed: apply soon */
-	__u64 last_apply_ms;   /* CLOCK_MONOTONIC of the last apply */
+	int detach;			/* set by the detach verb: unpin, then exit */
+	int nl_events_fd;		/* neighbour/link/route changes */
+	int nl_changed;			/* a change came: resolve next hops again */
+	struct checks *checks;		/* health checks and the event history */
+	int health_changed;		/* a backend's health changed: apply soon */
+	__u64 last_apply_ms;		/* CLOCK_MONOTONIC of the last apply */
+	struct agent_counters counters; /* for /metrics */
+	struct metrics *metrics;	/* NULL with --metrics off */
+	const char *metrics_listen;
+	struct xlb_sink dp_sink; /* the data plane's own sink (timed by ours) */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one
@@ -40,6 +45,8 @@ struct agent {
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg);
 /* Re-read the configuration file. */
 int agent_reload(struct agent *ag, struct xlb_err *err);
+/* Count a reload or an apply -f for /metrics. */
+void agent_count_reload(struct agent *ag, int ok);
 /* Write the running configuration to the state file, atomically. */
 int agent_persist(struct agent *ag, struct xlb_err *err);
 

@@ -33,7 +33,8 @@ struct target {
 	__u64 due_ms; /* CLOCK_MONOTONIC */
 	int heap_idx; /* -1: not scheduled (type none) */
 	int running;
-	int seen; /* during checks_sync() */
+	int seen;      /* during checks_sync() */
+	__u64 changes; /* health transitions */
 };
 
 struct hent {
@@ -364,9 +365,11 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	t->running = 0;
 	t->last = *r;
 	t->last_wall_ms = wall_ms();
+	metrics_count_check(&c->ag->counters, r->reason, r->duration_us);
 	changed = xlb_health_result(&t->h, r->ok, t->t.rise, t->t.fall, mono_ms());
 	if (changed < 0)
 		return;
+	t->changes++;
 	t->since_wall_ms = t->last_wall_ms;
 	health_events(c, t, from);
 	c->ag->health_changed = 1;
@@ -544,6 +547,7 @@ void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb
 	out->since_ms = t->since_wall_ms;
 	out->last_ms = t->last_wall_ms;
 	out->last = t->last;
+	out->changes = t->changes;
 }
 
 static int cmp_u32(const void *a, const void *b)

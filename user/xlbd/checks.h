@@ -72,6 +72,7 @@ struct check_view {
 	__u8 health;	/* enum xlb_health */
 	__u64 since_ms; /* CLOCK_REALTIME of the last health change */
 	__u64 last_ms;	/* CLOCK_REALTIME of the last result, 0 if none */
+	__u64 changes;	/* health transitions so far */
 	struct xlb_probe_result last;
 };
 

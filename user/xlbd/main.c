@@ -68,6 +68,59 @@ static int resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
 	return ret;
 }
 
+/* The data plane as the engine sees it: table updates are timed. */
+static int sink_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp_sink.backend_set(ag->dp_sink.ctx, id, b);
+}
+
+static int sink_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
+			const __u32 *table)
+{
+	struct agent *ag = ctx;
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = ag->dp_sink.vip_set(ag->dp_sink.ctx, k, v, table);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!ret) {
+		ag->counters.table_updates++;
+		metrics_observe(ag->counters.table_hist, &ag->counters.table_sum_s,
+				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+	return ret;
+}
+
+static int sink_vip_del(void *ctx, const struct xlb_vip_key *k)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp_sink.vip_del(ag->dp_sink.ctx, k);
+}
+
+static int sink_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
+			    const __u32 *sizes)
+{
+	struct agent *ag = ctx;
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (size_t i = 0; !ret && i < n; i++) { /* each table: its share of the batch */
+		ag->counters.table_updates++;
+		metrics_observe(
+			ag->counters.table_hist, &ag->counters.table_sum_s,
+			((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9) /
+				(double)n);
+	}
+	return ret;
+}
+
 /* ---- adoption of what an earlier xlbd left pinned -------------------- */
 
 struct programmed {
@@ -226,6 +279,24 @@ int agent_persist(struct agent *ag, struct xlb_err *err)
 	return 0;
 }
 
+static double unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void agent_count_reload(struct agent *ag, int ok)
+{
+	if (!ok) {
+		ag->counters.reloads_failed++;
+		return;
+	}
+	ag->counters.reloads_ok++;
+	ag->counters.last_reload_ok_s = unix_now();
+}
+
 int agent_reload(struct agent *ag, struct xlb_err *err)
 {
 	struct xlb_cfg next = {};
@@ -238,6 +309,7 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 	if (xlb_cfg_load_file(ag->config_path, &next, err)) {
 		pr_warn("reload rejected, still running the previous configuration: %s\n",
 			err->msg);
+		agent_count_reload(ag, 0);
 		return -EINVAL;
 	}
 	if (next.iface[0] && strcmp(next.iface, ag->iface))
@@ -248,8 +320,10 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 	if (agent_apply(ag, &next)) {
 		xlb_cfg_free(&next);
 		snprintf(err->msg, sizeof(err->msg), "couldn't apply the reloaded configuration");
+		agent_count_reload(ag, 0);
 		return -EIO;
 	}
+	agent_count_reload(ag, 1);
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
 	return agent_persist(ag, err);
 }
@@ -274,12 +348,13 @@ static int run(struct agent *ag)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, &mask, NULL); /* main() did already, for the threads */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
 	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd) ||
 	    add_fd(ep, checks_timer_fd(ag->checks)) || add_fd(ep, checks_prober_fd(ag->checks)) ||
+	    (ag->metrics && add_fd(ep, metrics_fd(ag->metrics))) ||
 	    (ag->nl_events_fd >= 0 && add_fd(ep, ag->nl_events_fd))) {
 		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
 		err = -errno;
@@ -299,6 +374,10 @@ static int run(struct agent *ag)
 			/* Debounced: a burst of changes is one re-check at the next tick. */
 			if (xlb_nh_events_read(ag->nh))
 				ag->nl_changed = 1;
+			continue;
+		}
+		if (ag->metrics && ev.data.fd == metrics_fd(ag->metrics)) {
+			metrics_on_request(ag->metrics);
 			continue;
 		}
 		if (ev.data.fd == checks_timer_fd(ag->checks) ||
@@ -342,6 +421,7 @@ static int run(struct agent *ag)
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			continue;
 		ag->since_recheck += (int)ticks;
+		metrics_heartbeat(ag->metrics);
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed) {
 			if (ag->since_recheck >= RECHECK_TICKS)
@@ -377,6 +457,9 @@ static void usage(FILE *f)
 		   "(default " DEFAULT_STATE_DIR ")\n"
 		   "      --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
 		   "      --socket-group GRP  let group GRP use the control socket (mode 0660)\n"
+		   "      --metrics ADDR:PORT Prometheus /metrics and /healthz "
+		   "(default " METRICS_DEFAULT ",\n"
+		   "                          [::1]:9641 for IPv6, 'off' for none)\n"
 		   "      --daemon            go to the background once forwarding runs\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
 		   "  -h, --help              this text\n"
@@ -425,7 +508,12 @@ static int start(struct agent *ag)
 	err = xlb_dp_open(&o, &ag->dp);
 	if (err)
 		return err;
-	xlb_sync_dp_sink(&sink, ag->dp);
+	xlb_sync_dp_sink(&ag->dp_sink, ag->dp);
+	sink = (struct xlb_sink){.ctx = ag,
+				 .backend_set = sink_backend_set,
+				 .vip_set = sink_vip_set,
+				 .vip_del = sink_vip_del,
+				 .tables_swap = sink_tables_swap};
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	ag->checks = checks_new(ag);
 	if (!ag->sync || !ag->checks)
@@ -453,6 +541,8 @@ static int start(struct agent *ag)
 		err = ag->listen_fd < 0 ? ag->listen_fd : 0;
 	}
 	if (!err)
+		agent_count_reload(ag, 1); /* the configuration xlbd started with */
+	if (!err)
 		pr_info("forwarding on '%s' (%s XDP): %zu VIPs\n", ag->iface,
 			ag->generic ? "generic" : "native", ag->cfg.nvips);
 	return err;
@@ -471,12 +561,14 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"socket-group", required_argument, NULL, 'G'},
 		{"daemon", no_argument, NULL, 'd'},
+		{"metrics", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
 			   .socket_path = DEFAULT_SOCKET,
+			   .metrics_listen = METRICS_DEFAULT,
 			   .listen_fd = -1,
 			   .nl_events_fd = -1};
 	const char *state_dir = DEFAULT_STATE_DIR;
@@ -533,6 +625,9 @@ int main(int argc, char **argv)
 		case 'd':
 			daemonize = 1;
 			break;
+		case 'm':
+			ag.metrics_listen = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -587,6 +682,15 @@ int main(int argc, char **argv)
 		xlb_cfg_free(&ag.cfg);
 		return 2;
 	}
+	/* Signals go to the loop's signalfd: block them before any thread
+	 * (metrics) starts, as threads inherit the mask. */
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	ret = start(&ag);
 	/* Detach from the terminal once forwarding runs, so that a failure to
 	 * start is still reported to whoever started us. */
@@ -594,12 +698,21 @@ int main(int argc, char **argv)
 		pr_warn("couldn't become a daemon: %s\n", strerror(errno));
 		ret = -errno;
 	}
+	/* After daemon(): a fork keeps no thread. */
+	if (!ret) {
+		ret = metrics_start(&ag, ag.metrics_listen, &ag.metrics);
+		if (ret)
+			pr_warn("couldn't serve metrics on '%s': %s; give --metrics ADDR:PORT or "
+				"--metrics off\n",
+				ag.metrics_listen, strerror(-ret));
+	}
 	if (!ret)
 		ret = run(&ag);
 	if (ag.listen_fd >= 0) {
 		close(ag.listen_fd);
 		unlink(ag.socket_path);
 	}
+	metrics_stop(ag.metrics);
 	checks_free(ag.checks);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */

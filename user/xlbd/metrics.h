@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * /metrics and /healthz (libmicrohttpd, its own thread).
+ *
+ * A scrape never blocks the event loop and never sees a half-updated
+ * state: the HTTP thread asks the loop (an eventfd in its epoll) for a
+ * snapshot of what is configured and how each backend stands; the loop
+ * builds it between two events and hands it over under a mutex. Counters
+ * are then read by the HTTP thread straight from the per-CPU maps and the
+ * mmapped flow table (syscalls and reads, no agent state), so a slow scrape
+ * costs the loop only the snapshot. Label sets come from the snapshot:
+ * bounded by the configured VIPs and backends, and a deleted backend's
+ * series are gone at the next scrape.
+ *
+ * /healthz answers 200 while the loop has ticked within the last 5 s,
+ * 503 otherwise.
+ */
+#ifndef XLBD_METRICS_H
+#define XLBD_METRICS_H
+
+#include <linux/types.h>
+
+struct agent;
+struct metrics;
+
+#define METRICS_DEFAULT "127.0.0.1:9641"
+
+/* Histogram buckets (seconds) for check and table-update durations. */
+#define METRICS_NBUCKETS 11
+
+/* What the loop counts for /metrics (loop thread only; copied into
+ * snapshots). */
+struct agent_counters {
+	__u64 table_updates;
+	__u64 table_hist[METRICS_NBUCKETS]; /* cumulative at render */
+	double table_sum_s;
+	__u64 reloads_ok, reloads_failed;
+	double last_reload_ok_s; /* unix time */
+	__u64 hc_results[16];	 /* by enum hc_result */
+	__u64 hc_hist[METRICS_NBUCKETS];
+	double hc_sum_s;
+	__u64 hc_count;
+};
+
+/* Count one duration into a histogram (non-cumulative buckets + sum). */
+void metrics_observe(__u64 *hist, double *sum, double seconds);
+/* Count one health-check result by its reason text. */
+void metrics_count_check(struct agent_counters *c, const char *reason, __u32 duration_us);
+
+/* Parse "ADDR:PORT" / "[ADDR]:PORT" / "off"; start serving. 0, -errno. */
+int metrics_start(struct agent *ag, const char *listen, struct metrics **out);
+void metrics_stop(struct metrics *m);
+
+/* The eventfd the loop polls: a scrape waits for a snapshot. */
+int metrics_fd(const struct metrics *m);
+void metrics_on_request(struct metrics *m);
+/* The loop is alive (each tick). */
+void metrics_heartbeat(struct metrics *m);
+
+#endif /* XLBD_METRICS_H */
