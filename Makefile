@@ -58,7 +58,7 @@ DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-bpf test-monitoring test-e2e bench check format clean install demo
+.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-demo uninstall bench check format clean install demo
 
 all: $(BINS) $(MANS)
 
@@ -136,7 +136,8 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-monitoring test-e2e check
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-monitoring test-install test-e2e \
+		test-demo check
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
 test-monitoring:
@@ -186,5 +187,45 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 # Issue #6 builds these; until then say so instead of doing nothing.
-demo install:
-	@echo "make $@: not built yet (issue #6: make demo, make install)" >&2; exit 1
+# The product on its built-in lab, narrated (DEMO_FAST=1: no pauses).
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tools/demo/demo.sh
+
+test-demo: all
+	$(Q)tests/demo/check.sh
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc]
+SYSCONFDIR ?= /etc
+SBINDIR    := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man/man8
+UNITDIR    := $(PREFIX)/lib/systemd/system
+COMPDIR    := $(PREFIX)/share/bash-completion/completions
+INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
+	$(UNITDIR)/xlbd.service $(COMPDIR)/xlbctl $(SYSCONFDIR)/xlb/xlb.yaml.example
+
+install: $(XLBD) $(XLBCTL) $(MANS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
+	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/packaging/xlbd.service.in >$(DESTDIR)$(UNITDIR)/xlbd.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xlbd.service
+	$(Q)install -m 0644 tools/packaging/xlbctl.bash-completion $(DESTDIR)$(COMPDIR)/xlbctl
+	$(Q)install -m 0644 tools/packaging/xlb.yaml.example $(DESTDIR)$(SYSCONFDIR)/xlb/
+	@# the operator's own files are never overwritten
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/xlbd ] || \
+		install -m 0644 tools/packaging/xlbd.default $(DESTDIR)$(SYSCONFDIR)/default/xlbd
+
+# Removes what install put there, except the operator's /etc/default/xlbd and
+# /etc/xlb/xlb.yaml.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null || true
+
+# make install into a staging directory, the tree checked, make uninstall.
+test-install: all
+	$(Q)tests/install/check.sh

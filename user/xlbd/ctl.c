@@ -428,7 +428,8 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "on_empty",
 			       json_object_new_string(xlb_on_empty_name(v->on_empty)));
 	json_object_object_add(o, "table_size", json_object_new_int64(v->table_size));
-	json_object_object_add(o, "backends", json_object_new_int64((int64_t)v->nbackends));
+	json_object_object_add(o, "backends",
+			       json_object_new_int64((int64_t)(sv ? sv->nbackends : v->nbackends)));
 	json_object_object_add(o, "id", json_object_new_int64(sv ? sv->id : 0));
 	json_object_object_add(o, "check",
 			       json_object_new_string(xlb_check_type_name(v->check.type)));

@@ -462,6 +462,8 @@ static void usage(FILE *f)
 		   "                          [::1]:9641 for IPv6, 'off' for none)\n"
 		   "      --daemon            go to the background once forwarding runs\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
+		   "      --check             only validate -c FILE (exit 0 valid, 2 not), change "
+		   "nothing\n"
 		   "  -h, --help              this text\n"
 		   "      --version           print the version\n"
 		   "\n"
@@ -564,6 +566,7 @@ int main(int argc, char **argv)
 		{"metrics", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"check", no_argument, NULL, 'K'},
 		{},
 	};
 	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
@@ -575,7 +578,7 @@ int main(int argc, char **argv)
 	char state_path[256];
 	struct xlb_err err = {};
 	const char *iface = NULL;
-	int c, detach = 0, daemonize = 0, ret;
+	int c, detach = 0, daemonize = 0, check_only = 0, ret;
 
 	xlb_log_level = XLB_LOG_INFO;
 	while ((c = getopt_long(argc, argv, "i:c:l:h", opts, NULL)) != -1) {
@@ -631,6 +634,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'K':
+			check_only = 1;
+			break;
 		case 'V':
 			printf("xlbd " XLB_VERSION "\n");
 			return 0;
@@ -640,6 +646,19 @@ int main(int argc, char **argv)
 		}
 	}
 	xlb_log_libbpf();
+	if (check_only) {
+		if (!ag.config_path) {
+			fprintf(stderr, "xlbd: --check needs -c FILE\n");
+			return 2;
+		}
+		if (xlb_cfg_load_file(ag.config_path, &ag.cfg, &err)) {
+			fprintf(stderr, "xlbd: %s\n", err.msg);
+			return 2;
+		}
+		printf("%s: ok, %zu VIPs\n", ag.config_path, ag.cfg.nvips);
+		xlb_cfg_free(&ag.cfg);
+		return 0;
+	}
 	if (detach) {
 		ret = xlb_dp_unpin(ag.pin_dir);
 		if (ret)
