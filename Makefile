@@ -40,13 +40,15 @@ HDRS     := $(wildcard include/*.h user/common/*.h user/xlbd/*.h user/xlbctl/*.h
 TEST_BPF   := $(BUILD)/tests/test_bpf
 TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
+VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
-BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP)
+BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP) \
+	$(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -118,6 +120,11 @@ $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(VETH_BENCH): $(BUILD)/tools/bench/veth_bench.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(LAB_TCP): $(BUILD)/tests/e2e/lab_tcp.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
@@ -126,7 +133,7 @@ $(LAB_UDP): $(BUILD)/tests/e2e/lab_udp.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-$(BENCH): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/bench/*.c) tests/bpf/pkt.c) $(LIB)
+$(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -160,6 +167,7 @@ test-e2e: all
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BENCH)
+	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xlb-veth-bench: throughput through native XDP on a veth pair (issue #7).
+ *
+ *   xlb-veth-bench GEN_NETNS GEN_DEV LB_NETNS LB_DEV [JSON]
+ *
+ * The generator program (bpf/veth_bench.bpf.c) runs under
+ * BPF_PROG_TEST_RUN in live-frames mode on GEN_DEV and XDP_TXes each frame
+ * to LB_DEV, where either a trivial MAC-swap XDP_TX program (the limit of
+ * this pipeline) or xlb with one VIP and 16 backends runs; what comes back
+ * to GEN_DEV is counted by the sink program and dropped. Rounds alternate
+ * the scenarios so drift hits all alike; each run is a few seconds long
+ * (a test run has a fixed setup cost of tens of ms). Prints Mpps, the ratio
+ * to the trivial program and the ns each packet costs on top, per round and
+ * as a median. Figures only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "maglev.h"
+#include "xlb_dp.h"
+#include "baseline.skel.h"
+#include "veth_bench.skel.h"
+
+#define ROUNDS 5
+#define REPEAT (1u << 22) /* frames per run: about a second at 4 Mpps */
+#define NBACKENDS 16
+#define VIP "10.200.0.1"
+
+struct scenario {
+	const char *name;
+	int xlb; /* 0: the trivial program */
+	__u32 nflows;
+	double mpps[ROUNDS];
+};
+
+static struct scenario sc[] = {
+	{.name = "trivial XDP_TX (MAC swap)", .xlb = 0, .nflows = 1},
+	{.name = "xlb, 1 flow", .xlb = 1, .nflows = 1},
+	{.name = "xlb, 1,000 flows", .xlb = 1, .nflows = 1000},
+	{.name = "xlb, 1,000,000 flows", .xlb = 1, .nflows = 1000000},
+};
+#define NSC (sizeof(sc) / sizeof(sc[0]))
+
+static int enter(const char *netns)
+{
+	int fd = open(netns, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static int setup_xlb(struct xlb_dp *dp)
+{
+	struct xlb_maglev_backend mb[NBACKENDS];
+	struct xlb_vip_key k = {.port = htons(80), .proto = 6};
+	struct xlb_vip_val v = {.vip_id = 1, .table_size = XLB_DEFAULT_TABLE_SIZE};
+	__u32 *table = calloc(XLB_DEFAULT_TABLE_SIZE, sizeof(*table));
+	int err = table ? 0 : -ENOMEM;
+
+	for (int i = 0; !err && i < NBACKENDS; i++) {
+		struct xlb_backend b = {.state = XLB_BE_ACTIVE,
+					.gen = 1,
+					.vip_id = 1,
+					.family = XLB_AF_INET,
+					.mac = {0x02, 0, 0, 0, 0, (__u8)i}};
+		char name[32];
+
+		snprintf(name, sizeof(name), "10.201.0.%d", 10 + i);
+		xlb_addr_parse(name, &b.addr);
+		err = xlb_dp_backend_set(dp, 1 + (__u32)i, &b);
+		mb[i] = (struct xlb_maglev_backend){
+			.key = xlb_maglev_key(name), .id = 1 + (__u32)i, .weight = 1};
+	}
+	xlb_addr_parse(VIP, &k.addr);
+	err = err ?: xlb_maglev_build(mb, NBACKENDS, XLB_DEFAULT_TABLE_SIZE, table);
+	err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
+	free(table);
+	return err;
+}
+
+static __u64 sunk(struct veth_bench *vb)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc((size_t)ncpu, sizeof(*v)), sum = 0;
+	__u32 key = 0;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(vb->maps.sunk), &key, v))
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	return sum;
+}
+
+/* One run: REPEAT frames from the generator; Mpps that came back. */
+static double run(struct veth_bench *vb, int gen_ifindex)
+{
+	unsigned char frame[64] = {0};
+	struct xdp_md ctx = {.data_end = sizeof(frame), .ingress_ifindex = (__u32)gen_ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = REPEAT,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	struct timespec t0, t1;
+	__u64 before = sunk(vb), after;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (bpf_prog_test_run_opts(bpf_program__fd(vb->progs.xlb_gen), &o)) {
+		fprintf(stderr, "xlb-veth-bench: test run: %s\n", strerror(errno));
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usleep(20000); /* the last frames land */
+	after = sunk(vb);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return (double)(after - before) / s / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v)
+{
+	double s[ROUNDS];
+
+	memcpy(s, v, sizeof(s));
+	qsort(s, ROUNDS, sizeof(s[0]), cmp);
+	return s[ROUNDS / 2];
+}
+
+int main(int argc, char **argv)
+{
+	struct veth_bench *vb = NULL;
+	struct baseline *bl = NULL;
+	struct xlb_dp *dp = NULL;
+	struct xlb_dp_opts dopts = {0};
+	int gen_if, lb_if, sink_link = -1, err;
+	const char *json = argc > 5 ? argv[5] : "build/bench-veth.json";
+	FILE *f;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: xlb-veth-bench GEN_NETNS GEN_DEV LB_NETNS LB_DEV [JSON]\n");
+		return 2;
+	}
+	xlb_log_libbpf();
+	/* the data plane is loaded in the LB's namespace and attached there */
+	err = enter(argv[3]);
+	lb_if = (int)if_nametoindex(argv[4]);
+	err = err ?: xlb_dp_open(&dopts, &dp);
+	err = err ?: setup_xlb(dp);
+	bl = baseline__open_and_load();
+	vb = veth_bench__open_and_load();
+	if (err || !lb_if || !bl || !vb) {
+		fprintf(stderr, "xlb-veth-bench: setup failed (%s)\n",
+			strerror(err ? -err : errno));
+		return 1;
+	}
+	err = enter(argv[1]);
+	gen_if = (int)if_nametoindex(argv[2]);
+	sink_link = gen_if ? xlb_xdp_attach(bpf_program__fd(vb->progs.xlb_sink), gen_if, 0) : -1;
+	if (err || sink_link < 0) {
+		fprintf(stderr, "xlb-veth-bench: couldn't attach the sink to '%s'\n", argv[2]);
+		return 1;
+	}
+	inet_pton(AF_INET, VIP, &vb->bss->vip);
+	memset(vb->bss->dst_mac, 0x02, 6);
+	memset(vb->bss->src_mac, 0x04, 6);
+
+	printf("Throughput through native XDP on a veth pair (one CPU per run, %u frames a run)\n",
+	       REPEAT);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (size_t s = 0; s < NSC; s++) {
+			int link;
+
+			enter(argv[3]);
+			link = xlb_xdp_attach(sc[s].xlb ? xlb_dp_prog_fd(dp)
+							: bpf_program__fd(bl->progs.xlb_baseline),
+					      lb_if, 0);
+			enter(argv[1]);
+			if (link < 0) {
+				fprintf(stderr, "xlb-veth-bench: attach to '%s': %s\n", argv[4],
+					strerror(-link));
+				return 1;
+			}
+			vb->data->nflows = sc[s].nflows;
+			vb->bss->seq = 0;
+			if (sc[s].xlb && sc[s].nflows > 1)
+				run(vb, gen_if); /* a warm-up pass: the flows are known */
+			sc[s].mpps[r] = run(vb, gen_if);
+			close(link);
+		}
+		printf("  round %d:", r + 1);
+		for (size_t s = 0; s < NSC; s++)
+			printf("  %.2f", sc[s].mpps[r]);
+		printf(" Mpps\n");
+	}
+	double base = median(sc[0].mpps);
+
+	printf("\n  %-28s %8s %8s %12s\n", "scenario (median)", "Mpps", "ratio", "+ns/packet");
+	for (size_t s = 0; s < NSC; s++) {
+		double m = median(sc[s].mpps);
+
+		printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, base > 0 ? m / base : 0,
+		       m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0);
+	}
+	printf("  targets: ratio >= 0.90 with 1 and 1,000 flows, >= 0.80 with 1,000,000\n");
+	f = fopen(json, "w");
+	if (f) {
+		fprintf(f, "{\"veth\": [");
+		for (size_t s = 0; s < NSC; s++)
+			fprintf(f, "%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f}",
+				s ? ", " : "", sc[s].name, median(sc[s].mpps),
+				base > 0 ? median(sc[s].mpps) / base : 0);
+		fprintf(f, "]}\n");
+		fclose(f);
+	}
+	close(sink_link);
+	xlb_dp_close(dp);
+	veth_bench__destroy(vb);
+	baseline__destroy(bl);
+	return 0;
+}
