@@ -32,6 +32,7 @@
 #include "maglev.h"
 #include "xlb_dp.h"
 #include "baseline.skel.h"
+#include "ft_bench.skel.h"
 #include "veth_bench.skel.h"
 
 #define ROUNDS 5
@@ -39,19 +40,39 @@
 #define NBACKENDS 16
 #define VIP "10.200.0.1"
 
+enum prog {
+	TRIVIAL,
+	XLB,
+	FT_SETASSOC,
+	FT_LRU,
+	FT_LRU_LISTS,
+	FT_LRU_MAPS
+};
+
 struct scenario {
 	const char *name;
-	int xlb; /* 0: the trivial program */
+	enum prog prog;
 	__u32 nflows;
 	double mpps[ROUNDS];
 };
 
+// clang-format off
 static struct scenario sc[] = {
-	{.name = "trivial XDP_TX (MAC swap)", .xlb = 0, .nflows = 1},
-	{.name = "xlb, 1 flow", .xlb = 1, .nflows = 1},
-	{.name = "xlb, 1,000 flows", .xlb = 1, .nflows = 1000},
-	{.name = "xlb, 1,000,000 flows", .xlb = 1, .nflows = 1000000},
+	{.name = "trivial XDP_TX (MAC swap)", .prog = TRIVIAL,      .nflows = 1},
+	{.name = "xlb, 1 flow",               .prog = XLB,          .nflows = 1},
+	{.name = "xlb, 1,000 flows",          .prog = XLB,          .nflows = 1000},
+	{.name = "xlb, 1,000,000 flows",      .prog = XLB,          .nflows = 1000000},
+	/* the flow table alone (+ MAC swap), four designs */
+	{.name = "set-assoc array, 1k",       .prog = FT_SETASSOC,  .nflows = 1000},
+	{.name = "set-assoc array, 1M",       .prog = FT_SETASSOC,  .nflows = 1000000},
+	{.name = "LRU hash, 1k",              .prog = FT_LRU,       .nflows = 1000},
+	{.name = "LRU hash, 1M",              .prog = FT_LRU,       .nflows = 1000000},
+	{.name = "LRU per-CPU lists, 1k",     .prog = FT_LRU_LISTS, .nflows = 1000},
+	{.name = "LRU per-CPU lists, 1M",     .prog = FT_LRU_LISTS, .nflows = 1000000},
+	{.name = "LRU map per CPU, 1k",       .prog = FT_LRU_MAPS,  .nflows = 1000},
+	{.name = "LRU map per CPU, 1M",       .prog = FT_LRU_MAPS,  .nflows = 1000000},
 };
+// clang-format on
 #define NSC (sizeof(sc) / sizeof(sc[0]))
 
 static int enter(const char *netns)
@@ -92,6 +113,48 @@ static int setup_xlb(struct xlb_dp *dp)
 	err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
 	free(table);
 	return err;
+}
+
+/* One LRU map per CPU behind the outer array (index 0 came with the object). */
+static int fill_percpu_maps(struct ft_bench *ft)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int ncpu = libbpf_num_possible_cpus();
+
+	for (__u32 c = 1; c < (__u32)ncpu && c < 64; c++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "ft_inner",
+					sizeof(struct xlb_flow_key), 8, XLB_DEFAULT_FLOW_ENTRIES,
+					&o);
+		int err;
+
+		if (fd < 0)
+			return -errno;
+		err = bpf_map_update_elem(bpf_map__fd(ft->maps.ft_percpu), &c, &fd, BPF_ANY);
+		close(fd);
+		if (err)
+			return -errno;
+	}
+	return 0;
+}
+
+static int prog_fd(const struct scenario *s, struct xlb_dp *dp, struct baseline *bl,
+		   struct ft_bench *ft)
+{
+	switch (s->prog) {
+	case TRIVIAL:
+		return bpf_program__fd(bl->progs.xlb_baseline);
+	case XLB:
+		return xlb_dp_prog_fd(dp);
+	case FT_SETASSOC:
+		return bpf_program__fd(ft->progs.ft_setassoc);
+	case FT_LRU:
+		return bpf_program__fd(ft->progs.ft_lru_shared);
+	case FT_LRU_LISTS:
+		return bpf_program__fd(ft->progs.ft_lru_percpu_lists);
+	case FT_LRU_MAPS:
+		return bpf_program__fd(ft->progs.ft_lru_percpu_maps);
+	}
+	return -1;
 }
 
 static __u64 sunk(struct veth_bench *vb)
@@ -151,6 +214,7 @@ int main(int argc, char **argv)
 {
 	struct veth_bench *vb = NULL;
 	struct baseline *bl = NULL;
+	struct ft_bench *ft = NULL;
 	struct xlb_dp *dp = NULL;
 	struct xlb_dp_opts dopts = {0};
 	int gen_if, lb_if, sink_link = -1, err;
@@ -169,7 +233,9 @@ int main(int argc, char **argv)
 	err = err ?: setup_xlb(dp);
 	bl = baseline__open_and_load();
 	vb = veth_bench__open_and_load();
-	if (err || !lb_if || !bl || !vb) {
+	ft = ft_bench__open_and_load();
+	err = err ?: (ft ? fill_percpu_maps(ft) : -ENOENT);
+	if (err || !lb_if || !bl || !vb || !ft) {
 		fprintf(stderr, "xlb-veth-bench: setup failed (%s)\n",
 			strerror(err ? -err : errno));
 		return 1;
@@ -192,9 +258,7 @@ int main(int argc, char **argv)
 			int link;
 
 			enter(argv[3]);
-			link = xlb_xdp_attach(sc[s].xlb ? xlb_dp_prog_fd(dp)
-							: bpf_program__fd(bl->progs.xlb_baseline),
-					      lb_if, 0);
+			link = xlb_xdp_attach(prog_fd(&sc[s], dp, bl, ft), lb_if, 0);
 			enter(argv[1]);
 			if (link < 0) {
 				fprintf(stderr, "xlb-veth-bench: attach to '%s': %s\n", argv[4],
@@ -203,14 +267,14 @@ int main(int argc, char **argv)
 			}
 			vb->data->nflows = sc[s].nflows;
 			vb->bss->seq = 0;
-			if (sc[s].xlb && sc[s].nflows > 1)
+			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1)
 				run(vb, gen_if); /* a warm-up pass: the flows are known */
 			sc[s].mpps[r] = run(vb, gen_if);
 			close(link);
 		}
 		printf("  round %d:", r + 1);
 		for (size_t s = 0; s < NSC; s++)
-			printf("  %.2f", sc[s].mpps[r]);
+			printf(" %.2f", sc[s].mpps[r]);
 		printf(" Mpps\n");
 	}
 	double base = median(sc[0].mpps);
@@ -219,6 +283,8 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < NSC; s++) {
 		double m = median(sc[s].mpps);
 
+		if (sc[s].prog == FT_SETASSOC && sc[s - 1].prog == XLB)
+			printf("  flow table alone (+ MAC swap):\n");
 		printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, base > 0 ? m / base : 0,
 		       m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0);
 	}
@@ -236,6 +302,7 @@ int main(int argc, char **argv)
 	close(sink_link);
 	xlb_dp_close(dp);
 	veth_bench__destroy(vb);
+	ft_bench__destroy(ft);
 	baseline__destroy(bl);
 	return 0;
 }
