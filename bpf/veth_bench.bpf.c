@@ -7,7 +7,8 @@
  * its pages to the receiver and the test run reuses them, so every field
  * is rewritten each time) and returns XDP_TX, which sends the frame to the
  * LB's end of the pair. nflows flows are cycled: flow i has source
- * 10.(i>>16 & 255).(i>>8 & 255).(i & 255), port 1024 + (i & 0x7fff).
+ * 10.(i>>16 & 255).(i>>8 & 255).(i & 255), port 1024 + (i & 0x7fff); with
+ * `syn` set the frames are SYNs (every one a new connection for xlb).
  *
  * xlb_sink, attached to the generator's veth, counts what the LB sends
  * back with XDP_TX and drops it.
@@ -15,6 +16,8 @@
 #include "lib/common.h"
 
 __u32 nflows = 1; /* set between runs */
+__u32 syn;	  /* 1: SYNs (a flood of new connections), 0: ACKs */
+__u32 base;	  /* flow numbers start here */
 __u32 vip = 0;	  /* network order */
 __u8 dst_mac[6];
 __u8 src_mac[6];
@@ -42,7 +45,7 @@ int xlb_gen(struct xdp_md *ctx)
 
 	if ((void *)(th + 1) > end)
 		return XDP_DROP;
-	i = (__u32)(seq++ % (nflows ? nflows : 1));
+	i = base + (__u32)(seq++ % (nflows ? nflows : 1));
 	__builtin_memcpy(eth->h_dest, dst_mac, 6);
 	__builtin_memcpy(eth->h_source, src_mac, 6);
 	eth->h_proto = bpf_htons(ETH_P_IP);
@@ -68,9 +71,10 @@ int xlb_gen(struct xdp_md *ctx)
 	th->source = bpf_htons(1024 + (i & 0x7fff));
 	th->dest = bpf_htons(80);
 	th->seq = bpf_htonl(i);
-	th->ack_seq = bpf_htonl(1);
+	th->ack_seq = syn ? 0 : bpf_htonl(1);
 	th->doff = 5;
-	th->ack = 1;
+	th->ack = !syn;
+	th->syn = !!syn;
 	th->window = bpf_htons(512);
 	return XDP_TX;
 }

@@ -53,6 +53,7 @@ struct scenario {
 	const char *name;
 	enum prog prog;
 	__u32 nflows;
+	int syn;
 	double mpps[ROUNDS];
 };
 
@@ -62,6 +63,7 @@ static struct scenario sc[] = {
 	{.name = "xlb, 1 flow",               .prog = XLB,          .nflows = 1},
 	{.name = "xlb, 1,000 flows",          .prog = XLB,          .nflows = 1000},
 	{.name = "xlb, 1,000,000 flows",      .prog = XLB,          .nflows = 1000000},
+	{.name = "xlb, SYN flood (16M srcs)", .prog = XLB,          .nflows = 16000000, .syn = 1},
 	/* the flow table alone (+ MAC swap), four designs */
 	{.name = "set-assoc array, 1k",       .prog = FT_SETASSOC,  .nflows = 1000},
 	{.name = "set-assoc array, 1M",       .prog = FT_SETASSOC,  .nflows = 1000000},
@@ -170,13 +172,93 @@ static __u64 sunk(struct veth_bench *vb)
 	return sum;
 }
 
+static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat);
+
 /* One run: REPEAT frames from the generator; Mpps that came back. */
 static double run(struct veth_bench *vb, int gen_ifindex)
+{
+	return run_n(vb, gen_ifindex, REPEAT);
+}
+
+/* The flow table's entry for generator flow i (xlb_gen's numbering). */
+static int flow_backend(struct xlb_dp *dp, __u32 i, __u32 *backend)
+{
+	struct xlb_flow_key k = {
+		.sport = htons((__u16)(1024 + (i & 0x7fff))), .dport = htons(80), .proto = 6};
+	struct xlb_flow_entry e;
+	char a[32];
+
+	snprintf(a, sizeof(a), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+	xlb_addr_parse(a, &k.saddr);
+	xlb_addr_parse(VIP, &k.daddr);
+	if (xlb_dp_flow_get(dp, &k, &e))
+		return -ENOENT;
+	*backend = e.backend_id;
+	return 0;
+}
+
+#define ESTABLISHED 1000u
+#define FLOOD (1u << 23) /* SYNs: eight times what the flow table holds */
+
+/*
+ * Established flows under a SYN flood that fills the flow table: which are
+ * still in it, and where their next packet goes.
+ */
+static void flood_test(struct veth_bench *vb, struct xlb_dp *dp, int gen_if, const char *lb_ns,
+		       const char *gen_ns, int lb_if, FILE *json)
+{
+	__u32 before[ESTABLISHED], after, kept = 0, same = 0, known = 0;
+	double mpps;
+	int link;
+
+	enter(lb_ns);
+	link = xlb_xdp_attach(xlb_dp_prog_fd(dp), lb_if, 0);
+	enter(gen_ns);
+	if (link < 0)
+		return;
+	vb->data->nflows = ESTABLISHED;
+	vb->bss->base = 0;
+	vb->bss->syn = 0;
+	vb->bss->seq = 0;
+	run_n(vb, gen_if, ESTABLISHED * 4);
+	for (__u32 i = 0; i < ESTABLISHED; i++)
+		known += !flow_backend(dp, i, &before[i]);
+	vb->data->nflows = 0x7fffffff;
+	vb->bss->base = 1000000;
+	vb->bss->syn = 1;
+	vb->bss->seq = 0;
+	mpps = run_n(vb, gen_if, FLOOD);
+	for (__u32 i = 0; i < ESTABLISHED; i++)
+		kept += !flow_backend(dp, i, &after) && after == before[i];
+	vb->data->nflows = ESTABLISHED;
+	vb->bss->base = 0;
+	vb->bss->syn = 0;
+	vb->bss->seq = 0;
+	run_n(vb, gen_if, ESTABLISHED);
+	for (__u32 i = 0; i < ESTABLISHED; i++)
+		same += !flow_backend(dp, i, &after) && after == before[i];
+	close(link);
+	printf("\nSYN flood of %u new connections from distinct sources (flow table: %u):\n", FLOOD,
+	       XLB_DEFAULT_FLOW_ENTRIES);
+	printf("  new connections handled            %.2f M/s\n", mpps);
+	printf("  established flows (idle during it) %u in the table before\n", known);
+	printf("  ... still in the table after       %u\n", kept);
+	printf("  ... on the same backend after their next packet: %u of %u\n", same, ESTABLISHED);
+	printf("  (an evicted flow is hashed again by Maglev; with the same backends the\n"
+	       "   table is the same, so it lands where it was)\n");
+	if (json)
+		fprintf(json,
+			", \"syn_flood\": {\"new_flows_mpps\": %.3f, \"established\": %u, "
+			"\"kept_in_table\": %u, \"same_backend\": %u}",
+			mpps, known, kept, same);
+}
+
+static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat)
 {
 	unsigned char frame[64] = {0};
 	struct xdp_md ctx = {.data_end = sizeof(frame), .ingress_ifindex = (__u32)gen_ifindex};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = REPEAT,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 	struct timespec t0, t1;
 	__u64 before = sunk(vb), after;
@@ -266,8 +348,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			vb->data->nflows = sc[s].nflows;
+			vb->bss->syn = (__u32)sc[s].syn;
+			vb->bss->base = 0;
 			vb->bss->seq = 0;
-			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1)
+			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1 && !sc[s].syn)
 				run(vb, gen_if); /* a warm-up pass: the flows are known */
 			sc[s].mpps[r] = run(vb, gen_if);
 			close(link);
@@ -296,7 +380,11 @@ int main(int argc, char **argv)
 			fprintf(f, "%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f}",
 				s ? ", " : "", sc[s].name, median(sc[s].mpps),
 				base > 0 ? median(sc[s].mpps) / base : 0);
-		fprintf(f, "]}\n");
+		fprintf(f, "]");
+	}
+	flood_test(vb, dp, gen_if, argv[3], argv[1], lb_if, f);
+	if (f) {
+		fprintf(f, "}\n");
 		fclose(f);
 	}
 	close(sink_link);
