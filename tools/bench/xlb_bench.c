@@ -339,6 +339,149 @@ static int bench_change(struct xlb_dp *dp, struct maglev_fig *fig, size_t nfig)
 }
 
 /* Maglev table build time on this CPU (median and best of MAGLEV_RUNS). */
+/* ---- scale and memory (issue #7) --------------------------------------- */
+
+struct scale_fig {
+	char what[40];
+	double hit_ns, new_ns; /* over the baseline */
+};
+
+/* Medians over ROUNDS of: baseline, flow hit, new flow (64k-flow table). */
+static void measure_scale(struct xlb_dp *dp, struct baseline *base, struct scale_fig *fig,
+			  __u16 *sport)
+{
+	struct scenario *b = &sc[0], *hit = &sc[1], *nf = &sc[5];
+	double vb[ROUNDS], vh[ROUNDS], vn[ROUNDS];
+	__u8 out[PB_MAX];
+	struct pb syn = hit->pkt;
+	int l4 = pb_find(&syn, PB_TCP);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = syn.buf, .data_size_in = (__u32)syn.len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	syn.buf[l4 + 13] = 0x02; /* the hit's flow, entered against this table */
+	bpf_prog_test_run_opts(xlb_dp_prog_fd(dp), &t);
+	for (int r = 0; r < ROUNDS; r++) {
+		vb[r] = run_round(bpf_program__fd(base->progs.xlb_baseline), b, sport);
+		vh[r] = run_round(xlb_dp_prog_fd(dp), hit, sport);
+		vn[r] = run_round(xlb_dp_prog_fd(dp), nf, sport);
+	}
+	qsort(vb, ROUNDS, sizeof(double), cmp_double);
+	qsort(vh, ROUNDS, sizeof(double), cmp_double);
+	qsort(vn, ROUNDS, sizeof(double), cmp_double);
+	fig->hit_ns = vh[ROUNDS / 2] - vb[ROUNDS / 2];
+	fig->new_ns = vn[ROUNDS / 2] - vb[ROUNDS / 2];
+}
+
+/* The measured VIP (10.0.0.10:80, id 1) over backends 100 .. 100+n-1. */
+static int table_of(struct xlb_dp *dp, __u32 n, __u32 m)
+{
+	struct xlb_maglev_backend *mb = calloc(n, sizeof(*mb));
+	__u32 *table = calloc(m, sizeof(*table));
+	struct xlb_vip_key k = {.port = htons(80), .proto = 6};
+	struct xlb_vip_val v = {.vip_id = 1, .table_size = m, .mode = XLB_MODE_DSR};
+	int err = mb && table ? 0 : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < n; i++) {
+		struct xlb_backend b = {
+			.state = XLB_BE_ACTIVE, .gen = 1, .vip_id = 1, .family = XLB_AF_INET};
+		char name[32];
+
+		snprintf(name, sizeof(name), "10.2.%u.%u", i >> 8, i & 255);
+		xlb_addr_parse(name, &b.addr);
+		memcpy(b.mac, MAC_BACKEND[i % 4], 6);
+		err = xlb_dp_backend_set(dp, 100 + i, &b);
+		mb[i] = (struct xlb_maglev_backend){
+			.key = xlb_maglev_key(name), .id = 100 + i, .weight = 1};
+	}
+	xlb_addr_parse("10.0.0.10", &k.addr);
+	err = err ?: xlb_maglev_build(mb, n, m, table);
+	err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
+	free(mb);
+	free(table);
+	return err;
+}
+
+/* VIPs 10.50.x.y:80 (ids from 1000, M=251) until there are `upto` extra. */
+static int more_vips(struct xlb_dp *dp, __u32 from, __u32 upto)
+{
+	__u32 table[251] = {0};
+
+	for (__u32 i = 0; i < 251; i++)
+		table[i] = 1; /* backend 1 of setup_dp: any valid id */
+	for (__u32 i = from; i < upto; i++) {
+		struct xlb_vip_key k = {.port = htons(80), .proto = 6};
+		struct xlb_vip_val v = {.vip_id = 1000 + i, .table_size = 251};
+		char name[32];
+		int err;
+
+		snprintf(name, sizeof(name), "10.50.%u.%u", i >> 8, i & 255);
+		xlb_addr_parse(name, &k.addr);
+		err = xlb_dp_vip_set(dp, &k, &v, table);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int bench_scale(struct xlb_dp *dp, struct baseline *base, struct scale_fig *fig,
+		       __u16 *sport)
+{
+	static const __u32 vips[] = {0, 100, 10000}, bes[] = {10, 1000, 10000};
+	int n = 0, err = 0;
+
+	for (size_t i = 0; !err && i < 3; i++) {
+		err = more_vips(dp, i ? vips[i - 1] : 0, vips[i]);
+		snprintf(fig[n].what, sizeof(fig[n].what), "+%u VIPs", vips[i]);
+		if (!err)
+			measure_scale(dp, base, &fig[n++], sport);
+	}
+	for (size_t i = 0; !err && i < 3; i++) {
+		err = table_of(dp, bes[i], BENCH_M);
+		snprintf(fig[n].what, sizeof(fig[n].what), "%u backends in the VIP", bes[i]);
+		if (!err)
+			measure_scale(dp, base, &fig[n++], sport);
+	}
+	return err ? err : n;
+}
+
+/* The sizing of issue #7: 4M flows, 512 VIPs at M=65537, 4,096 backends. */
+static int bench_memory(struct xlb_dp_memory *mem, __u64 *per_flow, __u64 *per_table)
+{
+	struct xlb_dp_opts o = {.flow_entries = 4u << 20};
+	__u32 *table = calloc(65537, sizeof(*table));
+	struct xlb_dp *dp = NULL;
+	int err = table ? xlb_dp_open(&o, &dp) : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < 4096; i++) {
+		struct xlb_backend b = {.state = XLB_BE_ACTIVE,
+					.gen = 1,
+					.vip_id = 1 + i / 8,
+					.family = XLB_AF_INET};
+		char name[32];
+
+		snprintf(name, sizeof(name), "10.3.%u.%u", i >> 8, i & 255);
+		xlb_addr_parse(name, &b.addr);
+		err = xlb_dp_backend_set(dp, 1 + i, &b);
+	}
+	for (__u32 v = 0; !err && v < 512; v++) {
+		struct xlb_vip_key k = {.port = htons(80), .proto = 6};
+		struct xlb_vip_val val = {.vip_id = 1 + v, .table_size = 65537};
+		char name[32];
+
+		for (__u32 s = 0; s < 65537; s++)
+			table[s] = 1 + v * 8 + s % 8;
+		snprintf(name, sizeof(name), "10.60.%u.%u", v >> 8, v & 255);
+		xlb_addr_parse(name, &k.addr);
+		err = xlb_dp_vip_set(dp, &k, &val, table);
+	}
+	err = err ?: xlb_dp_memory(dp, mem);
+	*per_flow = mem->flows / (4u << 20);
+	*per_table = mem->ntables ? mem->tables / mem->ntables : 0;
+	free(table);
+	xlb_dp_close(dp);
+	return err;
+}
+
 static int bench_maglev(struct maglev_fig *fig, size_t nfig)
 {
 	static const unsigned int ns[] = {10, 100, 1000}, ms[] = {65537, 655373};
@@ -488,6 +631,28 @@ int main(int argc, char **argv)
 	       "machine\ncosts about +125 ns (flow hit) and +560 ns (new flow) over an empty "
 	       "program.\n");
 
+	struct scale_fig sfig[6];
+	struct xlb_dp_memory mem;
+	__u64 per_flow = 0, per_table = 0;
+	int nsfig = bench_scale(dp_small, base, sfig, &sport);
+
+	printf("\nScale: cost over the baseline as VIPs and backends grow (64k-flow table)\n");
+	printf("%-30s %14s %14s\n", "", "flow hit ns", "new flow ns");
+	for (int k = 0; k < nsfig; k++)
+		printf("%-30s %14.1f %14.1f\n", sfig[k].what, sfig[k].hit_ns, sfig[k].new_ns);
+	if (nsfig < 0)
+		printf("  (couldn't set up: %s)\n", strerror(-nsfig));
+	if (!bench_memory(&mem, &per_flow, &per_table)) {
+		printf("\nMemory, the kernel's accounting (memlock, as bpftool shows it), for 4M "
+		       "flows,\n512 VIPs at M=65537 and 4,096 backends:\n");
+		printf("  %-40s %llu bytes\n", "per tracked flow", (unsigned long long)per_flow);
+		printf("  %-40s %llu KiB\n", "per VIP table (M=65537)",
+		       (unsigned long long)per_table >> 10);
+		printf("  %-40s %llu MiB (%llu MiB the flow table, %llu MiB tables)\n", "in all",
+		       (unsigned long long)(mem.maps + mem.tables) >> 20,
+		       (unsigned long long)mem.flows >> 20, (unsigned long long)mem.tables >> 20);
+	}
+
 	f = fopen(json, "w");
 	if (f) {
 		fprintf(f,
@@ -516,7 +681,16 @@ int main(int argc, char **argv)
 				"\"min_ms\": %.3f}%s\n",
 				cfig[k].n, cfig[k].m, cfig[k].median_ms, cfig[k].min_ms,
 				k + 1 < ncfig ? "," : "");
-		fprintf(f, "  ]\n}\n");
+		fprintf(f, "  ],\n  \"scale\": [\n");
+		for (int k = 0; k < nsfig; k++)
+			fprintf(f, "    {\"what\": \"%s\", \"hit_ns\": %.1f, \"new_ns\": %.1f}%s\n",
+				sfig[k].what, sfig[k].hit_ns, sfig[k].new_ns,
+				k + 1 < nsfig ? "," : "");
+		fprintf(f,
+			"  ],\n  \"memory\": {\"per_flow_bytes\": %llu, \"per_table_bytes\": %llu, "
+			"\"total_bytes\": %llu}\n}\n",
+			(unsigned long long)per_flow, (unsigned long long)per_table,
+			(unsigned long long)(mem.maps + mem.tables));
 		fclose(f);
 		printf("figures written to %s\n", json);
 	}

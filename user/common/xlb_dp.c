@@ -612,6 +612,50 @@ int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
 }
 
+/* The kernel's own accounting of a map (what bpftool shows as memlock). */
+static __u64 fd_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m)
+{
+	int outer = bpf_map__fd(dp->skel->maps.maglev_tables);
+	struct bpf_map *map;
+
+	memset(m, 0, sizeof(*m));
+	m->flows = fd_memlock(xlb_dp_flows_fd(dp));
+	for (map = bpf_object__next_map(dp->skel->obj, NULL); map;
+	     map = bpf_object__next_map(dp->skel->obj, map))
+		m->maps += fd_memlock(bpf_map__fd(map));
+	for (__u32 k = 0; k < XLB_MAX_VIPS; k++) {
+		__u32 id;
+		int fd;
+
+		if (bpf_map_lookup_elem(outer, &k, &id))
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		m->tables += fd_memlock(fd);
+		m->ntables++;
+		close(fd);
+	}
+	return 0;
+}
+
 unsigned long long xlb_kernel_jiffies(void)
 {
 	return timer_list_jiffies();

@@ -106,6 +106,15 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
  */
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
 		      __u32 tcp_idle_s);
+/* Memory as the kernel accounts it (memlock, as bpftool shows it). */
+struct xlb_dp_memory {
+	__u64 maps;   /* every map of the program, the flow table included */
+	__u64 flows;  /* the flow table alone */
+	__u64 tables; /* the Maglev tables (inner maps) */
+	__u32 ntables;
+};
+int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m);
+
 /* The kernel's jiffies now (from /proc/timer_list), 0 if unreadable. */
 unsigned long long xlb_kernel_jiffies(void);
 
