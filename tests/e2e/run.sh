@@ -502,6 +502,12 @@ t_xlbctl_lists() {
 	[ "$(grep -c ' active ' "$TMP/out")" = 2 ] && grep -q "$(mac b1)" "$TMP/out" ||
 		{ echo "    backend list:"; sed 's/^/    /' "$TMP/out"; ok=1; }
 	ctl -j status | grep -q '"interface": *"eth0"' || { echo "    status -j"; ok=1; }
+	# unique prefixes of the command words, and ambiguity refused
+	[ "$(ctl b l 10.99.100.1:80/tcp | awk '{print $1, $2}')" = \
+		"$(ctl backend list 10.99.100.1:80/tcp | awk '{print $1, $2}')" ] || { echo "    'b l' is not backend list"; ok=1; }
+	ctl st >"$TMP/out" 2>&1
+	[ $? = 2 ] && grep -q "'st' is ambiguous: status, stats" "$TMP/out" ||
+		{ echo "    'xlbctl st': $(cat "$TMP/out")"; ok=1; }
 	return $ok
 }
 

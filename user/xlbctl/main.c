@@ -183,16 +183,22 @@ bad:
 	return -EINVAL;
 }
 
-/* Number of words of cmd->words matched by argv, or 0. */
-static int match(const struct cmd *c, char **argv, int argc)
+/* Number of words of cmd->words that argv's words match or begin, or 0;
+ * *exact: all of them were typed in full. */
+static int match(const struct cmd *c, char **argv, int argc, int *exact)
 {
 	char words[64], *save = NULL;
 	int n = 0;
 
+	*exact = 1;
 	snprintf(words, sizeof(words), "%s", c->words);
-	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save), n++)
-		if (n >= argc || strcmp(argv[n], w))
+	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save), n++) {
+		size_t len = n < argc ? strlen(argv[n]) : 0;
+
+		if (!len || strncmp(argv[n], w, len))
 			return 0;
+		*exact &= len == strlen(w);
+	}
 	return n;
 }
 
@@ -411,10 +417,35 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* A command by its words or unique prefixes of them ("b dr" = backend
+	 * drain); an exact match wins over prefixes; ambiguity is an error. */
+	const struct cmd *cand[NCMDS];
+	int ncand = 0, cwords[NCMDS];
+
 	for (size_t i = 0; i < NCMDS && !c; i++) {
-		words = match(&cmds[i], argv + optind, argc - optind);
-		if (words)
+		int exact, n = match(&cmds[i], argv + optind, argc - optind, &exact);
+
+		if (n && exact) {
 			c = &cmds[i];
+			words = n;
+		} else if (n) {
+			cwords[ncand] = n;
+			cand[ncand++] = &cmds[i];
+		}
+	}
+	if (!c && ncand == 1) {
+		c = cand[0];
+		words = cwords[0];
+	}
+	if (!c && ncand > 1) {
+		fprintf(stderr, "xlbctl: '");
+		for (int i = 0; i < cwords[0]; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", argv[optind + i]);
+		fprintf(stderr, "' is ambiguous:");
+		for (int i = 0; i < ncand; i++)
+			fprintf(stderr, "%s %s", i ? "," : "", cand[i]->words);
+		fprintf(stderr, "; type more of it\n");
+		return EXIT_USAGE;
 	}
 	if (!c) {
 		if (optind < argc)
