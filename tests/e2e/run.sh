@@ -186,6 +186,33 @@ udp_req() {
 	done
 }
 
+# N client streams of LINES 10-byte lines (one every 0.1 s) to VIP:81, each
+# answer in $TMP/PREFIX1..N, their pids in CONNS; with VIP2 every other
+# stream goes there.
+stream_start() {
+	local n=$1 lines=$2 prefix=$3 vip=$4 vip2=${5:-$4} to i
+	CONNS=()
+	for i in $(seq "$n"); do
+		to=$vip
+		[ $((i % 2)) = 0 ] && to=$vip2
+		(for _ in $(seq "$lines"); do echo 0123456789; sleep 0.1; done) |
+			on cl socat -t5 -T10 - "TCP:$to:81" >"$TMP/$prefix$i" 2>&1 &
+		CONNS+=($!)
+	done
+}
+
+# Streams PREFIX1..N that a backend matching REGEX answered must have all
+# their BYTES counted back; 1 (with the reasons) when one was cut.
+stream_check() {
+	local prefix=$1 n=$2 bytes=$3 regex=$4 ok=0 first last i
+	for i in $(seq "$n"); do
+		first=$(head -1 "$TMP/$prefix$i"); last=$(tail -1 "$TMP/$prefix$i" | tr -d ' ')
+		[[ $first =~ ^($regex)$ ]] || continue
+		[ "$last" = "$bytes" ] || { echo "    stream $i on '$first': '$last' bytes of $bytes"; ok=1; }
+	done
+	return $ok
+}
+
 # ok NAME CONDITION-DESCRIPTION: record a case result from the last status.
 result() {
 	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2"; else FAIL=$((FAIL + 1)); log "FAIL  $2"; fi
@@ -276,25 +303,16 @@ lb_stray() {
 # the pinned link keeps the old program running until the new one replaces
 # it, the pinned flow table keeps every flow on its backend.
 t_restart_keeps_connections() {
-	local stray conns=() ok=0 got vip
+	local stray ok=0 got
 	stray=$(lb_stray)
-	for i in $(seq 20); do
-		vip=10.99.100.1 # dsr; every other connection through ipip
-		[ $((i % 2)) = 0 ] && vip=10.99.100.2
-		(for _ in $(seq 30); do echo 0123456789; sleep 0.1; done) |
-			on cl socat -t5 -T10 - "TCP:$vip:81" >"$TMP/conn$i" 2>&1 &
-		conns+=($!)
-	done
+	stream_start 20 30 conn 10.99.100.1 10.99.100.2 # dsr; every other one ipip
 	sleep 1
 	kill -KILL "$XLB_PID"
 	wait "$XLB_PID" 2>/dev/null
 	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" "$PIN" || return 1
 	XLB_PID=${PIDS[-1]}
-	wait "${conns[@]}"
-	for i in $(seq 20); do
-		got=$(tail -1 "$TMP/conn$i" | tr -d ' ')
-		[ "$got" = 330 ] || { echo "    connection $i: backend got '$got' bytes of 330"; ok=1; }
-	done
+	wait "${CONNS[@]}"
+	stream_check conn 20 330 '.*' || ok=1 # every one, whatever answered
 	[ "$(lb_stray)" = "$stray" ] ||
 		{ echo "    $(($(lb_stray) - stray)) VIP packets reached the LB's stack during the restart"; ok=1; }
 	grep -q "^ready" "$TMP/xlb.out" || ok=1
@@ -448,47 +466,31 @@ t_xlbd_rejected_reload_changes_nothing() {
 # Backend b3 removed while long connections run: new connections avoid it,
 # connections to b1 and b2 finish untouched.
 t_xlbd_backend_removed() {
-	local conns=() ok=0 first last
+	local ok=0
 	W1=3 xlbd_conf >"$TMP/xlbd.yaml"
-	for i in $(seq 12); do
-		(for _ in $(seq 20); do echo 0123456789; sleep 0.1; done) |
-			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/rm$i" 2>&1 &
-		conns+=($!)
-	done
+	stream_start 12 20 rm 10.99.100.1
 	sleep 0.7
 	W1=3 NOB3=1 xlbd_conf >"$TMP/xlbd.yaml"
 	kill -HUP "$XLBD_PID"
 	sleep 0.5
 	many 10.99.100.1 80 60 >"$TMP/out"
-	wait "${conns[@]}"
+	wait "${CONNS[@]}"
 	grep -q '^b3$' "$TMP/out" && { echo "    a new connection reached the removed backend"; ok=1; }
-	for i in $(seq 12); do
-		first=$(head -1 "$TMP/rm$i"); last=$(tail -1 "$TMP/rm$i" | tr -d ' ')
-		case $first in
-		b1|b2) [ "$last" = 220 ] || { echo "    connection $i on $first broken: '$last'"; ok=1; } ;;
-		esac
-	done
+	stream_check rm 12 220 'b1|b2' || ok=1
 	return $ok
 }
 
 t_xlbd_sigkill_restart_keeps_50_connections() {
-	local conns=() ok=0 stray got
+	local ok=0 stray
 	W1=3 NOB3=1 xlbd_conf >"$TMP/xlbd.yaml"
 	stray=$(lb_stray)
-	for i in $(seq 50); do
-		(for _ in $(seq 30); do echo 0123456789; sleep 0.1; done) |
-			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/k$i" 2>&1 &
-		conns+=($!)
-	done
+	stream_start 50 30 k 10.99.100.1
 	sleep 1
 	kill -KILL "$XLBD_PID"
 	wait "$XLBD_PID" 2>/dev/null
 	ADOPT=1 xlbd_start || return 1
-	wait "${conns[@]}"
-	for i in $(seq 50); do
-		got=$(tail -1 "$TMP/k$i" | tr -d ' ')
-		[ "$got" = 330 ] || { echo "    connection $i: '$got' bytes of 330"; ok=1; }
-	done
+	wait "${CONNS[@]}"
+	stream_check k 50 330 '.*' || ok=1
 	[ "$(lb_stray)" = "$stray" ] || { echo "    VIP packets reached the LB's stack"; ok=1; }
 	grep -q "adopted the pinned data plane" "$TMP/xlbd.log" || { echo "    did not adopt"; ok=1; }
 	return $ok
@@ -562,16 +564,12 @@ t_control_socket_garbage() {
 # Rolling upgrade: b1 drained while connections on it run. They finish; new
 # connections avoid it; enabled again, it takes new ones.
 t_xlbctl_drain_keeps_established() {
-	local v=10.99.100.1:81/tcp conns=() ok=0 first last on_b1=0 flows base
+	local v=10.99.100.1:81/tcp ok=0 on_b1 flows base
 	ctl backend list $v | grep -q 10.99.0.11 || { echo "    b1 not in $v"; return 1; }
 	# Flows that earlier cases moved onto b1 (from a removed backend, mid-
 	# connection: b1 reset them) count until they idle out; count from here.
 	base=$(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}')
-	for i in $(seq 10); do
-		(for _ in $(seq 20); do echo 0123456789; sleep 0.1; done) |
-			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/dr$i" 2>&1 &
-		conns+=($!)
-	done
+	stream_start 10 20 dr 10.99.100.1
 	sleep 0.5
 	ctl backend drain $v 10.99.0.11 || return 1
 	ctl backend list $v | grep 10.99.0.11 | grep -q ' drain .* draining ' ||
@@ -581,12 +579,9 @@ t_xlbctl_drain_keeps_established() {
 	[ "$flows" -gt 0 ] || { echo "    drained b1 shows $flows flows while streams run"; ok=1; }
 	many 10.99.100.1 81 20 >"$TMP/out"
 	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained backend"; ok=1; }
-	wait "${conns[@]}"
-	for i in $(seq 10); do
-		first=$(head -1 "$TMP/dr$i"); last=$(tail -1 "$TMP/dr$i" | tr -d ' ')
-		[ "$first" = b1 ] && on_b1=$((on_b1 + 1))
-		[ "$last" = 220 ] || { echo "    connection $i on $first: '$last' bytes of 220"; ok=1; }
-	done
+	wait "${CONNS[@]}"
+	stream_check dr 10 220 '.*' || ok=1
+	on_b1=$(for i in $(seq 10); do head -1 "$TMP/dr$i"; done | grep -c '^b1$')
 	[ $on_b1 -gt 0 ] || { echo "    no connection was on b1 (the test proved nothing)"; ok=1; }
 	[ "$flows" = "$on_b1" ] || { echo "    b1 showed $flows flows, $on_b1 streams ran on it"; ok=1; }
 	flows=$(($(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}') - base))
@@ -653,15 +648,11 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 # timeout + 1 s (2 x 1.1 + 0.5 + 1 with jitter), streams to b1 and b2 are not
 # reset, the event says why; restarted, b3 is back after rise good checks.
 t_health_killed_server_out_and_back() {
-	local v=10.99.100.1:81/tcp conns=() ok=0 pid t0 first last el
+	local v=10.99.100.1:81/tcp ok=0 pid t0 el
 	# An earlier case removed b3 from the file's VIPs: take it back in.
 	ctl backend list $v | grep -q 10.99.0.13 || ctl backend add $v 10.99.0.13 || return 1
 	wait_health $v 3 up || return 1
-	for i in $(seq 9); do
-		(for _ in $(seq 40); do echo 0123456789; sleep 0.1; done) |
-			on cl socat -t5 -T10 - TCP:10.99.100.1:81 >"$TMP/hk$i" 2>&1 &
-		conns+=($!)
-	done
+	stream_start 9 40 hk 10.99.100.1
 	sleep 0.5
 	# The whole server, so b3's own streams die with it.
 	pid=$(on b3 ss -Hltnp "sport = :81" | grep -o 'pid=[0-9]*' | cut -d= -f2)
@@ -676,13 +667,8 @@ t_health_killed_server_out_and_back() {
 		{ echo "    after the kill: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
 	ctl events | grep 10.99.100.1:81 | grep 10.99.0.13 | grep -E ' up +down ' | grep -q 'tcp check refused' ||
 		{ echo "    no event naming the reason:"; ctl events | tail -5 | sed 's/^/    /'; ok=1; }
-	wait "${conns[@]}"
-	for i in $(seq 9); do
-		first=$(head -1 "$TMP/hk$i"); last=$(tail -1 "$TMP/hk$i" | tr -d ' ')
-		case $first in
-		b1|b2) [ "$last" = 440 ] || { echo "    stream $i on $first: '$last' bytes of 440"; ok=1; } ;;
-		esac
-	done
+	wait "${CONNS[@]}"
+	stream_check hk 9 440 'b1|b2' || ok=1
 	bg b3 "$LAB_TCP" 81 b3 count
 	t0=$(date +%s%N)
 	wait_health $v 3 up >/dev/null || { echo "    b3 did not come back"; return 1; }
