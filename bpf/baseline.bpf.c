@@ -7,21 +7,12 @@
  * difference over this program measured in the same run.
  */
 #include "lib/common.h"
+#include "lib/swap.h"
 
 SEC("xdp")
 int xlb_baseline(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u8 tmp[ETH_ALEN];
-
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
-	return XDP_TX;
+	return xlb_swap_macs_tx(ctx);
 }
 
 /*

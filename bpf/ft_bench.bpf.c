@@ -16,6 +16,7 @@
 #include "lib/common.h"
 #include "lib/maps.h"
 #include "lib/select.h"
+#include "lib/swap.h"
 
 #define FT_ENTRIES XLB_DEFAULT_FLOW_ENTRIES
 #define FT_CPUS 64
@@ -74,21 +75,6 @@ XLB_INLINE int key_of(struct xdp_md *ctx, struct xlb_flow_key *k)
 	return 0;
 }
 
-XLB_INLINE int swap_tx(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u8 tmp[ETH_ALEN];
-
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
-	return XDP_TX;
-}
-
 /* Find or enter the flow in an LRU hash map. */
 XLB_INLINE int lru_flow(void *map, const struct xlb_flow_key *k)
 {
@@ -117,7 +103,7 @@ int ft_setassoc(struct xdp_md *ctx)
 		bid = ref.hash & 15;
 		xlb_flow_remember(&p, &ref, NULL, bid, &be);
 	}
-	return swap_tx(ctx);
+	return xlb_swap_macs_tx(ctx);
 }
 
 SEC("xdp")
@@ -128,7 +114,7 @@ int ft_lru_shared(struct xdp_md *ctx)
 	if (key_of(ctx, &k))
 		return XDP_DROP;
 	lru_flow(&ft_lru, &k);
-	return swap_tx(ctx);
+	return xlb_swap_macs_tx(ctx);
 }
 
 SEC("xdp")
@@ -139,7 +125,7 @@ int ft_lru_percpu_lists(struct xdp_md *ctx)
 	if (key_of(ctx, &k))
 		return XDP_DROP;
 	lru_flow(&ft_lru_nocommon, &k);
-	return swap_tx(ctx);
+	return xlb_swap_macs_tx(ctx);
 }
 
 SEC("xdp")
@@ -154,7 +140,7 @@ int ft_lru_percpu_maps(struct xdp_md *ctx)
 	map = bpf_map_lookup_elem(&ft_percpu, &cpu);
 	if (map)
 		lru_flow(map, &k);
-	return swap_tx(ctx);
+	return xlb_swap_macs_tx(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -36,5 +36,8 @@
 
 /* A flow's access time is rewritten at most this often (cacheline writes). */
 #define XLB_ATIME_GRANULARITY_MS 250
+/* A TCP flow idle this long without a client FIN or RST no longer counts as
+ * a live flow of its backend (IPVS's default for established TCP). */
+#define XLB_FLOW_LIVE_TCP_IDLE_S 900
 
 #endif /* XLB_LIMITS_H */

@@ -174,12 +174,6 @@ static __u64 sunk(struct veth_bench *vb)
 
 static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat);
 
-/* One run: REPEAT frames from the generator; Mpps that came back. */
-static double run(struct veth_bench *vb, int gen_ifindex)
-{
-	return run_n(vb, gen_ifindex, REPEAT);
-}
-
 /* The flow table's entry for generator flow i (xlb_gen's numbering). */
 static int flow_backend(struct xlb_dp *dp, __u32 i, __u32 *backend)
 {
@@ -253,6 +247,7 @@ static void flood_test(struct veth_bench *vb, struct xlb_dp *dp, int gen_if, con
 			mpps, known, kept, same);
 }
 
+/* One run: `repeat` frames from the generator; Mpps that came back. */
 static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat)
 {
 	unsigned char frame[64] = {0};
@@ -352,8 +347,8 @@ int main(int argc, char **argv)
 			vb->bss->base = 0;
 			vb->bss->seq = 0;
 			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1 && !sc[s].syn)
-				run(vb, gen_if); /* a warm-up pass: the flows are known */
-			sc[s].mpps[r] = run(vb, gen_if);
+				run_n(vb, gen_if, REPEAT); /* a warm-up pass: the flows are known */
+			sc[s].mpps[r] = run_n(vb, gen_if, REPEAT);
 			close(link);
 		}
 		printf("  round %d:", r + 1);

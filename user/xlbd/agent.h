@@ -33,6 +33,7 @@ struct agent {
 	int nl_changed;			/* a change came: resolve next hops again */
 	struct checks *checks;		/* health checks and the event history */
 	int health_changed;		/* a backend's health changed: apply soon */
+	int checks_synced;		/* the checks follow the running configuration */
 	__u64 last_apply_ms;		/* CLOCK_MONOTONIC of the last apply */
 	struct agent_counters counters; /* for /metrics */
 	struct metrics *metrics;	/* NULL with --metrics off */

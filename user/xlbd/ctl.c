@@ -454,10 +454,6 @@ static int do_vip_list(struct agent *ag, json_object *req, json_object *reply, s
 	return 0;
 }
 
-/* A connection idle this long without a client FIN stops counting as live
- * (IPVS's default for established TCP is the same 15 minutes). */
-#define FLOW_TCP_IDLE_S 900
-
 /* Live flows per backend id from the flow table; NULL when unreadable. */
 static __u32 *flow_counts(struct agent *ag)
 {
@@ -467,7 +463,7 @@ static __u32 *flow_counts(struct agent *ag)
 	for (size_t i = 0; gen && i < ag->sync->nvips; i++)
 		for (size_t j = 0; j < ag->sync->vips[i].nbackends; j++)
 			gen[ag->sync->vips[i].backends[j].id] = ag->sync->vips[i].backends[j].gen;
-	if (!gen || !cnt || xlb_dp_flow_count(ag->dp, gen, cnt, FLOW_TCP_IDLE_S)) {
+	if (!gen || !cnt || xlb_dp_flow_count(ag->dp, gen, cnt, XLB_FLOW_LIVE_TCP_IDLE_S)) {
 		free(cnt);
 		cnt = NULL;
 	}

@@ -76,21 +76,31 @@ static int sink_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
 	return ag->dp_sink.backend_set(ag->dp_sink.ctx, id, b);
 }
 
+/* n tables programmed since t0 (CLOCK_MONOTONIC): counted for /metrics. */
+static void count_tables(struct agent *ag, size_t n, const struct timespec *t0)
+{
+	struct timespec t1;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+	for (size_t i = 0; i < n; i++) { /* each table: its share of the time */
+		ag->counters.table_updates++;
+		metrics_observe(ag->counters.table_hist, &ag->counters.table_sum_s, s / (double)n);
+	}
+}
+
 static int sink_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
 			const __u32 *table)
 {
 	struct agent *ag = ctx;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = ag->dp_sink.vip_set(ag->dp_sink.ctx, k, v, table);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (!ret) {
-		ag->counters.table_updates++;
-		metrics_observe(ag->counters.table_hist, &ag->counters.table_sum_s,
-				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	}
+	if (!ret)
+		count_tables(ag, 1, &t0);
 	return ret;
 }
 
@@ -105,19 +115,13 @@ static int sink_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u
 			    const __u32 *sizes)
 {
 	struct agent *ag = ctx;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	for (size_t i = 0; !ret && i < n; i++) { /* each table: its share of the batch */
-		ag->counters.table_updates++;
-		metrics_observe(
-			ag->counters.table_hist, &ag->counters.table_sum_s,
-			((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9) /
-				(double)n);
-	}
+	if (!ret)
+		count_tables(ag, n, &t0);
 	return ret;
 }
 
@@ -208,7 +212,7 @@ static void report_unresolved(struct agent *ag)
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 {
 	struct xlb_err err = {};
-	int before = ag->unresolved, ret;
+	int before = ag->unresolved, changed = cfg != &ag->cfg, ret;
 
 	xlb_nh_refresh(ag->nh);
 	ag->unresolved = 0;
@@ -221,13 +225,19 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		pr_warn("couldn't apply the configuration: %s\n", err.msg);
 		return ret;
 	}
-	if (cfg != &ag->cfg) {
+	if (changed) {
 		xlb_cfg_free(&ag->cfg);
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
-	if (checks_sync(ag->checks, &ag->cfg))
-		pr_warn("health checks: out of memory; some backends are not checked\n");
+	/* The same configuration again (a health change, a tick): the checks
+	 * are what they were, and rebuilding their table costs a hash of every
+	 * backend's check. */
+	if (changed || !ag->checks_synced) {
+		ag->checks_synced = !checks_sync(ag->checks, &ag->cfg);
+		if (!ag->checks_synced)
+			pr_warn("health checks: out of memory; some backends are not checked\n");
+	}
 	checks_note_apply(ag->checks, ag->sync);
 	if (ag->unresolved != before)
 		report_unresolved(ag);

@@ -18,7 +18,6 @@
 
 #define SNAPSHOT_WAIT_MS 2000
 #define HEALTHZ_STALE_S 5
-#define FLOW_TCP_IDLE_S 900 /* as xlbctl backend list counts */
 
 static const double buckets[METRICS_NBUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
 						 0.25,	0.5,   1,    2.5,   5};
@@ -313,7 +312,7 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 		xlb_dp_backend_stats(dp, s->bes[i].id, &st[i]);
 		gen[s->bes[i].id % XLB_MAX_BACKENDS] = s->bes[i].gen;
 	}
-	xlb_dp_flow_count(dp, gen, flows, FLOW_TCP_IDLE_S);
+	xlb_dp_flow_count(dp, gen, flows, XLB_FLOW_LIVE_TCP_IDLE_S);
 #define BE_LINE(metric, fmt, value)                                                                \
 	do {                                                                                       \
 		for (size_t i = 0; i < s->nbes; i++) {                                             \
