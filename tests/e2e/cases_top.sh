@@ -56,7 +56,7 @@ t_xlbctl_stats_rate() {
 }
 
 # A private tmux server: the case neither sees nor touches anyone's sessions.
-top_tmux() { env -u TMUX tmux -L xlbt-top -f /dev/null "$@"; }
+top_tmux() { env -u TMUX tmux -L "$P-top" -f /dev/null "$@"; }
 
 t_xlbctl_top_in_tmux() {
 	local ok=0 screen="$TMP/top-screen" bes be pps cmd
@@ -88,7 +88,7 @@ t_xlbctl_top_in_tmux() {
 		ok=1
 	fi
 	top_tmux kill-server 2>/dev/null
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/xlbt-top"
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$P-top"
 	wait "$TRAFFIC_PID"
 	return $ok
 }

@@ -18,9 +18,11 @@ LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
 LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
-XPIN=/sys/fs/bpf/xlbt-xlbd          # xlbd's pins
-P=xlbt                              # namespace prefix
-PIN=/sys/fs/bpf/xlbt-e2e             # the data plane's pinned maps and link
+# XLB_E2E_NS: namespace and pin prefix, so two runs (two worktrees) can
+# share a host without touching each other's lab.
+P=${XLB_E2E_NS:-xlbt}               # namespace prefix
+XPIN=/sys/fs/bpf/$P-xlbd            # xlbd's pins
+PIN=/sys/fs/bpf/$P-e2e              # the data plane's pinned maps and link
 HOSTS="cl lb b1 b2 b3"
 TMP=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
 PASS=0
