@@ -203,6 +203,20 @@ stream_start() {
 	done
 }
 
+# Wait (up to 5 s) until streams PREFIX1..N have each had their first answer:
+# on a loaded host a fixed sleep leaves some still connecting.
+streams_connected() {
+	local prefix=$1 n=$2 i missing
+	for _ in $(seq 50); do
+		missing=0
+		for i in $(seq "$n"); do [ -s "$TMP/$prefix$i" ] || missing=1; done
+		[ "$missing" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "    streams $prefix: not all connected within 5 s"
+	return 1
+}
+
 # Streams PREFIX1..N that a backend matching REGEX answered must have all
 # their BYTES counted back; 1 (with the reasons) when one was cut.
 stream_check() {
@@ -571,8 +585,10 @@ t_xlbctl_drain_keeps_established() {
 	# Flows that earlier cases moved onto b1 (from a removed backend, mid-
 	# connection: b1 reset them) count until they idle out; count from here.
 	base=$(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}')
-	stream_start 10 20 dr 10.99.100.1
-	sleep 0.5
+	# 5 s streams: on a loaded host starting ten of them takes a while, and
+	# they must all still run when the flows are counted.
+	stream_start 10 50 dr 10.99.100.1
+	streams_connected dr 10 || ok=1
 	ctl backend drain $v 10.99.0.11 || return 1
 	ctl backend list $v | grep 10.99.0.11 | grep -q ' drain .* draining ' ||
 		{ echo "    list: $(ctl backend list $v | grep 10.99.0.11)"; ok=1; }
@@ -582,7 +598,7 @@ t_xlbctl_drain_keeps_established() {
 	many 10.99.100.1 81 20 >"$TMP/out"
 	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained backend"; ok=1; }
 	wait "${CONNS[@]}"
-	stream_check dr 10 220 '.*' || ok=1
+	stream_check dr 10 550 '.*' || ok=1
 	on_b1=$(for i in $(seq 10); do head -1 "$TMP/dr$i"; done | grep -c '^b1$')
 	[ $on_b1 -gt 0 ] || { echo "    no connection was on b1 (the test proved nothing)"; ok=1; }
 	[ "$flows" = "$on_b1" ] || { echo "    b1 showed $flows flows, $on_b1 streams ran on it"; ok=1; }

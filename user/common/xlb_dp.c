@@ -681,7 +681,7 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 	for (__u32 i = 0; i < dp->flow_buckets; i++, b++) {
 		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
 			const struct xlb_flow_entry *e = &b->way[w];
-			__u32 id = e->backend_id, hash;
+			__u32 id = e->backend_id, hash, age;
 
 			if (!b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
 			    e->backend_gen != gen_by_id[id])
@@ -690,7 +690,13 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 			hash = e->check ^ xlb_flow_check(0, id, e->backend_gen);
 			if ((hash | 1) != b->tag[w])
 				continue;
-			if (now - b->atime[w] > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
+			/* /proc/timer_list's jiffies can trail the data plane's by
+			 * a tick or more (measured: up to 0.6 s on kernel 6.18): an
+			 * access time "in the future" is a fresh flow, not one idle
+			 * for 2^32 jiffies. */
+			age = now - b->atime[w];
+			if ((__s32)age > 0 &&
+			    age > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
 				continue;
 			count_by_id[id]++;
 		}
