@@ -7,6 +7,8 @@
 
 extern const struct harness_case config_cases[];
 extern const size_t config_ncases;
+extern const struct harness_case diff_cases[];
+extern const size_t diff_ncases;
 extern const struct harness_case sync_cases[];
 extern const size_t sync_ncases;
 extern const struct harness_case health_cases[];

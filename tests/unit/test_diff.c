@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * What an apply would change (cfgdiff.c): the lines an operator reviews with
+ * `apply --dry-run` name every VIP and backend added, removed or changed,
+ * and every changed field with its old and new value; nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cfgdiff.h"
+#include "harness.h"
+#include "test_unit.h"
+#include "xlb_dp.h"
+
+static const char *base = "interface: eth0\n"
+			  "vips:\n"
+			  "  - address: 10.0.0.10\n"
+			  "    port: 80\n"
+			  "    protocol: tcp\n"
+			  "    backends:\n"
+			  "      - address: 10.1.0.11\n"
+			  "      - address: 10.1.0.12\n"
+			  "  - address: 10.0.0.11\n"
+			  "    port: 53\n"
+			  "    protocol: udp\n"
+			  "    check: {type: none}\n"
+			  "    backends:\n"
+			  "      - address: 10.1.0.21\n";
+
+struct seen {
+	char lines[16][600];
+	int n;
+};
+
+static void collect(const struct xlb_cfg_change *ch, void *ctx)
+{
+	struct seen *s = ctx;
+	char vn[80] = "-", bn[64] = "";
+
+	if (s->n >= 16)
+		return;
+	if (ch->vip)
+		xlb_cfg_vip_name(ch->vip, vn, sizeof(vn));
+	if (ch->backend)
+		xlb_addr_str(&ch->backend->addr, bn, sizeof(bn));
+	snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%c %s%s%s%s%s", ch->kind, vn,
+		 *bn ? " " : "", bn, *ch->what ? ": " : "", ch->what);
+}
+
+/* Diff base against base with `edit` (a string replaced once) applied. */
+static int diff_edit(const char *from, const char *to, struct seen *s)
+{
+	char next[2048];
+	const char *at = strstr(base, from);
+	struct xlb_cfg a = {}, b = {};
+	struct xlb_err err = {};
+	int n = -1;
+
+	if (!at)
+		return -1;
+	snprintf(next, sizeof(next), "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
+	if (!xlb_cfg_load_string("a", base, &a, &err) && !xlb_cfg_load_string("b", next, &b, &err))
+		n = xlb_cfg_diff(&a, &b, collect, s);
+	else
+		fprintf(stderr, "    %s\n", err.msg);
+	xlb_cfg_free(&a);
+	xlb_cfg_free(&b);
+	return n;
+}
+
+static int t_diff_same_config_changes_nothing(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("eth0", "eth0", &s), 0, "changes between equal configs");
+	return 0;
+}
+
+static int t_diff_backend_fields(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("      - address: 10.1.0.12\n",
+			    "      - address: 10.1.0.12\n        weight: 3\n        admin: drain\n",
+			    &s),
+		  1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0],
+			 "~ 10.0.0.10:80/tcp 10.1.0.12: weight 1 -> 3, admin enabled -> drain"),
+		  0, s.lines[0]);
+	return 0;
+}
+
+static int t_diff_backends_added_and_removed(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("      - address: 10.1.0.12\n", "      - address: 10.1.0.13\n", &s), 2,
+		  "two changes");
+	ASSERT_EQ(strcmp(s.lines[0], "+ 10.0.0.10:80/tcp 10.1.0.13"), 0, s.lines[0]);
+	ASSERT_EQ(strcmp(s.lines[1], "- 10.0.0.10:80/tcp 10.1.0.12"), 0, s.lines[1]);
+	return 0;
+}
+
+static int t_diff_vip_removed_once_added_with_backends(void)
+{
+	struct seen s = {};
+
+	/* the UDP VIP moves to port 54: one VIP removed, one added */
+	ASSERT_EQ(diff_edit("port: 53", "port: 54", &s), 3, "changes");
+	ASSERT_EQ(strcmp(s.lines[0], "+ 10.0.0.11:54/udp"), 0, s.lines[0]);
+	ASSERT_EQ(strcmp(s.lines[1], "+ 10.0.0.11:54/udp 10.1.0.21"), 0, s.lines[1]);
+	ASSERT_EQ(strcmp(s.lines[2], "- 10.0.0.11:53/udp"), 0, s.lines[2]);
+	return 0;
+}
+
+static int t_diff_check_and_vip_settings(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("    check: {type: none}\n",
+			    "    on_empty: drop\n    check: {type: http, path: /hz, interval: "
+			    "500ms, timeout: 200ms}\n",
+			    &s),
+		  1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0],
+			 "~ 10.0.0.11:53/udp: on_empty reject -> drop, check type none -> "
+			 "http, check interval 2s -> 500ms, check timeout 1s -> 200ms, check path "
+			 "\"\" -> \"/hz\""),
+		  0, s.lines[0]);
+	return 0;
+}
+
+static int t_diff_backend_check_override(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("      - address: 10.1.0.12\n",
+			    "      - address: 10.1.0.12\n        check: {interval: 5s}\n", &s),
+		  1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0], "~ 10.0.0.10:80/tcp 10.1.0.12: check interval 2s -> 5s"), 0,
+		  s.lines[0]);
+	return 0;
+}
+
+static int t_diff_interface(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("eth0", "eth1", &s), 1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0], "~ -: interface \"eth0\" -> \"eth1\""), 0, s.lines[0]);
+	return 0;
+}
+
+const struct harness_case diff_cases[] = {
+	{"diff_same_config_changes_nothing", t_diff_same_config_changes_nothing},
+	{"diff_backend_fields", t_diff_backend_fields},
+	{"diff_backends_added_and_removed", t_diff_backends_added_and_removed},
+	{"diff_vip_removed_once_added_with_backends", t_diff_vip_removed_once_added_with_backends},
+	{"diff_check_and_vip_settings", t_diff_check_and_vip_settings},
+	{"diff_backend_check_override", t_diff_backend_check_override},
+	{"diff_interface", t_diff_interface},
+};
+const size_t diff_ncases = sizeof(diff_cases) / sizeof(diff_cases[0]);
