@@ -46,9 +46,10 @@ XLBCTL     := $(BUILD)/xlbctl
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
+LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
 BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP) \
-	$(VETH_BENCH)
+	$(LAB_LOAD) $(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -126,6 +127,10 @@ $(VETH_BENCH): $(BUILD)/tools/bench/veth_bench.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(LAB_TCP): $(BUILD)/tests/e2e/lab_tcp.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(LAB_LOAD): $(BUILD)/tests/e2e/lab_load.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 

@@ -16,6 +16,7 @@ BUILD=${1:-build}
 LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
 LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
 LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
+LAB_LOAD=$(realpath "$BUILD/tests/xlb-lab-load")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
 # XLB_E2E_NS: namespace and pin prefix, so two runs (two worktrees) can
@@ -91,6 +92,7 @@ lab_up() {
 		on "$b" ip addr add 10.99.100.2/32 dev lo
 		on "$b" ip addr add 10.99.100.5/32 dev lo # for VIPs added with xlbctl
 		on "$b" ip addr add 10.99.100.8/32 dev lo
+		on "$b" ip addr add 10.99.100.20/31 dev lo # cases_change.sh
 		on "$b" ip addr add fd99:100::1/128 dev lo
 		on "$b" ip addr add fd99:100::2/128 dev lo
 		on "$b" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
@@ -916,6 +918,7 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 }
 
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
+. "$(dirname "$0")/cases_change.sh" # changes under live traffic
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {

@@ -298,8 +298,39 @@ static int t_config_missing_file(void)
 	return 0;
 }
 
+/* `vip set V check {type: tcp}` over an http check: the http settings it
+ * did not repeat go with the old type; ones it gives are still checked. */
+static int t_config_check_type_change_drops_old_settings(void)
+{
+	struct xlb_cfg_vip v = {
+		.port = 80, .proto = IPPROTO_TCP, .table_size = XLB_DEFAULT_TABLE_SIZE};
+	struct xlb_cfg c = {.vips = &v, .nvips = 1};
+	struct xlb_err err = {};
+
+	v.family = (__u8)xlb_addr_parse("10.0.0.1", &v.addr);
+	xlb_cfg_check_defaults(&v.check);
+	ASSERT_OK(xlb_cfg_parse_check("{type: http, path: /hz, status: \"200\", body: ok}", &v,
+				      NULL, &err),
+		  err.msg);
+	ASSERT_OK(xlb_cfg_parse_check("{type: tcp}", &v, NULL, &err), err.msg);
+	ASSERT_EQ(v.check.type, XLB_CHECK_TCP, "type");
+	ASSERT_TRUE(!v.check.path[0] && !v.check.body[0] && !v.check.nranges, "http settings gone");
+	ASSERT_OK(xlb_cfg_validate(&c, "t", &err), err.msg);
+	/* http -> https keeps what both use */
+	ASSERT_OK(xlb_cfg_parse_check("{type: http, path: /hz}", &v, NULL, &err), err.msg);
+	ASSERT_OK(xlb_cfg_parse_check("{type: https}", &v, NULL, &err), err.msg);
+	ASSERT_EQ(strcmp(v.check.path, "/hz"), 0, "path kept from http to https");
+	/* a setting given with the new type is kept, and refused by validation */
+	ASSERT_OK(xlb_cfg_parse_check("{type: tcp, path: /x}", &v, NULL, &err), err.msg);
+	ASSERT_NE(xlb_cfg_validate(&c, "t", &err), 0, "tcp check with a path");
+	ASSERT_TRUE(strstr(err.msg, "path") != NULL, err.msg);
+	return 0;
+}
+
 const struct harness_case config_cases[] = {
 	{"config_full_example", t_config_full_example},
+	{"config_check_type_change_drops_old_settings",
+	 t_config_check_type_change_drops_old_settings},
 	{"config_dump_parses_back", t_config_dump_parses_back},
 	{"config_empty_file_is_empty_config", t_config_empty_file_is_empty_config},
 	{"config_rejects_each_bad_input", t_config_rejects_each_bad_input},

@@ -808,6 +808,40 @@ static int load(yaml_parser_t *parser, const char *name, struct xlb_cfg *out, st
 	return 0;
 }
 
+/*
+ * A request that changes a check's type drops the settings of the old type
+ * that the new one has no use for and that the request did not set again:
+ * `check {type: tcp}` over an http check means a tcp check, not "path is for
+ * http checks". A setting the request does give is kept, and validation
+ * refuses it if the new type cannot use it.
+ */
+static void drop_other_type_settings(struct xlb_cfg_check *c, const struct xlb_cfg_check *old)
+{
+	int http = c->type == XLB_CHECK_HTTP || c->type == XLB_CHECK_HTTPS;
+
+	if (c->type == old->type)
+		return;
+#define DROP_STR(field, keep)                                                                      \
+	do {                                                                                       \
+		if (!(keep) && !strcmp(c->field, old->field))                                      \
+			memset(c->field, 0, sizeof(c->field));                                     \
+	} while (0)
+	DROP_STR(path, http);
+	DROP_STR(host, http);
+	DROP_STR(body, http);
+	DROP_STR(send, c->type == XLB_CHECK_UDP);
+	DROP_STR(expect, c->type == XLB_CHECK_UDP);
+	DROP_STR(command, c->type == XLB_CHECK_EXEC);
+#undef DROP_STR
+	if (!http && c->nranges == old->nranges &&
+	    !memcmp(c->ranges, old->ranges, sizeof(c->ranges))) {
+		c->nranges = 0;
+		memset(c->ranges, 0, sizeof(c->ranges));
+	}
+	if (c->type != XLB_CHECK_HTTPS && c->tls_verify == old->tls_verify)
+		c->tls_verify = 1;
+}
+
 int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
 			struct xlb_err *err)
 {
@@ -836,10 +870,12 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	yaml_parser_delete(&parser);
 	if (ret)
 		return ret;
-	if (b)
+	if (b) {
 		*b = nb;
-	else
+	} else {
+		drop_other_type_settings(&c, &v->check);
 		v->check = c;
+	}
 	xlb_cfg_resolve_checks(v);
 	return 0;
 }
