@@ -13,7 +13,9 @@ CHG_OTHER=10.99.100.21:80/tcp
 # Start the load: $1 seconds, $2 streams, $3 new connections a second, to
 # 10.99.100.20:81; its report in $TMP/load.out, its pid in LOAD_PID.
 load_start() {
-	on cl "$LAB_LOAD" -d "$1" -s "$2" -r "$3" 10.99.100.20 81 >"$TMP/load.out" 2>&1 &
+	# not through `on`: a function in the background is a subshell, and
+	# LOAD_PID must be the client's own (SIGTERM ends it early)
+	ip netns exec "$P-cl" "$LAB_LOAD" -d "$1" -s "$2" -r "$3" 10.99.100.20 81 >"$TMP/load.out" 2>&1 &
 	LOAD_PID=$!
 }
 
@@ -74,5 +76,83 @@ EDITS
 	ctl vip del $CHG_VIP
 	ctl vip del $CHG_OTHER
 	kill "${srv[@]}" 2>/dev/null
+	return $ok
+}
+
+# VmRSS of xlbd in kB.
+xlbd_rss() { awk '/^VmRSS/ {print $2}' "/proc/$XLBD_PID/status"; }
+
+# Failures of new connections in $TMP/load.out outside every window
+# [kill, kill + $2 ms] of the kill times (ms) listed in file $1.
+conn_fails_outside() {
+	awk -v w="$2" 'NR == FNR { k[NR] = $1; n = NR; next }
+		$1 == "fail" && $3 == "conn" { for (i = 1; i <= n; i++) if ($2 >= k[i] && $2 <= k[i] + w) next; print }' \
+		"$1" "$TMP/load.out"
+}
+
+# Chaos under load: 20 streams and 50 new connections a second while 200
+# applies of alternating configs run beside a control client that trickles
+# a byte every 150 ms, xlbd is SIGKILLed and restarted 10 times, and b3's
+# server is killed and restarted at random. Streams to b1 and b2 (never
+# killed) all finish whole; a new connection fails only within fall x
+# interval + timeout (+ a tick and slack) of a kill of b3; xlbd's RSS after
+# 200 applies is within 10% of what it was after 10.
+t_chaos_under_load() {
+	local ok=0 i f t0 rss10= rss200= trickle srv kills="$TMP/kills"
+	: >"$kills"
+	ctl vip add $CHG_VIP check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 2}' || return 1
+	for b in 11 12 13; do ctl backend add $CHG_VIP 10.99.0.$b || return 1; done
+	wait_health $CHG_VIP 3 up || return 1
+	ctl config dump >"$TMP/chaos-a.yaml" || return 1
+	# B: b1 of the chaos VIP weighs 2 (a table change on every apply)
+	awk '/- address: 10.99.100.20$/ { in_v = 1 } in_v && /- address: 10.99.0.11$/ { nextw = 1 }
+		nextw && /weight:/ { sub(/weight: [0-9]+/, "weight: 2"); nextw = in_v = 0 } { print }' \
+		"$TMP/chaos-a.yaml" >"$TMP/chaos-b.yaml"
+	grep -q 'weight: 2' "$TMP/chaos-b.yaml" || { echo "    could not make config B"; return 1; }
+	# A byte every 100 ms, reconnecting whenever xlbd hangs up on it; its
+	# own process group, so the kill takes the loop and socat alike.
+	setsid bash -c 'while :; do (while :; do printf x; sleep 0.1; done) |
+		socat -u - "UNIX-CONNECT:$1" 2>/dev/null; sleep 0.1; done' _ "$TMP/xlbd.sock" &
+	trickle=$!
+	sleep 0.5
+	t0=$(date +%s%N)
+	timeout 5 "$XLBCTL" -s "$TMP/xlbd.sock" status >/dev/null || ok=1
+	le "$(since "$t0")" 1 || { echo "    status beside a trickling client took $(since "$t0") s"; ok=1; }
+	load_start 300 20 50
+	sleep 1
+	for i in $(seq 200); do
+		f="$TMP/chaos-a.yaml"; [ $((i % 2)) = 0 ] && f="$TMP/chaos-b.yaml"
+		timeout 5 "$XLBCTL" -s "$TMP/xlbd.sock" apply -f "$f" >"$TMP/apply.out" 2>&1 ||
+			{ echo "    apply $i failed: $(head -3 "$TMP/apply.out")"; ok=1; break; }
+		[ "$i" = 10 ] && rss10=$(xlbd_rss)
+	done
+	rss200=$(xlbd_rss)
+	for i in $(seq 10); do
+		kill -KILL "$XLBD_PID"
+		wait "$XLBD_PID" 2>/dev/null
+		ADOPT=1 xlbd_start >/dev/null || { echo "    restart $i failed"; ok=1; break; }
+		sleep 0.$((RANDOM % 10))
+	done
+	srv=$(on b3 ss -Hltnp "sport = :81" | grep -o 'pid=[0-9]*' | cut -d= -f2 | head -1)
+	for i in 1 2 3; do
+		sleep 1.$((RANDOM % 10))
+		# the time first: forking date after the kill would be late
+		[ -n "$srv" ] && date +%s%3N >>"$kills" && kill "$srv"
+		sleep 2.$((RANDOM % 10))
+		bg b3 "$LAB_TCP" 81 b3 count
+		srv=${PIDS[-1]}
+		wait_health $CHG_VIP 3 up >/dev/null || { echo "    b3 did not come back ($i)"; ok=1; }
+	done
+	kill -TERM "$LOAD_PID"
+	kill -- -"$trickle" 2>/dev/null
+	wait "$LOAD_PID"
+	grep -q '^summary' "$TMP/load.out" || { echo "    load: no summary"; return 1; }
+	grep -E '^stream [0-9]+ b[12] ' "$TMP/load.out" | grep -v ' ok$' | head -5 | sed 's/^/    stream to a healthy backend: /' | grep . && ok=1
+	# fall 2 x 500 ms (+10% jitter) + 200 ms timeout + a 200 ms tick + 1 s slack
+	conn_fails_outside "$kills" 2600 | head -5 | sed 's/^/    new connection failed outside a kill window: /' | grep . && ok=1
+	[ -n "$rss10" ] && [ $((rss200 * 10)) -le $((rss10 * 11)) ] ||
+		{ echo "    RSS after 10 applies ${rss10:-?} kB, after 200 ${rss200:-?} kB (> +10%)"; ok=1; }
+	echo "    $(grep '^summary' "$TMP/load.out"), rss ${rss10} -> ${rss200} kB"
+	ctl vip del $CHG_VIP
 	return $ok
 }

@@ -18,6 +18,7 @@
  *   backend NAME CONNS                   new connections each backend took
  *   summary conns N ok N streams N ok N
  * REASON: refused, reset, timeout, closed, short, error.
+ * SIGTERM or SIGINT end the run early, as if DURATION had passed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,6 +64,7 @@ struct peer {
 	long counted;
 };
 
+static volatile sig_atomic_t stop;
 static struct sockaddr_storage dst;
 static socklen_t dst_len;
 static struct peer peers[MAX_FDS];
@@ -210,6 +212,12 @@ static void step(struct peer *p, short revents, long long now, long long end, in
 		finish(p, "timeout");
 }
 
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 static int parse_addr(const char *a, const char *port)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&dst;
@@ -262,6 +270,8 @@ int main(int argc, char **argv)
 	    rate > 500 || seconds <= 0 || streams < 0 || streams > 200 || timeout_ms <= 0)
 		goto usage;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 	t0 = mono_ms();
 	end = t0 + (long long)seconds * 1000;
 	for (int i = 0; i < streams; i++)
@@ -270,6 +280,8 @@ int main(int argc, char **argv)
 		int n = 0, live = 0;
 
 		now = mono_ms();
+		if (stop && end > now)
+			end = now;
 		/* new connections on schedule: the i-th at t0 + i/rate */
 		while (rate && now < end && t0 + conns * 1000 / rate <= now) {
 			if (!start(CONN, now, timeout_ms))
