@@ -775,10 +775,12 @@ SH
 # rise = fall = 2: the table stays as it is.
 t_health_flapping_changes_nothing() {
 	local v=10.99.100.5:86/tcp ok=0 runs
+	# The check runs as nobody: it may enter $TMP and write to flap/ only.
+	chmod 711 "$TMP" && mkdir -p -m 1777 "$TMP/flap"
 	cat >"$TMP/flap.sh" <<SH
 #!/bin/sh
-echo run >>"$TMP/flap.count"
-f="$TMP/flap.\$XLB_BACKEND_ADDR"
+echo run >>"$TMP/flap/count"
+f="$TMP/flap/\$XLB_BACKEND_ADDR"
 if [ -e "\$f" ]; then rm -f "\$f"; exit 1; fi
 touch "\$f"
 SH
@@ -786,7 +788,7 @@ SH
 	ctl vip add $v check "{type: exec, command: $TMP/flap.sh, interval: 300ms, timeout: 200ms, rise: 2, fall: 2, start: up}" || return 1
 	ctl backend add $v 10.99.0.11 || return 1
 	sleep 3.5
-	runs=$(wc -l <"$TMP/flap.count")
+	runs=$(wc -l <"$TMP/flap/count")
 	[ "$runs" -ge 8 ] || { echo "    the exec check ran $runs times in 3.5 s"; ok=1; }
 	ctl events | grep "$v" | grep -qE ' (health|state) ' &&
 		{ echo "    the flapping backend changed state:"; ctl events | grep "$v" | sed 's/^/    /'; ok=1; }
