@@ -47,6 +47,7 @@
 #include "exec_child.h"
 #include "log.h"
 #include "nexthop.h"
+#include "privs.h"
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
@@ -748,6 +749,9 @@ int main(int argc, char **argv)
 				"--metrics off\n",
 				ag.metrics_listen, strerror(-ret));
 	}
+	/* Setup is done: keep only what the loop needs (privs.c). */
+	if (!ret)
+		ret = privs_drop();
 	if (!ret)
 		ret = run(&ag);
 	if (ag.listen_fd >= 0) {
