@@ -903,6 +903,7 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
 . "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
+. "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -946,7 +947,8 @@ if xlbd_start; then
 		t_health_http_500_and_hang t_health_flapping_changes_nothing \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
-		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbctl_detach}; do
+		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused \
+		t_xlbd_upgrade_other_layout_refused t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done
