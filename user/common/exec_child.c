@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -143,8 +142,11 @@ static void __attribute__((noreturn)) child(int errfd, const char *file, char **
 		goto fail;
 	step = STEP_USER;
 	if (getuid() != user.uid || geteuid() != user.uid) {
-		if (setgroups(0, NULL) || setresgid(user.gid, user.gid, user.gid) ||
-		    setresuid(user.uid, user.uid, user.uid))
+		/* Raw system calls: glibc's wrappers would try to change every
+		 * thread's ids, and a forked child has only this one. */
+		if (syscall(SYS_setgroups, 0, NULL) ||
+		    syscall(SYS_setresgid, user.gid, user.gid, user.gid) ||
+		    syscall(SYS_setresuid, user.uid, user.uid, user.uid))
 			goto fail;
 	}
 	/* From uid 0 to another uid the kernel clears every capability set
