@@ -76,6 +76,11 @@ result $ok "bash completion completes subcommands"
 "$STAGE/usr/sbin/xlbd" --check -c "$STAGE/etc/xlb/xlb.yaml.example" >"$W/chk" 2>&1
 result $? "the example configuration is valid (xlbd --check)"
 
+# Exec checks run as --exec-user: a user the system lacks is refused at once.
+"$STAGE/usr/sbin/xlbd" --exec-user no-such-user-xlb --check -c "$STAGE/etc/xlb/xlb.yaml.example" >"$W/chk" 2>&1
+[ $? = 2 ] && grep -q "exec-user 'no-such-user-xlb': no such user" "$W/chk"
+result $? "xlbd --exec-user refuses an unknown user"
+
 echo 'XLBD_OPTS="-i eth9"' >"$STAGE/etc/default/xlbd" # the operator's edit
 mk install
 grep -q eth9 "$STAGE/etc/default/xlbd"
