@@ -194,4 +194,21 @@ XLB_STATIC_ASSERT(sizeof(struct xlb_flow_bucket) == 256, "xlb_flow_bucket");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend_stats) == 16, "xlb_backend_stats");
 
+/*
+ * Version of what xlbd pins (every map's key, value, type and meaning).
+ * Bump it with any such change: an xlbd refuses pins of another version
+ * instead of misreading them (user/common/abi_pin.c, README "Upgrades").
+ * Pins from before the version existed count as version 1.
+ */
+#define XLB_ABI_VERSION 1
+#define XLB_ABI_MAGIC 0x786c6261 /* "xlba" */
+
+/* The one value of the pinned array "abi": which version pinned the maps. */
+struct xlb_abi_info {
+	__u32 magic;	    /* XLB_ABI_MAGIC */
+	__u32 version;	    /* XLB_ABI_VERSION of the xlbd that pinned them */
+	char pinned_by[24]; /* "xlbd 0.4.0", for messages */
+};
+XLB_STATIC_ASSERT(sizeof(struct xlb_abi_info) == 32, "xlb_abi_info");
+
 #endif /* XLB_ABI_H */

@@ -793,10 +793,12 @@ SH
 # rise = fall = 2: the table stays as it is.
 t_health_flapping_changes_nothing() {
 	local v=10.99.100.5:86/tcp ok=0 runs
+	# The check runs as nobody: it may enter $TMP and write to flap/ only.
+	chmod 711 "$TMP" && mkdir -p -m 1777 "$TMP/flap"
 	cat >"$TMP/flap.sh" <<SH
 #!/bin/sh
-echo run >>"$TMP/flap.count"
-f="$TMP/flap.\$XLB_BACKEND_ADDR"
+echo run >>"$TMP/flap/count"
+f="$TMP/flap/\$XLB_BACKEND_ADDR"
 if [ -e "\$f" ]; then rm -f "\$f"; exit 1; fi
 touch "\$f"
 SH
@@ -804,7 +806,7 @@ SH
 	ctl vip add $v check "{type: exec, command: $TMP/flap.sh, interval: 300ms, timeout: 200ms, rise: 2, fall: 2, start: up}" || return 1
 	ctl backend add $v 10.99.0.11 || return 1
 	sleep 3.5
-	runs=$(wc -l <"$TMP/flap.count")
+	runs=$(wc -l <"$TMP/flap/count")
 	[ "$runs" -ge 8 ] || { echo "    the exec check ran $runs times in 3.5 s"; ok=1; }
 	ctl events | grep "$v" | grep -qE ' (health|state) ' &&
 		{ echo "    the flapping backend changed state:"; ctl events | grep "$v" | sed 's/^/    /'; ok=1; }
@@ -919,6 +921,8 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
 . "$(dirname "$0")/cases_change.sh" # changes under live traffic
+. "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
+. "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -962,7 +966,8 @@ if xlbd_start; then
 		t_health_http_500_and_hang t_health_flapping_changes_nothing \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
-		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbctl_detach}; do
+		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused \
+		t_xlbd_upgrade_other_layout_refused t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,9 +21,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "exec_child.h"
 #include "probe.h"
 #include "test_unit.h"
 #include "xlb_dp.h"
@@ -358,7 +361,7 @@ static int make_dir(void)
 		F.dir[0] = '\0';
 		return -1;
 	}
-	return 0;
+	return chmod(F.dir, 0777); /* exec checks write here as nobody */
 }
 
 /*
@@ -660,44 +663,206 @@ static int t_probe_exec_exit_codes(void)
 {
 	struct xlb_cfg_check ok = check(XLB_CHECK_EXEC), three = check(XLB_CHECK_EXEC);
 	struct xlb_cfg_check sig = check(XLB_CHECK_EXEC), missing = check(XLB_CHECK_EXEC);
+	struct xlb_cfg_check sh_missing = check(XLB_CHECK_EXEC);
 
 	strcpy(ok.command, "true");
 	strcpy(three.command, "exit 3");
 	strcpy(sig.command, "kill -TERM $$");
 	strcpy(missing.command, "/nonexistent/check");
+	strcpy(sh_missing.command, "/nonexistent/check");
+	three.shell = sig.shell = sh_missing.shell = 1;
 	ASSERT_OK(start(&ok, 2000, "127.0.0.1", 80, &F.o[0]), "start true");
 	ASSERT_OK(start(&three, 2000, "127.0.0.1", 80, &F.o[1]), "start exit 3");
 	ASSERT_OK(start(&sig, 2000, "127.0.0.1", 80, &F.o[2]), "start kill");
 	ASSERT_OK(start(&missing, 2000, "127.0.0.1", 80, &F.o[3]), "start missing");
-	ASSERT_OK(drive(F.o, 4, 2000 + SLACK_MS), "outcomes");
+	ASSERT_OK(start(&sh_missing, 2000, "127.0.0.1", 80, &F.o[4]), "start missing, shell");
+	ASSERT_OK(drive(F.o, 5, 2000 + SLACK_MS), "outcomes");
 	ASSERT_OUTCOME(F.o[0], 1, "ok");
 	ASSERT_OUTCOME(F.o[1], 0, "exit code 3");
 	ASSERT_OUTCOME(F.o[2], 0, "killed by signal 15");
-	ASSERT_OUTCOME(F.o[3], 0, "exit code 127");
+	/* Without a shell, a program that cannot run is said so. */
+	ASSERT_OUTCOME(F.o[3], 0, "couldn't run '/nonexistent/check': No such file or directory");
+	ASSERT_OUTCOME(F.o[4], 0, "exit code 127");
 	return 0;
 }
 
-static int t_probe_exec_environment(void)
+/* The whole of /proc/PID/name, NULs and all (at most len - 1 bytes). */
+static ssize_t proc_file(long pid, const char *name, char *buf, size_t len)
 {
-	struct xlb_cfg_check c = check(XLB_CHECK_EXEC), c6 = check(XLB_CHECK_EXEC);
+	char path[128];
+	ssize_t n;
+	int fd;
 
-	/* Inherited, except that ours override the agent's own XLB_BACKEND_*. */
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Our child running comm, or 0. */
+static long child_named(const char *comm)
+{
+	char buf[512], want[64];
+	struct dirent *d;
+	long found = 0;
+	DIR *dir = opendir("/proc");
+
+	snprintf(want, sizeof(want), "(%s) ", comm);
+	while (dir && !found && (d = readdir(dir))) {
+		long pid = atol(d->d_name), ppid = 0;
+		char *p;
+
+		if (pid <= 0 || proc_file(pid, "stat", buf, sizeof(buf)) <= 0)
+			continue;
+		p = strstr(buf, want);
+		if (p && sscanf(p + strlen(want), "%*c %ld", &ppid) == 1 && ppid == getpid())
+			found = pid;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* The command runs as nobody, without capabilities, with no_new_privs,
+ * the environment PATH and our two variables only, and fds 0-2 on
+ * /dev/null only: not an fd of the agent's (one left inheritable here),
+ * not a variable of its environment. Looked at from outside, in /proc. */
+static int t_probe_exec_sandbox(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_EXEC);
+	static const char want_env[] = "PATH=" XLB_EXEC_PATH "\0XLB_BACKEND_ADDR=127.0.0.1\0"
+				       "XLB_BACKEND_PORT=1234";
+	char buf[4096], uid[64], path[64];
+	struct passwd *pw = getpwnam("nobody");
+	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC: inheritable */
+	struct dirent *d;
+	ssize_t n;
+	long pid;
+	DIR *dir;
+	int nfds = 0;
+
+	ASSERT_TRUE(pw && pw->pw_uid, "a user nobody");
+	ASSERT_TRUE(leak > 2, "an inheritable fd");
 	setenv("XLB_PROBE_TEST", "inherited", 1);
-	setenv("XLB_BACKEND_PORT", "9", 1);
-	strcpy(c.command,
-	       "test \"$XLB_BACKEND_ADDR\" = 127.0.0.1 && "
-	       "test \"$XLB_BACKEND_PORT\" = 1234 && test \"$XLB_PROBE_TEST\" = inherited");
-	strcpy(c6.command, "test \"$XLB_BACKEND_ADDR\" = 2001:db8::1 && "
-			   "test \"$XLB_BACKEND_PORT\" = 443 && "
-			   "test \"$(env | grep -c ^XLB_BACKEND_PORT=)\" = 1");
-	ASSERT_OK(start(&c, 2000, "127.0.0.1", 1234, &F.o[0]), "start");
-	/* exec never connects anywhere itself: any address does */
-	ASSERT_OK(start(&c6, 2000, "2001:db8::1", 443, &F.o[1]), "start v6");
+	strcpy(c.command, "sleep 7");
+	ASSERT_OK(start(&c, 3000, "127.0.0.1", 1234, &F.o[0]), "start");
 	unsetenv("XLB_PROBE_TEST");
-	unsetenv("XLB_BACKEND_PORT");
+	close(leak);
+	pid = child_named("sleep");
+	ASSERT_TRUE(pid > 0, "the check runs");
+	ASSERT_TRUE(proc_file(pid, "status", buf, sizeof(buf)) > 0, "its status");
+	snprintf(uid, sizeof(uid), "\nUid:\t%u\t%u\t%u\t%u\n", pw->pw_uid, pw->pw_uid, pw->pw_uid,
+		 pw->pw_uid);
+	ASSERT_TRUE(strstr(buf, uid), "every uid is nobody's");
+	snprintf(uid, sizeof(uid), "\nGid:\t%u\t%u\t%u\t%u\n", pw->pw_gid, pw->pw_gid, pw->pw_gid,
+		 pw->pw_gid);
+	ASSERT_TRUE(strstr(buf, uid), "every gid is nobody's");
+	ASSERT_TRUE(strstr(buf, "\nGroups:\t\n") || strstr(buf, "\nGroups:\t \n"),
+		    "no supplementary groups");
+	ASSERT_TRUE(strstr(buf, "\nCapEff:\t0000000000000000\n"), "no effective capability");
+	ASSERT_TRUE(strstr(buf, "\nCapPrm:\t0000000000000000\n"), "no permitted capability");
+	ASSERT_TRUE(strstr(buf, "\nCapAmb:\t0000000000000000\n"), "no ambient capability");
+	ASSERT_TRUE(strstr(buf, "\nNoNewPrivs:\t1\n"), "no_new_privs");
+	n = proc_file(pid, "environ", buf, sizeof(buf));
+	ASSERT_MEM(buf, (size_t)(n > 0 ? n : 0), want_env, sizeof(want_env),
+		   "environment: PATH and the backend only");
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	dir = opendir(path);
+	ASSERT_TRUE(dir, "its fds");
+	while ((d = readdir(dir))) {
+		char link[320], target[64];
+
+		if (d->d_name[0] == '.')
+			continue;
+		nfds++;
+		snprintf(link, sizeof(link), "%s/%s", path, d->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if (atoi(d->d_name) > 2 || strcmp(target, "/dev/null"))
+			break;
+	}
+	closedir(dir);
+	ASSERT_EQ(nfds, 3, "fds 0, 1, 2 only, on /dev/null");
+	xlb_prober_cancel(F.p, &F.o[0]);
+	return 0;
+}
+
+/* Without shell: words split on blanks, nothing expanded or interpreted. */
+static int t_probe_exec_no_shell_expansion(void)
+{
+	struct xlb_cfg_check c = check(XLB_CHECK_EXEC), sh = check(XLB_CHECK_EXEC);
+	char path[160];
+
+	ASSERT_OK(make_dir(), "temporary directory");
+	snprintf(c.command, sizeof(c.command), "touch %s/a$HOME %s/'q' %s/b;c", F.dir, F.dir,
+		 F.dir);
+	snprintf(sh.command, sizeof(sh.command), "touch %s/s$XLB_BACKEND_PORT", F.dir);
+	sh.shell = 1;
+	ASSERT_OK(start(&c, 2000, "127.0.0.1", 80, &F.o[0]), "start");
+	ASSERT_OK(start(&sh, 2000, "127.0.0.1", 80, &F.o[1]), "start shell");
 	ASSERT_OK(drive(F.o, 2, 2000 + SLACK_MS), "outcomes");
 	ASSERT_OUTCOME(F.o[0], 1, "ok");
 	ASSERT_OUTCOME(F.o[1], 1, "ok");
+	snprintf(path, sizeof(path), "%s/a$HOME", F.dir);
+	ASSERT_OK(access(path, F_OK), "$HOME kept as it is");
+	snprintf(path, sizeof(path), "%s/'q'", F.dir);
+	ASSERT_OK(access(path, F_OK), "quotes kept as they are");
+	snprintf(path, sizeof(path), "%s/b;c", F.dir);
+	ASSERT_OK(access(path, F_OK), "; is no command separator");
+	snprintf(path, sizeof(path), "%s/s80", F.dir);
+	ASSERT_OK(access(path, F_OK), "shell: true expands");
+	return 0;
+}
+
+/* The configuration refuses a command written for a shell unless it asks
+ * for one, and shell is only for exec checks. */
+static int t_probe_exec_config_shell_rule(void)
+{
+	static const char head[] =
+		"vips:\n  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n"
+		"    check:\n      type: %s\n      command: %s\n%s";
+	static const struct {
+		const char *type, *command, *extra, *err;
+	} cases[] = {
+		{"exec", "/bin/true --x=1", "", NULL},
+		{"exec", "\"test -f /x && true\"", "", "uses shell syntax ('&')"},
+		{"exec", "\"/bin/true | cat\"", "      shell: true\n", NULL},
+		{"exec", "\"/bin/true $HOME\"", "      shell: false\n", "add 'shell: true'"},
+		{"tcp", "\"\"", "      shell: true\n", "shell is for exec checks"},
+	};
+	char yaml[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xlb_cfg cfg = {};
+		struct xlb_err err = {};
+		int rc;
+
+		snprintf(yaml, sizeof(yaml), head, cases[i].type, cases[i].command, cases[i].extra);
+		rc = xlb_cfg_load_string("t", yaml, &cfg, &err);
+		if (!rc)
+			rc = xlb_cfg_validate(&cfg, "t", &err);
+		if (!rc && cases[i].extra[0] && cases[i].type[0] == 'e') {
+			char *dump = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&dump, &len);
+
+			xlb_cfg_dump(&cfg, f);
+			fclose(f);
+			ASSERT_TRUE(strstr(dump, "shell: true"), "shell: true is dumped");
+			free(dump);
+		}
+		xlb_cfg_free(&cfg);
+		if (cases[i].err) {
+			ASSERT_TRUE(rc, cases[i].command);
+			ASSERT_TRUE(strstr(err.msg, cases[i].err), err.msg);
+		} else {
+			ASSERT_OK(rc, err.msg);
+		}
+	}
 	return 0;
 }
 
@@ -714,10 +879,11 @@ static int t_probe_exec_timeout_kills_the_group(void)
 	snprintf(c.command, sizeof(c.command),
 		 "cd %s || exit 9; sleep 30 & echo $$ $! > pids.tmp && mv pids.tmp pids; wait",
 		 F.dir);
-	ASSERT_OK(start(&c, 300, "127.0.0.1", 80, &F.o[0]), "start");
-	ASSERT_OK(drive(F.o, 1, 300 + SLACK_MS), "outcome");
+	c.shell = 1;
+	ASSERT_OK(start(&c, 1000, "127.0.0.1", 80, &F.o[0]), "start");
+	ASSERT_OK(drive(F.o, 1, 1000 + SLACK_MS), "outcome");
 	ASSERT_OUTCOME(F.o[0], 0, "timeout");
-	ASSERT_TRUE(F.o[0].r.duration_us >= 300000, "not before the timeout");
+	ASSERT_TRUE(F.o[0].r.duration_us >= 1000000, "not before the timeout");
 	f = fopen(path, "r");
 	ASSERT_TRUE(f, "the shell wrote its pids");
 	ASSERT_EQ(fscanf(f, "%ld %ld", &sh, &bg), 2, "two pids");
@@ -754,17 +920,19 @@ static int t_probe_cancel_means_no_callback(void)
 
 	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &hang, 1) >= 0, "hanging listener");
 	strcpy(ex.command, "sleep 30");
-	ASSERT_OK(start(&http, 300, "127.0.0.1", hang, &F.o[2]), "start http");
-	ASSERT_OK(start(&ex, 300, "127.0.0.1", 80, &F.o[3]), "start exec");
+	/* Timeouts of 1 s: forking under valgrind on a loaded machine can take
+	 * a good part of 300 ms. */
+	ASSERT_OK(start(&http, 1000, "127.0.0.1", hang, &F.o[2]), "start http");
+	ASSERT_OK(start(&ex, 1000, "127.0.0.1", 80, &F.o[3]), "start exec");
 	drive(NULL, 0, 100); /* under way: connected, running */
 	/* Finished, or about to, but not reported yet. */
-	ASSERT_OK(start(&none, 300, "127.0.0.1", 80, &F.o[0]), "start none");
-	ASSERT_OK(start(&tcp, 300, "127.0.0.1", hang, &F.o[1]), "start tcp");
+	ASSERT_OK(start(&none, 1000, "127.0.0.1", 80, &F.o[0]), "start none");
+	ASSERT_OK(start(&tcp, 1000, "127.0.0.1", hang, &F.o[1]), "start tcp");
 	for (int i = 0; i < 4; i++)
 		xlb_prober_cancel(F.p, &F.o[i]);
 	xlb_prober_cancel(F.p, &F.o[9]); /* not running: nothing happens */
 	ASSERT_EQ(xlb_prober_running(F.p), 0, "nothing running");
-	ASSERT_EQ(drive(F.o, 4, 300 + 500), -1, "past every timeout");
+	ASSERT_EQ(drive(F.o, 4, 1000 + 500), -1, "past every timeout");
 	ASSERT_EQ(F.calls, 0, "no callback");
 	ASSERT_OK(start(&none, 300, "127.0.0.1", 80, &F.o[0]), "the tag is free again");
 	ASSERT_OK(drive(F.o, 1, 1000), "outcome");
@@ -812,6 +980,7 @@ static int t_probe_free_releases_everything(void)
 	snprintf(path, sizeof(path), "%s/pid", F.dir);
 	snprintf(ex.command, sizeof(ex.command),
 		 "cd %s || exit 9; echo $$ > pid.tmp && mv pid.tmp pid; sleep 30", F.dir);
+	ex.shell = 1;
 	/* A prober of its own (curl is initialised already: its fds stay). */
 	xlb_prober_free(F.p);
 	before = count_fds();
@@ -850,7 +1019,9 @@ const struct harness_case probe_cases[] = {
 	{"probe_udp_echo_mismatch_refused", t_probe_udp_echo_mismatch_refused},
 	{"probe_many_deadlines_in_order", t_probe_many_deadlines_in_order},
 	{"probe_exec_exit_codes", t_probe_exec_exit_codes},
-	{"probe_exec_environment", t_probe_exec_environment},
+	{"probe_exec_sandbox", t_probe_exec_sandbox},
+	{"probe_exec_no_shell_expansion", t_probe_exec_no_shell_expansion},
+	{"probe_exec_config_shell_rule", t_probe_exec_config_shell_rule},
 	{"probe_exec_timeout_kills_the_group", t_probe_exec_timeout_kills_the_group},
 	{"probe_none_reports_from_run", t_probe_none_reports_from_run},
 	{"probe_cancel_means_no_callback", t_probe_cancel_means_no_callback},

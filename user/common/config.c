@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "exec_child.h"
 #include "maglev.h"
 #include "xlb_dp.h"
 
@@ -542,6 +543,9 @@ static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_che
 		} else if (!strcmp(key, "tls_verify")) {
 			if (bool_value(w, v, "check tls_verify", &c->tls_verify))
 				return -EINVAL;
+		} else if (!strcmp(key, "shell")) {
+			if (bool_value(w, v, "check shell", &c->shell))
+				return -EINVAL;
 		} else if (!strcmp(key, "status")) {
 			s = scalar(w, v, "check status");
 			if (!s)
@@ -560,7 +564,7 @@ static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_che
 				w->err,
 				"%s:%d: unknown key '%s' in a check; known keys: type, interval, "
 				"fast_interval, timeout, rise, fall, jitter, port, start, path, "
-				"host, status, body, tls_verify, send, expect, command",
+				"host, status, body, tls_verify, send, expect, command, shell",
 				w->name, line_of(v), key);
 		}
 	}
@@ -944,17 +948,18 @@ static int is_program(const char *path)
 	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
 }
 
-/* Is the first word of cmd a program we can run (a path, or in $PATH)? */
+/* Is the first word of cmd a program an exec check can run (a path, or
+ * in the checks' PATH)? */
 static int runnable(const char *cmd, char *prog, size_t len)
 {
 	size_t n = strcspn(cmd, " \t");
-	const char *path = getenv("PATH");
+	const char *path = XLB_EXEC_PATH;
 	char buf[PATH_MAX];
 
 	snprintf(prog, len, "%.*s", (int)n, cmd);
 	if (strchr(prog, '/'))
 		return is_program(prog);
-	for (path = path ? path : "/usr/bin:/bin"; *path;) {
+	while (*path) {
 		size_t d = strcspn(path, ":");
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int)d, path, prog);
@@ -962,6 +967,36 @@ static int runnable(const char *cmd, char *prog, size_t len)
 			return 1;
 		path += d + (path[d] == ':');
 	}
+	return 0;
+}
+
+static int validate_exec(const struct xlb_cfg_check *c, const char *at, const char *who,
+			 struct xlb_err *err)
+{
+	char prog[XLB_CHECK_STR * 2], ch;
+
+	if (c->type != XLB_CHECK_EXEC)
+		return c->shell ? fail(err, "%s%s: check shell is for exec checks; remove it", at,
+				       who)
+				: 0;
+	if (!c->command[0])
+		return fail(err, "%s%s: an exec check needs 'command: PROGRAM [ARGS]'", at, who);
+	if (c->shell)
+		return 0;
+	/* Exec checks run without a shell: a command written for one would
+	 * run differently (quotes kept, no pipe...), so it is refused. */
+	if (xlb_exec_needs_shell(c->command, &ch))
+		return fail(err,
+			    "%s%s: check command '%s' uses shell syntax ('%c') but exec checks "
+			    "run without a shell; add 'shell: true' to the check, or put the "
+			    "command in a script",
+			    at, who, c->command, ch == '\n' ? ' ' : ch);
+	if (!runnable(c->command, prog, sizeof(prog)))
+		return fail(err,
+			    "%s%s: check command '%s' is not an executable file (or not in PATH); "
+			    "give the full path of a program and chmod +x it (checks run with "
+			    "PATH=%s)",
+			    at, who, prog, XLB_EXEC_PATH);
 	return 0;
 }
 
@@ -996,7 +1031,7 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 {
 	const struct xlb_cfg_check *c = &v->check;
 	int web = c->type == XLB_CHECK_HTTP || c->type == XLB_CHECK_HTTPS;
-	char who[100], prog[XLB_CHECK_STR * 2];
+	char who[100];
 
 	snprintf(who, sizeof(who), "VIP %s", vn);
 	if (c->type > XLB_CHECK_NONE)
@@ -1011,16 +1046,11 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 			    "%s%s: check send and expect are for udp checks, not %s; remove them "
 			    "or change the type",
 			    at, who, xlb_check_type_name(c->type));
-	if (c->type == XLB_CHECK_EXEC && !c->command[0])
-		return fail(err, "%s%s: an exec check needs 'command: PROGRAM [ARGS]'", at, who);
 	if (c->type != XLB_CHECK_EXEC && c->command[0])
 		return fail(err, "%s%s: check command is for exec checks; set 'type: exec'", at,
 			    who);
-	if (c->type == XLB_CHECK_EXEC && !runnable(c->command, prog, sizeof(prog)))
-		return fail(err,
-			    "%s%s: check command '%s' is not an executable file (or not in PATH); "
-			    "give the full path of a program and chmod +x it",
-			    at, who, prog);
+	if (validate_exec(c, at, who, err))
+		return -EINVAL;
 	for (unsigned int i = 0; i < c->nranges && i < XLB_CHECK_MAX_RANGES; i++)
 		if (c->ranges[i].lo < 100 || c->ranges[i].hi > 599 ||
 		    c->ranges[i].lo > c->ranges[i].hi)
@@ -1162,6 +1192,8 @@ static void dump_check(FILE *f, const struct xlb_cfg_check *c)
 	dump_str(f, ind, "send", c->send);
 	dump_str(f, ind, "expect", c->expect);
 	dump_str(f, ind, "command", c->command);
+	if (c->shell)
+		fprintf(f, "%sshell: true\n", ind);
 }
 
 int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)

@@ -38,7 +38,9 @@
  *         tls_verify: true        # https: verify the certificate      (default true)
  *         send: ping              # udp: payload sent                  (default empty)
  *         expect: pong            # udp: the reply must contain this   (default: any reply)
- *         command: /usr/lib/xlb/check.sh  # exec: run with XLB_BACKEND_ADDR, _PORT
+ *         command: /usr/lib/xlb/check.sh  # exec: run with XLB_BACKEND_ADDR, _PORT,
+ *                                 # as --exec-user, split on blanks, no shell
+ *         shell: false            # exec: run command with /bin/sh -c   (default false)
  *       backends:
  *         - address: 10.1.0.11
  *           weight: 1             # 0..65535, 0 = out of the table (default 1)
@@ -110,7 +112,9 @@ struct xlb_cfg_check {
 	__u8 type;     /* enum xlb_check_type */
 	__u8 start_up; /* a new backend starts up instead of unknown */
 	__u8 tls_verify;
-	__u8 nranges; /* 0: 200-399 */
+	__u8 nranges;  /* 0: 200-399 */
+	__u8 shell;    /* exec: run command with /bin/sh -c (else split on blanks) */
+	__u8 reserved; /* 0 */
 	struct xlb_status_range ranges[XLB_CHECK_MAX_RANGES];
 	struct xlb_check_timing t;
 	char path[XLB_CHECK_STR];

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -31,10 +30,9 @@
 #include <sys/wait.h>
 #include <curl/curl.h>
 
+#include "exec_child.h"
 #include "log.h"
 #include "probe.h"
-
-extern char **environ;
 
 #define BODY_MAX (64 * 1024) /* http: body searched for `body` */
 #define BATCH 64	     /* epoll events handled per run */
@@ -536,80 +534,17 @@ static void udp_event(struct xlb_prober *p, struct probe *pr)
 
 /* ---- exec --------------------------------------------------------------- */
 
-static int is_backend_var(const char *s)
-{
-	return !strncmp(s, "XLB_BACKEND_ADDR=", 17) || !strncmp(s, "XLB_BACKEND_PORT=", 17);
-}
-
-/* The agent's environment with XLB_BACKEND_ADDR and _PORT set to ours. */
-static char **child_env(char *addr_var, char *port_var)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = malloc((n + 3) * sizeof(*env));
-	if (!env)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!is_backend_var(environ[i]))
-			env[k++] = environ[i];
-	env[k++] = addr_var;
-	env[k++] = port_var;
-	env[k] = NULL;
-	return env;
-}
-
-/* posix_spawn /bin/sh -c cmd in its own process group, stdio on /dev/null,
- * no signal blocked or ignored (the agent may block some for a signalfd, or
- * ignore SIGPIPE: a child would inherit both). */
-static int spawn_sh(const char *cmd, char **env, pid_t *pid)
-{
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int rc;
-
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	return rc;
-}
-
-static void exec_start(struct xlb_prober *p, struct probe *pr, const char *cmd, const char *addr,
-		       __u16 port)
+static void exec_start(struct xlb_prober *p, struct probe *pr, const struct xlb_cfg_check *c,
+		       const char *addr, __u16 port)
 {
 	static int no_pidfd; /* pidfd_open said ENOSYS once: it always will */
-	char addr_var[64], port_var[32];
-	char **env;
+	char why[128];
 	pid_t pid;
 	int rc;
 
-	snprintf(addr_var, sizeof(addr_var), "XLB_BACKEND_ADDR=%s", addr);
-	snprintf(port_var, sizeof(port_var), "XLB_BACKEND_PORT=%u", port);
-	env = child_env(addr_var, port_var);
-	if (!env) {
-		finish(p, pr, 0, "spawn: %s", strerror(ENOMEM));
-		return;
-	}
-	rc = spawn_sh(cmd, env, &pid);
-	free(env);
+	rc = xlb_exec_spawn(c->command, c->shell, addr, port, &pid, why, sizeof(why));
 	if (rc) {
-		finish(p, pr, 0, "spawn: %s", strerror(rc));
+		finish(p, pr, 0, "%s", why);
 		return;
 	}
 	pr->pid = pid;
@@ -1082,7 +1017,7 @@ int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 
 		udp_start(p, pr, (struct sockaddr *)&ss, len, c->send);
 		break;
 	case XLB_CHECK_EXEC:
-		exec_start(p, pr, c->command, astr, port);
+		exec_start(p, pr, c, astr, port);
 		break;
 	case XLB_CHECK_NONE:
 		finish(p, pr, 1, "ok");

@@ -21,10 +21,12 @@
  *    like tcp's;
  *  - udp: connected socket, send `send`, a reply (containing `expect` when
  *    set) is success, an ICMP port unreachable is "refused";
- *  - exec: `command` run through /bin/sh -c with XLB_BACKEND_ADDR and
- *    XLB_BACKEND_PORT in its environment, stdin/stdout/stderr on
- *    /dev/null, in its own process group, killed (the whole group) at the
- *    timeout; exit 0 = healthy. Children are watched through pidfds (polled
+ *  - exec: `command` run as the exec user, split on blanks (or by
+ *    /bin/sh -c with `shell`), with PATH, XLB_BACKEND_ADDR and
+ *    XLB_BACKEND_PORT only in its environment, stdin/stdout/stderr on
+ *    /dev/null and no other fd, in its own process group, killed (the whole
+ *    group) at the timeout (exec_child.h); exit 0 = healthy. Children are
+ *    watched through pidfds (polled
  *    every 10 ms where pidfd_open is missing, e.g. under valgrind 3.19) and
  *    reaped by their pid: the agent must not ignore SIGCHLD nor reap with
  *    waitpid(-1);
@@ -32,7 +34,8 @@
  *
  * Reasons (struct xlb_probe_result.reason): "ok", "refused", "timeout",
  * "unreachable", "TLS error", "bad status N", "body mismatch",
- * "reply mismatch", "exit code N", "killed by signal N", or a short
+ * "reply mismatch", "exit code N", "killed by signal N", "couldn't run
+ * 'PROG': REASON", "couldn't become user 'U': REASON", or a short
  * description of a local failure ("socket: Too many open files").
  */
 #ifndef XLB_PROBE_H

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "abi_pin.h"
 #include "log.h"
 #include "xlb_dp.h"
 #include "xlb_hash.h"
@@ -87,6 +88,10 @@ static int setup_pins(struct xlb_dp *dp, __u32 *flow_buckets)
 		pr_warn("couldn't create pin directory '%s': %s\n", dp->pin_dir, strerror(-err));
 		return err;
 	}
+	/* Pins of another ABI version are refused, never misread. */
+	err = xlb_abi_check_pins(dp->pin_dir, dp->skel->obj);
+	if (err)
+		return err;
 	bpf_object__for_each_map(map, dp->skel->obj)
 	{
 		if (bpf_map__is_internal(map))

@@ -44,8 +44,10 @@
 #include <sys/timerfd.h>
 
 #include "config.h"
+#include "exec_child.h"
 #include "log.h"
 #include "nexthop.h"
+#include "privs.h"
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
@@ -470,6 +472,8 @@ static void usage(FILE *f)
 		   "      --metrics ADDR:PORT Prometheus /metrics and /healthz "
 		   "(default " METRICS_DEFAULT ",\n"
 		   "                          [::1]:9641 for IPv6, 'off' for none)\n"
+		   "      --exec-user USER    run exec health checks as USER "
+		   "(default " XLB_EXEC_DEFAULT_USER ")\n"
 		   "      --daemon            go to the background once forwarding runs\n"
 		   "      --detach            remove the program and everything pinned, then exit\n"
 		   "      --check             only validate -c FILE (exit 0 valid, 2 not), change "
@@ -577,6 +581,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"check", no_argument, NULL, 'K'},
+		{"exec-user", required_argument, NULL, 'U'},
 		{},
 	};
 	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
@@ -646,6 +651,15 @@ int main(int argc, char **argv)
 			return 0;
 		case 'K':
 			check_only = 1;
+			break;
+		case 'U':
+			if (xlb_exec_set_user(optarg)) {
+				fprintf(stderr,
+					"xlbd: --exec-user '%s': no such user; give an "
+					"existing unprivileged one, e.g. nobody\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'V':
 			printf("xlbd " XLB_VERSION "\n");
@@ -735,6 +749,9 @@ int main(int argc, char **argv)
 				"--metrics off\n",
 				ag.metrics_listen, strerror(-ret));
 	}
+	/* Setup is done: keep only what the loop needs (privs.c). */
+	if (!ret)
+		ret = privs_drop();
 	if (!ret)
 		ret = run(&ag);
 	if (ag.listen_fd >= 0) {

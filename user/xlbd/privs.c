@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Least privilege: what xlbd keeps once the program is loaded and
+ * attached, the pins made and the sockets bound. Measured on kernel 6.18
+ * by dropping each capability in turn and running the agent's e2e cases
+ * (health checks, apply, reload, restart adopt, detach); README
+ * "Capabilities" has the table.
+ *
+ * Setup alone needs more (xlbd.service's CapabilityBoundingSet): CAP_BPF,
+ * CAP_PERFMON (the verifier refuses the parser's "pointer -= pointer"
+ * without it), CAP_NET_ADMIN (loading an XDP program, attaching it),
+ * CAP_SETPCAP (shrinking the bounding set here), CAP_CHOWN (only with
+ * --socket-group). CAP_SYS_ADMIN and CAP_NET_RAW are never needed: pins
+ * are opened by path (BPF_OBJ_GET checks file permissions), the link is
+ * updated through its fd, maps are read through their fds and mmap, the
+ * neighbour prompts are plain UDP sends, /proc/timer_list is root's (uid
+ * 0, not a capability).
+ *
+ * Raw capset(2) and prctl(2), no libcap: five calls do not need a library.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "log.h"
+#include "privs.h"
+
+static const struct {
+	int cap;
+	const char *name, *why;
+} keep[] = {
+	/* BPF_MAP_CREATE of each new Maglev table (an inner map swapped in
+	 * by one update of the outer map, on every table change). */
+	{CAP_BPF, "CAP_BPF", "create the Maglev tables' inner maps"},
+	/* Exec checks: setgroups, setresgid, setresuid to the exec user. */
+	{CAP_SETGID, "CAP_SETGID", "exec checks: drop to the exec user's group"},
+	{CAP_SETUID, "CAP_SETUID", "exec checks: drop to the exec user"},
+	/* Exec checks: SIGKILL of a timed-out check's process group, which
+	 * runs under another uid. */
+	{CAP_KILL, "CAP_KILL", "exec checks: kill a timed-out check"},
+};
+
+unsigned long long privs_kept_mask(void)
+{
+	unsigned long long m = 0;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		m |= 1ULL << keep[i].cap;
+	return m;
+}
+
+static int last_cap(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+	int last = CAP_LAST_CAP;
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last < 63 ? last : 63;
+}
+
+int privs_drop(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {};
+	unsigned long long want = privs_kept_mask(), have;
+	int err;
+
+	if (syscall(SYS_capget, &h, d)) {
+		err = -errno;
+		pr_warn("couldn't read xlbd's capabilities: %s\n", strerror(errno));
+		return err;
+	}
+	have = d[0].permitted | (unsigned long long)d[1].permitted << 32;
+	if ((have & want) != want)
+		pr_warn("xlbd runs without some capabilities it needs (have %#llx, want %#llx): "
+			"exec checks or table changes may fail; run it as root or with "
+			"AmbientCapabilities as in xlbd.service\n",
+			have, want);
+	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
+	 * goes with the capset below. */
+	for (int c = 0; c <= last_cap(); c++) {
+		if (want & (1ULL << c) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0)) {
+			err = -errno;
+			pr_warn("couldn't drop capability %d from the bounding set: %s; xlbd needs "
+				"CAP_SETPCAP at start (xlbd.service gives it)\n",
+				c, strerror(errno));
+			return err;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) {
+		err = -errno;
+		pr_warn("couldn't clear the ambient capabilities: %s\n", strerror(errno));
+		return err;
+	}
+	want &= have;
+	d[0].effective = d[0].permitted = (__u32)want;
+	d[1].effective = d[1].permitted = (__u32)(want >> 32);
+	d[0].inheritable = d[1].inheritable = 0;
+	if (syscall(SYS_capset, &h, d)) {
+		err = -errno;
+		pr_warn("couldn't drop capabilities: %s\n", strerror(errno));
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		pr_debug("kept %s: %s\n", keep[i].name, keep[i].why);
+	pr_info("capabilities after setup: %#llx, %zu kept (--log-level debug lists them)\n", want,
+		sizeof(keep) / sizeof(keep[0]));
+	return 0;
+}
