@@ -795,6 +795,55 @@ SH
 	return $ok
 }
 
+# ---- config changes that must not break healthy traffic (issue #11) ------
+
+# xlbctl ARGS... (a change of $v's check), then: 10 new connections all
+# answered, every backend of $v still up.
+edit_check() {
+	local ok=0
+	ctl "$@" || { echo "    couldn't: $*"; return 1; }
+	many 10.99.100.5 81 10 >"$TMP/out"
+	[ "$(grep -cE '^b[123]$' "$TMP/out")" = 10 ] ||
+		{ echo "    after '$*': $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl backend list "$3" | grep -qE ' (unknown|down) ' &&
+		{ echo "    after '$*':"; ctl backend list "$3" | sed 's/^/    /'; ok=1; }
+	return $ok
+}
+
+# Editing a VIP's check under traffic (tcp -> http, another path, another
+# port, a backend's own port) takes no backend out: the new check starts
+# from the old one's health, streams run on, no new connection fails.
+t_check_change_keeps_streams() {
+	local v=10.99.100.5:81/tcp ok=0 b pids=()
+	cat >"$TMP/http_ok.sh" <<SH
+#!/bin/sh
+while IFS= read -r l; do [ "\$l" = "\$(printf '\r')" ] && break; done
+printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok'
+SH
+	chmod +x "$TMP/http_ok.sh"
+	for b in b1 b2 b3; do
+		listen $b 88 "$TMP/http_ok.sh"; pids+=($LPID)
+		listen $b 89 "$TMP/http_ok.sh"; pids+=($LPID)
+	done
+	ctl vip add $v check '{interval: 500ms, timeout: 300ms, rise: 2, fall: 2, port: 81}' || return 1
+	for b in 11 12 13; do ctl backend add $v 10.99.0.$b || return 1; done
+	wait_health $v 3 up || return 1
+	stream_start 6 40 cc 10.99.100.5
+	sleep 0.5
+	edit_check vip set $v check '{type: http, path: /health, port: 88}' || ok=1
+	edit_check vip set $v check '{path: /other}' || ok=1
+	edit_check vip set $v check '{port: 89}' || ok=1
+	edit_check backend set $v 10.99.0.11 check '{port: 88}' || ok=1
+	wait "${CONNS[@]}"
+	stream_check cc 6 440 'b[123]' || ok=1
+	[ "$(for i in $(seq 6); do head -1 "$TMP/cc$i"; done | grep -cE '^b[123]$')" = 6 ] ||
+		{ echo "    not every stream reached a backend"; ok=1; }
+	ctl config dump | grep -q '/other' || { echo "    the check did not change"; ok=1; }
+	ctl vip del $v
+	kill "${pids[@]}" 2>/dev/null
+	return $ok
+}
+
 # ---- phase 2c: metrics (issue #5) -----------------------------------------
 
 ALERTS=$(realpath tools/monitoring/xlb-alerts.yml)
@@ -940,7 +989,7 @@ if xlbd_start; then
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
 		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
 		t_health_killed_server_out_and_back t_health_all_down_on_empty t_health_backup_takes_over \
-		t_health_http_500_and_hang t_health_flapping_changes_nothing \
+		t_health_http_500_and_hang t_health_flapping_changes_nothing t_check_change_keeps_streams \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
 		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbctl_detach}; do
