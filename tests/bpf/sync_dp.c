@@ -338,6 +338,7 @@ static int t_sync_rollback_leaves_maps_byte_identical(void)
 {
 	struct xlb_sync *s = new_sync(), *s2 = NULL;
 	struct xlb_err err = {};
+	unsigned long writes;
 	int rc = -1, n;
 
 	if (!s)
@@ -367,6 +368,12 @@ static int t_sync_rollback_leaves_maps_byte_identical(void)
 	s2 = new_sync();
 	if (!s2 || adopt(s2)) {
 		harness_fail(__FILE__, __LINE__, "couldn't adopt the maps");
+		goto out;
+	}
+	writes = xlb_dp_writes(E.dp);
+	if (do_apply(s2, "vips:\n" CFG_B, 100000, &err) || xlb_dp_writes(E.dp) != writes) {
+		harness_fail(__FILE__, __LINE__, "adopted, the same config: %lu writes (%s)",
+			     xlb_dp_writes(E.dp) - writes, err.msg);
 		goto out;
 	}
 	n = fail_every_write(s2, "vips:\n" CFG_C, 100000);

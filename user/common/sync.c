@@ -736,22 +736,38 @@ static int put_vips(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv, 
 				continue; /* nothing of this VIP changed */
 		}
 		xlb_sync_vip_key(&v->cfg, &k);
-		if (ov) {
+		table = calloc(v->cfg.table_size, sizeof(*table));
+		ret = table ? build_table(s, v, table) : -ENOMEM;
+		if (!ret && ov && !ov->table_fp && s->sink.table_get) {
+			/* Adopted: the table the last xlbd built. The same (a
+			 * restart): nothing to write. Else keep it for a rollback. */
+			struct undo u = {.kind = same_entry ? UNDO_TABLE : UNDO_VIP_PUT, .key = k};
+
+			u.val = oval;
+			u.saved = calloc(ov->cfg.table_size, sizeof(*u.saved));
+			ret = u.saved ? s->sink.table_get(s->sink.ctx, ov->id, ov->cfg.table_size,
+							  u.saved)
+				      : -ENOMEM;
+			if (!ret && same_entry &&
+			    !memcmp(u.saved, table, v->cfg.table_size * sizeof(*table))) {
+				free(u.saved);
+				free(table);
+				continue;
+			}
+			if (ret)
+				free(u.saved);
+			else
+				ret = undo_push(t, &u);
+		} else if (!ret && ov) {
 			ret = undo_vip(s, t, same_entry ? UNDO_TABLE : UNDO_VIP_PUT, ov);
-		} else if (v->grave) { /* back to its grace-period entry */
+		} else if (!ret && v->grave) { /* back to its grace-period entry */
 			struct undo u = {.kind = UNDO_VIP_PUT, .key = k};
 
 			gone_val(v->grave, &u.val);
 			ret = undo_push(t, &u);
-		} else {
+		} else if (!ret) {
 			ret = undo_push(t, &(struct undo){.kind = UNDO_VIP_DEL, .key = k});
 		}
-		table = ret ? NULL : calloc(v->cfg.table_size, sizeof(*table));
-		if (!table) {
-			ret = ret ?: -ENOMEM;
-			break;
-		}
-		ret = build_table(s, v, table);
 		if (ret) {
 			free(table);
 			break;
