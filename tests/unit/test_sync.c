@@ -676,6 +676,11 @@ static int t_sync_deleted_vip_answers_for_its_grace_period(void)
 	ASSERT_OK(apply("deleted_vip_grace: 10s\nvips:\n" V(20, "") B(9)), "later");
 	ASSERT_EQ(S->vip_used[1], 0, "free again");
 	ASSERT_TRUE(!S->time_matters, "nothing to wait for");
+	ASSERT_OK(apply("vips:\n" V(21, "") B(8)), "another one deleted (60 s)");
+	ASSERT_EQ(S->ngone, 1, "in its grace period");
+	S->now_ms += 1000;
+	ASSERT_OK(apply("deleted_vip_grace: 0\nvips:\n" V(21, "") B(8)), "grace turned off");
+	ASSERT_EQ(S->ngone, 0, "ends the running grace period too");
 	return 0;
 }
 

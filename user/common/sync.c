@@ -807,7 +807,9 @@ static int retire(struct xlb_sync *s, struct txn *t, const struct xlb_cfg *cfg,
 
 		if (find_vip(nv, n, &vx, &g->cfg))
 			continue; /* back: the new view has its id */
-		if (s->now_ms < g->until_ms) {
+		/* A shorter deleted_vip_grace (0: off) shortens running ones. */
+		if (s->now_ms < g->until_ms &&
+		    s->now_ms < g->until_ms - g->grace_ms + cfg->deleted_vip_grace_ms) {
 			t->gone[t->ngone++] = *g;
 			continue;
 		}
@@ -839,7 +841,8 @@ static int retire(struct xlb_sync *s, struct txn *t, const struct xlb_cfg *cfg,
 		}
 		*g = (struct xlb_sync_gone){.cfg = ov->cfg,
 					    .id = ov->id,
-					    .until_ms = s->now_ms + cfg->deleted_vip_grace_ms};
+					    .until_ms = s->now_ms + cfg->deleted_vip_grace_ms,
+					    .grace_ms = cfg->deleted_vip_grace_ms};
 		g->cfg.backends = NULL;
 		g->cfg.nbackends = 0;
 		t->ngone++;

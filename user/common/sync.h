@@ -110,6 +110,7 @@ struct xlb_sync_gone {
 	struct xlb_cfg_vip cfg; /* as it was (no backends) */
 	__u32 id;		/* reserved until it goes */
 	__u64 until_ms;		/* (xlb_sync.now_ms) the first apply from then deletes it */
+	__u32 grace_ms;		/* the grace period it got (a shorter one set later ends it) */
 };
 
 /* How long a freed id waits before it is given out again (see above). */
