@@ -17,6 +17,7 @@
 #include "env.h"
 #include "log.h"
 #include "maglev.h"
+#include "sync_dp.h"
 #include "xlb_hash.h"
 #include "decap.skel.h"
 
@@ -1363,6 +1364,8 @@ int main(int argc, char **argv)
 	}
 	rc = harness_run("test-bpf", cases, sizeof(cases) / sizeof(cases[0]),
 			 argc > 1 ? argv[1] : NULL, setup, env_close);
+	rc |= harness_run("test-bpf sync", sync_dp_cases, sync_dp_ncases, argc > 1 ? argv[1] : NULL,
+			  setup, env_close);
 	decap__destroy(decap);
 	return rc;
 }

@@ -815,6 +815,98 @@ SH
 	return $ok
 }
 
+# ---- config changes that must not break healthy traffic (issue #11) ------
+
+# xlbctl ARGS... (a change of $v's check), then: 10 new connections all
+# answered, every backend of $v still up.
+edit_check() {
+	local ok=0
+	ctl "$@" || { echo "    couldn't: $*"; return 1; }
+	many 10.99.100.5 81 10 >"$TMP/out"
+	[ "$(grep -cE '^b[123]$' "$TMP/out")" = 10 ] ||
+		{ echo "    after '$*': $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl backend list "$3" | grep -qE ' (unknown|down) ' &&
+		{ echo "    after '$*':"; ctl backend list "$3" | sed 's/^/    /'; ok=1; }
+	return $ok
+}
+
+# Editing a VIP's check under traffic (tcp -> http, another path, another
+# port, a backend's own port) takes no backend out: the new check starts
+# from the old one's health, streams run on, no new connection fails.
+t_check_change_keeps_streams() {
+	local v=10.99.100.5:81/tcp ok=0 b p pids=()
+	for b in b1 b2 b3; do
+		for p in 88 89; do bg $b "$LAB_TCP" $p $b http; pids+=(${PIDS[-1]}); done
+	done
+	for b in b1 b2 b3; do
+		for _ in $(seq 50); do
+			[ "$(on $b ss -Hltn | grep -cE ':(88|89) ')" = 2 ] && break
+			sleep 0.1
+		done
+	done
+	ctl vip add $v check '{interval: 1s, timeout: 800ms, rise: 2, fall: 2, port: 81}' || return 1
+	for b in 11 12 13; do ctl backend add $v 10.99.0.$b || return 1; done
+	wait_health $v 3 up || return 1
+	stream_start 6 60 cc 10.99.100.5
+	sleep 0.5
+	edit_check vip set $v check '{type: http, path: /health, port: 88}' || ok=1
+	edit_check vip set $v check '{path: /other}' || ok=1
+	edit_check vip set $v check '{port: 89}' || ok=1
+	edit_check backend set $v 10.99.0.11 check '{port: 88}' || ok=1
+	# The new checks' own results keep them up (fall x interval later).
+	sleep 2.5
+	[ "$(ctl backend list $v | grep -c ' up  *active ')" = 3 ] ||
+		{ echo "    later:"; ctl status | grep "$v" | sed 's/^/    /'; ok=1; }
+	wait "${CONNS[@]}"
+	stream_check cc 6 660 'b[123]' || ok=1
+	[ "$(for i in $(seq 6); do head -1 "$TMP/cc$i"; done | grep -cE '^b[123]$')" = 6 ] ||
+		{ echo "    not every stream reached a backend"; ok=1; }
+	ctl config dump | grep -q '/other' || { echo "    the check did not change"; ok=1; }
+	ctl vip del $v
+	kill "${pids[@]}" 2>/dev/null
+	return $ok
+}
+
+# A VIP deleted under a running connection: for deleted_vip_grace (60 s by
+# default) it answers with its on_empty policy, so the client gets a RST
+# at its next packet instead of hanging until its own timeout, and a new
+# connection is refused at once. Added again meanwhile, it serves again.
+t_deleted_vip_resets_its_clients() {
+	local v=10.99.100.5:81/tcp ok=0 pid t0 el out
+	ctl vip add $v check '{interval: 500ms, timeout: 300ms, rise: 1, fall: 2, port: 81}' || return 1
+	ctl backend add $v 10.99.0.11 || return 1
+	wait_health $v 1 || return 1
+	# One stream, a line every 0.1 s for 10 s: when socat ends tells when it was cut.
+	(for _ in $(seq 100); do echo 0123456789; sleep 0.1; done) |
+		on cl socat -t5 -T10 - TCP:10.99.100.5:81 >"$TMP/dv" 2>&1 &
+	pid=$!
+	sleep 1
+	[ "$(head -1 "$TMP/dv")" = b1 ] || { echo "    the stream did not start: $(cat "$TMP/dv")"; return 1; }
+	t0=$(date +%s%N)
+	ctl vip del $v || return 1
+	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	el=$(since "$t0")
+	if kill -0 $pid 2>/dev/null; then
+		echo "    the client still hangs $el s after the delete"; ok=1
+		kill $pid 2>/dev/null
+	fi
+	le "$el" 1.5 || { echo "    cut after $el s, want within about 1 s"; ok=1; }
+	# A RST: the next write fails ("Connection reset", or EPIPE once reset).
+	grep -qiE "reset|broken pipe" "$TMP/dv" || { echo "    no reset seen: $(tail -1 "$TMP/dv")"; ok=1; }
+	t0=$(date +%s%N)
+	out=$(on cl socat -T3 - TCP:10.99.100.5:81,connect-timeout=3 </dev/null 2>&1)
+	el=$(since "$t0")
+	grep -q "Connection refused" <<<"$out" && le "$el" 1 ||
+		{ echo "    a new connection after $el s: $out"; ok=1; }
+	ctl vip add $v check '{interval: 500ms, timeout: 300ms, rise: 1, fall: 2, port: 81}' &&
+		ctl backend add $v 10.99.0.12 && wait_health $v 1 || return 1
+	many 10.99.100.5 81 5 >"$TMP/out"
+	[ "$(grep -c '^b2$' "$TMP/out")" = 5 ] ||
+		{ echo "    added again: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
+	ctl vip del $v
+	return $ok
+}
+
 # ---- phase 2c: metrics (issue #5) -----------------------------------------
 
 ALERTS=$(realpath tools/monitoring/xlb-alerts.yml)
@@ -963,7 +1055,8 @@ if xlbd_start; then
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
 		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
 		t_health_killed_server_out_and_back t_health_all_down_on_empty t_health_backup_takes_over \
-		t_health_http_500_and_hang t_health_flapping_changes_nothing \
+		t_health_http_500_and_hang t_health_flapping_changes_nothing t_check_change_keeps_streams \
+		t_deleted_vip_resets_its_clients \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
 		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused \

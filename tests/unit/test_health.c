@@ -31,6 +31,28 @@ static int t_health_rise_and_fall(void)
 	return 0;
 }
 
+/* A changed check starts where the old one was, and moves by rise/fall. */
+static int t_health_inherit_keeps_state_not_runs(void)
+{
+	struct xlb_hstate old, h;
+
+	xlb_health_init(&old, 0, 0);
+	xlb_health_result(&old, 1, 2, 3, 10);
+	xlb_health_result(&old, 1, 2, 3, 20);
+	xlb_health_result(&old, 0, 2, 3, 30); /* one failure under way */
+	xlb_health_inherit(&h, &old);
+	ASSERT_EQ(h.health, XLB_HEALTH_UP, "up, as the old check was");
+	ASSERT_EQ(h.up_since_ms, 20, "no new slow start");
+	ASSERT_EQ(h.failures, 0, "the old check's run does not count");
+	ASSERT_EQ(xlb_health_result(&h, 0, 2, 3, 40), -1, "one failure of the new check");
+	ASSERT_EQ(xlb_health_result(&h, 0, 2, 3, 50), -1, "two");
+	ASSERT_EQ(xlb_health_result(&h, 0, 2, 3, 60), XLB_HEALTH_DOWN, "fall=3: down");
+	xlb_health_init(&old, 0, 0);
+	xlb_health_inherit(&h, &old);
+	ASSERT_EQ(h.health, XLB_HEALTH_UNKNOWN, "unknown stays unknown");
+	return 0;
+}
+
 static int t_health_flapping_never_changes_state(void)
 {
 	struct xlb_hstate h;
@@ -162,6 +184,7 @@ static int t_select_slow_start_ramp(void)
 const struct harness_case health_cases[] = {
 	{"health_rise_and_fall", t_health_rise_and_fall},
 	{"health_flapping_never_changes_state", t_health_flapping_never_changes_state},
+	{"health_inherit_keeps_state_not_runs", t_health_inherit_keeps_state_not_runs},
 	{"select_admin_and_health", t_select_admin_and_health},
 	{"select_backup_only_while_no_primary", t_select_backup_only_while_no_primary},
 	{"select_panic_threshold", t_select_panic_threshold},

@@ -15,12 +15,14 @@
 #include "sync.h"
 #include "test_unit.h"
 #include "xlb_dp.h"
+#include "maglev.h"
 
 #define TBL 251
 #define MAXOPS 256
+#define FAKE_BES 512 /* failed applies keep ids in quarantine */
 
 struct fake {
-	struct xlb_backend be[64];
+	struct xlb_backend be[FAKE_BES];
 	struct {
 		struct xlb_vip_key k;
 		struct xlb_vip_val v;
@@ -31,7 +33,19 @@ struct fake {
 	int nops;
 	int unresolvable; /* last octet of an address whose MAC is unknown */
 	int resolving;	  /* last octet of an address being resolved (-EAGAIN) */
+	int writes;	  /* writes so far */
+	int fail_at;	  /* this write fails with -ENOMEM (0: none) */
+	int fail_from;	  /* this write and every later one fail (0: none) */
 };
+
+/* Fault injection: 0, or -ENOMEM for the write that is to fail. */
+static int f_fault(struct fake *f)
+{
+	f->writes++;
+	if (f->writes == f->fail_at || (f->fail_from && f->writes >= f->fail_from))
+		return -ENOMEM;
+	return 0;
+}
 
 static void op(struct fake *f, const char *fmt, unsigned a, const char *b)
 {
@@ -44,8 +58,10 @@ static int f_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
 	struct fake *f = ctx;
 	static const char *st[] = {"down", "active", "draining"};
 
-	if (id >= 64)
+	if (id >= FAKE_BES)
 		return -EINVAL;
+	if (f_fault(f))
+		return -ENOMEM;
 	f->be[id] = *b;
 	op(f, "be %u %s", id, st[b->state]);
 	return 0;
@@ -63,6 +79,8 @@ static int f_vip_set(void *ctx, const struct xlb_vip_key *k, const struct xlb_vi
 			slot = i;
 	if (slot < 0 || v->table_size != TBL)
 		return -ENOSPC;
+	if (f_fault(f))
+		return -ENOMEM;
 	f->vip[slot].k = *k;
 	f->vip[slot].v = *v;
 	memcpy(f->vip[slot].table, table, sizeof(f->vip[slot].table));
@@ -77,6 +95,8 @@ static int f_vip_del(void *ctx, const struct xlb_vip_key *k)
 
 	for (int i = 0; i < 8; i++) {
 		if (f->vip[i].live && !memcmp(&f->vip[i].k, k, sizeof(*k))) {
+			if (f_fault(f))
+				return -ENOMEM;
 			f->vip[i].live = 0;
 			op(f, "del %u%s", f->vip[i].v.vip_id, "");
 			return 0;
@@ -234,9 +254,20 @@ static int t_sync_readded_backend_gets_new_generation(void)
 	ASSERT_OK(apply(THREE), "apply");
 	gen = F.be[2].gen;
 	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(3)), "removed");
-	ASSERT_OK(apply(THREE), "back");
-	ASSERT_EQ(F.be[2].state, XLB_BE_ACTIVE, "id 2 in use again");
-	ASSERT_NE(F.be[2].gen, gen, "with a new generation: old flows do not follow it");
+	ASSERT_OK(apply(THREE), "back at once");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "id 2 waits in quarantine (a reader may hold it)");
+	ASSERT_EQ(F.be[4].state, XLB_BE_ACTIVE, "a new id instead");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(3)), "removed again");
+	S->now_ms += XLB_SYNC_ID_QUARANTINE_MS - 1;
+	ASSERT_OK(apply(THREE), "back before the quarantine ends");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "id 2 still waits");
+	ASSERT_OK(apply(HEAD "    backends:\n" B(1) B(3)), "removed again");
+	S->now_ms += XLB_SYNC_ID_QUARANTINE_MS;
+	ASSERT_OK(apply(THREE), "back after the quarantine");
+	ASSERT_TRUE(F.be[2].state == XLB_BE_ACTIVE || F.be[4].state == XLB_BE_ACTIVE,
+		    "a freed id in use again");
+	ASSERT_TRUE(F.be[2].gen != gen && F.be[4].gen != gen,
+		    "with a new generation: old flows do not follow it");
 	return 0;
 }
 
@@ -300,12 +331,14 @@ static int t_sync_drain_and_disable(void)
 
 static int t_sync_deleted_vip_entry_then_backends_down(void)
 {
-	ASSERT_OK(apply(THREE), "apply");
-	ASSERT_OK(apply("vips: []\n"), "VIP removed");
+	ASSERT_OK(apply("deleted_vip_grace: 0\n" THREE), "apply");
+	ASSERT_OK(apply("deleted_vip_grace: 0\nvips: []\n"), "VIP removed");
 	ASSERT_EQ(op_index("del 1"), 0, "VIP entry first");
 	for (__u32 id = 1; id <= 3; id++)
 		ASSERT_EQ(F.be[id].state, XLB_BE_DOWN, "then its backends DOWN");
 	ASSERT_EQ(F.nops, 4, "nothing else");
+	ASSERT_EQ(S->ngone, 0, "no grace period");
+	S->now_ms += XLB_SYNC_ID_QUARANTINE_MS;
 	ASSERT_OK(apply(THREE), "again");
 	ASSERT_EQ(op_index("vip 1"), 3, "ids are free again: VIP 1");
 	return 0;
@@ -358,8 +391,9 @@ static int f_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *con
 			 const __u32 *sizes)
 {
 	struct fake *f = ctx;
+	int fault = f_fault(f);
 
-	for (size_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < (fault ? n / 2 : n); j++) { /* a failed batch: half done */
 		int slot = -1;
 
 		for (int i = 0; i < 8; i++)
@@ -370,7 +404,7 @@ static int f_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *con
 		memcpy(f->vip[slot].table, tables[j], sizeof(f->vip[slot].table));
 		op(f, "swap %u%s", ids[j], "");
 	}
-	return 0;
+	return fault;
 }
 
 /* Health as a test sets it: by the last octet of the backend's address. */
@@ -514,6 +548,300 @@ static int t_sync_table_changes_swap_in_one_batch(void)
 	return 0;
 }
 
+/* ---- deleted VIPs' grace period, rollback of failed applies ------------ */
+
+static int f_backend_get(void *ctx, __u32 id, struct xlb_backend *b)
+{
+	struct fake *f = ctx;
+
+	if (id >= FAKE_BES)
+		return -EINVAL;
+	*b = f->be[id];
+	return 0;
+}
+
+static int f_table_get(void *ctx, __u32 vip_id, __u32 size, __u32 *table)
+{
+	struct fake *f = ctx;
+
+	for (int i = 0; i < 8; i++)
+		if (f->vip[i].live && f->vip[i].v.vip_id == vip_id && size == TBL) {
+			memcpy(table, f->vip[i].table, sizeof(f->vip[i].table));
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Apply, and return what it returned (a test that expects a failure). */
+static int try_apply(const char *yaml)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	int ret;
+
+	F.nops = 0;
+	if (xlb_cfg_load_string("t.yaml", yaml, &c, &err)) {
+		harness_fail(__FILE__, __LINE__, "config: %s", err.msg);
+		return -EINVAL;
+	}
+	ret = xlb_sync_apply(S, &c, &err);
+	if (getenv("XLB_DEBUG") && ret)
+		fprintf(stderr, "    apply: %s\n", err.msg);
+	xlb_cfg_free(&c);
+	return ret;
+}
+
+static const struct xlb_sync_vip *vip_at(const char *addr, __u16 port)
+{
+	struct xlb_vip_key k = {.port = htons(port), .proto = IPPROTO_TCP};
+
+	xlb_addr_parse(addr, &k.addr);
+	return xlb_sync_find(S, &k);
+}
+
+static const struct xlb_sync_gone *gone_at(const char *addr, __u16 port)
+{
+	struct xlb_vip_key k = {.port = htons(port), .proto = IPPROTO_TCP};
+
+	xlb_addr_parse(addr, &k.addr);
+	return xlb_sync_find_gone(S, &k);
+}
+
+/* The live fake VIP with this id, or NULL. */
+static const __u32 *fake_table(__u32 vip_id)
+{
+	for (int i = 0; i < 8; i++)
+		if (F.vip[i].live && F.vip[i].v.vip_id == vip_id)
+			return F.vip[i].table;
+	return NULL;
+}
+
+/* Every table names only ACTIVE records of its own VIP. */
+static int tables_sound(void)
+{
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; F.vip[i].live && j < TBL; j++) {
+			__u32 id = F.vip[i].table[j];
+
+			if (id && (F.be[id].state != XLB_BE_ACTIVE ||
+				   F.be[id].vip_id != F.vip[i].v.vip_id))
+				return 0;
+		}
+	return 1;
+}
+
+#define V(a, more)                                                                                 \
+	"  - address: 10.0.0." #a "\n    port: 80\n    protocol: tcp\n"                            \
+	"    table_size: 251\n" more "    backends:\n"
+#define W(x, w) "      - address: 10.1.0." #x "\n        weight: " #w "\n"
+#define CFG_A V(10, "") B(1) B(2) B(3) V(11, "") B(4) B(5) V(12, "") B(6)
+/* From A: a mode change and backend changes, a deletion (into its grace
+ * period), a weight change (a batch swap), a new VIP, a VIP back from its
+ * grace period, and a grace period that ends. */
+#define CFG_B                                                                                      \
+	V(10, "    mode: ipip\n")                                                                  \
+	B(1) B(2) B(7) V(12, "") W(6, 2) B(8) V(13, "") B(9) B(10) V(14, "") B(11)
+
+static int t_sync_deleted_vip_answers_for_its_grace_period(void)
+{
+	const struct xlb_sync_gone *g;
+	const __u32 *t;
+
+	S->now_ms = 1000;
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply("deleted_vip_grace: 10s\nvips: []\n"), "VIP deleted");
+	ASSERT_EQ(op_index("del 1"), -1, "its entry stays");
+	ASSERT_EQ(op_index("vip 1"), 0, "with an empty table first: packets get on_empty");
+	t = fake_table(1);
+	ASSERT_TRUE(t != NULL, "programmed");
+	for (int i = 0; i < TBL; i++)
+		ASSERT_EQ(t[i], 0, "every slot empty");
+	for (__u32 id = 1; id <= 3; id++)
+		ASSERT_EQ(F.be[id].state, XLB_BE_DOWN, "then its backends DOWN: flows re-hash");
+	g = gone_at("10.0.0.10", 80);
+	ASSERT_TRUE(g != NULL, "listed as deleted");
+	ASSERT_EQ(g->id, 1, "its id");
+	ASSERT_EQ(g->until_ms, 11000, "until the grace period ends");
+	ASSERT_TRUE(S->time_matters, "the caller must apply again");
+	S->now_ms = 10999;
+	ASSERT_OK(apply("deleted_vip_grace: 10s\nvips:\n" V(20, "") B(9)), "another VIP meanwhile");
+	ASSERT_EQ(op_index("del 1"), -1, "still there just before the end");
+	ASSERT_EQ(S->nvips ? S->vips[0].id : 0, 2, "the reserved id is not given out");
+	S->now_ms = 11000;
+	ASSERT_OK(apply("deleted_vip_grace: 10s\nvips:\n" V(20, "") B(9)), "at the end");
+	ASSERT_EQ(op_index("del 1"), 0, "deleted");
+	ASSERT_TRUE(gone_at("10.0.0.10", 80) == NULL, "no longer listed");
+	ASSERT_EQ(S->vip_used[1], 1, "its id waits in quarantine");
+	S->now_ms += XLB_SYNC_ID_QUARANTINE_MS;
+	ASSERT_OK(apply("deleted_vip_grace: 10s\nvips:\n" V(20, "") B(9)), "later");
+	ASSERT_EQ(S->vip_used[1], 0, "free again");
+	ASSERT_TRUE(!S->time_matters, "nothing to wait for");
+	ASSERT_OK(apply("vips:\n" V(21, "") B(8)), "another one deleted (60 s)");
+	ASSERT_EQ(S->ngone, 1, "in its grace period");
+	S->now_ms += 1000;
+	ASSERT_OK(apply("deleted_vip_grace: 0\nvips:\n" V(21, "") B(8)), "grace turned off");
+	ASSERT_EQ(S->ngone, 0, "ends the running grace period too");
+	return 0;
+}
+
+static int t_sync_readded_during_grace_takes_its_id_back(void)
+{
+	S->now_ms = 1000;
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_OK(apply("vips: []\n"), "deleted (60 s grace by default)");
+	S->now_ms = 5000;
+	ASSERT_OK(apply(HEAD "    on_empty: drop\n    backends:\n" B(1) B(2)), "back, changed");
+	ASSERT_EQ(S->nvips, 1, "one VIP");
+	ASSERT_EQ(S->vips[0].id, 1, "with its reserved id");
+	ASSERT_EQ(S->ngone, 0, "no longer deleted");
+	ASSERT_EQ(op_index("vip 1"), 2, "two records first, then the VIP");
+	ASSERT_TRUE(tables_sound() && slots_of(1, 0) == 0, "serving again");
+	ASSERT_OK(apply("vips: []\n"), "deleted again");
+	S->now_ms = 65000 + XLB_SYNC_ID_QUARANTINE_MS;
+	ASSERT_OK(apply("vips: []\n"), "its grace period ended");
+	S->now_ms += XLB_SYNC_ID_QUARANTINE_MS;
+	ASSERT_OK(apply("vips: []\n"), "and the quarantine");
+	for (__u32 id = 1; id < 16; id++)
+		ASSERT_EQ(S->vip_used[id], 0, "no VIP id leaked");
+	for (__u32 id = 1; id < 16; id++)
+		ASSERT_EQ(S->backend_used[id], 0, "no backend id leaked");
+	return 0;
+}
+
+/* The fake data plane in a canonical form: records, then live VIPs by id. */
+struct snap {
+	struct xlb_backend be[FAKE_BES];
+	struct {
+		struct xlb_vip_key k;
+		struct xlb_vip_val v;
+		__u32 table[TBL];
+	} vip[8];
+	int nvips;
+};
+
+static void snap_take(struct snap *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	memcpy(sn->be, F.be, sizeof(sn->be));
+	for (__u32 id = 0; id < XLB_MAX_VIPS; id++)
+		for (int i = 0; i < 8; i++)
+			if (F.vip[i].live && F.vip[i].v.vip_id == id) {
+				sn->vip[sn->nvips].k = F.vip[i].k;
+				sn->vip[sn->nvips].v = F.vip[i].v;
+				memcpy(sn->vip[sn->nvips++].table, F.vip[i].table,
+				       sizeof(F.vip[i].table));
+			}
+}
+
+/* The engine's view, digested. */
+static __u64 view_digest(void)
+{
+	__u64 h = xlb_mix64(S->nvips * 31 + S->ngone);
+
+	for (size_t i = 0; i < S->nvips; i++) {
+		const struct xlb_sync_vip *v = &S->vips[i];
+
+		h = xlb_mix64(h ^ v->id ^ v->table_fp ^ (__u64)v->nbackends << 40);
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_sync_backend *b = &v->backends[j];
+
+			h = xlb_mix64(h ^ b->id ^ (__u64)b->gen << 16 ^ (__u64)b->state << 48 ^
+				      (__u64)b->weight << 52);
+		}
+	}
+	for (size_t i = 0; i < S->ngone; i++)
+		h = xlb_mix64(h ^ S->gone[i].id ^ S->gone[i].until_ms << 20);
+	return h;
+}
+
+/* For every N, the Nth write of a multi-VIP apply fails: the data plane is
+ * as it was, byte for byte, the view agrees, and the apply then works. */
+static int t_sync_every_failed_write_rolls_back(void)
+{
+	struct snap *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+	int n, ret = -1, rc = -1;
+	__u64 view;
+
+	S->sink.tables_swap = f_tables_swap;
+	S->sink.backend_get = f_backend_get;
+	S->sink.table_get = f_table_get;
+	if (!before || !after)
+		goto out;
+	if (apply("vips:\n" CFG_A V(14, "") B(11) V(15, "") B(12)) ||
+	    apply("vips:\n" CFG_A V(14, "") B(11)))
+		goto out;
+	S->now_ms = 30000;
+	if (apply("vips:\n" CFG_A)) /* .15 gone until 60 s, .14 until 90 s */
+		goto out;
+	S->now_ms = 60000;
+	snap_take(before);
+	view = view_digest();
+	for (n = 1; n < 200; n++) {
+		F.fail_at = F.writes + n;
+		ret = try_apply("vips:\n" CFG_B);
+		F.fail_at = 0;
+		if (!ret)
+			break;
+		snap_take(after);
+		if (memcmp(before, after, sizeof(*before))) {
+			harness_fail(__FILE__, __LINE__, "write %d failed: data plane changed", n);
+			goto out;
+		}
+		if (view_digest() != view) {
+			harness_fail(__FILE__, __LINE__, "write %d failed: the view changed", n);
+			goto out;
+		}
+	}
+	if (ret || n < 15) {
+		harness_fail(__FILE__, __LINE__, "apply after %d failures: %d", n - 1, ret);
+		goto out;
+	}
+	if (!vip_at("10.0.0.13", 80) || vip_at("10.0.0.11", 80) || !gone_at("10.0.0.11", 80) ||
+	    gone_at("10.0.0.15", 80) || !vip_at("10.0.0.14", 80) || !tables_sound() || S->dirty) {
+		harness_fail(__FILE__, __LINE__, "the apply after the failures is not right");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(before);
+	free(after);
+	return rc;
+}
+
+/*
+ * The measured bug: a failed apply left a new VIP programmed and gave its
+ * id back; the next new VIP got that id and its traffic went to the first
+ * one's backends. Now the failed VIP is gone and its ids wait; and when the
+ * rollback itself fails, the ids stay reserved for good.
+ */
+static int t_sync_failed_apply_leaves_no_orphan_and_no_shared_id(void)
+{
+	const char *one = "vips:\n" V(10, "") B(1);
+
+	S->sink.backend_get = f_backend_get;
+	ASSERT_OK(apply(one), "apply");
+	F.fail_at = F.writes + 3; /* .20's record, .20's VIP, then .21's record fails */
+	ASSERT_EQ(try_apply("vips:\n" V(10, "") B(1) V(20, "") B(2) V(21, "") B(3)), -ENOMEM,
+		  "fails");
+	ASSERT_TRUE(fake_table(2) == NULL, "the VIP programmed before the failure is gone");
+	ASSERT_EQ(F.be[2].state, XLB_BE_DOWN, "its record is not ACTIVE");
+	ASSERT_EQ(F.be[2].gen, 0, "it is as it was: never set");
+	ASSERT_OK(apply("vips:\n" V(10, "") B(1) V(22, "") B(4)), "another new VIP");
+	ASSERT_EQ(vip_at("10.0.0.22", 80)->id, 4, "does not get an id the failed apply had");
+	F.fail_from = F.writes + 3; /* from there on, every write fails: no rollback */
+	ASSERT_EQ(try_apply("vips:\n" V(10, "") B(1) V(22, "") B(4) V(23, "") B(5) V(24, "") B(6)),
+		  -ENOMEM, "fails, and so does its rollback");
+	F.fail_from = 0;
+	ASSERT_TRUE(S->dirty, "the engine knows the data plane may differ");
+	S->now_ms += 10 * XLB_SYNC_ID_QUARANTINE_MS;
+	ASSERT_OK(apply("vips:\n" V(10, "") B(1) V(22, "") B(4) V(25, "") B(7)), "later");
+	ASSERT_TRUE(vip_at("10.0.0.25", 80)->id != 5, "the orphan's id is never given out");
+	ASSERT_TRUE(vip_at("10.0.0.25", 80)->backends[0].id != 5 &&
+			    vip_at("10.0.0.25", 80)->backends[0].id != 6,
+		    "nor its records'");
+	return 0;
+}
+
 const struct harness_case sync_cases[] = {
 	{"sync_table_changes_swap_in_one_batch", t_sync_table_changes_swap_in_one_batch},
 	{"sync_health_down_leaves_table_and_moves_flows",
@@ -536,6 +864,13 @@ const struct harness_case sync_cases[] = {
 	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
 	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},
+	{"sync_deleted_vip_answers_for_its_grace_period",
+	 t_sync_deleted_vip_answers_for_its_grace_period},
+	{"sync_readded_during_grace_takes_its_id_back",
+	 t_sync_readded_during_grace_takes_its_id_back},
+	{"sync_every_failed_write_rolls_back", t_sync_every_failed_write_rolls_back},
+	{"sync_failed_apply_leaves_no_orphan_and_no_shared_id",
+	 t_sync_failed_apply_leaves_no_orphan_and_no_shared_id},
 };
 const size_t sync_ncases = sizeof(sync_cases) / sizeof(sync_cases[0]);
 

@@ -753,6 +753,9 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 					    "(1 to %zu characters, no '/' or space)",
 					    w->name, line_of(v), s, sizeof(c->iface) - 1);
 			snprintf(c->iface, sizeof(c->iface), "%s", s);
+		} else if (!strcmp(key, "deleted_vip_grace")) {
+			if (duration_value(w, v, key, &c->deleted_vip_grace_ms))
+				return -EINVAL;
 		} else if (!strcmp(key, "vips")) {
 			size_t n;
 
@@ -779,7 +782,7 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 		} else {
 			return fail(w->err,
 				    "%s:%d: unknown key '%s' at the top level; known keys: "
-				    "interface, vips",
+				    "interface, deleted_vip_grace, vips",
 				    w->name, line_of(v), key);
 		}
 	}
@@ -788,7 +791,7 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 
 static int load(yaml_parser_t *parser, const char *name, struct xlb_cfg *out, struct xlb_err *err)
 {
-	struct xlb_cfg c = {};
+	struct xlb_cfg c = {.deleted_vip_grace_ms = XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS};
 	yaml_document_t doc;
 	struct walk w = {.doc = &doc, .name = name, .err = err};
 	int ret;
@@ -1202,6 +1205,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 
 	if (c->iface[0])
 		fprintf(f, "interface: %s\n", c->iface);
+	if (c->deleted_vip_grace_ms != XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS)
+		fprintf(f, "deleted_vip_grace: %ums\n", c->deleted_vip_grace_ms);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
@@ -1273,7 +1278,8 @@ static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_b
 
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 {
-	if (strcmp(a->iface, b->iface) || a->nvips != b->nvips)
+	if (strcmp(a->iface, b->iface) || a->nvips != b->nvips ||
+	    a->deleted_vip_grace_ms != b->deleted_vip_grace_ms)
 		return 0;
 	for (size_t i = 0; i < a->nvips; i++) {
 		const struct xlb_cfg_vip *x = &a->vips[i], *y = &b->vips[i];

@@ -9,6 +9,7 @@
  * YAML format (README "Configuration"):
  *
  *   interface: eth0
+ *   deleted_vip_grace: 60s        # a deleted VIP answers on_empty this long (0 = off)
  *   vips:
  *     - address: 10.0.0.10        # IPv4 or IPv6
  *       port: 80                  # 0 = every port
@@ -163,8 +164,12 @@ struct xlb_cfg_vip {
 	int line;
 };
 
+/* A deleted VIP answers with its on_empty policy this long (sync.h). */
+#define XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS 60000
+
 struct xlb_cfg {
 	char iface[IF_NAMESIZE];
+	__u32 deleted_vip_grace_ms; /* deleted_vip_grace; 0 = deleted VIPs go at once */
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 };

@@ -13,6 +13,13 @@ void xlb_health_init(struct xlb_hstate *h, int start_up, __u64 now_ms)
 	};
 }
 
+void xlb_health_inherit(struct xlb_hstate *h, const struct xlb_hstate *from)
+{
+	*h = *from;
+	h->successes = 0;
+	h->failures = 0;
+}
+
 int xlb_health_result(struct xlb_hstate *h, int ok, __u32 rise, __u32 fall, __u64 now_ms)
 {
 	if (ok) {

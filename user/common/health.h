@@ -49,6 +49,14 @@ struct xlb_hstate {
 void xlb_health_init(struct xlb_hstate *h, int start_up, __u64 now_ms);
 
 /*
+ * A check that changed what it does (type, path, port...) takes over the
+ * health of the one it replaces: the same health, since and up_since (no
+ * new slow start), and empty runs, so its own results move it only after a
+ * full run of `rise` or `fall` agree.
+ */
+void xlb_health_inherit(struct xlb_hstate *h, const struct xlb_hstate *from);
+
+/*
  * Record one check result. Returns the new health if it changed, else -1.
  */
 int xlb_health_result(struct xlb_hstate *h, int ok, __u32 rise, __u32 fall, __u64 now_ms);

@@ -10,10 +10,33 @@
  *   flow never follows a recycled id. After a restart, xlb_sync_adopt()
  *   learns the ids and generations from what is programmed, so applying the
  *   same configuration again changes nothing and moves no flow.
+ * - Id quarantine. An id given back (its VIP or backend removed, or taken
+ *   by an apply that was rolled back) is named by nothing programmed any
+ *   more, but a packet that read the old table or record just before may
+ *   still be using it: XDP runs inside an RCU read-side section, so such
+ *   readers are gone after one RCU grace period (typically 10-30 ms). A
+ *   freed id waits XLB_SYNC_ID_QUARANTINE_MS, released at the first apply
+ *   after that: no reader ever sees a record rewritten for its next owner,
+ *   and no apply pays a synchronize_rcu() wait for it (ids are plentiful;
+ *   the wait is not: 8-16 ms per forced grace period).
+ * - Transactions. An apply completes or is rolled back: every write is
+ *   preceded by an undo entry (the record, entry or table it replaces), and
+ *   a failed write replays them in reverse, which keeps the order safe for
+ *   packets (sync.c). The data plane is then byte-identical to before, the
+ *   view is the old one, and the error says what failed. Should an undo
+ *   write fail too, `dirty` is set and the ids involved stay reserved;
+ *   restarting xlbd reconciles (it adopts what is programmed).
  * - Order (xlb_dp.h): backend records before the tables that name them;
  *   tables before a backend leaves ACTIVE; a removed backend goes DOWN
  *   (its flows move at once) after no table names it; a removed VIP loses
- *   its entry, then its backends go DOWN.
+ *   its table (grace period) or entry, then its backends go DOWN.
+ * - Deleted VIPs (cfg deleted_vip_grace_ms > 0): the entry stays with an
+ *   empty table for that long, so packets of its flows get the VIP's
+ *   on_empty answer (RST or ICMP unreachable, counted as no-backend packets
+ *   of the VIP) instead of silence; its id stays reserved; the first apply
+ *   after the period deletes it. The same VIP added again meanwhile takes
+ *   its id back. `gone` lists them (for status) and keeps `time_matters`
+ *   set so the caller applies again.
  * - Diff. A VIP's Maglev table is rebuilt only when its inputs (size and
  *   the ids and weights of its usable backends) change.
  * - A backend whose next hop cannot be resolved stays out of the table and
@@ -40,6 +63,11 @@ struct xlb_sink {
 	/* Optional: new tables for n VIPs whose entry does not change, at once. */
 	int (*tables_swap)(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
 			   const __u32 *sizes);
+	/* Reads for a rollback. Optional: without backend_get a new id is put
+	 * back as an unset (all-zero) record; without table_get an adopted
+	 * VIP's table is put back as the engine would build it. */
+	int (*backend_get)(void *ctx, __u32 id, struct xlb_backend *b);
+	int (*table_get)(void *ctx, __u32 vip_id, __u32 size, __u32 *table);
 };
 
 struct xlb_dp;
@@ -71,11 +99,28 @@ struct xlb_sync_vip {
 	__u32 in_table; /* backends with a share of the table */
 	struct xlb_sync_backend *backends;
 	size_t nbackends;
-	/* During xlb_sync_apply() only: the same VIP as programmed, or NULL. */
+	/* During xlb_sync_apply() only: the same VIP as programmed, or NULL;
+	 * grave: the same VIP in its grace period, or NULL. */
 	const struct xlb_sync_vip *prev;
+	const struct xlb_sync_gone *grave;
 };
 
-struct xlb_sync_vip;
+/* A deleted VIP in its grace period: programmed with an empty table. */
+struct xlb_sync_gone {
+	struct xlb_cfg_vip cfg; /* as it was (no backends) */
+	__u32 id;		/* reserved until it goes */
+	__u64 until_ms;		/* (xlb_sync.now_ms) the first apply from then deletes it */
+	__u32 grace_ms;		/* the grace period it got (a shorter one set later ends it) */
+};
+
+/* How long a freed id waits before it is given out again (see above). */
+#define XLB_SYNC_ID_QUARANTINE_MS 2000
+
+struct xlb_sync_quar {
+	__u32 id;
+	__u8 vip; /* a VIP id, else a backend id */
+	__u64 since_ms;
+};
 
 /*
  * Health input of one backend: `in` comes filled from the configuration
@@ -96,9 +141,16 @@ struct xlb_sync {
 	struct xlb_sync_vip *vips;
 	size_t nvips;
 	__u32 next_gen;
+	/* 1: in use, in a grace period or in quarantine */
 	__u8 vip_used[XLB_MAX_VIPS];
 	__u8 backend_used[XLB_MAX_BACKENDS];
-	__u64 tables_built; /* Maglev builds so far (to see the diff at work) */
+	__u64 tables_built;	    /* Maglev builds so far (to see the diff at work) */
+	struct xlb_sync_gone *gone; /* deleted VIPs in their grace period */
+	size_t ngone;
+	struct xlb_sync_quar *quar; /* freed ids waiting */
+	size_t nquar, capquar;
+	__u64 rollbacks; /* applies that failed and were rolled back */
+	int dirty;	 /* a rollback failed: the data plane may differ from the view */
 };
 
 /* What is programmed already, for xlb_sync_adopt(). */
@@ -121,10 +173,16 @@ int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, si
 
 /*
  * Make the data plane match cfg (validated). Returns 0, or -errno from the
- * sink; err says what failed. On error the engine's view is the last state
- * it knows to be programmed.
+ * sink; err says what failed. On error everything this apply wrote is
+ * rolled back and the engine's view is the one programmed before.
  */
 int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err *err);
+
+/* The deleted VIP with this key in its grace period, or NULL. Status shows
+ * it as "deleted, answering <on_empty> until <until_ms>" (ms left: until_ms
+ * minus the caller's clock of now_ms). */
+const struct xlb_sync_gone *xlb_sync_find_gone(const struct xlb_sync *s,
+					       const struct xlb_vip_key *k);
 
 /* The VIP with this key, or NULL. */
 const struct xlb_sync_vip *xlb_sync_find(const struct xlb_sync *s, const struct xlb_vip_key *k);

@@ -29,9 +29,11 @@ struct xlb_dp {
 	struct xlb *skel;
 	int ncpus;
 	__u32 flow_buckets;
-	char pin_dir[200]; /* empty: nothing pinned */
-	int adopted;	   /* the maps were found pinned and reused */
-	int link_fd;	   /* XDP link, -1 before xlb_dp_attach() */
+	char pin_dir[200];     /* empty: nothing pinned */
+	int adopted;	       /* the maps were found pinned and reused */
+	int link_fd;	       /* XDP link, -1 before xlb_dp_attach() */
+	unsigned long writes;  /* map writes counted by write_ok() */
+	unsigned long fail_at; /* test-only: this write fails (0: none) */
 };
 
 #define XLB_BPFFS "/sys/fs/bpf"
@@ -362,8 +364,33 @@ static int neg_errno(int ret)
 	return ret < 0 ? -errno : 0;
 }
 
+/*
+ * Every map write that can fail for want of memory (an update, a new inner
+ * table) asks here first, so tests can make the Nth one fail. Deletes and
+ * the writes that undo a failed step do not ask: they allocate nothing.
+ */
+static int write_ok(struct xlb_dp *dp)
+{
+	if (++dp->writes == dp->fail_at) {
+		dp->fail_at = 0;
+		errno = ENOMEM;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xlb_dp_fail_write(struct xlb_dp *dp, unsigned long nth)
+{
+	dp->fail_at = nth ? dp->writes + nth : 0;
+}
+
+unsigned long xlb_dp_writes(const struct xlb_dp *dp)
+{
+	return dp->writes;
+}
+
 /* A new inner table map holding `table` (NULL: every slot "no backend"). */
-static int table_fd(const __u32 *table, __u32 size)
+static int table_fd(struct xlb_dp *dp, const __u32 *table, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
@@ -376,6 +403,8 @@ static int table_fd(const __u32 *table, __u32 size)
 	for (__u32 i = 0; table && i < size; i++)
 		if (table[i] >= XLB_MAX_BACKENDS)
 			return -EINVAL;
+	if (write_ok(dp))
+		return -ENOMEM;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
 			    sizeof(struct xlb_table_slots), XLB_TABLE_VALUES(size), &mopts);
 	if (fd < 0)
@@ -400,11 +429,12 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 
 	if (vip_id >= XLB_MAX_VIPS)
 		return -EINVAL;
-	fd = table_fd(table, size);
+	fd = table_fd(dp, table, size);
 	if (fd < 0)
 		return fd;
-	err = neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &fd,
-					    BPF_ANY));
+	err = write_ok(dp)
+		      ?: neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables),
+						       &vip_id, &fd, BPF_ANY));
 	close(fd);
 	return err;
 }
@@ -424,7 +454,7 @@ int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
 			err = -EINVAL;
 			break;
 		}
-		fds[made] = table_fd(tables[made], sizes[made]);
+		fds[made] = table_fd(dp, tables[made], sizes[made]);
 		if (fds[made] < 0) {
 			err = fds[made];
 			break;
@@ -433,8 +463,10 @@ int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
 	/* One update for all: the kernel waits for running programs (an RCU
 	 * grace period, 8-16 ms here) once per call, not once per table. */
 	if (!err && n)
-		err = neg_errno(bpf_map_update_batch(bpf_map__fd(dp->skel->maps.maglev_tables),
-						     vip_ids, fds, &count, &bopts));
+		err = write_ok(dp)
+			      ?: neg_errno(bpf_map_update_batch(
+					 bpf_map__fd(dp->skel->maps.maglev_tables), vip_ids, fds,
+					 &count, &bopts));
 	for (size_t i = 0; i < made; i++)
 		close(fds[i]);
 	free(fds);
@@ -451,7 +483,7 @@ static int vip_addr_ref(struct xlb_dp *dp, const union xlb_addr *a, int delta)
 	n += delta;
 	if (!n)
 		return neg_errno(bpf_map_delete_elem(fd, a));
-	return neg_errno(bpf_map_update_elem(fd, a, &n, BPF_ANY));
+	return write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, a, &n, BPF_ANY));
 }
 
 static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *val)
@@ -464,10 +496,17 @@ static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *va
 	       val->on_empty <= XLB_EMPTY_PASS;
 }
 
+/*
+ * All or nothing: a step that fails takes back the steps before it, so a
+ * failed call leaves the VIP as it was (the undo writes allocate nothing).
+ * An existing VIP whose table swap fails after its entry changed gets the
+ * old entry back; its old table is gone then, and the caller puts it back
+ * (xlb_sync rolls the whole apply back).
+ */
 int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
 		   const __u32 *table)
 {
-	int fd = bpf_map__fd(dp->skel->maps.vips);
+	int fd = bpf_map__fd(dp->skel->maps.vips), tfd = bpf_map__fd(dp->skel->maps.maglev_tables);
 	struct xlb_vip_val old;
 	int err, exists;
 
@@ -478,19 +517,27 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		/* Table first: the VIP never points at a missing or smaller table. */
 		err = xlb_dp_table_swap(dp, val->vip_id, table, val->table_size);
 		if (!err)
-			err = neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+			err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
 	} else {
 		/* Shrinking: the smaller size first, then the smaller table. */
-		err = neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
-		if (!err)
+		err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+		if (!err) {
 			err = xlb_dp_table_swap(dp, val->vip_id, table, val->table_size);
+			if (err)
+				bpf_map_update_elem(fd, key, &old, BPF_EXIST);
+		}
 	}
+	if (!err && !exists) {
+		err = vip_addr_ref(dp, &key->addr, 1);
+		if (err)
+			bpf_map_delete_elem(fd, key);
+	}
+	if (err && !exists)
+		bpf_map_delete_elem(tfd, &val->vip_id); /* the new VIP's table */
 	if (err)
 		return err;
-	if (!exists)
-		return vip_addr_ref(dp, &key->addr, 1);
-	if (old.vip_id != val->vip_id)
-		bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &old.vip_id);
+	if (exists && old.vip_id != val->vip_id)
+		bpf_map_delete_elem(tfd, &old.vip_id);
 	return 0;
 }
 
@@ -505,18 +552,26 @@ int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key)
 	if (bpf_map_delete_elem(fd, key))
 		return -errno;
 	err = vip_addr_ref(dp, &key->addr, -1);
+	if (err) { /* all or nothing: the entry comes back */
+		bpf_map_update_elem(fd, key, &old, BPF_NOEXIST);
+		return err;
+	}
 	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &old.vip_id);
-	return err;
+	return 0;
 }
 
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b)
 {
+	static const struct xlb_backend unset; /* what an id never set holds */
+
 	if (id == XLB_BACKEND_NONE || id >= XLB_MAX_BACKENDS || b->state > XLB_BE_DRAINING ||
-	    (b->family != XLB_AF_INET && b->family != XLB_AF_INET6) || b->vip_id >= XLB_MAX_VIPS ||
-	    b->mode > XLB_MODE_IPIP)
+	    (b->family != XLB_AF_INET && b->family != XLB_AF_INET6 &&
+	     memcmp(b, &unset, sizeof(unset))) ||
+	    b->vip_id >= XLB_MAX_VIPS || b->mode > XLB_MODE_IPIP)
 		return -EINVAL;
-	return neg_errno(
-		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, b, BPF_ANY));
+	return write_ok(dp)
+		       ?: neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id,
+							b, BPF_ANY));
 }
 
 int xlb_dp_for_each_vip(struct xlb_dp *dp,
@@ -581,6 +636,36 @@ out:
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b)
 {
 	return neg_errno(bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.backends), &id, b));
+}
+
+int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table)
+{
+	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
+	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), map_id;
+	int fd, err = 0;
+	void *mem;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &map_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != XLB_TABLE_VALUES(size)) {
+		close(fd);
+		return -EINVAL; /* not a table of this size */
+	}
+	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+	} else {
+		for (__u32 i = 0; i < size; i++)
+			table[i] = ((const __u16 *)mem)[i];
+		munmap(mem, mapped);
+	}
+	close(fd);
+	return err;
 }
 
 /* Sum a per-CPU value of n __u64 counters. */

@@ -68,6 +68,8 @@ int xlb_xdp_attach(int prog_fd, int ifindex, int generic);
 int xlb_dp_flows_fd(const struct xlb_dp *dp);
 
 /* table: val->table_size backend ids, or NULL for an empty table. */
+/* Either call changes all it should or, failing, nothing (but see
+ * xlb_dp_vip_set() in xlb_dp.c for a table swap failing after the entry). */
 int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
 		   const __u32 *table);
 int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
@@ -78,6 +80,7 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
 		       const __u32 *const *tables, const __u32 *sizes);
 
+/* b all zero: the record of an id never set (what a rollback puts back). */
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b);
 
 /* What is programmed (after adoption): every VIP; every record ever set. */
@@ -88,6 +91,17 @@ int xlb_dp_for_each_vip(struct xlb_dp *dp,
 int xlb_dp_for_each_backend(struct xlb_dp *dp,
 			    int (*cb)(__u32 id, const struct xlb_backend *b, void *ctx), void *ctx);
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b);
+/* The table of VIP vip_id, size slots (-EINVAL if its size differs). */
+int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table);
+
+/*
+ * Test-only fault injection (off unless a test calls it): the nth map write
+ * from now (an update or a new table, counted by xlb_dp_writes()) fails
+ * with -ENOMEM, once; 0 turns it off. Deletes and the writes that undo a
+ * failed step are not counted.
+ */
+void xlb_dp_fail_write(struct xlb_dp *dp, unsigned long nth);
+unsigned long xlb_dp_writes(const struct xlb_dp *dp);
 
 /* Counters summed over CPUs. */
 int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out);

@@ -42,6 +42,23 @@ struct hent {
 	struct target *t;
 };
 
+/*
+ * Who uses a target: one (VIP, backend) pair. When a pair's check changes
+ * what it does (type, path, port, ...), its key changes and a new target
+ * is made; the pair's old target, found here, hands its health on.
+ */
+struct ukey {
+	union xlb_addr vip, backend;
+	__u16 port;
+	__u8 proto;
+	__u8 pad[5];
+};
+
+struct user {
+	struct ukey k;
+	struct target *t; /* NULL: free slot */
+};
+
 struct checks {
 	struct agent *ag;
 	struct xlb_prober *prober;
@@ -49,6 +66,9 @@ struct checks {
 	/* targets: open addressing by key (power-of-two slots) */
 	struct target **slots;
 	size_t nslots, ntargets;
+	/* (VIP, backend) -> its target, as of the last checks_sync() */
+	struct user *users;
+	size_t nusers; /* slots, a power of two */
 	/* schedule: min-heap by due time, kept in the heap itself so that
 	 * sifting reads one array, not a target per level */
 	struct hent *heap;
@@ -160,6 +180,45 @@ static void insert(struct checks *c, struct target *t)
 	while (c->slots[i])
 		i = (i + 1) & (c->nslots - 1);
 	c->slots[i] = t;
+}
+
+static void ukey_of(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b, struct ukey *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->vip = v->addr;
+	k->backend = b->addr;
+	k->port = v->port;
+	k->proto = v->proto;
+}
+
+static size_t uslot_of(const struct ukey *k, size_t n)
+{
+	__u64 h = (__u64)k->port << 8 | k->proto;
+
+	for (int i = 0; i < 4; i++)
+		h = xlb_mix64(h ^ k->vip.w[i] ^ (__u64)k->backend.w[i] << 32);
+	return (size_t)h & (n - 1);
+}
+
+static struct user *user_slot(struct user *u, size_t n, const struct ukey *k)
+{
+	if (!n)
+		return NULL;
+	for (size_t i = uslot_of(k, n);; i = (i + 1) & (n - 1))
+		if (!u[i].t || !memcmp(&u[i].k, k, sizeof(*k)))
+			return &u[i];
+}
+
+/* The target this (VIP, backend) used at the last checks_sync(), or NULL. */
+static struct target *used_before(const struct checks *c, const struct xlb_cfg_vip *v,
+				  const struct xlb_cfg_backend *b)
+{
+	struct user *u;
+	struct ukey k;
+
+	ukey_of(v, b, &k);
+	u = user_slot(c->users, c->nusers, &k);
+	return u && u->t ? u->t : NULL;
 }
 
 /* ---- the schedule ------------------------------------------------------ */
@@ -419,8 +478,14 @@ static void drop_target(struct checks *c, struct target *t)
 	free(t);
 }
 
+/*
+ * A new target; `from` (or NULL) is the target the same (VIP, backend) used
+ * until its check changed: the new one starts with its health, so editing a
+ * check never takes a healthy backend out (its own results then move it).
+ */
 static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
-				 const struct xlb_cfg_backend *b, const struct tkey *k, __u64 now)
+				 const struct xlb_cfg_backend *b, const struct tkey *k,
+				 const struct target *from, __u64 now)
 {
 	struct target *t = calloc(1, sizeof(*t));
 
@@ -433,6 +498,12 @@ static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
 	xlb_health_init(&t->h, start_up(c, v, b), now);
 	t->since_wall_ms = wall_ms();
 	snprintf(t->last.reason, sizeof(t->last.reason), "not checked yet");
+	if (from) {
+		xlb_health_inherit(&t->h, &from->h);
+		t->since_wall_ms = from->since_wall_ms;
+		t->changes = from->changes;
+		snprintf(t->last.reason, sizeof(t->last.reason), "check changed, not checked yet");
+	}
 	if (v->check.type != XLB_CHECK_NONE) {
 		/* first check spread over the first (fast) interval */
 		__u64 iv = b->check.fast_interval_ms ? b->check.fast_interval_ms
@@ -449,8 +520,9 @@ static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
 
 int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 {
-	size_t total = 0, nslots = 16, old_n = c->nslots;
+	size_t total = 0, nslots = 16, old_n = c->nslots, nusers;
 	struct target **old = c->slots;
+	struct user *users;
 	__u64 now = mono_ms();
 	int err = 0;
 
@@ -458,12 +530,16 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 		total += cfg->vips[i].nbackends;
 	while (nslots < 2 * total)
 		nslots *= 2;
+	nusers = nslots;
 	for (size_t i = 0; i < old_n; i++)
 		if (old[i])
 			old[i]->seen = 0;
 	/* Look targets up in the old table, enter them in the new one. */
 	c->slots = calloc(nslots, sizeof(*c->slots));
-	if (!c->slots) {
+	users = calloc(nusers, sizeof(*users));
+	if (!c->slots || !users) {
+		free(c->slots);
+		free(users);
 		c->slots = old;
 		return -ENOMEM;
 	}
@@ -475,11 +551,16 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
 			struct tkey k;
+			struct ukey uk;
 			struct target *t;
 
 			key_of(v, b, &k);
-			if (find(c, &k))
-				continue; /* shared: a VIP before this one has it */
+			ukey_of(v, b, &uk);
+			t = find(c, &k);
+			if (t) { /* shared: a VIP before this one has it */
+				*user_slot(users, nusers, &uk) = (struct user){uk, t};
+				continue;
+			}
 			t = find_in(old, old_n, &k);
 			if (t) {
 				t->seen = 1;
@@ -488,7 +569,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 					reschedule(c, t, now + next_interval(c, t));
 				}
 			} else {
-				t = new_target(c, v, b, &k, now);
+				t = new_target(c, v, b, &k, used_before(c, v, b), now);
 				if (!t) {
 					err = -ENOMEM;
 					continue;
@@ -496,6 +577,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 				t->seen = 1;
 			}
 			insert(c, t);
+			*user_slot(users, nusers, &uk) = (struct user){uk, t};
 			c->ntargets++;
 		}
 	}
@@ -503,6 +585,9 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 		if (old[i] && !old[i]->seen)
 			drop_target(c, old[i]);
 	free(old);
+	free(c->users);
+	c->users = users;
+	c->nusers = nusers;
 	free(c->adopted); /* only the first configuration after a restart */
 	c->adopted = NULL;
 	c->nadopted = 0;
@@ -519,6 +604,10 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 
 	key_of(&v->cfg, &b->cfg, &k);
 	t = find(c, &k);
+	/* A check that changed: checks_sync() makes its target next, with the
+	 * health of the one this backend had. */
+	if (!t)
+		t = used_before(c, &v->cfg, &b->cfg);
 	if (t) {
 		in->health = t->h.health;
 		in->up_since_ms = t->h.up_since_ms;
@@ -719,6 +808,7 @@ void checks_free(struct checks *c)
 	for (size_t i = 0; i < c->nslots; i++)
 		free(c->slots[i]);
 	free(c->slots);
+	free(c->users);
 	free(c->heap);
 	free(c->adopted);
 	if (c->prober)

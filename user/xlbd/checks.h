@@ -7,8 +7,11 @@
  *   check does). A backend listed by several VIPs with the same check is
  *   probed once, on the timing of the first VIP that lists it; its health
  *   is shared. Changing a check's timing keeps the target and its health;
- *   changing what it does (type, path, ...) makes a new target, which
- *   starts from `start` (unknown by default) like a new backend.
+ *   changing what it does (type, path, port, a backend's port override...)
+ *   makes a new target, which takes over the health of the target that
+ *   (VIP, backend) had (its own results then move it by rise/fall), so
+ *   editing a check never takes a healthy backend out. A new backend
+ *   starts from `start` (unknown by default).
  * - Schedule: a min-heap of due times behind one timerfd (absolute,
  *   CLOCK_MONOTONIC), so 10,000 targets cost nothing between their checks.
  *   The next check is due one interval (+/- jitter) after the previous was

@@ -127,6 +127,21 @@ static int sink_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u
 	return ret;
 }
 
+/* Reads for a rollback (sync.h): straight through. */
+static int sink_backend_get(void *ctx, __u32 id, struct xlb_backend *b)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp_sink.backend_get(ag->dp_sink.ctx, id, b);
+}
+
+static int sink_table_get(void *ctx, __u32 vip_id, __u32 size, __u32 *table)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp_sink.table_get(ag->dp_sink.ctx, vip_id, size, table);
+}
+
 /* ---- adoption of what an earlier xlbd left pinned -------------------- */
 
 struct programmed {
@@ -529,7 +544,9 @@ static int start(struct agent *ag)
 				 .backend_set = sink_backend_set,
 				 .vip_set = sink_vip_set,
 				 .vip_del = sink_vip_del,
-				 .tables_swap = sink_tables_swap};
+				 .tables_swap = sink_tables_swap,
+				 .backend_get = sink_backend_get,
+				 .table_get = sink_table_get};
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	ag->checks = checks_new(ag);
 	if (!ag->sync || !ag->checks)
