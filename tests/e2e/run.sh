@@ -1060,7 +1060,7 @@ if xlbd_start; then
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
 		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused \
-		t_xlbd_upgrade_other_layout_refused t_xlbctl_detach}; do
+		t_xlbd_upgrade_other_layout_refused t_config_edits_keep_traffic t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done
