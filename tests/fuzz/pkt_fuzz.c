@@ -94,6 +94,9 @@ struct fuzz {
 	unsigned long long relaxed[FZ_RELAX_N];
 	unsigned long long verdicts[5];
 	unsigned long long too_short; /* frames below 14 bytes, not run */
+	/* how deep the packets went: forwarded dsr/ipip, of those to a
+	 * DRAINING backend; answers; on_empty drops and passes */
+	unsigned long long fwd_dsr, fwd_ipip, fwd_draining, answers, empty_drop, empty_pass;
 	int reports;
 	struct {
 		enum inv inv;
@@ -183,7 +186,7 @@ static int map_by_name(int prog_fd, const char *needle)
 
 		memset(&mi, 0, sizeof(mi));
 		len = sizeof(mi);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) && strstr(mi.name, needle))
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) && !strcmp(mi.name, needle))
 			return fd;
 		if (fd >= 0)
 			close(fd);
@@ -199,7 +202,7 @@ static void detect_nic(struct fuzz *fz)
 {
 	int fd = map_by_name(E.prog_fd, "nic");
 	__u8 val[256] = {0};
-	__u32 key = 0;
+	__u32 key = 0, mtu;
 
 	memcpy(fz->m.nic, MAC_LB, 6);
 	if (fd < 0) {
@@ -207,11 +210,16 @@ static void detect_nic(struct fuzz *fz)
 		       "NIC-MAC invariant skipped\n");
 		return;
 	}
+	/* Read as bytes (struct xlb_nic: mac[6], pad[2], __u32 mtu), so this
+	 * builds before the ABI has the struct. */
 	if (bpf_map_lookup_elem(fd, &key, val) || memcmp(val, MAC_LB, 6)) {
 		printf("pkt_fuzz: the NIC map does not hold the fixtures' MAC; NIC-MAC invariant "
 		       "relaxed\n");
 	} else {
 		fz->m.nic_mac = 1;
+		memcpy(&mtu, val + 8, sizeof(mtu));
+		fz->m.mtu = mtu;
+		printf("pkt_fuzz: NIC map: MAC checked, ipip MTU %u\n", mtu);
 	}
 	fz->m.intended = 1;
 	close(fd);
@@ -331,10 +339,28 @@ static void check_forward(struct fuzz *fz, const struct fz_cls *c, const struct 
 	}
 	fz->t.be_packets[id]++;
 	fz->t.be_bytes[id] += in_len;
+	fz->fwd_dsr += c->vip->mode == XLB_MODE_DSR;
+	fz->fwd_ipip += c->vip->mode == XLB_MODE_IPIP;
+	fz->fwd_draining += be->state == XLB_BE_DRAINING;
 	if (c->icmp_err)
 		fz->t.icmp_fwd++;
-	else if (!x->found)
-		fz->t.vip_new_flows[c->vip->id]++;
+}
+
+/*
+ * RFC 1122 3.2.2: no error about a frame from a link-layer group address or
+ * an IP source that names no single host (the data plane drops those).
+ */
+static int odd_source(const struct fz_cls *c, const __u8 *in)
+{
+	const __u8 *a = c->key.saddr.b;
+	static const __u8 zero[16];
+
+	if (in[6] & 1)
+		return 1;
+	if (c->family == 4)
+		return !memcmp(a + 12, zero, 4) || (a[12] & 0xf0) == 0xe0 ||
+		       (a[12] == 0xff && a[13] == 0xff && a[14] == 0xff && a[15] == 0xff);
+	return a[0] == 0xff || !memcmp(a, zero, 16);
 }
 
 /* No usable backend: the VIP's on_empty policy. */
@@ -347,12 +373,19 @@ static void check_on_empty(struct fuzz *fz, const struct fz_cls *c, const __u8 *
 	int r;
 
 	fz->t.vip_no_backend[v->id]++;
+	if (odd_source(c, in)) {
+		if (fz->m.intended)
+			unanswerable = 1;
+		else if (verdict == XDP_DROP)
+			return; /* main answers them; the issue #12 data plane drops them */
+	}
+
 	if (v->on_empty == XLB_EMPTY_PASS) {
 		if (verdict != XDP_PASS)
 			report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
 			       "no usable backend, on_empty=pass, but not passed");
 		else
-			fz->t.no_backend_pass++;
+			fz->t.no_backend_pass++, fz->empty_pass++;
 		return;
 	}
 	if (v->on_empty == XLB_EMPTY_DROP || (unanswerable && verdict == XDP_DROP)) {
@@ -360,6 +393,8 @@ static void check_on_empty(struct fuzz *fz, const struct fz_cls *c, const __u8 *
 			report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
 			       unanswerable ? "no usable backend, a RST/ICMP error, not dropped"
 					    : "no usable backend, on_empty=drop, not dropped");
+		else
+			fz->empty_drop++;
 		return;
 	}
 	if (verdict == XDP_DROP && fz->rate_limited_id) {
@@ -384,9 +419,66 @@ static void check_on_empty(struct fuzz *fz, const struct fz_cls *c, const __u8 *
 		report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
 		       "a too-big answer where a reject was due");
 	} else {
+		fz->answers++;
 		fz->t.rst += r == FZ_REPLY_RST;
 		fz->t.unreach += r == FZ_REPLY_UNREACH;
 	}
+}
+
+/* Outer header size of an ipip forward to backend id, 0 for dsr. */
+static __u32 encap_len(const struct fuzz *fz, const struct fz_cls *c, __u32 id)
+{
+	if (c->vip->mode != XLB_MODE_IPIP)
+		return 0;
+	return fz->w.be[id].family == XLB_AF_INET6 ? 40 : 20;
+}
+
+/* An ipip packet that no longer fits the MTU with its outer header. */
+static int too_big(const struct fuzz *fz, const struct fz_cls *c, const struct expect *x)
+{
+	__u32 olen = encap_len(fz, c, x->fwd);
+
+	return olen && fz->m.mtu && c->ip_len + olen > fz->m.mtu;
+}
+
+/*
+ * Path MTU (issue #12): the client learns the MTU left for it (ICMP
+ * fragmentation needed / ICMPv6 packet too big, from the VIP); an IPv4
+ * packet without DF, an ICMP error or an odd source is dropped.
+ */
+static void check_too_big(struct fuzz *fz, const struct fz_cls *c, const struct expect *x,
+			  const __u8 *in, size_t in_len, int verdict, const __u8 *out,
+			  size_t out_len)
+{
+	__u32 olen = encap_len(fz, c, x->fwd), want = fz->m.mtu - olen;
+	int df = c->family == 6 || (in[c->l2 + 6] & 0x40);
+	const __u8 *l4 = out + c->l2 + (c->family == 4 ? 20 : 40);
+	char why[256];
+	int r;
+
+	if (c->icmp_err || !df || odd_source(c, in)) {
+		if (verdict != XDP_DROP)
+			report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
+			       "too big for the MTU, not answerable, yet not dropped");
+		return;
+	}
+	if (verdict != XDP_TX) {
+		report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
+		       "too big for the MTU, yet not answered");
+		return;
+	}
+	r = fz_check_reply(c, in, in_len, out, out_len, fz->m.nic, why, sizeof(why));
+	if (r < 0) {
+		report(fz, INV_OUTPUT, c, in, in_len, verdict, out, out_len, why);
+		return;
+	}
+	if (r != FZ_REPLY_TOOBIG ||
+	    (__u32)(l4[4] << 24 | l4[5] << 16 | l4[6] << 8 | l4[7]) != want) {
+		snprintf(why, sizeof(why), "too big: want a too-big answer with MTU %u", want);
+		report(fz, INV_OUTPUT, c, in, in_len, verdict, out, out_len, why);
+		return;
+	}
+	fz->answers++;
 }
 
 static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, size_t in_len,
@@ -401,6 +493,12 @@ static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, s
 		check_on_empty(fz, c, in, in_len, verdict, out, out_len);
 		return;
 	}
+	if (!c->icmp_err && !x->found) /* entered before it is forwarded */
+		fz->t.vip_new_flows[c->vip->id]++;
+	if (too_big(fz, c, x)) {
+		check_too_big(fz, c, x, in, in_len, verdict, out, out_len);
+		return;
+	}
 	if (verdict != XDP_TX) {
 		snprintf(why, sizeof(why), "backend %u usable (%s), yet %s", x->fwd, x->how,
 			 verdict_name(verdict));
@@ -411,15 +509,10 @@ static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, s
 		check_forward(fz, c, x, in, in_len, out, out_len);
 		return;
 	}
-	/* Sent back to the client: only a too-big answer of an ipip VIP. */
 	r = fz_check_reply(c, in, in_len, out, out_len, fz->m.nic_mac ? fz->m.nic : NULL, why,
 			   sizeof(why));
-	if (r < 0)
-		report(fz, INV_OUTPUT, c, in, in_len, verdict, out, out_len, why);
-	else if (r != FZ_REPLY_TOOBIG || !fz->m.mtu || c->vip->mode != XLB_MODE_IPIP ||
-		 c->ip_len + (fz->w.be[x->fwd].family == XLB_AF_INET6 ? 40 : 20) <= fz->m.mtu)
-		report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
-		       "answered the client although a backend was usable");
+	report(fz, r < 0 ? INV_OUTPUT : INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
+	       r < 0 ? why : "answered the client although a backend was usable");
 }
 
 static void one(struct fuzz *fz, const __u8 *in, size_t in_len)
@@ -618,6 +711,10 @@ static void summary(const struct fuzz *fz, double secs)
 	       "%llu backend changes\n",
 	       fz->idx, fz->o.seed, secs, fz->verdicts[XDP_PASS], fz->verdicts[XDP_DROP],
 	       fz->verdicts[XDP_TX], (unsigned long long)fz->w.changes);
+	printf("  forwarded: dsr %llu, ipip %llu (to DRAINING backends %llu); answered %llu; "
+	       "on_empty drop %llu, pass %llu\n",
+	       fz->fwd_dsr, fz->fwd_ipip, fz->fwd_draining, fz->answers, fz->empty_drop,
+	       fz->empty_pass);
 	if (fz->too_short)
 		printf("  %llu frames under 14 bytes not run (the kernel's test run refuses "
 		       "them)\n",

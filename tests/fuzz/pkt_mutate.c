@@ -101,13 +101,23 @@ static void vip_flow(struct fz_rng *r, const struct fz_world *w, struct pb *p, i
 	int v6 = vip_v6(v);
 	char c[64], d[64];
 	__u16 cport;
+	__u32 k;
 
 	client(r, v6, c, sizeof(c), &cport);
 	addr_text(&v->addr, d, sizeof(d));
 	eth(r, p, vlan, v6 ? 0x86dd : 0x0800);
-	ip(p, v6, c, d, v->proto);
+	if (v6)
+		ip(p, v6, c, d, v->proto);
+	else /* DF mostly set, as PMTU discovery does */
+		pb_ip4(p, c, d, v->proto, 61, 0x28, fz_below(r, 4) ? 0x4000 : 0, 0);
 	l4(r, p, v->proto, cport, vip_port(r, v));
-	pb_payload(p, fz_below(r, 4) ? fz_below(r, 64) : fz_below(r, 1200), (__u8)cport);
+	/* Small, medium, or near the MTU (too big for it with an outer header). */
+	k = fz_below(r, 16);
+	pb_payload(p,
+		   k < 12   ? fz_below(r, 64)
+		   : k < 15 ? fz_below(r, 1200)
+			    : 1380 + fz_below(r, 81),
+		   (__u8)cport);
 	pb_finish(p);
 }
 
