@@ -104,6 +104,11 @@ struct fuzz {
 	} seen[64];
 	int nseen;
 	unsigned long long window_failures; /* per-packet failures since the last counter check */
+	/* the last packet's result, for --replay */
+	int last_verdict;
+	__u8 last_out[PB_MAX + 64];
+	size_t last_len;
+	struct fz_cls last_cls;
 };
 
 static void hex(FILE *f, const __u8 *b, size_t len)
@@ -158,10 +163,12 @@ static void report(struct fuzz *fz, enum inv inv, const struct fz_cls *c, const 
 		fz_world_describe(&fz->w, c->vip, pool, sizeof(pool));
 		fprintf(stderr, "\n  VIP %s pool (id:state/gen): %s", c->vip->name, pool);
 	}
-	fprintf(stderr, "\n  reproduce: pkt_fuzz --seed %llu --packets %llu\n", fz->o.seed,
-		fz->idx + 1);
-	fprintf(stderr, "  replay alone (initial state): pkt_fuzz --replay ");
-	hex(stderr, in, in_len);
+	if (!fz->o.replay) {
+		fprintf(stderr, "\n  reproduce: pkt_fuzz --seed %llu --packets %llu", fz->o.seed,
+			fz->idx + 1);
+		fprintf(stderr, "\n  replay alone (initial state): pkt_fuzz --replay ");
+		hex(stderr, in, in_len);
+	}
 	fprintf(stderr, "\n  fixture: pb_init(&p); pb_hex(&p, \"");
 	hex(stderr, in, in_len);
 	fprintf(stderr, "\");\n");
@@ -531,6 +538,10 @@ static void one(struct fuzz *fz, const __u8 *in, size_t in_len)
 	if (c.fate == FZ_VIP)
 		expect_vip(fz, &c, &x);
 	verdict = env_run(E.prog_fd, in, in_len, out, &out_len);
+	fz->last_verdict = verdict;
+	fz->last_cls = c;
+	memcpy(fz->last_out, out, out_len);
+	fz->last_len = out_len;
 	if (verdict >= 0 && verdict < 5)
 		fz->verdicts[verdict]++;
 	if (c.relax)
@@ -744,6 +755,10 @@ static int replay(struct fuzz *fz)
 	}
 	fz->kind = "replay";
 	one(fz, p.buf, p.len);
+	printf("replay: model: %s\nreplay: %s, %zu bytes: ", fz->last_cls.why,
+	       verdict_name(fz->last_verdict), fz->last_len);
+	hex(stdout, fz->last_out, fz->last_len);
+	printf("\n");
 	fz->idx = 1;
 	check_counters(fz, 0);
 	summary(fz, 0);
@@ -824,7 +839,8 @@ int main(int argc, char **argv)
 	for (__u32 id = 1; id < XLB_REASON_SLOTS; id++)
 		if (xlb_reason_name(id) && !strcmp(xlb_reason_name(id), "reject_rate_limited"))
 			fz.rate_limited_id = (int)id;
-	printf("pkt_fuzz: seed %llu, %llu packets\n", fz.o.seed, fz.o.replay ? 1 : fz.o.packets);
+	if (!fz.o.replay)
+		printf("pkt_fuzz: seed %llu, %llu packets\n", fz.o.seed, fz.o.packets);
 	ret = fz.o.replay ? replay(&fz) : run(&fz);
 	munmap((void *)fz.flows, fz.flows_len);
 	env_close();
