@@ -243,7 +243,7 @@ test-install: all
 # after every packet (tests/fuzz/pkt_fuzz.c). `make fuzz-packets` runs 10
 # million; the suite (test-fuzz-packets) runs 200,000 with a fixed seed.
 PKT_FUZZ := $(BUILD)/tests/pkt_fuzz
-PKT_FUZZ_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c) tests/bpf/env.c \
+PKT_FUZZ_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/pkt_*.c) tests/bpf/env.c \
 	tests/bpf/pkt.c tests/harness.c)
 
 .PHONY: fuzz fuzz-packets test-fuzz-packets

@@ -21,7 +21,7 @@
  *  counters         VIP, backend and reason counters add up to the
  *                   verdicts seen.
  *
- * Backends change state under it as the agent changes them (fuzz_world.c).
+ * Backends change state under it as the agent changes them (pkt_world.c).
  * Options: --packets N, --seed S, --replay HEX, see usage().
  */
 #include <errno.h>
@@ -266,6 +266,30 @@ static int flow_entry(const struct fuzz *fz, const struct xlb_flow_key *k, __u32
 	return 0;
 }
 
+/*
+ * The data plane's flow hash, which picks the flow-table bucket and the
+ * Maglev slot. Issue #12 keys it with the fleet's seed (struct
+ * xlb_hash_seed; fixtures load ENV_SEED); before that it is unkeyed
+ * (XLB_HASH_SEED). Drop the unkeyed half once the keyed hash is in.
+ */
+static __u32 hash_flow(const struct xlb_flow_key *k)
+{
+#ifdef XLB_HASH_SEED
+	return xlb_hash_flow(k);
+#else
+	return xlb_hash_flow(k, &ENV_SEED);
+#endif
+}
+
+static __u32 hash_src(const union xlb_addr *a)
+{
+#ifdef XLB_HASH_SEED
+	return xlb_hash_src(a);
+#else
+	return xlb_hash_src(a, &ENV_SEED);
+#endif
+}
+
 static __u64 reason(__u32 id)
 {
 	return env_reason(id);
@@ -283,10 +307,10 @@ static void expect_vip(const struct fuzz *fz, const struct fz_cls *c, struct exp
 {
 	const struct fz_vip *v = c->vip;
 	struct xlb_flow_entry e;
-	__u32 h = xlb_hash_flow(&c->key), slot, tid;
+	__u32 h = hash_flow(&c->key), slot, tid;
 	int syn = c->key.proto == 6 && !c->icmp_err && (c->tcp_flags & 0x12) == 0x02;
 
-	slot = xlb_hash_slot(v->hash == XLB_HASH_SRC ? xlb_hash_src(&c->key.saddr) : h, FZ_TABLE);
+	slot = xlb_hash_slot(v->hash == XLB_HASH_SRC ? hash_src(&c->key.saddr) : h, FZ_TABLE);
 	tid = v->table[slot];
 	memset(x, 0, sizeof(*x));
 	x->found = flow_entry(fz, &c->key, h, &e);

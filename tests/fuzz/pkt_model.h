@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "fuzz_world.h"
+#include "pkt_world.h"
 
 enum fz_fate {
 	FZ_NOT_OURS, /* not for a VIP or not for this NIC: XDP_PASS, byte-identical */

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "fuzz_world.h"
+#include "pkt_world.h"
 #include "pkt.h"
 
 /* The NIC's MAC in every generated frame (the fixtures' MAC_LB). */

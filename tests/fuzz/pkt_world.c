@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_world.h"
+#include "pkt_world.h"
 #include "maglev.h"
 #include "xlb_dp.h"
 

@@ -8,8 +8,8 @@
  * before it turns DRAINING or DOWN; a retired id comes back as another
  * backend with a new generation.
  */
-#ifndef XLB_FUZZ_WORLD_H
-#define XLB_FUZZ_WORLD_H
+#ifndef XLB_FUZZ_PKT_WORLD_H
+#define XLB_FUZZ_PKT_WORLD_H
 
 #include <stdint.h>
 
@@ -78,4 +78,4 @@ __u32 fz_backend_by_mac(const struct fz_world *w, const __u8 *mac);
 /* Text of the states of a VIP's pool, for reports. */
 void fz_world_describe(const struct fz_world *w, const struct fz_vip *v, char *buf, size_t len);
 
-#endif /* XLB_FUZZ_WORLD_H */
+#endif /* XLB_FUZZ_PKT_WORLD_H */
