@@ -143,7 +143,7 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-fuzz-packets test-monitoring test-install test-e2e \
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-monitoring test-install test-e2e \
 		test-demo check
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
@@ -258,6 +258,9 @@ fuzz: fuzz-packets
 
 fuzz-packets: $(PKT_FUZZ)
 	$(Q)$(PKT_FUZZ) --packets 10000000
+
+# Part of the data-plane suite (and so of make test): a few seconds.
+test-bpf: test-fuzz-packets
 
 test-fuzz-packets: $(PKT_FUZZ)
 	$(Q)$(PKT_FUZZ) --packets 200000 --seed 12
