@@ -97,6 +97,7 @@ struct fuzz {
 	/* how deep the packets went: forwarded dsr/ipip, of those to a
 	 * DRAINING backend; answers; on_empty drops and passes */
 	unsigned long long fwd_dsr, fwd_ipip, fwd_draining, answers, empty_drop, empty_pass;
+	unsigned long long too_big_answered, too_big_dropped;
 	int reports;
 	struct {
 		enum inv inv;
@@ -491,6 +492,8 @@ static void check_too_big(struct fuzz *fz, const struct fz_cls *c, const struct 
 		if (verdict != XDP_DROP)
 			report(fz, INV_VIP_VERDICT, c, in, in_len, verdict, out, out_len,
 			       "too big for the MTU, not answerable, yet not dropped");
+		else
+			fz->too_big_dropped++;
 		return;
 	}
 	if (verdict != XDP_TX) {
@@ -509,7 +512,7 @@ static void check_too_big(struct fuzz *fz, const struct fz_cls *c, const struct 
 		report(fz, INV_OUTPUT, c, in, in_len, verdict, out, out_len, why);
 		return;
 	}
-	fz->answers++;
+	fz->too_big_answered++;
 }
 
 static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, size_t in_len,
@@ -750,6 +753,9 @@ static void summary(const struct fuzz *fz, double secs)
 	       "on_empty drop %llu, pass %llu\n",
 	       fz->fwd_dsr, fz->fwd_ipip, fz->fwd_draining, fz->answers, fz->empty_drop,
 	       fz->empty_pass);
+	if (fz->m.mtu)
+		printf("  too big for MTU %u with the outer header: answered %llu, dropped %llu\n",
+		       fz->m.mtu, fz->too_big_answered, fz->too_big_dropped);
 	if (fz->too_short)
 		printf("  %llu frames under 14 bytes not run (the kernel's test run refuses "
 		       "them)\n",
