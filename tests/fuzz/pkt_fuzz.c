@@ -72,7 +72,7 @@ struct tally {
 	__u64 vip_packets[FZ_MAX_VIPS + 1], vip_bytes[FZ_MAX_VIPS + 1];
 	__u64 vip_no_backend[FZ_MAX_VIPS + 1], vip_new_flows[FZ_MAX_VIPS + 1];
 	__u64 be_packets[FZ_MAX_BE], be_bytes[FZ_MAX_BE];
-	__u64 drops, rst, unreach, icmp_fwd, no_backend_pass;
+	__u64 drops, rst, unreach, icmp_fwd, no_backend_pass, flow_gone, flow_evicted;
 };
 
 struct fuzz {
@@ -252,12 +252,18 @@ static int map_flows(struct fuzz *fz)
 	return 0;
 }
 
-/* The packet's flow-table entry before it runs: 1 found (in *e), 0 absent. */
+/*
+ * The packet's flow-table entry before it runs: 1 found (in *e), 0 absent;
+ * *full: every way of its bucket is taken (a new flow evicts one).
+ */
 static int flow_entry(const struct fuzz *fz, const struct xlb_flow_key *k, __u32 h,
-		      struct xlb_flow_entry *e)
+		      struct xlb_flow_entry *e, int *full)
 {
 	const struct xlb_flow_bucket *b = &fz->flows[xlb_hash_bucket(h, fz->nbuckets)];
 
+	*full = 1;
+	for (int w = 0; w < XLB_FLOW_WAYS; w++)
+		*full &= b->tag[w] != 0;
 	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
 		if (b->tag[w] == (h | 1) && !memcmp(&b->way[w].key, k, sizeof(*k))) {
 			*e = b->way[w];
@@ -301,10 +307,11 @@ static __u64 reason(__u32 id)
 struct expect {
 	__u32 fwd;	 /* the backend it must be forwarded to, 0: none usable */
 	int found;	 /* its flow was in the flow table */
+	int full;	 /* its bucket is full */
 	const char *how; /* why that backend */
 };
 
-static void expect_vip(const struct fuzz *fz, const struct fz_cls *c, struct expect *x)
+static void expect_vip(struct fuzz *fz, const struct fz_cls *c, struct expect *x)
 {
 	const struct fz_vip *v = c->vip;
 	struct xlb_flow_entry e;
@@ -314,13 +321,16 @@ static void expect_vip(const struct fuzz *fz, const struct fz_cls *c, struct exp
 	slot = xlb_hash_slot(v->hash == XLB_HASH_SRC ? hash_src(&c->key.saddr) : h, FZ_TABLE);
 	tid = v->table[slot];
 	memset(x, 0, sizeof(*x));
-	x->found = flow_entry(fz, &c->key, h, &e);
-	if (!syn && x->found && e.check == xlb_flow_check(h, e.backend_id, e.backend_gen) &&
-	    e.backend_id < FZ_MAX_BE && fz->w.be[e.backend_id].gen == e.backend_gen &&
-	    fz->w.be[e.backend_id].state != XLB_BE_DOWN && fz->w.be[e.backend_id].incarnation) {
-		x->fwd = e.backend_id;
-		x->how = "its flow's backend";
-		return;
+	x->found = flow_entry(fz, &c->key, h, &e, &x->full);
+	if (!syn && x->found && e.check == xlb_flow_check(h, e.backend_id, e.backend_gen)) {
+		if (e.backend_id < FZ_MAX_BE && fz->w.be[e.backend_id].gen == e.backend_gen &&
+		    fz->w.be[e.backend_id].state != XLB_BE_DOWN &&
+		    fz->w.be[e.backend_id].incarnation) {
+			x->fwd = e.backend_id;
+			x->how = "its flow's backend";
+			return;
+		}
+		fz->t.flow_gone++; /* DOWN or recycled: re-hashed */
 	}
 	if (tid != XLB_BACKEND_NONE && fz->w.be[tid].state == XLB_BE_ACTIVE) {
 		x->fwd = tid;
@@ -527,8 +537,10 @@ static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, s
 		check_on_empty(fz, c, in, in_len, verdict, out, out_len);
 		return;
 	}
-	if (!c->icmp_err && !x->found) /* entered before it is forwarded */
+	if (!c->icmp_err && !x->found) { /* entered before it is forwarded */
 		fz->t.vip_new_flows[c->vip->id]++;
+		fz->t.flow_evicted += x->full;
+	}
 	if (too_big(fz, c, x)) {
 		check_too_big(fz, c, x, in, in_len, verdict, out, out_len);
 		return;
@@ -613,6 +625,8 @@ static void read_tally(const struct fuzz *fz, struct tally *got)
 	got->unreach = reason(XLB_R_REJECT_ICMP_UNREACH);
 	got->icmp_fwd = reason(XLB_R_ICMP_ERROR_FORWARDED);
 	got->no_backend_pass = reason(XLB_R_NO_BACKEND_PASS);
+	got->flow_gone = reason(XLB_R_FLOW_BACKEND_GONE);
+	got->flow_evicted = reason(XLB_R_FLOW_EVICTED);
 	for (int i = 0; i < fz->w.nvips; i++) {
 		__u32 v = fz->w.vip[i].id;
 		struct xlb_vip_stats s = env_vip_stats(v);
@@ -661,6 +675,8 @@ static void check_counters(struct fuzz *fz, unsigned long long from)
 	COUNTER(unreach, "%s", "reason reject_icmp_unreach vs port unreachables sent");
 	COUNTER(icmp_fwd, "%s", "reason icmp_error_forwarded vs ICMP errors forwarded");
 	COUNTER(no_backend_pass, "%s", "reason no_backend_pass vs on_empty=pass passes");
+	COUNTER(flow_gone, "%s", "reason flow_backend_gone vs flows found with a gone backend");
+	COUNTER(flow_evicted, "%s", "reason flow_evicted vs new flows into full buckets");
 	for (int i = 0; i < fz->w.nvips; i++) {
 		const struct fz_vip *v = &fz->w.vip[i];
 
@@ -744,6 +760,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static void summary(const struct fuzz *fz, double secs)
 {
 	unsigned long long fails = 0;
+	__u64 new_flows = 0;
+
+	for (int i = 0; i <= FZ_MAX_VIPS; i++)
+		new_flows += fz->t.vip_new_flows[i];
 
 	printf("pkt_fuzz: %llu packets, seed %llu, %.1f s: PASS %llu DROP %llu TX %llu; "
 	       "%llu backend changes\n",
@@ -753,6 +773,9 @@ static void summary(const struct fuzz *fz, double secs)
 	       "on_empty drop %llu, pass %llu\n",
 	       fz->fwd_dsr, fz->fwd_ipip, fz->fwd_draining, fz->answers, fz->empty_drop,
 	       fz->empty_pass);
+	printf("  flows: new %llu, evicted %llu, found with their backend gone %llu\n",
+	       (unsigned long long)new_flows, (unsigned long long)fz->t.flow_evicted,
+	       (unsigned long long)fz->t.flow_gone);
 	if (fz->m.mtu)
 		printf("  too big for MTU %u with the outer header: answered %llu, dropped %llu\n",
 		       fz->m.mtu, fz->too_big_answered, fz->too_big_dropped);
