@@ -14,7 +14,7 @@
 #include "pkt_world.h"
 #include "pkt.h"
 
-/* The NIC's MAC in every generated frame (the fixtures' MAC_LB). */
+/* Frames go to this NIC (MAC_LB), to FZ_MAC_OTHER, to broadcast, to multicast. */
 extern const __u8 FZ_MAC_OTHER[6]; /* another host's unicast MAC */
 
 /* A random well-formed frame; *kind names its corpus kind. */
