@@ -423,10 +423,10 @@ void fz_one(struct fuzz *fz, const __u8 *in, size_t in_len)
 			report(fz, INV_NOT_OURS, &c, in, in_len, verdict, out, out_len,
 			       "a frame not for a VIP (or not for this NIC) was not passed");
 		break;
-	case FZ_ODD:
-		if (verdict == XDP_TX)
-			report(fz, INV_NOT_OURS, &c, in, in_len, verdict, out, out_len,
-			       "a malformed/anomalous frame was sent out");
+	case FZ_ODD: /* README "Packet policy": dropped and counted */
+		if (verdict != XDP_DROP)
+			report(fz, INV_VIP_VERDICT, &c, in, in_len, verdict, out, out_len,
+			       "a malformed/anomalous frame to a VIP address was not dropped");
 		break;
 	default:
 		check_vip(fz, &c, in, in_len, verdict, out, out_len, &x);

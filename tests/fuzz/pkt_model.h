@@ -14,7 +14,7 @@
 
 enum fz_fate {
 	FZ_NOT_OURS, /* not for a VIP or not for this NIC: XDP_PASS, byte-identical */
-	FZ_ODD,	     /* to a VIP address, malformed or an anomaly: dropped (or passed) */
+	FZ_ODD,	     /* to a VIP address, malformed or an anomaly: dropped, counted */
 	FZ_VIP,	     /* a flow of a VIP, or an ICMP error about one */
 };
 
