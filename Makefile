@@ -242,3 +242,30 @@ uninstall:
 # make install into a staging directory, the tree checked, make uninstall.
 test-install: all
 	$(Q)tests/install/check.sh
+
+# ---- Packet fuzzer (issue #12) ------------------------------------------
+# Random and mutated frames through the real XDP program, invariants checked
+# after every packet (tests/fuzz/pkt_fuzz.c). `make fuzz-packets` runs 10
+# million; the suite (test-fuzz-packets) runs 200,000 with a fixed seed.
+PKT_FUZZ := $(BUILD)/tests/pkt_fuzz
+PKT_FUZZ_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/pkt_*.c) tests/bpf/env.c \
+	tests/bpf/pkt.c tests/harness.c)
+
+.PHONY: fuzz fuzz-packets test-fuzz-packets
+
+all: $(PKT_FUZZ)
+
+$(PKT_FUZZ): $(PKT_FUZZ_OBJS) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz: fuzz-packets
+
+fuzz-packets: $(PKT_FUZZ)
+	$(Q)$(PKT_FUZZ) --packets 10000000
+
+# Part of the data-plane suite (and so of make test): a few seconds.
+test-bpf: test-fuzz-packets
+
+test-fuzz-packets: $(PKT_FUZZ)
+	$(Q)$(PKT_FUZZ) --packets 200000 --seed 12

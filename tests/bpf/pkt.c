@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,22 @@ void pb_payload(struct pb *p, size_t len, __u8 seed)
 
 	for (size_t i = 0; i < len; i++)
 		b[i] = (__u8)(seed + i * 7);
+}
+
+int pb_hex(struct pb *p, const char *hex)
+{
+	size_t n = strlen(hex);
+	unsigned int v;
+
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		if (sscanf(hex + i, "%2x", &v) != 1 || !isxdigit((unsigned char)hex[i]) ||
+		    !isxdigit((unsigned char)hex[i + 1]))
+			return -1;
+		*(__u8 *)grow(p, 1) = (__u8)v;
+	}
+	return 0;
 }
 
 int pb_find(const struct pb *p, enum pb_layer type)

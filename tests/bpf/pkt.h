@@ -53,6 +53,8 @@ void pb_icmp6(struct pb *p, __u8 type, __u8 code, __u32 rest);
 void pb_bytes(struct pb *p, const void *data, size_t len);
 void pb_payload(struct pb *p, size_t len, __u8 seed);
 void pb_finish(struct pb *p);
+/* Append bytes written as hex (a fuzzer reproducer); 0, or -1 on a bad digit. */
+int pb_hex(struct pb *p, const char *hex);
 
 /* Offset of the first layer of a type, or -1. */
 int pb_find(const struct pb *p, enum pb_layer type);
