@@ -900,6 +900,7 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 }
 
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
+. "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -943,7 +944,9 @@ if xlbd_start; then
 		t_health_http_500_and_hang t_health_flapping_changes_nothing \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
-		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbctl_detach}; do
+		t_xlbctl_stats_rate t_xlbctl_top_in_tmux \
+		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
+		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done
