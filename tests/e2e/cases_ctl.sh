@@ -94,3 +94,42 @@ t_ctl_trickling_clients_stall_nobody() {
 	wait_health $v 3 up >/dev/null || { echo "    b2 did not come back"; ok=1; }
 	return $ok
 }
+
+# xlbctl as uid 65534 (nobody), a member of the socket's group.
+as_member() { setpriv --reuid=65534 --regid=65534 --clear-groups "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
+
+# What --socket-group does to the socket, for group nogroup; and back.
+socket_for_group() {
+	chmod 711 "$TMP" && chgrp nogroup "$TMP/xlbd.sock" && chmod 0660 "$TMP/xlbd.sock"
+}
+socket_for_root() { chgrp root "$TMP/xlbd.sock"; chmod 0600 "$TMP/xlbd.sock"; chmod 700 "$TMP"; }
+
+# A socket-group member changes VIPs and backends, but never what runs as a
+# program: defining an exec check, or changing its command, is root's (or
+# the config file's). Every change is recorded with who made it.
+t_ctl_group_member_cannot_define_exec_checks() {
+	local v=10.99.100.5:83/tcp ok=0 out before
+	socket_for_group || { socket_for_root; return 1; }
+	before=$(ctl config dump)
+	out=$(as_member vip add $v check '{type: exec, command: "/bin/sh -c true"}' 2>&1)
+	[ $? = 1 ] && grep -q "only root may define or change an exec check" <<<"$out" ||
+		{ echo "    exec check from uid 65534: $out"; ok=1; }
+	[ "$(ctl config dump)" = "$before" ] || { echo "    the refused request changed the config"; ok=1; }
+	out=$(as_member vip add $v 2>&1) || { echo "    plain vip add from uid 65534 refused: $out"; ok=1; }
+	ctl events | grep ' change ' | grep -F "$v" | grep -q 'vip-add by uid 65534 pid [0-9]' ||
+		{ echo "    no change event naming uid 65534:"; ctl events | tail -3 | sed 's/^/    /'; ok=1; }
+	grep -F "kind=change vip=$v " "$TMP/xlbd.log" | grep -q 'uid=65534 pid=[0-9]' ||
+		{ echo "    no log line naming uid 65534"; ok=1; }
+	out=$(as_member vip set $v check '{type: exec, command: "/bin/true"}' 2>&1)
+	[ $? = 1 ] && grep -q "only root" <<<"$out" || { echo "    vip set to exec from uid 65534: $out"; ok=1; }
+	ctl vip set $v check '{type: exec, command: "/bin/true"}' || { echo "    root could not set an exec check"; ok=1; }
+	# The timing is not what runs: a member may change it, not the command.
+	out=$(as_member vip set $v check '{interval: 3s}' 2>&1) ||
+		{ echo "    timing of an exec check from uid 65534: $out"; ok=1; }
+	out=$(as_member vip set $v check '{command: "/bin/false"}' 2>&1)
+	[ $? = 1 ] && grep -q "only root" <<<"$out" || { echo "    exec command from uid 65534: $out"; ok=1; }
+	ctl config dump | grep -q '/bin/true' || { echo "    the exec command changed"; ok=1; }
+	as_member vip del $v || { echo "    a member could not delete the VIP"; ok=1; }
+	socket_for_root
+	return $ok
+}
