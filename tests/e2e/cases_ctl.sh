@@ -133,3 +133,37 @@ t_ctl_group_member_cannot_define_exec_checks() {
 	socket_for_root
 	return $ok
 }
+
+# Several requests on one connection ("keep_open": true keeps it for the
+# next; the first without closes it after its reply), and the cap on
+# connections: past 32 at once, a clear refusal, and xlbd serves again as
+# soon as they are gone.
+t_ctl_several_requests_and_connection_cap() {
+	local ok=0 out refused
+	out=$(printf '%s\n' '{"verb":"vip-list","keep_open":true}' '{"verb":"status","keep_open":true}' \
+		'{"verb":"events"}' '{"verb":"status"}' | SOCK_REQ -t3)
+	[ "$(grep -c '"ok":true' <<<"$out")" = 3 ] && [ "$(wc -l <<<"$out")" = 3 ] ||
+		{ echo "    want 3 replies (the 4th request comes after a close): $(head -c 300 <<<"$out")"; ok=1; }
+	# 40 connections from one process (40 processes start too slowly on
+	# a loaded host to be there at once); prints how many were refused.
+	refused=$(python3 - "$TMP/xlbd.sock" <<'PY'
+import socket, sys
+conns = []
+for _ in range(40):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(sys.argv[1])
+    conns.append(c)
+refused = 0
+for c in conns:
+    c.settimeout(0.5)
+    try:
+        refused += b"too many control connections" in c.recv(4096)
+    except socket.timeout:
+        pass
+print(refused)
+PY
+)
+	[ "$refused" = 8 ] || { echo "    $refused of 40 connections refused, want 8"; ok=1; }
+	timeout 5 "$XLBCTL" -s "$TMP/xlbd.sock" status >/dev/null || { echo "    status after the crowd left"; ok=1; }
+	return $ok
+}

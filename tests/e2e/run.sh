@@ -946,7 +946,7 @@ if xlbd_start; then
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
 		t_xlbctl_stats_rate t_xlbctl_top_in_tmux \
 		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
-		t_ctl_group_member_cannot_define_exec_checks \
+		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
