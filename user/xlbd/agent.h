@@ -7,12 +7,14 @@
 #include <net/if.h>
 
 #include "checks.h"
+#include "counters.h"
 #include "events.h"
-#include "metrics.h"
 #include "config.h"
 #include "nexthop.h"
 #include "sync.h"
 #include "xlb_dp.h"
+
+struct metrics;
 
 struct agent {
 	const char *config_path;

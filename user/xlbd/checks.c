@@ -336,7 +336,7 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	t->running = 0;
 	t->last = *r;
 	t->last_wall_ms = wall_ms();
-	metrics_count_check(&c->ag->counters, r->reason, r->duration_us);
+	counters_check(&c->ag->counters, r->reason, r->duration_us);
 	changed = xlb_health_result(&t->h, r->ok, t->t.rise, t->t.fall, mono_ms());
 	if (changed < 0)
 		return;

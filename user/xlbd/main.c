@@ -52,6 +52,7 @@
 #include "agent.h"
 #include "ctl.h"
 #include "ctl_conn.h"
+#include "metrics.h"
 
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
 #define DEFAULT_STATE_DIR "/var/lib/xlb"
@@ -89,7 +90,7 @@ static void count_tables(struct agent *ag, size_t n, const struct timespec *t0)
 	s = (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 	for (size_t i = 0; i < n; i++) { /* each table: its share of the time */
 		ag->counters.table_updates++;
-		metrics_observe(ag->counters.table_hist, &ag->counters.table_sum_s, s / (double)n);
+		counters_observe(ag->counters.table_hist, &ag->counters.table_sum_s, s / (double)n);
 	}
 }
 
