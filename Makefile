@@ -269,3 +269,25 @@ test-bpf: test-fuzz-packets
 
 test-fuzz-packets: $(PKT_FUZZ)
 	$(Q)$(PKT_FUZZ) --packets 200000 --seed 12
+
+# ---- fuzz target for the control requests (issue #11) ----------------------
+# Minimal rule until the general fuzz machinery (make fuzz) covers it: the
+# harness links the control-request parser and change verbs with the config
+# code, nothing else (no socket, no data plane, no libbpf).
+FUZZ_CTL      := $(BUILD)/fuzz/fuzz_ctl
+FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c user/xlbd/ctl_change.c user/xlbd/ctl_req.c \
+	user/common/config.c user/common/addr.c user/common/maglev.c
+FUZZ_SECONDS  ?= 10
+
+$(FUZZ_CTL): $(FUZZ_CTL_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/common $(FUZZ_CTL_SRCS) \
+		-lyaml -ljson-c -o $@
+
+.PHONY: fuzz-ctl
+fuzz-ctl: $(FUZZ_CTL)
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-ctl
+	$(Q)$(FUZZ_CTL) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+		$(BUILD)/fuzz/corpus-ctl tests/fuzz/corpus/ctl

@@ -1015,6 +1015,7 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 . "$(dirname "$0")/cases_change.sh" # changes under live traffic
 . "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
 . "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
+. "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1059,8 +1060,11 @@ if xlbd_start; then
 		t_deleted_vip_resets_its_clients \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \
-		t_xlbctl_stats_rate t_xlbctl_top_in_tmux t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused \
-		t_xlbd_upgrade_other_layout_refused t_config_edits_keep_traffic t_xlbctl_detach}; do
+		t_xlbctl_stats_rate t_xlbctl_top_in_tmux \
+		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
+		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
+		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
+		t_config_edits_keep_traffic t_chaos_under_load t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * xlbctl's side of the control socket (user/xlbd/ctl.c): one JSON request a
- * connection, ended by a newline; one JSON reply. And the print helpers the
- * commands share.
+ * xlbctl's side of the control socket (user/xlbd/ctl_conn.h): one JSON
+ * request a connection, ended by a newline; one JSON reply, ended by a
+ * newline. And the print helpers the commands share.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,8 +50,14 @@ json_object *xlb_call(const char *path, json_object *req, int timeout_ms, char *
 		snprintf(err, errlen, "couldn't send the request: %s", strerror(errno));
 		goto out;
 	}
+	/* One reply a line: done at its newline (xlbd closes after it too,
+	 * unless a request asks to keep the connection open). */
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		int whole = memchr(buf + len, '\n', (size_t)n) != NULL;
+
 		len += (size_t)n;
+		if (whole)
+			break;
 		if (len + 1 == cap) {
 			char *bigger = realloc(buf, cap * 2);
 

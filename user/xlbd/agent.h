@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* xlbd's state, owned by its one event loop (main.c), and its entry points. */
+/* xlbd's state, owned by its one event loop (main.c), and its entry points.
+ * The control socket (ctl*.c) does not see it: main.c hands it a ctl_agent. */
 #ifndef XLBD_AGENT_H
 #define XLBD_AGENT_H
 
 #include <net/if.h>
 
 #include "checks.h"
-#include "metrics.h"
+#include "counters.h"
+#include "events.h"
 #include "config.h"
 #include "nexthop.h"
 #include "sync.h"
 #include "xlb_dp.h"
+
+struct metrics;
 
 struct agent {
 	const char *config_path;
@@ -26,12 +30,13 @@ struct agent {
 	int since_recheck;
 	const char *state_path; /* the running config, persisted */
 	const char *socket_path;
-	const char *socket_group; /* NULL: root only (0600) */
-	int listen_fd;
+	const char *socket_group;	/* NULL: root only (0600) */
+	struct ctl_server *ctl;		/* the control socket (ctl_conn.h) */
 	int detach;			/* set by the detach verb: unpin, then exit */
 	int nl_events_fd;		/* neighbour/link/route changes */
 	int nl_changed;			/* a change came: resolve next hops again */
-	struct checks *checks;		/* health checks and the event history */
+	struct checks *checks;		/* health checks */
+	struct events *events;		/* the event history (events.h) */
 	int health_changed;		/* a backend's health changed: apply soon */
 	int checks_synced;		/* the checks follow the running configuration */
 	__u64 last_apply_ms;		/* CLOCK_MONOTONIC of the last apply */
@@ -50,9 +55,5 @@ int agent_reload(struct agent *ag, struct xlb_err *err);
 void agent_count_reload(struct agent *ag, int ok);
 /* Write the running configuration to the state file, atomically. */
 int agent_persist(struct agent *ag, struct xlb_err *err);
-
-/* Control socket (ctl.c): listen, and serve one ready connection. */
-int ctl_listen(struct agent *ag);
-void ctl_serve(struct agent *ag, int listen_fd);
 
 #endif /* XLBD_AGENT_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* xlbd's health checking and event history; see checks.h. */
+/* xlbd's health checking; see checks.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +83,6 @@ struct checks {
 	__u8 vip_usable[XLB_MAX_VIPS], vip_panic[XLB_MAX_VIPS];
 	__u8 be_state[XLB_MAX_BACKENDS], be_admin[XLB_MAX_BACKENDS];
 	__u8 vip_seen[XLB_MAX_VIPS], be_seen[XLB_MAX_BACKENDS]; /* this apply */
-	struct event events[EVENTS_MAX];
-	size_t nevents; /* total ever recorded */
 };
 
 __u64 mono_ms(void)
@@ -352,33 +350,6 @@ void checks_on_timer(struct checks *c)
 
 /* ---- events ----------------------------------------------------------- */
 
-void event_add(struct checks *c, const struct event *e)
-{
-	struct event *slot = &c->events[c->nevents++ % EVENTS_MAX];
-	char ts[32];
-	time_t sec;
-	struct tm tm;
-
-	*slot = *e;
-	slot->wall_ms = wall_ms();
-	sec = (time_t)(slot->wall_ms / 1000);
-	gmtime_r(&sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	pr_info("event ts=%s.%03uZ kind=%s vip=%s%s%s from=%s to=%s reason=\"%s\" "
-		"check_ms=%.1f\n",
-		ts, (unsigned int)(slot->wall_ms % 1000), e->kind, e->vip,
-		e->backend[0] ? " backend=" : "", e->backend, e->from, e->to, e->reason,
-		e->duration_us / 1000.0);
-}
-
-void events_each(const struct checks *c, void (*fn)(const struct event *e, void *arg), void *arg)
-{
-	size_t first = c->nevents > EVENTS_MAX ? c->nevents - EVENTS_MAX : 0;
-
-	for (size_t i = first; i < c->nevents; i++)
-		fn(&c->events[i % EVENTS_MAX], arg);
-}
-
 static void name_backend(const struct xlb_cfg_backend *b, char *buf, size_t len)
 {
 	xlb_addr_str(&b->addr, buf, len);
@@ -410,7 +381,7 @@ static void health_events(struct checks *c, const struct target *t, int from)
 			snprintf(e.to, sizeof(e.to), "%s", xlb_health_name(t->h.health));
 			snprintf(e.reason, sizeof(e.reason), "%s check %s",
 				 xlb_check_type_name(t->check.type), t->last.reason);
-			event_add(c, &e);
+			event_add(c->ag->events, &e);
 		}
 	}
 }
@@ -424,7 +395,7 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	t->running = 0;
 	t->last = *r;
 	t->last_wall_ms = wall_ms();
-	metrics_count_check(&c->ag->counters, r->reason, r->duration_us);
+	counters_check(&c->ag->counters, r->reason, r->duration_us);
 	changed = xlb_health_result(&t->h, r->ok, t->t.rise, t->t.fall, mono_ms());
 	if (changed < 0)
 		return;
@@ -702,7 +673,7 @@ static void vip_event(struct checks *c, const struct xlb_sync_vip *v, const char
 	snprintf(e.from, sizeof(e.from), "%s", from);
 	snprintf(e.to, sizeof(e.to), "%s", to);
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
-	event_add(c, &e);
+	event_add(c->ag->events, &e);
 }
 
 void checks_note_apply(struct checks *c, const struct xlb_sync *s)
@@ -729,7 +700,7 @@ void checks_note_apply(struct checks *c, const struct xlb_sync *s)
 				snprintf(e.from, sizeof(e.from), "%s", xlb_admin_name(*pa));
 				snprintf(e.to, sizeof(e.to), "%s", xlb_admin_name(b->cfg.admin));
 				snprintf(e.reason, sizeof(e.reason), "operator");
-				event_add(c, &e);
+				event_add(c->ag->events, &e);
 			}
 			if (*ps != 0xff && *ps != b->state) {
 				snprintf(e.kind, sizeof(e.kind), "state");
@@ -739,7 +710,7 @@ void checks_note_apply(struct checks *c, const struct xlb_sync *s)
 				snprintf(e.to, sizeof(e.to), "%s", dp_state_name(b->state));
 				snprintf(e.reason, sizeof(e.reason), "%s",
 					 state_reason(v, b, why, sizeof(why)));
-				event_add(c, &e);
+				event_add(c->ag->events, &e);
 			}
 			*ps = b->state;
 			*pa = b->cfg.admin;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * xlbd's health checking: which probes exist, when each runs, what their
- * results do to backend health, and the event history.
+ * results do to backend health. Transitions go to the event history
+ * (events.h).
  *
  * - One target a distinct check: (backend address, check port, what the
  *   check does). A backend listed by several VIPs with the same check is
@@ -36,19 +37,6 @@
 
 struct agent;
 struct checks;
-
-/* Events: transitions operators look for, kept in a bounded history. */
-#define EVENTS_MAX 1024
-
-struct event {
-	__u64 wall_ms; /* CLOCK_REALTIME */
-	char kind[12]; /* health, admin, vip, panic */
-	char vip[64];
-	char backend[64]; /* address (empty for a VIP event) */
-	char from[16], to[16];
-	char reason[96];
-	__u32 duration_us; /* of the check behind it, 0 if none */
-};
 
 struct checks *checks_new(struct agent *ag);
 void checks_free(struct checks *c);
@@ -85,11 +73,6 @@ void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb
 /* Schedule lateness over the recent checks, in microseconds. */
 void checks_lateness(const struct checks *c, __u32 *p50_us, __u32 *p99_us, __u32 *n);
 unsigned int checks_targets(const struct checks *c);
-
-/* Record and log one event. */
-void event_add(struct checks *c, const struct event *e);
-/* The history, oldest first: calls fn for each. */
-void events_each(const struct checks *c, void (*fn)(const struct event *e, void *arg), void *arg);
 
 /* Compare a new sync view with the one before and record VIP-level and
  * admin transitions (nothing usable / recovered, panic, drain...). */

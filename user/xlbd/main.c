@@ -16,7 +16,8 @@
  * The running configuration is persisted (state dir, atomically) after every
  * change and restored at start in preference to -c FILE; SIGHUP and
  * `xlbctl reload` apply the file again. xlbctl talks to the control
- * socket (ctl.c).
+ * socket: its connections are served from this loop (ctl_conn.c), its
+ * requests by ctl.c, which sees the agent only through a ctl_agent.
  *
  * Next hops follow the kernel: neighbour, link and route changes (netlink)
  * trigger a re-check at the next 200 ms tick, and all are re-checked every
@@ -51,6 +52,9 @@
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
+#include "ctl.h"
+#include "ctl_conn.h"
+#include "metrics.h"
 
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
 #define DEFAULT_STATE_DIR "/var/lib/xlb"
@@ -88,7 +92,7 @@ static void count_tables(struct agent *ag, size_t n, const struct timespec *t0)
 	s = (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 	for (size_t i = 0; i < n; i++) { /* each table: its share of the time */
 		ag->counters.table_updates++;
-		metrics_observe(ag->counters.table_hist, &ag->counters.table_sum_s, s / (double)n);
+		counters_observe(ag->counters.table_hist, &ag->counters.table_sum_s, s / (double)n);
 	}
 }
 
@@ -355,6 +359,62 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 	return agent_persist(ag, err);
 }
 
+/* ---- the control socket's view of the agent ---------------------------- */
+
+static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
+{
+	struct agent *ag = ctx;
+
+	if (agent_apply(ag, next)) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "the data plane refused the change; nothing else changed");
+		return -EIO;
+	}
+	return agent_persist(ag, err);
+}
+
+static int ctl_reload(void *ctx, struct xlb_err *err)
+{
+	return agent_reload(ctx, err);
+}
+
+static void ctl_detach(void *ctx)
+{
+	struct agent *ag = ctx;
+
+	ag->detach = 1; /* after the reply: unpin, close, exit */
+}
+
+/* The verbs' side of the agent (one agent a process). */
+static struct ctl_agent ctl_glue;
+
+static char *ctl_request(void *ctx, const struct ctl_peer *peer, const char *text, size_t len,
+			 int *keep_open)
+{
+	return ctl_handle(ctx, peer, text, len, keep_open);
+}
+
+static int ctl_open(struct agent *ag)
+{
+	ctl_glue = (struct ctl_agent){
+		.ctx = ag,
+		.view = {.iface = ag->iface,
+			 .pin_dir = ag->pin_dir,
+			 .generic = ag->generic,
+			 .unresolved = &ag->unresolved,
+			 .cfg = &ag->cfg,
+			 .sync = ag->sync,
+			 .dp = ag->dp,
+			 .checks = ag->checks,
+			 .events = ag->events},
+		.events = ag->events,
+		.apply = ctl_apply,
+		.reload = ctl_reload,
+		.detach = ctl_detach,
+	};
+	return ctl_server_open(ag->socket_path, ag->socket_group, ctl_request, &ctl_glue, &ag->ctl);
+}
+
 /* ---- the event loop --------------------------------------------------- */
 
 static int add_fd(int ep, int fd)
@@ -376,10 +436,13 @@ static int run(struct agent *ag)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL); /* main() did already, for the threads */
+	/* A control client gone before its reply must not kill us (replies
+	 * go out with MSG_NOSIGNAL too). */
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &tick, NULL) ||
-	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ag->listen_fd) ||
+	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ctl_server_fd(ag->ctl)) ||
 	    add_fd(ep, checks_timer_fd(ag->checks)) || add_fd(ep, checks_prober_fd(ag->checks)) ||
 	    (ag->metrics && add_fd(ep, metrics_fd(ag->metrics))) ||
 	    (ag->nl_events_fd >= 0 && add_fd(ep, ag->nl_events_fd))) {
@@ -420,8 +483,8 @@ static int run(struct agent *ag)
 				agent_apply(ag, &ag->cfg);
 			continue;
 		}
-		if (ev.data.fd == ag->listen_fd) {
-			ctl_serve(ag, ag->listen_fd);
+		if (ev.data.fd == ctl_server_fd(ag->ctl)) {
+			ctl_server_run(ag->ctl);
 			if (!ag->detach)
 				continue;
 			pr_info("detach: removing the program and everything pinned in %s\n",
@@ -548,8 +611,9 @@ static int start(struct agent *ag)
 				 .backend_get = sink_backend_get,
 				 .table_get = sink_table_get};
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
+	ag->events = events_new();
 	ag->checks = checks_new(ag);
-	if (!ag->sync || !ag->checks)
+	if (!ag->sync || !ag->events || !ag->checks)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
 	ag->sync->health_ctx = ag->checks;
@@ -569,10 +633,8 @@ static int start(struct agent *ag)
 		if (err)
 			pr_warn("%s\n", perr.msg);
 	}
-	if (!err) {
-		ag->listen_fd = ctl_listen(ag);
-		err = ag->listen_fd < 0 ? ag->listen_fd : 0;
-	}
+	if (!err)
+		err = ctl_open(ag);
 	if (!err)
 		agent_count_reload(ag, 1); /* the configuration xlbd started with */
 	if (!err)
@@ -604,7 +666,6 @@ int main(int argc, char **argv)
 	struct agent ag = {.pin_dir = DEFAULT_PIN_DIR,
 			   .socket_path = DEFAULT_SOCKET,
 			   .metrics_listen = METRICS_DEFAULT,
-			   .listen_fd = -1,
 			   .nl_events_fd = -1};
 	const char *state_dir = DEFAULT_STATE_DIR;
 	char state_path[256];
@@ -771,12 +832,10 @@ int main(int argc, char **argv)
 		ret = privs_drop();
 	if (!ret)
 		ret = run(&ag);
-	if (ag.listen_fd >= 0) {
-		close(ag.listen_fd);
-		unlink(ag.socket_path);
-	}
+	ctl_server_close(ag.ctl);
 	metrics_stop(ag.metrics);
 	checks_free(ag.checks);
+	events_free(ag.events);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
 	xlb_nh_free(ag.nh);

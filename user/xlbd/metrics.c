@@ -14,72 +14,11 @@
 
 #include "agent.h"
 #include "log.h"
+#include "counters.h"
 #include "metrics.h"
 
 #define SNAPSHOT_WAIT_MS 2000
 #define HEALTHZ_STALE_S 5
-
-static const double buckets[METRICS_NBUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-						 0.25,	0.5,   1,    2.5,   5};
-
-/* Health-check results by kind; the reason texts come from probe.h. */
-enum hc_result {
-	HC_OK,
-	HC_REFUSED,
-	HC_TIMEOUT,
-	HC_UNREACHABLE,
-	HC_TLS,
-	HC_BAD_STATUS,
-	HC_BODY,
-	HC_REPLY,
-	HC_EXIT,
-	HC_KILLED,
-	HC_OTHER,
-	HC_N
-};
-
-// clang-format off
-static const struct {
-	const char *prefix, *label;
-} hc_kinds[HC_N] = {
-	[HC_OK]          = {"ok",               "ok"},
-	[HC_REFUSED]     = {"refused",          "refused"},
-	[HC_TIMEOUT]     = {"timeout",          "timeout"},
-	[HC_UNREACHABLE] = {"unreachable",      "unreachable"},
-	[HC_TLS]         = {"TLS error",        "tls_error"},
-	[HC_BAD_STATUS]  = {"bad status",       "bad_status"},
-	[HC_BODY]        = {"body mismatch",    "body_mismatch"},
-	[HC_REPLY]       = {"reply mismatch",   "reply_mismatch"},
-	[HC_EXIT]        = {"exit code",        "exit_code"},
-	[HC_KILLED]      = {"killed by signal", "killed"},
-	[HC_OTHER]       = {"",                 "other"},
-};
-// clang-format on
-
-void metrics_observe(__u64 *hist, double *sum, double seconds)
-{
-	for (int i = 0; i < METRICS_NBUCKETS; i++) {
-		if (seconds <= buckets[i]) {
-			hist[i]++;
-			break;
-		}
-	}
-	*sum += seconds;
-}
-
-void metrics_count_check(struct agent_counters *c, const char *reason, __u32 duration_us)
-{
-	int k = HC_OTHER;
-
-	for (int i = 0; i < HC_OTHER; i++)
-		if (!strncmp(reason, hc_kinds[i].prefix, strlen(hc_kinds[i].prefix))) {
-			k = i;
-			break;
-		}
-	c->hc_results[k]++;
-	c->hc_count++;
-	metrics_observe(c->hc_hist, &c->hc_sum_s, duration_us / 1e6);
-}
 
 /* ---- snapshots: built by the loop, read by the HTTP thread ------------- */
 
@@ -250,9 +189,9 @@ static void histogram(FILE *f, const char *name, const __u64 *hist, double sum)
 {
 	__u64 cum = 0;
 
-	for (int i = 0; i < METRICS_NBUCKETS; i++) {
+	for (int i = 0; i < COUNTERS_NBUCKETS; i++) {
 		cum += hist[i];
-		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, buckets[i],
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, counters_bucket(i),
 			(unsigned long long)cum);
 	}
 	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
@@ -398,9 +337,9 @@ static void render_agent(FILE *f, const struct metrics *m, const struct agent_co
 	family(f, "xlb_agent_start_time_seconds", "gauge", "When xlbd started (unix time).");
 	fprintf(f, "xlb_agent_start_time_seconds %.3f\n", m->start_s);
 	family(f, "xlb_healthcheck_results_total", "counter", "Health-check results by kind.");
-	for (int i = 0; i < HC_N; i++)
-		fprintf(f, "xlb_healthcheck_results_total{result=\"%s\"} %llu\n", hc_kinds[i].label,
-			(unsigned long long)c->hc_results[i]);
+	for (int i = 0; i < COUNTERS_NRESULTS; i++)
+		fprintf(f, "xlb_healthcheck_results_total{result=\"%s\"} %llu\n",
+			counters_result(i), (unsigned long long)c->hc_results[i]);
 	family(f, "xlb_healthcheck_duration_seconds", "histogram",
 	       "How long health checks took, to their outcome.");
 	histogram(f, "xlb_healthcheck_duration_seconds", c->hc_hist, c->hc_sum_s);

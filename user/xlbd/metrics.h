@@ -20,32 +20,12 @@
 
 #include <linux/types.h>
 
+#include "counters.h" /* what the loop counts, rendered here */
+
 struct agent;
 struct metrics;
 
 #define METRICS_DEFAULT "127.0.0.1:9641"
-
-/* Histogram buckets (seconds) for check and table-update durations. */
-#define METRICS_NBUCKETS 11
-
-/* What the loop counts for /metrics (loop thread only; copied into
- * snapshots). */
-struct agent_counters {
-	__u64 table_updates;
-	__u64 table_hist[METRICS_NBUCKETS]; /* cumulative at render */
-	double table_sum_s;
-	__u64 reloads_ok, reloads_failed;
-	double last_reload_ok_s; /* unix time */
-	__u64 hc_results[16];	 /* by enum hc_result */
-	__u64 hc_hist[METRICS_NBUCKETS];
-	double hc_sum_s;
-	__u64 hc_count;
-};
-
-/* Count one duration into a histogram (non-cumulative buckets + sum). */
-void metrics_observe(__u64 *hist, double *sum, double seconds);
-/* Count one health-check result by its reason text. */
-void metrics_count_check(struct agent_counters *c, const char *reason, __u32 duration_us);
 
 /* Parse "ADDR:PORT" / "[ADDR]:PORT" / "off"; start serving. 0, -errno. */
 int metrics_start(struct agent *ag, const char *listen, struct metrics **out);

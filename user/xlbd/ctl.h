@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xlbd's control requests: one JSON object in, one JSON object out,
+ * {"ok": true, ...} or {"ok": false, "error": "..."}.
+ *
+ *   {"verb": "vip-add", "vip": "10.0.0.10:80/tcp", "mode": "dsr"}
+ *
+ * Verbs: the queries (ctl_query.h: status, stats, events, vip-list,
+ * backend-list, config-dump), the changes (ctl_change.h: vip-add|set|del,
+ * backend-add|set|del|drain|enable|disable, apply), reload (the
+ * configuration file again) and detach (remove the program and everything
+ * pinned, then exit). A change is made on a copy of the running
+ * configuration, validated in full, applied as a diff and persisted before
+ * the reply; a refused one changes nothing. Each change is recorded in the
+ * event history with who asked (uid, pid).
+ *
+ * "keep_open": true in a request keeps the connection open for the next
+ * one; otherwise it is closed after the reply (the transport: ctl_conn.h).
+ */
+#ifndef XLBD_CTL_H
+#define XLBD_CTL_H
+
+#include <stddef.h>
+
+#include "ctl_query.h"
+#include "ctl_req.h"
+
+struct events;
+
+/* The agent as the verbs need it (filled by the event loop's owner). */
+struct ctl_agent {
+	void *ctx;
+	struct ctl_view view;  /* what queries read */
+	struct events *events; /* changes are recorded here */
+	/* Make next the running configuration: apply, persist. On success
+	 * *next is taken over (left empty). 0, or -errno with err set. */
+	int (*apply)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
+	/* Apply the configuration file again. */
+	int (*reload)(void *ctx, struct xlb_err *err);
+	/* Remove the data plane and exit once the reply is out. */
+	void (*detach)(void *ctx);
+};
+
+/* One request (len bytes, its newline excluded) from peer: the reply
+ * (malloc'd, no newline; NULL only when out of memory). *keep_open: the
+ * client asked to send another request on the connection. */
+char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *text, size_t len,
+		 int *keep_open);
+
+#endif /* XLBD_CTL_H */

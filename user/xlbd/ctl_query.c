@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The control verbs that only read; see ctl_query.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "checks.h"
+#include "ctl_query.h"
+#include "ctl_req.h"
+#include "events.h"
+#include "nexthop.h"
+#include "sync.h"
+#include "xlb_dp.h"
+
+/* ---- verbs that read --------------------------------------------------- */
+
+static const char *state_name(int state)
+{
+	return state == XLB_BE_ACTIVE ? "active" : state == XLB_BE_DRAINING ? "draining" : "down";
+}
+
+static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_vip *sv)
+{
+	json_object *o = json_object_new_object();
+	char vn[80];
+
+	json_object_object_add(o, "vip",
+			       json_object_new_string(xlb_cfg_vip_name(v, vn, sizeof(vn))));
+	json_object_object_add(o, "mode", json_object_new_string(xlb_mode_name(v->mode)));
+	json_object_object_add(o, "hash", json_object_new_string(xlb_hash_name(v->hash)));
+	json_object_object_add(o, "on_empty",
+			       json_object_new_string(xlb_on_empty_name(v->on_empty)));
+	json_object_object_add(o, "table_size", json_object_new_int64(v->table_size));
+	json_object_object_add(o, "backends",
+			       json_object_new_int64((int64_t)(sv ? sv->nbackends : v->nbackends)));
+	json_object_object_add(o, "id", json_object_new_int64(sv ? sv->id : 0));
+	json_object_object_add(o, "check",
+			       json_object_new_string(xlb_check_type_name(v->check.type)));
+	json_object_object_add(o, "panic_threshold", json_object_new_int64(v->panic_percent));
+	json_object_object_add(o, "slow_start_ms", json_object_new_int64(v->slow_start_ms));
+	json_object_object_add(o, "drain_timeout_ms", json_object_new_int64(v->drain_timeout_ms));
+	return o;
+}
+
+static int do_vip_list(const struct ctl_view *view, json_object *req, json_object *reply,
+		       struct xlb_err *err)
+{
+	json_object *arr = json_object_new_array();
+
+	(void)req;
+	(void)err;
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+
+		json_object_array_add(arr, vip_json(&sv->cfg, sv));
+	}
+	json_object_object_add(reply, "vips", arr);
+	return 0;
+}
+
+/* Live flows per backend id from the flow table; NULL when unreadable. */
+static __u32 *flow_counts(const struct ctl_view *view)
+{
+	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	__u32 *cnt = calloc(XLB_MAX_BACKENDS, sizeof(*cnt));
+
+	for (size_t i = 0; gen && i < view->sync->nvips; i++)
+		for (size_t j = 0; j < view->sync->vips[i].nbackends; j++)
+			gen[view->sync->vips[i].backends[j].id] =
+				view->sync->vips[i].backends[j].gen;
+	if (!gen || !cnt || xlb_dp_flow_count(view->dp, gen, cnt, XLB_FLOW_LIVE_TCP_IDLE_S)) {
+		free(cnt);
+		cnt = NULL;
+	}
+	free(gen);
+	return cnt;
+}
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/* "3s", "4m05s", "2h10m", "3d04h" since wall_ms. */
+static const char *age(__u64 wall_ms, char *buf, size_t len)
+{
+	struct timespec ts;
+	__u64 now, s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	s = wall_ms && now > wall_ms ? (now - wall_ms) / 1000 : 0;
+	if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)s / 60,
+			 (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)s / 3600,
+			 (unsigned long long)s / 60 % 60);
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)s / 86400,
+			 (unsigned long long)s / 3600 % 24);
+	return buf;
+}
+
+/* One backend as list and status show it. */
+static json_object *backend_json(const struct ctl_view *view, const struct xlb_sync_vip *sv,
+				 const struct xlb_sync_backend *b, const __u32 *flows, int detail)
+{
+	json_object *o = json_object_new_object();
+	char vn[80], a[INET6_ADDRSTRLEN], mac[24], buf[32];
+	struct check_view cv;
+
+	checks_view(view->checks, &sv->cfg, &b->cfg, &cv);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1], b->mac[2],
+		 b->mac[3], b->mac[4], b->mac[5]);
+	add_str(o, "vip", xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn)));
+	add_str(o, "address", xlb_addr_str(&b->cfg.addr, a, sizeof(a)));
+	add_int(o, "weight", b->cfg.weight);
+	add_int(o, "effective_weight", b->weight);
+	add_str(o, "admin", xlb_admin_name(b->cfg.admin));
+	add_str(o, "health", xlb_health_name(cv.checked ? cv.health : b->health));
+	add_str(o, "state", state_name(b->state));
+	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
+	if (flows)
+		add_int(o, "flows", flows[b->id]);
+	add_str(o, "mac", mac);
+	add_str(o, "next_hop", xlb_nh_strerror(b->resolve_err));
+	add_int(o, "id", b->id);
+	if (!detail)
+		return o;
+	add_int(o, "since", (int64_t)(cv.since_ms / 1000));
+	add_str(o, "for", age(cv.since_ms, buf, sizeof(buf)));
+	add_str(o, "check", xlb_check_type_name(sv->cfg.check.type));
+	add_int(o, "check_port", b->cfg.check.port ? b->cfg.check.port : sv->cfg.port);
+	add_str(o, "last_result", !cv.last_ms ? "none" : cv.last.ok ? "ok" : "fail");
+	add_str(o, "last_reason", cv.last.reason);
+	add_int(o, "last_check", (int64_t)(cv.last_ms / 1000));
+	json_object_object_add(o, "last_duration_ms",
+			       json_object_new_double(cv.last.duration_us / 1000.0));
+	return o;
+}
+
+static int do_backend_list(const struct ctl_view *view, json_object *req, json_object *reply,
+			   struct xlb_err *err)
+{
+	const char *only = ctl_str(req, "vip", 0, err);
+	json_object *arr = json_object_new_array();
+	__u32 *flows;
+	char vn[80];
+
+	if (!only && err->msg[0]) {
+		json_object_put(arr);
+		return -EINVAL;
+	}
+	flows = flow_counts(view);
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+
+		xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn));
+		if (only && strcmp(only, vn))
+			continue;
+		for (size_t j = 0; j < sv->nbackends; j++)
+			json_object_array_add(arr,
+					      backend_json(view, sv, &sv->backends[j], flows, 0));
+	}
+	free(flows);
+	json_object_object_add(reply, "backends", arr);
+	return 0;
+}
+
+static int do_status(const struct ctl_view *view, json_object *req, json_object *reply,
+		     struct xlb_err *err)
+{
+	json_object *vips = json_object_new_array(), *bes = json_object_new_array();
+	__u32 *flows = flow_counts(view), p50, p99, n;
+	size_t nb = 0;
+
+	(void)req;
+	(void)err;
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+		json_object *o = vip_json(&sv->cfg, sv);
+		__u32 total = 0;
+
+		for (size_t j = 0; j < sv->nbackends; j++) {
+			json_object_array_add(bes,
+					      backend_json(view, sv, &sv->backends[j], flows, 1));
+			total += flows ? flows[sv->backends[j].id] : 0;
+		}
+		nb += sv->nbackends;
+		add_int(o, "in_table", sv->in_table);
+		add_str(o, "serving", sv->in_table ? "yes" : "no: on_empty applies");
+		json_object_object_add(o, "panic", json_object_new_boolean(sv->panic));
+		if (flows)
+			add_int(o, "flows", total);
+		json_object_array_add(vips, o);
+	}
+	free(flows);
+	checks_lateness(view->checks, &p50, &p99, &n);
+	add_str(reply, "interface", view->iface);
+	add_str(reply, "xdp_mode", view->generic ? "generic" : "native");
+	add_int(reply, "vips", (int64_t)view->sync->nvips);
+	add_int(reply, "backends", (int64_t)nb);
+	add_int(reply, "unresolved_next_hops", *view->unresolved);
+	add_str(reply, "pin_dir", view->pin_dir);
+	add_int(reply, "check_targets", checks_targets(view->checks));
+	json_object_object_add(reply, "check_lateness_p50_ms",
+			       json_object_new_double(p50 / 1000.0));
+	json_object_object_add(reply, "check_lateness_p99_ms",
+			       json_object_new_double(p99 / 1000.0));
+	json_object_object_add(reply, "vip_status", vips);
+	json_object_object_add(reply, "backend_status", bes);
+	return 0;
+}
+
+static void event_json(const struct event *e, void *arg)
+{
+	json_object *o = json_object_new_object();
+
+	char ts[40];
+	time_t sec = (time_t)(e->wall_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03u", (unsigned)(e->wall_ms % 1000));
+	add_int(o, "time_ms", (int64_t)e->wall_ms);
+	add_str(o, "time", ts);
+	add_str(o, "kind", e->kind);
+	add_str(o, "vip", e->vip);
+	add_str(o, "backend", e->backend);
+	add_str(o, "from", e->from);
+	add_str(o, "to", e->to);
+	add_str(o, "reason", e->reason);
+	snprintf(ts, sizeof(ts), "%.1f", e->duration_us / 1000.0);
+	add_str(o, "check_ms", ts);
+	if (e->by_peer) {
+		add_int(o, "uid", e->uid);
+		add_int(o, "pid", e->pid);
+	}
+	json_object_array_add(arg, o);
+}
+
+static int do_events(const struct ctl_view *view, json_object *req, json_object *reply,
+		     struct xlb_err *err)
+{
+	json_object *arr = json_object_new_array();
+
+	(void)req;
+	(void)err;
+	events_each(view->events, event_json, arr);
+	json_object_object_add(reply, "events", arr);
+	return 0;
+}
+
+static int do_stats(const struct ctl_view *view, json_object *req, json_object *reply,
+		    struct xlb_err *err)
+{
+	json_object *vips = json_object_new_array(), *bes = json_object_new_array(),
+		    *reasons = json_object_new_object();
+	char vn[80], a[INET6_ADDRSTRLEN];
+
+	(void)req;
+	(void)err;
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+		struct xlb_vip_stats vs = {};
+		json_object *o = json_object_new_object();
+
+		xlb_dp_vip_stats(view->dp, sv->id, &vs);
+		xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn));
+		json_object_object_add(o, "vip", json_object_new_string(vn));
+		json_object_object_add(o, "packets", json_object_new_int64((int64_t)vs.packets));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)vs.bytes));
+		json_object_object_add(o, "no_backend_packets",
+				       json_object_new_int64((int64_t)vs.no_backend_packets));
+		json_object_object_add(o, "new_flows",
+				       json_object_new_int64((int64_t)vs.new_flows));
+		json_object_array_add(vips, o);
+		for (size_t j = 0; j < sv->nbackends; j++) {
+			const struct xlb_sync_backend *b = &sv->backends[j];
+			struct xlb_backend_stats bs = {};
+			json_object *bo = json_object_new_object();
+
+			xlb_dp_backend_stats(view->dp, b->id, &bs);
+			json_object_object_add(bo, "vip", json_object_new_string(vn));
+			json_object_object_add(
+				bo, "address",
+				json_object_new_string(xlb_addr_str(&b->cfg.addr, a, sizeof(a))));
+			json_object_object_add(bo, "packets",
+					       json_object_new_int64((int64_t)bs.packets));
+			json_object_object_add(bo, "bytes",
+					       json_object_new_int64((int64_t)bs.bytes));
+			json_object_array_add(bes, bo);
+		}
+	}
+	for (__u32 r = 1; r < XLB_REASON_SLOTS; r++) {
+		__u64 n = 0;
+
+		if (xlb_reason_name(r) && !xlb_dp_reason_count(view->dp, r, &n))
+			json_object_object_add(reasons, xlb_reason_name(r),
+					       json_object_new_int64((int64_t)n));
+	}
+	json_object_object_add(reply, "vips", vips);
+	json_object_object_add(reply, "backends", bes);
+	json_object_object_add(reply, "reasons", reasons);
+	return 0;
+}
+
+static int do_config_dump(const struct ctl_view *view, json_object *req, json_object *reply,
+			  struct xlb_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)req;
+	if (!f || xlb_cfg_dump(view->cfg, f)) {
+		if (f)
+			fclose(f);
+		free(text);
+		return ctl_bad(err, "couldn't print the configuration");
+	}
+	fclose(f);
+	json_object_object_add(reply, "yaml", json_object_new_string(text));
+	free(text);
+	return 0;
+}
+
+struct ctl_query {
+	const char *name;
+	int (*run)(const struct ctl_view *view, json_object *req, json_object *reply,
+		   struct xlb_err *err);
+};
+
+// clang-format off
+static const struct ctl_query queries[] = {
+	{ "status",       do_status },
+	{ "stats",        do_stats },
+	{ "vip-list",     do_vip_list },
+	{ "backend-list", do_backend_list },
+	{ "events",       do_events },
+	{ "config-dump",  do_config_dump },
+};
+// clang-format on
+
+const struct ctl_query *ctl_query_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+		if (!strcmp(queries[i].name, name))
+			return &queries[i];
+	return NULL;
+}
+
+int ctl_query_run(const struct ctl_query *q, const struct ctl_view *v, json_object *req,
+		  json_object *reply, struct xlb_err *err)
+{
+	return q->run(v, req, reply, err);
+}
