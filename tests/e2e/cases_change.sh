@@ -156,3 +156,34 @@ t_chaos_under_load() {
 	ctl vip del $CHG_VIP
 	return $ok
 }
+
+# The model: the running configuration is what a restart restores; the file
+# is applied only by reload. `reload --dry-run` and `apply -f --dry-run`
+# show what they would change (a VIP made with xlbctl would go, with its live
+# flows) and change nothing; the real reload says what it changed.
+t_reload_and_apply_dry_run() {
+	local ok=0 v=10.99.100.8:81/tcp out
+	ctl vip add $v check '{interval: 500ms, timeout: 200ms, rise: 1}' &&
+		ctl backend add $v 10.99.0.13 || return 1
+	wait_health $v 1 up || return 1
+	stream_start 1 40 dry 10.99.100.8
+	streams_connected dry 1 || ok=1
+	out=$(ctl reload --dry-run) || { echo "    reload --dry-run refused: $out"; return 1; }
+	echo "$out" | grep -qE "^- vip +$v \(1 live flows\)$" ||
+		{ echo "    reload --dry-run does not name $v with its flow:"; echo "$out" | sed 's/^/    /'; ok=1; }
+	echo "$out" | grep -qE '^dry run: [0-9]+ changes?, nothing applied$' || { echo "    no dry-run summary"; ok=1; }
+	ctl vip list | grep -q "10.99.100.8:81/tcp" || { echo "    the dry run removed $v"; ok=1; }
+	ctl config dump >"$TMP/dry.yaml" || return 1
+	sed 's/^\(  *\)weight: 1$/\1weight: 2/' "$TMP/dry.yaml" >"$TMP/dry2.yaml"
+	out=$(ctl apply -f "$TMP/dry2.yaml" --dry-run) || { echo "    apply --dry-run refused: $out"; return 1; }
+	echo "$out" | grep -qE "^~ backend $v 10.99.0.13: weight 1 -> 2$" ||
+		{ echo "    apply --dry-run:"; echo "$out" | head -5 | sed 's/^/    /'; ok=1; }
+	ctl config dump | cmp -s - "$TMP/dry.yaml" || { echo "    apply --dry-run changed the config"; ok=1; }
+	out=$(ctl reload) || { echo "    reload refused: $out"; return 1; }
+	echo "$out" | grep -qE "^- vip +$v \(1 live flows\)$" && echo "$out" | grep -qE '^[0-9]+ changes? applied$' ||
+		{ echo "    reload:"; echo "$out" | sed 's/^/    /'; ok=1; }
+	ctl vip list | grep -q "10.99.100.8:81/tcp" && { echo "    reload kept $v"; ok=1; }
+	grep -q "reload: - vip $v (1 live flows)" "$TMP/xlbd.log" || { echo "    the removal is not logged"; ok=1; }
+	wait "${CONNS[@]}" 2>/dev/null
+	return $ok
+}

@@ -619,6 +619,8 @@ t_restart_restores_cli_changes() {
 	wait "$XLBD_PID" 2>/dev/null
 	ADOPT=1 xlbd_start || return 1
 	grep -q "restoring the running configuration" "$TMP/xlbd.log" || { echo "    not restored"; ok=1; }
+	grep -q "xlbd.yaml differs from the running configuration in [0-9]* place.*reload --dry-run" \
+		"$TMP/xlbd.log" || { echo "    no warning that the file differs from what runs"; ok=1; }
 	ctl backend list 10.99.100.8:80/tcp | grep -q '10.99.0.13' || { echo "    CLI change lost"; ok=1; }
 	many 10.99.100.8 80 5 | grep -c '^b3$' | grep -q 5 || { echo "    not forwarding"; ok=1; }
 	return $ok
@@ -1064,7 +1066,7 @@ if xlbd_start; then
 		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
 		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
-		t_config_edits_keep_traffic t_chaos_under_load t_xlbctl_detach}; do
+		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

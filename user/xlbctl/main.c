@@ -85,8 +85,13 @@ static const struct cmd cmds[] = {
 	{"backend disable", "backend-disable", "vip address", 2, NULL,
 	 "VIP ADDRESS: out of service; its flows move at once", NULL, NULL},
 	{"config dump", "config-dump", "", 0, NULL, "print the running config as YAML", NULL, NULL},
-	{"apply", "apply", "", 0, NULL, "-f FILE: make the running config FILE", NULL, NULL},
-	{"reload", "reload", "", 0, NULL, "re-read the file xlbd was started with", NULL, NULL},
+	{"apply", "apply", "", 0, NULL,
+	 "-f FILE [--dry-run]: make the running config FILE; prints what changed\n"
+	 "                   (--dry-run: what would change, with the live flows of what goes)",
+	 NULL, NULL},
+	{"reload", "reload", "", 0, NULL,
+	 "[--dry-run]: make the running config the file xlbd was started with (-c FILE)", NULL,
+	 NULL},
 	{"detach", "detach", "", 0, NULL,
 	 "stop forwarding: remove the program, maps, then xlbd exits", NULL, NULL},
 };
@@ -202,6 +207,8 @@ static int match(const struct cmd *c, char **argv, int argc, int *exact)
 	return n;
 }
 
+/* The whole file; NULL with errno set (EFBIG: over the control socket's
+ * request limit, which the reply would only call truncated). */
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -210,13 +217,33 @@ static char *read_file(const char *path)
 
 	if (!f)
 		return NULL;
-	buf = malloc(65536);
+	buf = malloc(CTL_MAX_YAML + 2);
 	if (buf) {
-		len = fread(buf, 1, 65535, f);
+		len = fread(buf, 1, CTL_MAX_YAML + 1, f);
 		buf[len] = 0;
+		if (len > CTL_MAX_YAML) {
+			free(buf);
+			buf = NULL;
+			errno = EFBIG;
+		}
 	}
 	fclose(f);
 	return buf;
+}
+
+/* Take "--dry-run" (or "-n") out of the arguments: 1 when it was there. */
+static int take_dry_run(char **argv, int *argc)
+{
+	int found = 0, n = 0;
+
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
+			found = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	return found;
 }
 
 /* Build the request from the arguments after the command words. */
@@ -227,6 +254,8 @@ static json_object *build(const struct cmd *c, char **argv, int argc)
 	int i = 0;
 
 	json_object_object_add(req, "verb", json_object_new_string(c->verb));
+	if ((!strcmp(c->verb, "apply") || !strcmp(c->verb, "reload")) && take_dry_run(argv, &argc))
+		json_object_object_add(req, "dry_run", json_object_new_boolean(1));
 	if (!strcmp(c->verb, "apply")) {
 		char *yaml;
 
@@ -236,8 +265,15 @@ static json_object *build(const struct cmd *c, char **argv, int argc)
 		}
 		yaml = read_file(argv[1]);
 		if (!yaml) {
-			fprintf(stderr, "xlbctl: couldn't read '%s': %s\n", argv[1],
-				strerror(errno));
+			if (errno == EFBIG)
+				fprintf(stderr,
+					"xlbctl: couldn't send '%s': larger than the control "
+					"socket's %d KiB request limit; put it in xlbd's -c FILE "
+					"and use 'xlbctl reload'\n",
+					argv[1], CTL_MAX_YAML / 1024);
+			else
+				fprintf(stderr, "xlbctl: couldn't read '%s': %s\n", argv[1],
+					strerror(errno));
 			goto bad;
 		}
 		json_object_object_add(req, "yaml", json_object_new_string(yaml));
@@ -295,9 +331,44 @@ bad:
 	return NULL;
 }
 
+/* "changes" of apply and reload: one line each, like a diff. */
+static void print_changes(json_object *reply)
+{
+	json_object *v, *dry, *f;
+	size_t n;
+
+	if (!json_object_object_get_ex(reply, "changes", &v))
+		return;
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		json_object *ch = json_object_array_get_idx(v, i);
+		const char *be = json_object_object_get_ex(ch, "backend", &f)
+					 ? json_object_get_string(f)
+					 : NULL;
+		const char *what = get_str(ch, "what");
+
+		printf("%s %-7s %s%s%s", get_str(ch, "change"), be ? "backend" : "vip",
+		       get_str(ch, "vip"), be ? " " : "", be ? be : "");
+		if (*what)
+			printf(": %s", what);
+		if (json_object_object_get_ex(ch, "live_flows", &f))
+			printf(" (%lld live flows)", (long long)json_object_get_int64(f));
+		printf("\n");
+	}
+	if (json_object_object_get_ex(reply, "dry_run", &dry) && json_object_get_boolean(dry))
+		printf("dry run: %zu change%s, nothing applied\n", n, n == 1 ? "" : "s");
+	else
+		printf("%zu change%s applied\n", n, n == 1 ? "" : "s");
+}
+
 static void print_reply(const struct cmd *c, json_object *reply)
 {
 	json_object *v;
+
+	if (!strcmp(c->verb, "apply") || !strcmp(c->verb, "reload")) {
+		print_changes(reply);
+		return;
+	}
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
 		static const char *const cols[] = {"vip",	 "mode",     "hash", "on_empty",

@@ -117,6 +117,10 @@ struct ctr_field {
 
 extern const struct ctr_field ctr_fields[NCTR];
 
+/* Largest YAML `apply -f` sends: xlbd takes requests of up to 64 KiB, and
+ * JSON escaping (newlines, quotes) grows the text a little. */
+#define CTL_MAX_YAML (60 * 1024)
+
 #define XLBCTL_NAME 96 /* "[ffff:...:ffff]:65535/tcp" and then some */
 
 /* One row of a "stats" reply: a VIP (addr ""), a backend, or a reason

@@ -49,8 +49,10 @@ struct agent {
 /* Make the data plane match cfg; on success cfg becomes the running one
  * (and is taken over: *cfg is left empty). */
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg);
-/* Re-read the configuration file. */
+/* Re-read the configuration file and apply it (SIGHUP): load, then apply. */
 int agent_reload(struct agent *ag, struct xlb_err *err);
+int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err);
+int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err);
 /* Count a reload or an apply -f for /metrics. */
 void agent_count_reload(struct agent *ag, int ok);
 /* Write the running configuration to the state file, atomically. */

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "ctl_change.h"
+#include "ctl_diff.h"
 #include "events.h"
 #include "log.h"
 
@@ -29,14 +30,36 @@ static void record_change(struct ctl_agent *a, const struct ctl_peer *peer, cons
 	event_add(a->events, &e);
 }
 
+/*
+ * A change verb (c), or reload (c NULL): the next configuration, what it
+ * changes into the reply, then (unless a dry run) applied. *applied: the
+ * running configuration was changed.
+ */
 static int change(struct ctl_agent *a, const struct ctl_change *c, json_object *req,
-		  const struct ctl_peer *peer, struct xlb_err *err)
+		  const struct ctl_peer *peer, json_object *reply, int *applied,
+		  struct xlb_err *err)
 {
-	struct xlb_cfg next;
-	int ret = ctl_change_make(c, req, peer, a->view.cfg, &next, err);
+	struct xlb_cfg next = {};
+	json_object *changes, *o;
+	int dry = json_object_object_get_ex(req, "dry_run", &o) && json_object_get_boolean(o);
+	int ret = c ? ctl_change_make(c, req, peer, a->view.cfg, &next, err)
+		    : a->load_file(a->ctx, &next, err);
 
-	if (!ret)
-		ret = a->apply(a->ctx, &next, err);
+	if (ret)
+		return ret;
+	changes = ctl_diff_json(&a->view, &next);
+	if (!dry) {
+		ret = c ? a->apply(a->ctx, &next, err) : a->reload(a->ctx, &next, err);
+		*applied = !ret;
+		if (!ret)
+			ctl_diff_log(changes, c ? "change" : "reload");
+	}
+	if (!ret && changes) {
+		json_object_object_add(reply, "dry_run", json_object_new_boolean(dry));
+		json_object_object_add(reply, "changes", changes);
+		changes = NULL;
+	}
+	json_object_put(changes);
 	xlb_cfg_free(&next); /* empty when apply took it over */
 	return ret;
 }
@@ -50,7 +73,7 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 	struct xlb_err err = {};
 	const char *verb;
 	char *out;
-	int ret = -EINVAL;
+	int ret = -EINVAL, applied = 0;
 
 	*keep_open = 0;
 	if (!reply)
@@ -65,15 +88,14 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 	c = q ? NULL : ctl_change_find(verb);
 	if (q)
 		ret = ctl_query_run(q, &a->view, req, reply, &err);
-	else if (c)
-		ret = change(a, c, req, peer, &err);
-	else if (!strcmp(verb, "reload"))
-		ret = a->reload(a->ctx, &err);
-	else if (!strcmp(verb, "detach"))
+	else if (c || !strcmp(verb, "reload"))
+		ret = change(a, c, req, peer, reply, &applied, &err);
+	else if (!strcmp(verb, "detach")) {
 		ret = 0;
-	else
+		applied = 1;
+	} else
 		ctl_bad(&err, "unknown verb '%s'", verb);
-	if (!ret && !q) {
+	if (!ret && applied) {
 		record_change(a, peer, verb, req);
 		if (!strcmp(verb, "detach"))
 			a->detach(a->ctx);

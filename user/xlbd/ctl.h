@@ -14,6 +14,11 @@
  * the reply; a refused one changes nothing. Each change is recorded in the
  * event history with who asked (uid, pid).
  *
+ * A change or reload replies with "changes" (ctl_diff.h: what it changed,
+ * with the live flows of whatever it removed) and logs them; with
+ * "dry_run": true it only replies what it would change, and changes
+ * nothing.
+ *
  * "keep_open": true in a request keeps the connection open for the next
  * one; otherwise it is closed after the reply (the transport: ctl_conn.h).
  */
@@ -35,8 +40,12 @@ struct ctl_agent {
 	/* Make next the running configuration: apply, persist. On success
 	 * *next is taken over (left empty). 0, or -errno with err set. */
 	int (*apply)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
-	/* Apply the configuration file again. */
-	int (*reload)(void *ctx, struct xlb_err *err);
+	/* The configuration file as it is now (the running interface kept):
+	 * 0, or -errno with err set. */
+	int (*load_file)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
+	/* Make next, loaded from the file, the running configuration: as
+	 * apply, counted as a reload. */
+	int (*reload)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
 	/* Remove the data plane and exit once the reply is out. */
 	void (*detach)(void *ctx);
 };

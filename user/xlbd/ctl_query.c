@@ -60,8 +60,7 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 	return 0;
 }
 
-/* Live flows per backend id from the flow table; NULL when unreadable. */
-static __u32 *flow_counts(const struct ctl_view *view)
+__u32 *ctl_flow_counts(const struct ctl_view *view)
 {
 	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
 	__u32 *cnt = calloc(XLB_MAX_BACKENDS, sizeof(*cnt));
@@ -161,7 +160,7 @@ static int do_backend_list(const struct ctl_view *view, json_object *req, json_o
 		json_object_put(arr);
 		return -EINVAL;
 	}
-	flows = flow_counts(view);
+	flows = ctl_flow_counts(view);
 	for (size_t i = 0; i < view->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &view->sync->vips[i];
 
@@ -181,7 +180,7 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 		     struct xlb_err *err)
 {
 	json_object *vips = json_object_new_array(), *bes = json_object_new_array();
-	__u32 *flows = flow_counts(view), p50, p99, n;
+	__u32 *flows = ctl_flow_counts(view), p50, p99, n;
 	size_t nb = 0;
 
 	(void)req;

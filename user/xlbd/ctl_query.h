@@ -30,6 +30,10 @@ struct ctl_view {
 
 struct ctl_query;
 
+/* Live flows per backend id from the flow table (calloc'd, XLB_MAX_BACKENDS
+ * entries); NULL when unreadable. */
+__u32 *ctl_flow_counts(const struct ctl_view *view);
+
 /* The query verb called name; NULL when there is none. */
 const struct ctl_query *ctl_query_find(const char *name);
 /* Fill reply: 0, or -errno with err set. */

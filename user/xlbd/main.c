@@ -52,6 +52,7 @@
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
+#include "cfgdiff.h"
 #include "ctl.h"
 #include "ctl_conn.h"
 #include "metrics.h"
@@ -328,35 +329,50 @@ void agent_count_reload(struct agent *ag, int ok)
 	ag->counters.last_reload_ok_s = unix_now();
 }
 
-int agent_reload(struct agent *ag, struct xlb_err *err)
+int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 {
-	struct xlb_cfg next = {};
-
+	memset(next, 0, sizeof(*next));
 	if (!ag->config_path) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "xlbd was started without -c FILE: there is no file to reload");
 		return -ENOENT;
 	}
-	if (xlb_cfg_load_file(ag->config_path, &next, err)) {
+	if (xlb_cfg_load_file(ag->config_path, next, err)) {
 		pr_warn("reload rejected, still running the previous configuration: %s\n",
 			err->msg);
 		agent_count_reload(ag, 0);
 		return -EINVAL;
 	}
-	if (next.iface[0] && strcmp(next.iface, ag->iface))
+	if (next->iface[0] && strcmp(next->iface, ag->iface))
 		pr_warn("reload: interface '%s' in the file differs from the running '%s'; "
 			"restart xlbd to move\n",
-			next.iface, ag->iface);
-	snprintf(next.iface, sizeof(next.iface), "%s", ag->iface);
-	if (agent_apply(ag, &next)) {
-		xlb_cfg_free(&next);
-		snprintf(err->msg, sizeof(err->msg), "couldn't apply the reloaded configuration");
+			next->iface, ag->iface);
+	snprintf(next->iface, sizeof(next->iface), "%s", ag->iface);
+	return 0;
+}
+
+int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
+{
+	if (agent_apply(ag, next)) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "couldn't apply the reloaded configuration; nothing changed");
 		agent_count_reload(ag, 0);
 		return -EIO;
 	}
 	agent_count_reload(ag, 1);
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
 	return agent_persist(ag, err);
+}
+
+int agent_reload(struct agent *ag, struct xlb_err *err)
+{
+	struct xlb_cfg next;
+	int ret = agent_load_file(ag, &next, err);
+
+	if (!ret)
+		ret = agent_reload_apply(ag, &next, err);
+	xlb_cfg_free(&next);
+	return ret;
 }
 
 /* ---- the control socket's view of the agent ---------------------------- */
@@ -373,9 +389,14 @@ static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 	return agent_persist(ag, err);
 }
 
-static int ctl_reload(void *ctx, struct xlb_err *err)
+static int ctl_load_file(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
-	return agent_reload(ctx, err);
+	return agent_load_file(ctx, next, err);
+}
+
+static int ctl_reload(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
+{
+	return agent_reload_apply(ctx, next, err);
 }
 
 static void ctl_detach(void *ctx)
@@ -409,6 +430,7 @@ static int ctl_open(struct agent *ag)
 			 .events = ag->events},
 		.events = ag->events,
 		.apply = ctl_apply,
+		.load_file = ctl_load_file,
 		.reload = ctl_reload,
 		.detach = ctl_detach,
 	};
@@ -643,6 +665,35 @@ static int start(struct agent *ag)
 	return err;
 }
 
+/*
+ * The model (README "Running xlbd"): the running configuration, persisted,
+ * is what a restart restores; the file is applied by reload (and SIGHUP)
+ * only. When they differ at start, say so and how to see and apply the
+ * difference, rather than silently run something else than the file says.
+ */
+static void warn_file_differs(const struct agent *ag)
+{
+	struct xlb_cfg file = {};
+	struct xlb_err err = {};
+	int n;
+
+	if (!ag->config_path)
+		return;
+	if (xlb_cfg_load_file(ag->config_path, &file, &err)) {
+		pr_warn("%s does not load (%s); running from the state file\n", ag->config_path,
+			err.msg);
+		return;
+	}
+	snprintf(file.iface, sizeof(file.iface), "%s", ag->cfg.iface);
+	n = xlb_cfg_diff(&ag->cfg, &file, NULL, NULL);
+	if (n)
+		pr_warn("%s differs from the running configuration in %d place%s (changes made "
+			"with xlbctl, or edits to the file): 'xlbctl reload --dry-run' lists them, "
+			"'xlbctl reload' applies the file\n",
+			ag->config_path, n, n == 1 ? "" : "s");
+	xlb_cfg_free(&file);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -778,6 +829,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		pr_info("restoring the running configuration from %s\n", state_path);
+		warn_file_differs(&ag);
 	} else if (!ag.config_path) {
 		fprintf(stderr, "xlbd: no configuration; give -c FILE\n");
 		usage(stderr);
