@@ -371,9 +371,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	}
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
-		static const char *const cols[] = {"vip",	 "mode",     "hash", "on_empty",
-						   "table_size", "backends", "check"};
-		table(v, cols, 7);
+		static const char *const cols[] = {"vip",	 "mode",     "hash",  "on_empty",
+						   "table_size", "backends", "check", "state"};
+		table(v, cols, 8);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
 		static const char *const cols[] = {"vip",   "address", "weight",

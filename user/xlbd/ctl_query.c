@@ -44,6 +44,27 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	return o;
 }
 
+/* A deleted VIP in its grace period: what it still does, and for how long. */
+static json_object *gone_json(const struct xlb_sync_gone *g)
+{
+	json_object *o = vip_json(&g->cfg, NULL);
+	struct timespec ts;
+	__u64 now;
+	char buf[96];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	snprintf(buf, sizeof(buf), "deleted: answers %s for %llus more",
+		 xlb_on_empty_name(g->cfg.on_empty),
+		 (unsigned long long)(g->until_ms > now ? (g->until_ms - now + 999) / 1000 : 0));
+	json_object_object_add(o, "state", json_object_new_string(buf));
+	json_object_object_add(o, "serving", json_object_new_string(buf));
+	json_object_object_add(
+		o, "grace_left_ms",
+		json_object_new_int64(g->until_ms > now ? (int64_t)(g->until_ms - now) : 0));
+	return o;
+}
+
 static int do_vip_list(const struct ctl_view *view, json_object *req, json_object *reply,
 		       struct xlb_err *err)
 {
@@ -54,8 +75,13 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 	for (size_t i = 0; i < view->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &view->sync->vips[i];
 
-		json_object_array_add(arr, vip_json(&sv->cfg, sv));
+		json_object *o = vip_json(&sv->cfg, sv);
+
+		json_object_object_add(o, "state", json_object_new_string("configured"));
+		json_object_array_add(arr, o);
 	}
+	for (size_t i = 0; i < view->sync->ngone; i++)
+		json_object_array_add(arr, gone_json(&view->sync->gone[i]));
 	json_object_object_add(reply, "vips", arr);
 	return 0;
 }
@@ -203,6 +229,8 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 			add_int(o, "flows", total);
 		json_object_array_add(vips, o);
 	}
+	for (size_t i = 0; i < view->sync->ngone; i++)
+		json_object_array_add(vips, gone_json(&view->sync->gone[i]));
 	free(flows);
 	checks_lateness(view->checks, &p50, &p99, &n);
 	add_str(reply, "interface", view->iface);
