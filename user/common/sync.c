@@ -943,6 +943,17 @@ static void give_back(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, int
 	}
 }
 
+/* When the first grace period ends (0: none runs). */
+static __u64 grace_wake(const struct xlb_sync *s)
+{
+	__u64 wake = 0;
+
+	for (size_t i = 0; i < s->ngone; i++)
+		if (!wake || s->gone[i].until_ms < wake)
+			wake = s->gone[i].until_ms;
+	return wake;
+}
+
 int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err *err)
 {
 	struct xlb_sync_vip *nv = calloc(cfg->nvips ? cfg->nvips : 1, sizeof(*nv));
@@ -975,7 +986,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 				 failed);
 		}
 		give_back(s, nv, cfg->nvips, !failed);
-		s->time_matters |= s->ngone > 0;
+		s->wake_ms = grace_wake(s);
 		txn_release(&t);
 		free_vips(nv, cfg->nvips);
 		return ret;
@@ -995,7 +1006,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 	s->ngone = t.ngone;
 	t.gone = NULL;
 	quarantine(s, t.freed, t.nfreed);
-	s->time_matters |= s->ngone > 0; /* a grace period ends at a later apply */
+	s->wake_ms = grace_wake(s); /* a grace period ends at a later apply */
 	txn_release(&t);
 	return 0;
 }

@@ -35,8 +35,8 @@
  *   on_empty answer (RST or ICMP unreachable, counted as no-backend packets
  *   of the VIP) instead of silence; its id stays reserved; the first apply
  *   after the period deletes it. The same VIP added again meanwhile takes
- *   its id back. `gone` lists them (for status) and keeps `time_matters`
- *   set so the caller applies again.
+ *   its id back. `gone` lists them (for status); `wake_ms` says when the
+ *   caller should apply again to end the first one.
  * - Diff. A VIP's Maglev table is rebuilt only when its inputs (size and
  *   the ids and weights of its usable backends) change.
  * - A backend whose next hop cannot be resolved stays out of the table and
@@ -138,6 +138,7 @@ struct xlb_sync {
 	void *health_ctx;
 	__u64 now_ms;	  /* set by the caller before xlb_sync_apply() */
 	int time_matters; /* after an apply: a ramp or drain timer runs, apply again later */
+	__u64 wake_ms;	  /* after an apply: apply again from then (a grace period ends); 0 none */
 	struct xlb_sync_vip *vips;
 	size_t nvips;
 	__u32 next_gen;

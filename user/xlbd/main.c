@@ -535,7 +535,8 @@ static int run(struct agent *ag)
 		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
-		    ag->sync->time_matters || ag->health_changed) {
+		    ag->sync->time_matters || ag->health_changed ||
+		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
 			if (ag->since_recheck >= RECHECK_TICKS)
 				xlb_nh_forget_routes(ag->nh);
 			ag->nl_changed = 0;
