@@ -113,7 +113,9 @@ $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c))
+# xlbctl links only the pure pieces of libxlb it shares with xlbd.
+$(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c)) \
+	$(BUILD)/user/common/vipname.o $(BUILD)/user/common/addr.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -lncursesw -o $@
 
@@ -276,7 +278,7 @@ test-fuzz-packets: $(PKT_FUZZ)
 # code, nothing else (no socket, no data plane, no libbpf).
 FUZZ_CTL      := $(BUILD)/fuzz/fuzz_ctl
 FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c user/xlbd/ctl_change.c user/xlbd/ctl_req.c \
-	user/common/config.c user/common/addr.c user/common/maglev.c
+	user/common/config.c user/common/addr.c user/common/maglev.c user/common/vipname.c
 FUZZ_SECONDS  ?= 10
 
 $(FUZZ_CTL): $(FUZZ_CTL_SRCS) $(HDRS)

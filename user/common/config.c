@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "vipname.h"
 #include "exec_child.h"
 #include "maglev.h"
 #include "xlb_dp.h"
@@ -204,12 +205,10 @@ int xlb_parse_status_ranges(const char *s, struct xlb_cfg_check *c)
 
 const char *xlb_cfg_vip_name(const struct xlb_cfg_vip *v, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct xlb_vip_name n = {
+		.addr = v->addr, .family = v->family, .port = v->port, .proto = v->proto};
 
-	xlb_addr_str(&v->addr, a, sizeof(a));
-	snprintf(buf, len, v->family == XLB_AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s", a, v->port,
-		 v->proto == IPPROTO_UDP ? "udp" : "tcp");
-	return buf;
+	return xlb_vip_name_str(&n, buf, len);
 }
 
 /* ---- YAML walking ------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "vipname.h"
 #include "xlbctl.h"
 
 const struct ctr_field ctr_fields[NCTR] = {
@@ -50,39 +51,9 @@ static int addr_cmp(const char *a, const char *b)
 	return r ? r : strcmp(a, b);
 }
 
-/* "10.0.0.10:80/tcp", "[2001:db8::1]:443/udp": address, port, protocol. */
-static int vip_cmp(const char *a, const char *b)
-{
-	char sa[XLBCTL_NAME], sb[XLBCTL_NAME];
-	char *pa, *pb;
-	long na, nb;
-	int r;
-
-	snprintf(sa, sizeof(sa), "%s", a);
-	snprintf(sb, sizeof(sb), "%s", b);
-	pa = strrchr(sa, ':');
-	pb = strrchr(sb, ':');
-	if (!pa || !pb)
-		return strcmp(a, b);
-	*pa++ = 0;
-	*pb++ = 0;
-	if (sa[0] == '[' && sa[strlen(sa) - 1] == ']')
-		sa[strlen(sa) - 1] = 0;
-	if (sb[0] == '[' && sb[strlen(sb) - 1] == ']')
-		sb[strlen(sb) - 1] = 0;
-	r = addr_cmp(sa + (sa[0] == '['), sb + (sb[0] == '['));
-	if (r)
-		return r;
-	na = strtol(pa, &pa, 10);
-	nb = strtol(pb, &pb, 10);
-	if (na != nb)
-		return na < nb ? -1 : 1;
-	return strcmp(pa, pb);
-}
-
 int ctr_key_cmp(const char *vip_a, const char *addr_a, const char *vip_b, const char *addr_b)
 {
-	int r = vip_cmp(vip_a, vip_b);
+	int r = xlb_vip_name_cmp(vip_a, vip_b);
 
 	if (r || (!*addr_a && !*addr_b))
 		return r;

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "ctl_req.h"
+#include "vipname.h"
 #include "xlb_dp.h"
 
 static int only_space(const char *s, size_t n)
@@ -130,44 +131,20 @@ int ctl_duration(json_object *req, const char *name, __u32 *ms, struct xlb_err *
 
 int ctl_parse_vip_name(const char *s, struct xlb_cfg_vip *v, struct xlb_err *err)
 {
-	char buf[128], *addr = buf, *port, *proto, *end;
-	unsigned long p;
+	struct xlb_vip_name n;
 
 	memset(v, 0, sizeof(*v));
-	if (strlen(s) >= sizeof(buf))
-		goto fail;
-	strcpy(buf, s);
-	proto = strrchr(buf, '/');
-	port = strrchr(buf, ':');
-	if (!proto || !port || port > proto)
-		goto fail;
-	*proto++ = 0;
-	*port++ = 0;
-	if (*addr == '[') {
-		addr++;
-		if (port - 2 < addr || port[-2] != ']')
-			goto fail;
-		port[-2] = 0;
-	}
-	p = strtoul(port, &end, 10);
-	if (!*port || *end || p > 65535)
-		goto fail;
-	if (xlb_addr_parse(addr, &v->addr) < 0)
-		goto fail;
-	v->family = xlb_addr_is_v4(&v->addr) ? XLB_AF_INET : XLB_AF_INET6;
-	v->port = (__u16)p;
-	if (!strcmp(proto, "tcp"))
-		v->proto = IPPROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		v->proto = IPPROTO_UDP;
-	else
-		goto fail;
+	if (xlb_vip_name_parse(s, &n))
+		return ctl_bad(
+			err,
+			"field 'vip': '%s' is not ADDRESS:PORT/PROTOCOL, e.g. 10.0.0.10:80/tcp "
+			"or [2001:db8::1]:443/udp",
+			s);
+	v->addr = n.addr;
+	v->family = n.family;
+	v->port = n.port;
+	v->proto = n.proto;
 	return 0;
-fail:
-	return ctl_bad(err,
-		       "field 'vip': '%s' is not ADDRESS:PORT/PROTOCOL, e.g. 10.0.0.10:80/tcp or "
-		       "[2001:db8::1]:443/udp",
-		       s);
 }
 
 struct xlb_cfg_vip *ctl_req_vip(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
