@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <bpf/bpf.h>
 
@@ -317,7 +319,8 @@ static __u32 predict(const __u32 *table, const char *client, __u16 cport, const 
 
 	pb_addr(client, k.saddr.b);
 	pb_addr(v->addr, k.daddr.b);
-	return table[xlb_hash_slot(src_only ? xlb_hash_src(&k.saddr) : xlb_hash_flow(&k),
+	return table[xlb_hash_slot(src_only ? xlb_hash_src(&k.saddr, &ENV_SEED)
+					    : xlb_hash_flow(&k, &ENV_SEED),
 				   ENV_TABLE)];
 }
 
@@ -403,8 +406,8 @@ static int t_default_table_size_65537(void)
 			pb_addr(CLIENT4, fk.saddr.b);
 			pb_addr(v.addr, fk.daddr.b);
 			mk_flow(&in, &v, CLIENT4, (__u16)port, F_SYN);
-			__u32 want =
-				table[xlb_hash_slot(xlb_hash_flow(&fk), XLB_DEFAULT_TABLE_SIZE)];
+			__u32 want = table[xlb_hash_slot(xlb_hash_flow(&fk, &ENV_SEED),
+							 XLB_DEFAULT_TABLE_SIZE)];
 
 			if ((__u32)sent_to(&in) + 1 != want) {
 				harness_fail(__FILE__, __LINE__, "port %d: not the predicted slot",
@@ -578,7 +581,7 @@ static int same_bucket_ports(const struct vip_def *v, __u16 *ports, int n)
 		__u32 b;
 
 		k.sport = htons((__u16)port);
-		b = xlb_hash_bucket(xlb_hash_flow(&k), 4096 / XLB_FLOW_WAYS);
+		b = xlb_hash_bucket(xlb_hash_flow(&k, &ENV_SEED), 4096 / XLB_FLOW_WAYS);
 		if (!found)
 			want = b;
 		if (b == want)
@@ -631,7 +634,7 @@ static int t_torn_flow_entry_reads_as_miss(void)
 	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
 	pb_addr(CLIENT4, k.saddr.b);
 	pb_addr(V4_TCP.addr, k.daddr.b);
-	h = xlb_hash_flow(&k);
+	h = xlb_hash_flow(&k, &ENV_SEED);
 	idx = xlb_hash_bucket(h, 4096 / XLB_FLOW_WAYS);
 	ASSERT_OK(bpf_map_lookup_elem(fd, &idx, &b), "read bucket");
 	for (int w = 0; w < XLB_FLOW_WAYS; w++)
@@ -1182,6 +1185,85 @@ out:
 	return rc ?: env_open(0);
 }
 
+/* ---- the hash seed ---------------------------------------------------- */
+
+/* The data plane picks the slot user space predicts under its seed. */
+static int t_seed_slot_matches_prediction(void)
+{
+	const struct xlb_hash_seed seed = {{0x243f6a8885a308d3ull, 0x13198a2e03707344ull}};
+	static const __u32 ids[] = {1, 2, 3};
+	__u32 table[ENV_TABLE];
+	int other = 0;
+
+	env_close();
+	ASSERT_OK(env_open_seeded(0, NULL, &seed), "load with another seed");
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip_maglev(&V4_TCP, ids, 3, table), "vip");
+	for (__u16 port = 1000; port < 1200; port++) {
+		struct xlb_flow_key k = {
+			.sport = htons(port), .dport = htons(V4_TCP.port), .proto = TCP};
+		struct pb in;
+		__u32 want, under_env;
+
+		pb_addr(CLIENT4, k.saddr.b);
+		pb_addr(V4_TCP.addr, k.daddr.b);
+		want = table[xlb_hash_slot(xlb_hash_flow(&k, &seed), ENV_TABLE)];
+		under_env = table[xlb_hash_slot(xlb_hash_flow(&k, &ENV_SEED), ENV_TABLE)];
+		other += want != under_env;
+		mk_flow(&in, &V4_TCP, CLIENT4, port, F_SYN);
+		ASSERT_EQ((__u32)sent_to(&in) + 1, want, "the predicted backend");
+	}
+	/* Unrelated hashes over 3 backends disagree about 2/3 of the time. */
+	ASSERT_TRUE(other > 100, "the seed decides: another seed, other backends");
+	return 0;
+}
+
+/*
+ * In a private network namespace (its own lo): attach with one seed, then
+ * open the pins with another (refused, -ESTALE) and with the same (adopted).
+ */
+static int seed_pins_child(const char *dir)
+{
+	const struct xlb_hash_seed other = {{1, 2}};
+	struct xlb_hash_seed got;
+
+	if (unshare(CLONE_NEWNET))
+		return 10;
+	env_close();
+	if (env_open_pinned(0, dir) || xlb_dp_attach(E.dp, 1, 1))
+		return 11;
+	env_close(); /* the agent exits; the pinned link keeps forwarding */
+	if (xlb_dp_pinned_seed(dir, &got) || memcmp(&got, &ENV_SEED, sizeof(got)))
+		return 12;
+	if (env_open_seeded(0, dir, &other) != -ESTALE)
+		return 13;
+	if (xlb_dp_pinned_seed(dir, &got) || memcmp(&got, &ENV_SEED, sizeof(got)))
+		return 14; /* the refusal left the running program alone */
+	if (env_open_pinned(0, dir) || !xlb_dp_adopted(E.dp))
+		return 15;
+	env_close();
+	return 0;
+}
+
+static int t_seed_change_refused_on_pins(void)
+{
+	char dir[64];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xsd2-seed-%d", (int)getpid());
+	xlb_dp_unpin(dir);
+	pid = fork();
+	if (pid == 0)
+		_exit(seed_pins_child(dir));
+	ASSERT_TRUE(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	xlb_dp_unpin(dir);
+	ASSERT_TRUE(WIFEXITED(status), "the child ran to its end");
+	ASSERT_EQ(WEXITSTATUS(status), 0, "step that failed (see seed_pins_child)");
+	return 0;
+}
+
 /* ---- backend-side decapsulation --------------------------------------- */
 
 static struct decap *decap;
@@ -1332,6 +1414,8 @@ static const struct harness_case cases[] = {
 	CASE(t_vip_delete),
 	CASE(t_library_rejects_bad_input),
 	CASE(t_pinned_state_survives_reload),
+	CASE(t_seed_slot_matches_prediction),
+	CASE(t_seed_change_refused_on_pins),
 	CASE(t_decap_4in4),
 	CASE(t_decap_6in6),
 	CASE(t_decap_4in6),

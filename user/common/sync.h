@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "xlb_hash.h"
 
 struct xlb_sink {
 	void *ctx;
@@ -98,7 +99,8 @@ struct xlb_sync {
 	__u32 next_gen;
 	__u8 vip_used[XLB_MAX_VIPS];
 	__u8 backend_used[XLB_MAX_BACKENDS];
-	__u64 tables_built; /* Maglev builds so far (to see the diff at work) */
+	__u64 tables_built;	   /* Maglev builds so far (to see the diff at work) */
+	struct xlb_hash_seed seed; /* keys the Maglev permutations (set before the first apply) */
 };
 
 /* What is programmed already, for xlb_sync_adopt(). */
