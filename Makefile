@@ -226,6 +226,10 @@ install: $(XLBD) $(XLBCTL) $(MANS)
 	@# the operator's own files are never overwritten
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/xlbd ] || \
 		install -m 0644 tools/packaging/xlbd.default $(DESTDIR)$(SYSCONFDIR)/default/xlbd
+	@# the fleet's hash seed: made once, never overwritten, kept by uninstall;
+	@# copy it to every load balancer of the fleet (README "Hash seed")
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/xlb/hash_seed ] || (umask 077 && \
+		od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >$(DESTDIR)$(SYSCONFDIR)/xlb/hash_seed)
 
 # Removes what install put there, except the operator's /etc/default/xlbd and
 # /etc/xlb/xlb.yaml.

@@ -338,9 +338,11 @@ t_counters() {
 
 # ---- phase 2: the agent, xlbd --------------------------------------------
 
+SEED=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') # the lab's fleet secret
 xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 	local b
 	echo "interface: eth0"
+	echo "hash_seed: $SEED"
 	echo "vips:"
 	for vip in "10.99.100.1 80 dsr" "10.99.100.1 81 dsr" "fd99:100::1 80 dsr" "10.99.100.2 0 ipip 80"; do
 		set -- $vip

@@ -57,14 +57,23 @@ result $ok "bash completion completes subcommands"
 "$STAGE/usr/sbin/xlbd" --check -c "$STAGE/etc/xlb/xlb.yaml.example" >"$W/chk" 2>&1
 result $? "the example configuration is valid (xlbd --check)"
 
+seed=$STAGE/etc/xlb/hash_seed
+ok=0
+grep -qxE '[0-9a-f]{32}' "$seed" || { echo "    hash_seed is not 32 hex digits"; ok=1; }
+[ "$(stat -c %a "$seed")" = 600 ] || { echo "    hash_seed mode $(stat -c %a "$seed")"; ok=1; }
+result $ok "install made a private 128-bit hash seed"
+
 echo 'XLBD_OPTS="-i eth9"' >"$STAGE/etc/default/xlbd" # the operator's edit
+old_seed=$(cat "$seed")
 mk install
 grep -q eth9 "$STAGE/etc/default/xlbd"
 result $? "a second install keeps the operator's /etc/default/xlbd"
+[ "$(cat "$seed")" = "$old_seed" ]
+result $? "a second install keeps the fleet's hash seed"
 
 mk uninstall
 left=$(cd "$STAGE" && find . -type f | sort | tr '\n' ' ')
-[ "$left" = "./etc/default/xlbd " ]
+[ "$left" = "./etc/default/xlbd ./etc/xlb/hash_seed " ]
 result $? "make uninstall removes what it installed (left: ${left:-nothing})"
 
 echo "test-install: $PASS passed, $FAIL failed"
