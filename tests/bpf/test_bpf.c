@@ -20,6 +20,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "xlb_hash.h"
+#include "decap.h"
 #include "decap.skel.h"
 
 #define TCP 6
@@ -1361,6 +1362,113 @@ static int t_decap_roundtrip_with_xlb(void)
 #fn + 2, fn                                                                        \
 	}
 
+/* ---- decapsulation trusts only the load balancers, only to this host ---- */
+
+/* The lab's trust: the fixtures' encap prefixes, the backends' addresses. */
+static int decap_trust_setup(void)
+{
+	static const char *allow[] = {"172.16.0.0/16", "fd00:ffff::/112"};
+	static const char *local[] = {"10.1.0.11",  "10.1.0.12",  "10.1.0.13",
+				      "fd00:1::11", "fd00:1::12", "fd00:1::13"};
+	int fd4 = bpf_map__fd(decap->maps.decap_allow4),
+	    fd6 = bpf_map__fd(decap->maps.decap_allow6);
+	struct xlb_prefix p;
+	char why[128];
+
+	for (size_t i = 0; i < 2; i++)
+		if (xlb_prefix_parse(allow[i], &p, why, sizeof(why)) ||
+		    xlb_decap_allow(fd4, fd6, &p))
+			return -1;
+	for (size_t i = 0; i < 6; i++) {
+		union xlb_addr a;
+
+		if (xlb_addr_parse(local[i], &a) < 0 ||
+		    xlb_decap_local(bpf_map__fd(decap->maps.decap_local), &a))
+			return -1;
+	}
+	return 0;
+}
+
+static __u64 decap_counter(__u32 id)
+{
+	int n = libbpf_num_possible_cpus();
+	__u64 v[256] = {}, sum = 0;
+
+	if (n > 256 || bpf_map_lookup_elem(bpf_map__fd(decap->maps.decap_stats), &id, v))
+		return ~0ull;
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* A tunnel packet that must be dropped and counted under counter. */
+static int decap_refused(const char *outer_src, const char *outer_dst, const char *vip,
+			 __u32 counter, const char *what)
+{
+	struct pb inner, in;
+	int o6 = is_v6(outer_dst), i6 = is_v6(vip);
+	__u64 before = decap_counter(counter),
+	      ok = decap_counter(o6 ? XLB_DECAP_IP6 : XLB_DECAP_IPIP);
+
+	mk(&inner, i6 ? CLIENT6 : CLIENT4, 50000, vip, 22, TCP, F_SYN, 0, 20);
+	pb_init(&in);
+	pb_eth(&in, MAC_BACKEND[0], MAC_LB, 0, o6 ? 0x86dd : 0x0800);
+	if (o6)
+		pb_ip6(&in, outer_src, outer_dst, i6 ? 41 : 4, 64, 0, 0);
+	else
+		pb_ip4(&in, outer_src, outer_dst, 4, 64, 0, 0, 0);
+	pb_bytes(&in, inner.buf + 14, inner.len - 14);
+	pb_finish(&in);
+	ASSERT_OK(decap_run(&in, XDP_DROP, NULL, what), what);
+	ASSERT_EQ(decap_counter(counter), before + 1, "counted under its reason");
+	ASSERT_EQ(decap_counter(o6 ? XLB_DECAP_IP6 : XLB_DECAP_IPIP), ok,
+		  "not counted as decapsulated");
+	return 0;
+}
+
+static int t_decap_allowed_counted(void)
+{
+	__u64 v4 = decap_counter(XLB_DECAP_IPIP), v6 = decap_counter(XLB_DECAP_IP6);
+
+	ASSERT_OK(decap_case("172.16.255.254", "10.1.0.13", CLIENT4, "10.0.0.10", 0), "v4");
+	ASSERT_OK(decap_case("fd00:ffff::ffff", "fd00:1::12", CLIENT6, "fd00::10", 0), "v6");
+	ASSERT_EQ(decap_counter(XLB_DECAP_IPIP), v4 + 1, "IPv4 outer counted");
+	ASSERT_EQ(decap_counter(XLB_DECAP_IP6), v6 + 1, "IPv6 outer counted");
+	return 0;
+}
+
+static int t_decap_foreign_source_dropped(void)
+{
+	ASSERT_OK(decap_refused("192.0.2.99", "10.1.0.11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in4 from outside the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("172.17.0.1", "10.1.0.11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in4 from just past the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:fffe::1", "fd00:1::11", "fd00::10", XLB_DECAP_FOREIGN_SRC,
+				"6in6 from outside the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1:0", "fd00:1::11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in6 from just past the /112"),
+		  "");
+	return 0;
+}
+
+static int t_decap_wrong_destination_dropped(void)
+{
+	ASSERT_OK(decap_refused("172.16.1.2", "10.1.0.99", "10.0.0.10", XLB_DECAP_NOT_LOCAL,
+				"4in4 to another host"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1", "fd00:1::99", "fd00::10", XLB_DECAP_NOT_LOCAL,
+				"6in6 to another host"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1", "::ffff:10.1.0.11", "10.0.0.10",
+				XLB_DECAP_NOT_LOCAL,
+				"an IPv6 outer naming a local IPv4 address in mapped form"),
+		  "");
+	return 0;
+}
+
 static const struct harness_case cases[] = {
 	CASE(t_non_vip_passes_untouched),
 	CASE(t_arp_and_nd_pass),
@@ -1422,6 +1530,9 @@ static const struct harness_case cases[] = {
 	CASE(t_decap_vlan),
 	CASE(t_decap_leaves_other_traffic),
 	CASE(t_decap_roundtrip_with_xlb),
+	CASE(t_decap_allowed_counted),
+	CASE(t_decap_foreign_source_dropped),
+	CASE(t_decap_wrong_destination_dropped),
 };
 
 static int setup(void)
@@ -1441,7 +1552,7 @@ int main(int argc, char **argv)
 		xlb_log_level = XLB_LOG_DEBUG;
 	xlb_log_libbpf();
 	decap = decap__open_and_load();
-	if (!decap) {
+	if (!decap || decap_trust_setup()) {
 		fprintf(stderr, "test_bpf: couldn't load the decap program: %s\n", strerror(errno));
 		return 1;
 	}
