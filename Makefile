@@ -43,11 +43,12 @@ BENCH      := $(BUILD)/tools/xlb-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
+XLB_DECAP  := $(BUILD)/xlb-decap
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
-BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP) \
+BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP) \
 	$(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
@@ -115,6 +116,11 @@ $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -lncursesw -o $@
+
+# the backend-side decapsulation loader (README "Backends")
+$(XLB_DECAP): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/decap/*.c)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)
@@ -209,14 +215,14 @@ SBINDIR    := $(PREFIX)/sbin
 MANDIR     := $(PREFIX)/share/man/man8
 UNITDIR    := $(PREFIX)/lib/systemd/system
 COMPDIR    := $(PREFIX)/share/bash-completion/completions
-INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
+INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(SBINDIR)/xlb-decap $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
 	$(UNITDIR)/xlbd.service $(COMPDIR)/xlbctl $(SYSCONFDIR)/xlb/xlb.yaml.example
 
-install: $(XLBD) $(XLBCTL) $(MANS)
+install: $(XLBD) $(XLBCTL) $(XLB_DECAP) $(MANS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
-	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(XLB_DECAP) $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/packaging/xlbd.service.in >$(DESTDIR)$(UNITDIR)/xlbd.service

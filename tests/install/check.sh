@@ -15,7 +15,7 @@ mk() { make --no-print-directory -s "$@" DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR
 
 mk install
 result $? "make install DESTDIR=... PREFIX=/usr"
-want="usr/sbin/xlbd usr/sbin/xlbctl usr/share/man/man8/xlbd.8 usr/share/man/man8/xlbctl.8
+want="usr/sbin/xlbd usr/sbin/xlbctl usr/sbin/xlb-decap usr/share/man/man8/xlbd.8 usr/share/man/man8/xlbctl.8
 usr/lib/systemd/system/xlbd.service usr/share/bash-completion/completions/xlbctl
 etc/xlb/xlb.yaml.example etc/default/xlbd"
 ok=0
@@ -29,6 +29,7 @@ for b in xlbd xlbctl; do
 	man -l "$STAGE/usr/share/man/man8/$b.8" 2>/dev/null | grep -q "$b" ||
 		grep -q '^\.TH' "$STAGE/usr/share/man/man8/$b.8" || { echo "    $b.8 is no man page"; ok=1; }
 done
+"$STAGE/usr/sbin/xlb-decap" --version | grep -q '^xlb-decap ' || { echo "    xlb-decap --version"; ok=1; }
 result $ok "binaries run, man pages are man pages"
 
 unit=$STAGE/usr/lib/systemd/system/xlbd.service
