@@ -403,8 +403,10 @@ static void print_status(json_object *j)
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
 		printf(" %s", json_object_get_string(json_object_array_get_idx(arr, i)));
 	printf("\n");
-	json_object_object_foreach(json_object_object_get(j, "counters"), name, val)
-		printf("  %-12s %llu\n", name, (unsigned long long)json_object_get_int64(val));
+	for (__u32 id = 0; id < XLB_DECAP_COUNTERS; id++)
+		printf("  %-12s %llu\n", xlb_decap_counter_name(id),
+		       (unsigned long long)json_object_get_int64(json_object_object_get(
+			       json_object_object_get(j, "counters"), xlb_decap_counter_name(id))));
 }
 
 static int do_status(const struct opts *o)
