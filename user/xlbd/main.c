@@ -338,8 +338,12 @@ static int load_seed(struct agent *ag, struct xlb_err *err)
 
 	if (!ag->config_path || ag->cfg.hash_seed[0] || ag->cfg.hash_seed_file[0])
 		return xlb_seed_resolve(&ag->cfg, &ag->seed, err);
-	ret = xlb_cfg_load_file(ag->config_path, &file, err);
-	ret = ret ?: xlb_seed_resolve(&file, &ag->seed, err);
+	/* Restoring the state with a broken FILE still starts (as before the
+	 * seed): from the default seed file, which xlb_dp_open() refuses if
+	 * the pinned program runs with another seed. */
+	if (xlb_cfg_load_file(ag->config_path, &file, err))
+		pr_warn("%s; the hash seed comes from %s\n", err->msg, XLB_SEED_FILE);
+	ret = xlb_seed_resolve(&file, &ag->seed, err);
 	xlb_cfg_free(&file);
 	return ret;
 }
