@@ -146,7 +146,8 @@ static const struct reject_case {
 	{"not YAML", "vips: [\n", "bad.yaml:2: not valid YAML"},
 	{"top level is a list", "- a\n- b\n", "bad.yaml:1: each configuration must be a map"},
 	{"unknown top-level key", "interfaces: eth0\n",
-	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, vips"},
+	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, hash_seed, "
+	 "hash_seed_file, vips"},
 	{"interface name too long", "interface: abcdefghijklmnopq\n",
 	 "bad.yaml:1: interface 'abcdefghijklmnopq' is not a network interface name"},
 	{"vips not a list", "vips: 10.0.0.1\n", "bad.yaml:1: 'vips' must be a list"},

@@ -13,7 +13,7 @@
 #include "xlb_hash.h"
 
 #define M XLB_DEFAULT_TABLE_SIZE
-#define PIN_FLOW 0x7e3f6cd8u
+#define PIN_FLOW 0x6cd2a917u
 #define PIN_SRC 0x6701742fu
 
 static __u32 *table_a, *table_b;
