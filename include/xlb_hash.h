@@ -20,7 +20,7 @@
  * XOR let one /64 produce 2^32 addresses with one fold (change two words by
  * the same value). Here fold(a) = (hi ^ k1) * K0 + lo, where hi and lo are
  * the address's two 64-bit halves; inside one /64 (hi fixed) the fold is
- * injective, and across prefixes a collision needs Δhi * K0 = -Δlo, which
+ * injective, and across prefixes a collision needs (hi - hi') * K0 = lo' - lo, which
  * depends on the secret K0.
  *
  * Changing the seed or the mixing moves every flow that is not in a flow
