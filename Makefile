@@ -43,13 +43,14 @@ BENCH      := $(BUILD)/tools/xlb-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
+XLB_DECAP  := $(BUILD)/xlb-decap
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
-BINS       := $(XLBD) $(XLBCTL) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) $(LAB_TCP) \
-	$(LAB_LOAD) $(VETH_BENCH)
+BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
+	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -118,6 +119,11 @@ $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c)) \
 	$(BUILD)/user/common/vipname.o $(BUILD)/user/common/addr.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -ljson-c -lncursesw -o $@
+
+# the backend-side decapsulation loader (README "Backends")
+$(XLB_DECAP): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/decap/*.c)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)
@@ -216,14 +222,14 @@ SBINDIR    := $(PREFIX)/sbin
 MANDIR     := $(PREFIX)/share/man/man8
 UNITDIR    := $(PREFIX)/lib/systemd/system
 COMPDIR    := $(PREFIX)/share/bash-completion/completions
-INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
+INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(SBINDIR)/xlb-decap $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
 	$(UNITDIR)/xlbd.service $(COMPDIR)/xlbctl $(SYSCONFDIR)/xlb/xlb.yaml.example
 
-install: $(XLBD) $(XLBCTL) $(MANS)
+install: $(XLBD) $(XLBCTL) $(XLB_DECAP) $(MANS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
-	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(XLB_DECAP) $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/packaging/xlbd.service.in >$(DESTDIR)$(UNITDIR)/xlbd.service
@@ -233,6 +239,10 @@ install: $(XLBD) $(XLBCTL) $(MANS)
 	@# the operator's own files are never overwritten
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/xlbd ] || \
 		install -m 0644 tools/packaging/xlbd.default $(DESTDIR)$(SYSCONFDIR)/default/xlbd
+	@# the fleet's hash seed: made once, never overwritten, kept by uninstall;
+	@# copy it to every load balancer of the fleet (README "Hash seed")
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/xlb/hash_seed ] || (umask 077 && \
+		od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >$(DESTDIR)$(SYSCONFDIR)/xlb/hash_seed)
 
 # Removes what install put there, except the operator's /etc/default/xlbd and
 # /etc/xlb/xlb.yaml.

@@ -81,7 +81,7 @@ XLB_INLINE int lru_flow(void *map, const struct xlb_flow_key *k)
 	struct ft_val *v = bpf_map_lookup_elem(map, k);
 
 	if (!v) {
-		struct ft_val nv = {.backend_id = xlb_hash_flow(k) & 15, .gen = 1};
+		struct ft_val nv = {.backend_id = xlb_flow_hash(k) & 15, .gen = 1};
 
 		bpf_map_update_elem(map, k, &nv, BPF_ANY);
 	}
@@ -98,7 +98,7 @@ int ft_setassoc(struct xdp_md *ctx)
 
 	if (key_of(ctx, &p.key))
 		return XDP_DROP;
-	ref.hash = xlb_hash_flow(&p.key);
+	ref.hash = xlb_flow_hash(&p.key);
 	if (xlb_flow_find(&p, &ref) < 0) {
 		bid = ref.hash & 15;
 		xlb_flow_remember(&p, &ref, NULL, bid, &be);

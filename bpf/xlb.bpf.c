@@ -65,7 +65,7 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 		return xlb_anomaly(p);
 
 	/* Established flow: the flow table has the backend, and the backend its VIP. */
-	ref.hash = xlb_hash_flow(&p->key);
+	ref.hash = xlb_flow_hash(&p->key);
 	syn = p->key.proto == IPPROTO_TCP &&
 	      (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
 	if (syn)

@@ -169,13 +169,28 @@ struct xlb_backend_stats {
 	__u64 bytes;
 };
 
-/* Counters of the backend-side decapsulation program (per-CPU array). */
+/* Counters of the backend-side decapsulation program (per-CPU array).
+ * Ids are ABI: append, never renumber (XLB_DECAP_COUNTERS is the count). */
 enum xlb_decap_counter {
-	XLB_DECAP_IPIP = 0,    /* IPv4 outer stripped */
-	XLB_DECAP_IP6 = 1,     /* IPv6 outer stripped */
-	XLB_DECAP_PASS = 2,    /* not a tunnel packet: untouched */
-	XLB_DECAP_INVALID = 3, /* tunnel packet too short or fragmented */
-	XLB_DECAP_COUNTERS = 4,
+	XLB_DECAP_IPIP = 0,	   /* IPv4 outer stripped */
+	XLB_DECAP_IP6 = 1,	   /* IPv6 outer stripped */
+	XLB_DECAP_PASS = 2,	   /* not a tunnel packet: untouched */
+	XLB_DECAP_INVALID = 3,	   /* tunnel packet too short or fragmented */
+	XLB_DECAP_FOREIGN_SRC = 4, /* outer source outside the allowed prefixes: dropped */
+	XLB_DECAP_NOT_LOCAL = 5,   /* outer destination not this host's: dropped */
+	XLB_DECAP_COUNTERS = 6,
+};
+
+/* Keys of the decap allow-lists (LPM tries): prefix length, then the
+ * network-order address. */
+struct xlb_lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct xlb_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
 };
 
 #ifdef __cplusplus
@@ -193,6 +208,8 @@ XLB_STATIC_ASSERT(sizeof(struct xlb_flow_entry) == 56, "xlb_flow_entry");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_bucket) == 256, "xlb_flow_bucket");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend_stats) == 16, "xlb_backend_stats");
+XLB_STATIC_ASSERT(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key");
+XLB_STATIC_ASSERT(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key");
 
 /*
  * Version of what xlbd pins (every map's key, value, type and meaning).

@@ -27,6 +27,24 @@
 const volatile __u32 flow_buckets = XLB_DEFAULT_FLOW_ENTRIES / XLB_FLOW_WAYS;
 const volatile __u32 udp_idle_jiffies = 30 * 250;
 const volatile __u32 atime_gran_jiffies = 250 / 4;
+/* The fleet's secret hash seed (xlb_dp_opts.hash_seed, xlb_hash.h). */
+const volatile struct xlb_hash_seed hash_seed = {};
+
+/* The seed by value: two volatile loads, so clang never folds the default. */
+XLB_INLINE struct xlb_hash_seed xlb_seed(void)
+{
+	struct xlb_hash_seed s = {{hash_seed.k[0], hash_seed.k[1]}};
+
+	return s;
+}
+
+/* The packet's flow hash under the fleet's seed. */
+XLB_INLINE __u32 xlb_flow_hash(const struct xlb_flow_key *k)
+{
+	struct xlb_hash_seed seed = xlb_seed();
+
+	return xlb_hash_flow(k, &seed);
+}
 
 #define XLB_NO_BACKEND 1001
 
@@ -166,7 +184,13 @@ XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, 
 
 	if (!table)
 		return XLB_NO_BACKEND;
-	h = vip->hash == XLB_HASH_SRC ? xlb_hash_src(&p->key.saddr) : flow_hash;
+	if (vip->hash == XLB_HASH_SRC) {
+		struct xlb_hash_seed seed = xlb_seed();
+
+		h = xlb_hash_src(&p->key.saddr, &seed);
+	} else {
+		h = flow_hash;
+	}
 	slot = xlb_hash_slot(h, vip->table_size);
 	idx = slot / XLB_TABLE_SLOTS_PER_VALUE;
 	slots = bpf_map_lookup_elem(table, &idx);

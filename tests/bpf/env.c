@@ -11,6 +11,8 @@
 
 struct env E;
 
+const struct xlb_hash_seed ENV_SEED = {{0x0123456789abcdefull, 0xfedcba9876543210ull}};
+
 /* Each VIP id's mode, to stamp on the backends its table names. */
 static __u8 vip_mode[XLB_MAX_VIPS];
 
@@ -21,11 +23,17 @@ int env_open(__u32 udp_idle_ms)
 
 int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir)
 {
+	return env_open_seeded(udp_idle_ms, pin_dir, &ENV_SEED);
+}
+
+int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed)
+{
 	struct xlb_dp_opts o = {
 		.flow_entries = 4096,
 		.udp_idle_ms = udp_idle_ms,
 		.pin_dir = pin_dir,
 		.encap_vary_bits = 16,
+		.hash_seed = *seed,
 	};
 	__u8 a[16];
 	int err;

@@ -12,6 +12,9 @@
 #define ENV_ENCAP_SRC6 "fd00:ffff::"
 #define ENV_TABLE 251 /* small Maglev tables keep fixtures fast */
 
+/* The hash seed every fixture loads with: not the all-zero default. */
+extern const struct xlb_hash_seed ENV_SEED;
+
 struct env {
 	struct xlb_dp *dp;
 	int prog_fd;
@@ -23,6 +26,8 @@ extern struct env E;
 int env_open(__u32 udp_idle_ms);
 /* The same, with maps pinned in (and adopted from) pin_dir. */
 int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir);
+/* The same with another hash seed. */
+int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed);
 void env_close(void);
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */

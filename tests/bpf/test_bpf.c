@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <bpf/bpf.h>
 
@@ -19,6 +21,7 @@
 #include "maglev.h"
 #include "sync_dp.h"
 #include "xlb_hash.h"
+#include "decap.h"
 #include "decap.skel.h"
 
 #define TCP 6
@@ -318,7 +321,8 @@ static __u32 predict(const __u32 *table, const char *client, __u16 cport, const 
 
 	pb_addr(client, k.saddr.b);
 	pb_addr(v->addr, k.daddr.b);
-	return table[xlb_hash_slot(src_only ? xlb_hash_src(&k.saddr) : xlb_hash_flow(&k),
+	return table[xlb_hash_slot(src_only ? xlb_hash_src(&k.saddr, &ENV_SEED)
+					    : xlb_hash_flow(&k, &ENV_SEED),
 				   ENV_TABLE)];
 }
 
@@ -404,8 +408,8 @@ static int t_default_table_size_65537(void)
 			pb_addr(CLIENT4, fk.saddr.b);
 			pb_addr(v.addr, fk.daddr.b);
 			mk_flow(&in, &v, CLIENT4, (__u16)port, F_SYN);
-			__u32 want =
-				table[xlb_hash_slot(xlb_hash_flow(&fk), XLB_DEFAULT_TABLE_SIZE)];
+			__u32 want = table[xlb_hash_slot(xlb_hash_flow(&fk, &ENV_SEED),
+							 XLB_DEFAULT_TABLE_SIZE)];
 
 			if ((__u32)sent_to(&in) + 1 != want) {
 				harness_fail(__FILE__, __LINE__, "port %d: not the predicted slot",
@@ -579,7 +583,7 @@ static int same_bucket_ports(const struct vip_def *v, __u16 *ports, int n)
 		__u32 b;
 
 		k.sport = htons((__u16)port);
-		b = xlb_hash_bucket(xlb_hash_flow(&k), 4096 / XLB_FLOW_WAYS);
+		b = xlb_hash_bucket(xlb_hash_flow(&k, &ENV_SEED), 4096 / XLB_FLOW_WAYS);
 		if (!found)
 			want = b;
 		if (b == want)
@@ -632,7 +636,7 @@ static int t_torn_flow_entry_reads_as_miss(void)
 	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
 	pb_addr(CLIENT4, k.saddr.b);
 	pb_addr(V4_TCP.addr, k.daddr.b);
-	h = xlb_hash_flow(&k);
+	h = xlb_hash_flow(&k, &ENV_SEED);
 	idx = xlb_hash_bucket(h, 4096 / XLB_FLOW_WAYS);
 	ASSERT_OK(bpf_map_lookup_elem(fd, &idx, &b), "read bucket");
 	for (int w = 0; w < XLB_FLOW_WAYS; w++)
@@ -1183,6 +1187,85 @@ out:
 	return rc ?: env_open(0);
 }
 
+/* ---- the hash seed ---------------------------------------------------- */
+
+/* The data plane picks the slot user space predicts under its seed. */
+static int t_seed_slot_matches_prediction(void)
+{
+	const struct xlb_hash_seed seed = {{0x243f6a8885a308d3ull, 0x13198a2e03707344ull}};
+	static const __u32 ids[] = {1, 2, 3};
+	__u32 table[ENV_TABLE];
+	int other = 0;
+
+	env_close();
+	ASSERT_OK(env_open_seeded(0, NULL, &seed), "load with another seed");
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip_maglev(&V4_TCP, ids, 3, table), "vip");
+	for (__u16 port = 1000; port < 1200; port++) {
+		struct xlb_flow_key k = {
+			.sport = htons(port), .dport = htons(V4_TCP.port), .proto = TCP};
+		struct pb in;
+		__u32 want, under_env;
+
+		pb_addr(CLIENT4, k.saddr.b);
+		pb_addr(V4_TCP.addr, k.daddr.b);
+		want = table[xlb_hash_slot(xlb_hash_flow(&k, &seed), ENV_TABLE)];
+		under_env = table[xlb_hash_slot(xlb_hash_flow(&k, &ENV_SEED), ENV_TABLE)];
+		other += want != under_env;
+		mk_flow(&in, &V4_TCP, CLIENT4, port, F_SYN);
+		ASSERT_EQ((__u32)sent_to(&in) + 1, want, "the predicted backend");
+	}
+	/* Unrelated hashes over 3 backends disagree about 2/3 of the time. */
+	ASSERT_TRUE(other > 100, "the seed decides: another seed, other backends");
+	return 0;
+}
+
+/*
+ * In a private network namespace (its own lo): attach with one seed, then
+ * open the pins with another (refused, -ESTALE) and with the same (adopted).
+ */
+static int seed_pins_child(const char *dir)
+{
+	const struct xlb_hash_seed other = {{1, 2}};
+	struct xlb_hash_seed got;
+
+	if (unshare(CLONE_NEWNET))
+		return 10;
+	env_close();
+	if (env_open_pinned(0, dir) || xlb_dp_attach(E.dp, 1, 1))
+		return 11;
+	env_close(); /* the agent exits; the pinned link keeps forwarding */
+	if (xlb_dp_pinned_seed(dir, &got) || memcmp(&got, &ENV_SEED, sizeof(got)))
+		return 12;
+	if (env_open_seeded(0, dir, &other) != -ESTALE)
+		return 13;
+	if (xlb_dp_pinned_seed(dir, &got) || memcmp(&got, &ENV_SEED, sizeof(got)))
+		return 14; /* the refusal left the running program alone */
+	if (env_open_pinned(0, dir) || !xlb_dp_adopted(E.dp))
+		return 15;
+	env_close();
+	return 0;
+}
+
+static int t_seed_change_refused_on_pins(void)
+{
+	char dir[64];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xsd2-seed-%d", (int)getpid());
+	xlb_dp_unpin(dir);
+	pid = fork();
+	if (pid == 0)
+		_exit(seed_pins_child(dir));
+	ASSERT_TRUE(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	xlb_dp_unpin(dir);
+	ASSERT_TRUE(WIFEXITED(status), "the child ran to its end");
+	ASSERT_EQ(WEXITSTATUS(status), 0, "step that failed (see seed_pins_child)");
+	return 0;
+}
+
 /* ---- backend-side decapsulation --------------------------------------- */
 
 static struct decap *decap;
@@ -1280,6 +1363,113 @@ static int t_decap_roundtrip_with_xlb(void)
 #fn + 2, fn                                                                        \
 	}
 
+/* ---- decapsulation trusts only the load balancers, only to this host ---- */
+
+/* The lab's trust: the fixtures' encap prefixes, the backends' addresses. */
+static int decap_trust_setup(void)
+{
+	static const char *allow[] = {"172.16.0.0/16", "fd00:ffff::/112"};
+	static const char *local[] = {"10.1.0.11",  "10.1.0.12",  "10.1.0.13",
+				      "fd00:1::11", "fd00:1::12", "fd00:1::13"};
+	int fd4 = bpf_map__fd(decap->maps.decap_allow4),
+	    fd6 = bpf_map__fd(decap->maps.decap_allow6);
+	struct xlb_prefix p;
+	char why[128];
+
+	for (size_t i = 0; i < 2; i++)
+		if (xlb_prefix_parse(allow[i], &p, why, sizeof(why)) ||
+		    xlb_decap_allow(fd4, fd6, &p))
+			return -1;
+	for (size_t i = 0; i < 6; i++) {
+		union xlb_addr a;
+
+		if (xlb_addr_parse(local[i], &a) < 0 ||
+		    xlb_decap_local(bpf_map__fd(decap->maps.decap_local), &a))
+			return -1;
+	}
+	return 0;
+}
+
+static __u64 decap_counter(__u32 id)
+{
+	int n = libbpf_num_possible_cpus();
+	__u64 v[256] = {}, sum = 0;
+
+	if (n > 256 || bpf_map_lookup_elem(bpf_map__fd(decap->maps.decap_stats), &id, v))
+		return ~0ull;
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* A tunnel packet that must be dropped and counted under counter. */
+static int decap_refused(const char *outer_src, const char *outer_dst, const char *vip,
+			 __u32 counter, const char *what)
+{
+	struct pb inner, in;
+	int o6 = is_v6(outer_dst), i6 = is_v6(vip);
+	__u64 before = decap_counter(counter),
+	      ok = decap_counter(o6 ? XLB_DECAP_IP6 : XLB_DECAP_IPIP);
+
+	mk(&inner, i6 ? CLIENT6 : CLIENT4, 50000, vip, 22, TCP, F_SYN, 0, 20);
+	pb_init(&in);
+	pb_eth(&in, MAC_BACKEND[0], MAC_LB, 0, o6 ? 0x86dd : 0x0800);
+	if (o6)
+		pb_ip6(&in, outer_src, outer_dst, i6 ? 41 : 4, 64, 0, 0);
+	else
+		pb_ip4(&in, outer_src, outer_dst, 4, 64, 0, 0, 0);
+	pb_bytes(&in, inner.buf + 14, inner.len - 14);
+	pb_finish(&in);
+	ASSERT_OK(decap_run(&in, XDP_DROP, NULL, what), what);
+	ASSERT_EQ(decap_counter(counter), before + 1, "counted under its reason");
+	ASSERT_EQ(decap_counter(o6 ? XLB_DECAP_IP6 : XLB_DECAP_IPIP), ok,
+		  "not counted as decapsulated");
+	return 0;
+}
+
+static int t_decap_allowed_counted(void)
+{
+	__u64 v4 = decap_counter(XLB_DECAP_IPIP), v6 = decap_counter(XLB_DECAP_IP6);
+
+	ASSERT_OK(decap_case("172.16.255.254", "10.1.0.13", CLIENT4, "10.0.0.10", 0), "v4");
+	ASSERT_OK(decap_case("fd00:ffff::ffff", "fd00:1::12", CLIENT6, "fd00::10", 0), "v6");
+	ASSERT_EQ(decap_counter(XLB_DECAP_IPIP), v4 + 1, "IPv4 outer counted");
+	ASSERT_EQ(decap_counter(XLB_DECAP_IP6), v6 + 1, "IPv6 outer counted");
+	return 0;
+}
+
+static int t_decap_foreign_source_dropped(void)
+{
+	ASSERT_OK(decap_refused("192.0.2.99", "10.1.0.11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in4 from outside the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("172.17.0.1", "10.1.0.11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in4 from just past the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:fffe::1", "fd00:1::11", "fd00::10", XLB_DECAP_FOREIGN_SRC,
+				"6in6 from outside the prefix"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1:0", "fd00:1::11", "10.0.0.10", XLB_DECAP_FOREIGN_SRC,
+				"4in6 from just past the /112"),
+		  "");
+	return 0;
+}
+
+static int t_decap_wrong_destination_dropped(void)
+{
+	ASSERT_OK(decap_refused("172.16.1.2", "10.1.0.99", "10.0.0.10", XLB_DECAP_NOT_LOCAL,
+				"4in4 to another host"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1", "fd00:1::99", "fd00::10", XLB_DECAP_NOT_LOCAL,
+				"6in6 to another host"),
+		  "");
+	ASSERT_OK(decap_refused("fd00:ffff::1", "::ffff:10.1.0.11", "10.0.0.10",
+				XLB_DECAP_NOT_LOCAL,
+				"an IPv6 outer naming a local IPv4 address in mapped form"),
+		  "");
+	return 0;
+}
+
 static const struct harness_case cases[] = {
 	CASE(t_non_vip_passes_untouched),
 	CASE(t_arp_and_nd_pass),
@@ -1333,12 +1523,17 @@ static const struct harness_case cases[] = {
 	CASE(t_vip_delete),
 	CASE(t_library_rejects_bad_input),
 	CASE(t_pinned_state_survives_reload),
+	CASE(t_seed_slot_matches_prediction),
+	CASE(t_seed_change_refused_on_pins),
 	CASE(t_decap_4in4),
 	CASE(t_decap_6in6),
 	CASE(t_decap_4in6),
 	CASE(t_decap_vlan),
 	CASE(t_decap_leaves_other_traffic),
 	CASE(t_decap_roundtrip_with_xlb),
+	CASE(t_decap_allowed_counted),
+	CASE(t_decap_foreign_source_dropped),
+	CASE(t_decap_wrong_destination_dropped),
 };
 
 static int setup(void)
@@ -1358,7 +1553,7 @@ int main(int argc, char **argv)
 		xlb_log_level = XLB_LOG_DEBUG;
 	xlb_log_libbpf();
 	decap = decap__open_and_load();
-	if (!decap) {
+	if (!decap || decap_trust_setup()) {
 		fprintf(stderr, "test_bpf: couldn't load the decap program: %s\n", strerror(errno));
 		return 1;
 	}

@@ -8,7 +8,6 @@
  *                                 load xlb, program CONFIG, attach natively;
  *                                 with PIN_DIR, pin maps and link there and
  *                                 adopt what an earlier run pinned
- *   xlb-lab-dp decap IFACE        attach the backend-side decapsulation
  *   xlb-lab-dp pass IFACE         attach XDP_PASS (peer of an XDP_TX veth)
  *   xlb-lab-dp unpin PIN_DIR      remove a pinned instance (detaches it)
  *
@@ -17,7 +16,7 @@
  *   vip ADDRESS PORT tcp|udp dsr|ipip reject|drop|pass VIP_ID [ID,ID,...]
  * Prints "ready" once attached; on SIGINT/SIGTERM prints "vip ID packets N
  * no_backend N", "backend ID packets N" and "reason NAME N" lines and exits,
- * which detaches the program.
+ * which detaches the program. Backends decapsulate with xlb-decap.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +33,6 @@
 #include "maglev.h"
 #include "xlb_dp.h"
 #include "baseline.skel.h"
-#include "decap.skel.h"
 
 #define LAB_TABLE 251
 
@@ -162,12 +160,11 @@ int main(int argc, char **argv)
 {
 	struct xlb_dp_opts o = {.encap_vary_bits = 16};
 	struct baseline *base = NULL;
-	struct decap *dec = NULL;
 	struct xlb_dp *dp = NULL;
 	int ifindex, prog_fd = -1, link = -1, err = 1;
 
 	if (argc < 3 || (!strcmp(argv[1], "xlb") && argc < 4)) {
-		fprintf(stderr, "usage: xlb-lab-dp xlb|decap|pass IFACE [CONFIG [PIN_DIR]]\n"
+		fprintf(stderr, "usage: xlb-lab-dp xlb|pass IFACE [CONFIG [PIN_DIR]]\n"
 				"       xlb-lab-dp unpin PIN_DIR\n");
 		return 2;
 	}
@@ -189,11 +186,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xlb-lab-dp: couldn't attach to '%s'\n", argv[2]);
 			goto cleanup;
 		}
-	} else if (!strcmp(argv[1], "decap")) {
-		dec = decap__open_and_load();
-		if (!dec)
-			goto cleanup;
-		prog_fd = bpf_program__fd(dec->progs.xlb_decap);
 	} else {
 		base = baseline__open_and_load();
 		if (!base)
@@ -219,7 +211,6 @@ cleanup:
 	if (link > 0)
 		close(link);
 	xlb_dp_close(dp);
-	decap__destroy(dec);
 	baseline__destroy(base);
 	return err;
 }

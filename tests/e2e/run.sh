@@ -8,7 +8,7 @@
 #
 # The client routes the VIP prefixes via the LB; xlb is attached natively to
 # the LB's veth; backends hold the VIPs on lo (dsr) and run the decap program
-# on their veth (ipip). Each case is a function; a cleanup trap always runs.
+# on their veth (ipip), attached by xlb-decap with the LB's encap prefixes. Each case is a function; a cleanup trap always runs.
 # Exit 77 = skipped (not root, no netns).
 set -u
 
@@ -19,11 +19,15 @@ LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
 LAB_LOAD=$(realpath "$BUILD/tests/xlb-lab-load")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
+XLB_DECAP=$(realpath "$BUILD/xlb-decap")
 # XLB_E2E_NS: namespace and pin prefix, so two runs (two worktrees) can
 # share a host without touching each other's lab.
 P=${XLB_E2E_NS:-xlbt}               # namespace prefix
 XPIN=/sys/fs/bpf/$P-xlbd            # xlbd's pins
 PIN=/sys/fs/bpf/$P-e2e              # the data plane's pinned maps and link
+DPIN=/sys/fs/bpf/$P-decap           # backend bN's decap pins: $DPIN-bN/eth0
+# The LB's ipip outer sources (xlb-lab-dp and xlbd): what the decap allows.
+ENCAP_ALLOW="--allow 172.16.0.0/16 --allow fd00:ffff::/112"
 HOSTS="cl lb b1 b2 b3"
 TMP=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
 PASS=0
@@ -43,6 +47,10 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	"$LAB_DP" unpin "$PIN" 2>/dev/null
+	for b in b1 b2 b3; do
+		"$XLB_DECAP" detach eth0 --pin-dir "$DPIN-$b" >/dev/null 2>&1
+		rmdir "$DPIN-$b" 2>/dev/null
+	done
 	"$XLBD" --detach --pin-dir "$XPIN" 2>/dev/null
 	cp "$TMP/xlbd.log" "$BUILD/e2e-xlbd.log" 2>/dev/null # for a post-mortem
 	rm -rf "$TMP"
@@ -132,6 +140,20 @@ servers_up() {
 	done
 }
 
+# The decap program on backend $1 (pins outlive the command: nsenter, not
+# ip netns exec, whose private /sys would take them along); more --allow in $2...
+decap_attach() {
+	local b=$1; shift
+	nsenter --net="/run/netns/$P-$b" "$XLB_DECAP" attach eth0 $ENCAP_ALLOW "$@" \
+		--pin-dir "$DPIN-$b" >"$TMP/decap-$b.out" 2>&1 ||
+		{ echo "    xlb-decap attach on $b failed:"; sed 's/^/    /' "$TMP/decap-$b.out"; return 1; }
+}
+
+decap_count() { # backend counter
+	nsenter --net="/run/netns/$P-$1" "$XLB_DECAP" status eth0 --pin-dir "$DPIN-$1" |
+		awk -v c="$2" '$1 == c {print $2}'
+}
+
 dp_up() {
 	cat >"$TMP/xlb.conf" <<CONF
 backend 1 10.99.0.11 $(mac b1)
@@ -166,7 +188,7 @@ vip 10.99.100.1 81 tcp dsr reject 9 21,22,23
 CONF
 	start br "$TMP/pass.out" "$LAB_DP" pass v-lb || return 1
 	for b in b1 b2 b3; do
-		start "$b" "$TMP/decap-$b.out" "$LAB_DP" decap eth0 || return 1
+		decap_attach "$b" || return 1
 	done
 	"$LAB_DP" unpin "$PIN" 2>/dev/null
 	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" "$PIN" || return 1
@@ -354,9 +376,11 @@ t_counters() {
 
 # ---- phase 2: the agent, xlbd --------------------------------------------
 
+SEED=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') # the lab's fleet secret
 xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 	local b
 	echo "interface: eth0"
+	echo "hash_seed: $SEED"
 	echo "vips:"
 	for vip in "10.99.100.1 80 dsr" "10.99.100.1 81 dsr" "fd99:100::1 80 dsr" "10.99.100.2 0 ipip 80"; do
 		set -- $vip
@@ -479,6 +503,21 @@ t_xlbd_rejected_reload_changes_nothing() {
 	# answered, and the 3:1:1 weights still hold (b1 has about 60%).
 	[ "$(grep -c '^b1$' "$TMP/after")" -ge 25 ] && [ "$(grep -cE '^b[123]$' "$TMP/after")" = 60 ] ||
 		{ echo "    forwarding changed after a rejected reload"; sort "$TMP/after" | uniq -c; return 1; }
+}
+
+# A new hash seed moves every flow: a reload refuses it, names the way to
+# apply it, and changes nothing; the same file with the old seed reloads.
+t_xlbd_reload_refuses_new_seed() {
+	local ok=0
+	cp "$TMP/xlbd.yaml" "$TMP/good.yaml"
+	sed -i "s/^hash_seed: .*/hash_seed: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')/" "$TMP/xlbd.yaml"
+	ctl reload >"$TMP/out" 2>&1 && { echo "    reload with a new seed accepted"; ok=1; }
+	grep -q "hash seed.*changed; a reload cannot apply it.*xlbd --detach" "$TMP/out" ||
+		{ echo "    reply: $(cat "$TMP/out")"; ok=1; }
+	many 10.99.100.1 80 30 | grep -cE '^b[123]$' | grep -qx 30 || { echo "    forwarding broke"; ok=1; }
+	cp "$TMP/good.yaml" "$TMP/xlbd.yaml"
+	ctl reload >/dev/null || { echo "    reload with the running seed refused"; ok=1; }
+	return $ok
 }
 
 # Backend b3 removed while long connections run: new connections avoid it,
@@ -1015,6 +1054,46 @@ t_prometheus_alert_fires_when_no_backend_is_usable() {
 	ctl vip del $v
 }
 
+# A client forges an IPIP packet to b1 (outer source: its own address, not an
+# LB's): the decap drops it and counts it, the service behind never sees it,
+# while the LB's own tunnel traffic is decapsulated. Control: with the
+# client's prefix allowed the same packet gets through.
+spoof_ipip() { # inner 10.99.201.1:4444 -> 10.99.100.5:5399 "spoof", outer cl -> b1
+	local w=(0x4500 0x0022 0x0001 0x0000 0x4011 0 0x0a63 0xc901 0x0a63 0x6405) s=0 i
+	for i in "${w[@]}"; do s=$((s + i)); done
+	s=$(( (s & 0xffff) + (s >> 16) )); s=$(( ~((s & 0xffff) + (s >> 16)) & 0xffff ))
+	w[5]=$s
+	{ for i in "${w[@]}"; do printf "\\x$(printf %02x $((i >> 8)))\\x$(printf %02x $((i & 255)))"; done
+	  printf '\x11\x5c\x15\x17\x00\x0e\x00\x00spoof\n'; } >"$TMP/spoof.bin"
+	on cl socat -u "OPEN:$TMP/spoof.bin" IP4-SENDTO:10.99.0.11:4
+}
+
+t_decap_refuses_spoofed_ipip() {
+	local ok=0 foreign ipip got
+	: >"$TMP/spoof-got"
+	bg b1 socat -u UDP4-RECV:5399,bind=10.99.100.5 "OPEN:$TMP/spoof-got,creat,append"
+	local rcv=${PIDS[-1]}
+	sleep 0.3
+	foreign=$(decap_count b1 foreign_src); ipip=$(decap_count b1 ipip)
+	for _ in 1 2 3; do spoof_ipip; done
+	tcp_req 10.99.100.2 80 12 >"$TMP/out"
+	sleep 0.3
+	[ -s "$TMP/spoof-got" ] && { echo "    the spoofed packet reached the service on b1"; ok=1; }
+	[ "$(decap_count b1 foreign_src)" = $((foreign + 3)) ] ||
+		{ echo "    foreign_src went $foreign -> $(decap_count b1 foreign_src), want +3"; ok=1; }
+	check_spread "LB traffic through the tunnel" "$TMP/out" 2 12 || ok=1
+	got=$(decap_count b1 ipip)
+	[ "$got" -gt "$ipip" ] || { echo "    b1 decapsulated no LB packet ($ipip -> $got)"; ok=1; }
+	# Control: trusting the client's prefix lets the same packet through.
+	decap_attach b1 --allow 10.99.0.0/24 || ok=1
+	spoof_ipip
+	for _ in $(seq 20); do [ -s "$TMP/spoof-got" ] && break; sleep 0.1; done
+	grep -q spoof "$TMP/spoof-got" || { echo "    control: an allowed source was not delivered"; ok=1; }
+	decap_attach b1 || ok=1
+	kill "$rcv" 2>/dev/null
+	return $ok
+}
+
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
 . "$(dirname "$0")/cases_change.sh" # changes under live traffic
 . "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
@@ -1055,7 +1134,8 @@ echo "test-e2e: the agent (xlbd)"
 xlbd_conf >"$TMP/xlbd.yaml"
 if xlbd_start; then
 	for t in ${XLB_E2E_ONLY:-t_xlbd_resolves_next_hops_and_spreads_300 t_xlbd_spreads_300_over_ipv6 \
-		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_backend_removed \
+		t_xlbd_weights_3_1_1 t_xlbd_rejected_reload_changes_nothing t_xlbd_reload_refuses_new_seed \
+		t_xlbd_backend_removed \
 		t_xlbd_sigkill_restart_keeps_50_connections t_xlbctl_lists t_xlbctl_add_and_delete \
 		t_xlbctl_bad_requests_change_nothing t_control_socket_garbage t_xlbctl_drain_keeps_established \
 		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
@@ -1068,7 +1148,7 @@ if xlbd_start; then
 		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
 		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
-		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_xlbctl_detach}; do
+		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

@@ -15,7 +15,7 @@ mk() { make --no-print-directory -s "$@" DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR
 
 mk install
 result $? "make install DESTDIR=... PREFIX=/usr"
-want="usr/sbin/xlbd usr/sbin/xlbctl usr/share/man/man8/xlbd.8 usr/share/man/man8/xlbctl.8
+want="usr/sbin/xlbd usr/sbin/xlbctl usr/sbin/xlb-decap usr/share/man/man8/xlbd.8 usr/share/man/man8/xlbctl.8
 usr/lib/systemd/system/xlbd.service usr/share/bash-completion/completions/xlbctl
 etc/xlb/xlb.yaml.example etc/default/xlbd"
 ok=0
@@ -29,6 +29,7 @@ for b in xlbd xlbctl; do
 	man -l "$STAGE/usr/share/man/man8/$b.8" 2>/dev/null | grep -q "$b" ||
 		grep -q '^\.TH' "$STAGE/usr/share/man/man8/$b.8" || { echo "    $b.8 is no man page"; ok=1; }
 done
+"$STAGE/usr/sbin/xlb-decap" --version | grep -q '^xlb-decap ' || { echo "    xlb-decap --version"; ok=1; }
 result $ok "binaries run, man pages are man pages"
 
 unit=$STAGE/usr/lib/systemd/system/xlbd.service
@@ -81,14 +82,23 @@ result $? "the example configuration is valid (xlbd --check)"
 [ $? = 2 ] && grep -q "exec-user 'no-such-user-xlb': no such user" "$W/chk"
 result $? "xlbd --exec-user refuses an unknown user"
 
+seed=$STAGE/etc/xlb/hash_seed
+ok=0
+grep -qxE '[0-9a-f]{32}' "$seed" || { echo "    hash_seed is not 32 hex digits"; ok=1; }
+[ "$(stat -c %a "$seed")" = 600 ] || { echo "    hash_seed mode $(stat -c %a "$seed")"; ok=1; }
+result $ok "install made a private 128-bit hash seed"
+
 echo 'XLBD_OPTS="-i eth9"' >"$STAGE/etc/default/xlbd" # the operator's edit
+old_seed=$(cat "$seed")
 mk install
 grep -q eth9 "$STAGE/etc/default/xlbd"
 result $? "a second install keeps the operator's /etc/default/xlbd"
+[ "$(cat "$seed")" = "$old_seed" ]
+result $? "a second install keeps the fleet's hash seed"
 
 mk uninstall
 left=$(cd "$STAGE" && find . -type f | sort | tr '\n' ' ')
-[ "$left" = "./etc/default/xlbd " ]
+[ "$left" = "./etc/default/xlbd ./etc/xlb/hash_seed " ]
 result $? "make uninstall removes what it installed (left: ${left:-nothing})"
 
 echo "test-install: $PASS passed, $FAIL failed"

@@ -147,7 +147,7 @@ static const struct reject_case {
 	{"top level is a list", "- a\n- b\n", "bad.yaml:1: each configuration must be a map"},
 	{"unknown top-level key", "interfaces: eth0\n",
 	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, "
-	 "deleted_vip_grace, vips"},
+	 "deleted_vip_grace, hash_seed, hash_seed_file, vips"},
 	{"interface name too long", "interface: abcdefghijklmnopq\n",
 	 "bad.yaml:1: interface 'abcdefghijklmnopq' is not a network interface name"},
 	{"vips not a list", "vips: 10.0.0.1\n", "bad.yaml:1: 'vips' must be a list"},

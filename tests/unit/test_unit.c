@@ -13,6 +13,8 @@
 #include "xlb_hash.h"
 
 #define M XLB_DEFAULT_TABLE_SIZE
+#define PIN_FLOW 0x6cd2a917u
+#define PIN_SRC 0x6701742fu
 
 static __u32 *table_a, *table_b;
 
@@ -210,15 +212,90 @@ static int t_rejects_bad_input(void)
 /* Pinned values: a change here moves live flows between ECMP'd hosts. */
 static int t_flow_hash_is_stable(void)
 {
+	const struct xlb_hash_seed seed = {{0x0011223344556677ull, 0x8899aabbccddeeffull}};
 	struct xlb_flow_key k = {.sport = 0x3930, .dport = 0x5000, .proto = 6};
 
 	k.saddr.w[2] = k.daddr.w[2] = 0xffff0000;
 	k.saddr.w[3] = 0x010200c0; /* 192.0.2.1 in memory order */
 	k.daddr.w[3] = 0x0a00000a; /* 10.0.0.10 */
-	ASSERT_EQ(xlb_hash_flow(&k), 0x9c88153u, "5-tuple hash of a fixed flow");
-	ASSERT_EQ(xlb_hash_src(&k.saddr), 0xc4eb1131u, "source hash of a fixed address");
+	ASSERT_EQ(xlb_hash_flow(&k, &seed), PIN_FLOW, "5-tuple hash of a fixed flow");
+	ASSERT_EQ(xlb_hash_src(&k.saddr, &seed), PIN_SRC, "source hash of a fixed address");
 	ASSERT_EQ(xlb_hash_slot(0xffffffffu, 65537), 65536, "slot of the largest hash");
 	ASSERT_EQ(xlb_hash_slot(0, 65537), 0, "slot of hash 0");
+	return 0;
+}
+
+/* Another seed, other slots: a client cannot compute them without the seed. */
+static int t_seed_changes_slots(void)
+{
+	const struct xlb_hash_seed a = {{1, 2}}, b = {{1, 3}}, c = {{0x100000000ull, 2}};
+	struct xlb_flow_key k = {.dport = 0x5000, .proto = 6};
+	int same_b = 0, same_c = 0, same_src = 0;
+
+	k.saddr.w[2] = k.daddr.w[2] = 0xffff0000;
+	k.daddr.w[3] = 0x0a00000a;
+	for (__u32 i = 0; i < 1000; i++) {
+		__u32 sa, sb, sc;
+
+		k.saddr.w[3] = 0x010200c0 + (i << 24);
+		k.sport = (__be16)(1024 + i);
+		sa = xlb_hash_slot(xlb_hash_flow(&k, &a), M);
+		sb = xlb_hash_slot(xlb_hash_flow(&k, &b), M);
+		sc = xlb_hash_slot(xlb_hash_flow(&k, &c), M);
+		same_b += sa == sb;
+		same_c += sa == sc;
+		same_src += xlb_hash_slot(xlb_hash_src(&k.saddr, &a), M) ==
+			    xlb_hash_slot(xlb_hash_src(&k.saddr, &b), M);
+	}
+	/* Independent slots agree 1000/65537 times on average: 0 or 1. */
+	ASSERT_TRUE(same_b <= 2, "a different high seed word gives different slots");
+	ASSERT_TRUE(same_c <= 2, "a different low seed word gives different slots");
+	ASSERT_TRUE(same_src <= 2, "the source hash depends on the seed too");
+	return 0;
+}
+
+/* Another seed, another table; the same seed, the same table. */
+static int t_seed_changes_table(void)
+{
+	const struct xlb_hash_seed a = {{1, 2}}, b = {{1, 3}};
+	struct xlb_maglev_backend be[8];
+	__u32 moved = 0;
+
+	mk_backends(be, 8, 1);
+	ASSERT_OK(xlb_maglev_build_keyed(be, 8, M, &a, table_a), "build seed a");
+	ASSERT_OK(xlb_maglev_build_keyed(be, 8, M, &a, table_b), "build seed a again");
+	ASSERT_TRUE(!memcmp(table_a, table_b, M * sizeof(__u32)), "same seed, same table");
+	ASSERT_OK(xlb_maglev_build_keyed(be, 8, M, &b, table_b), "build seed b");
+	for (__u32 i = 0; i < M; i++)
+		moved += table_a[i] != table_b[i];
+	/* Unrelated tables of 8 backends differ in about 7/8 of the slots. */
+	ASSERT_TRUE(moved > M / 2, "another seed permutes the slots anew");
+	ASSERT_OK(xlb_maglev_build(be, 8, M, table_b), "build unkeyed");
+	ASSERT_OK(xlb_maglev_build_keyed(be, 8, M, NULL, table_a), "build with a NULL seed");
+	ASSERT_TRUE(!memcmp(table_a, table_b, M * sizeof(__u32)), "NULL is the zero seed");
+	return 0;
+}
+
+/*
+ * The XOR fold gave a ^ (0,0,x,x) the fold of a for every x: one /64 held
+ * 2^32 addresses hashing alike. The multiply fold keeps them apart.
+ */
+static int t_ipv6_fold_does_not_collide(void)
+{
+	const struct xlb_hash_seed seed = {{0x0011223344556677ull, 0x8899aabbccddeeffull}};
+	union xlb_addr a = {.w = {0x00000120, 0x0000b80d, 0x11111111, 0x22222222}}, b = a;
+	__u32 h = xlb_hash_src(&a, &seed), same_hash = 0, same_fold = 0;
+
+	for (__u32 x = 1; x <= 100000; x++) {
+		b.w[2] = a.w[2] ^ (x * 0x9e3779b1u);
+		b.w[3] = a.w[3] ^ (x * 0x9e3779b1u);
+		ASSERT_EQ(a.w[0] ^ a.w[1] ^ a.w[2] ^ a.w[3], b.w[0] ^ b.w[1] ^ b.w[2] ^ b.w[3],
+			  "the XOR fold of both is the same");
+		same_fold += xlb_hash_fold(&a, &seed) == xlb_hash_fold(&b, &seed);
+		same_hash += xlb_hash_src(&b, &seed) == h;
+	}
+	ASSERT_EQ(same_fold, 0, "inside one /64 the fold is injective");
+	ASSERT_TRUE(same_hash <= 1, "source hashes collide no more than at random");
 	return 0;
 }
 
@@ -232,6 +309,8 @@ static const struct harness_case cases[] = {
 	CASE(t_weight_zero_out_of_table),    CASE(t_removing_one_percent_disrupts_little),
 	CASE(t_order_does_not_matter),	     CASE(t_table_is_stable_across_releases),
 	CASE(t_rejects_bad_input),	     CASE(t_flow_hash_is_stable),
+	CASE(t_seed_changes_slots),	     CASE(t_seed_changes_table),
+	CASE(t_ipv6_fold_does_not_collide),
 };
 
 int main(int argc, char **argv)
@@ -254,6 +333,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit sync", sync_cases, sync_ncases, argc > 1 ? argv[1] : NULL,
 			  sync_setup, sync_teardown);
+	rc |= harness_run("test-unit seed", seed_cases, seed_ncases, argc > 1 ? argv[1] : NULL,
+			  NULL, NULL);
 	rc |= harness_run("test-unit probe", probe_cases, probe_ncases, argc > 1 ? argv[1] : NULL,
 			  probe_setup, probe_teardown);
 	free(table_a);

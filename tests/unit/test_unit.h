@@ -15,6 +15,8 @@ extern const struct harness_case sync_cases[];
 extern const size_t sync_ncases;
 extern const struct harness_case health_cases[];
 extern const size_t health_ncases;
+extern const struct harness_case seed_cases[];
+extern const size_t seed_ncases;
 extern const struct harness_case probe_cases[];
 extern const size_t probe_ncases;
 int sync_setup(void);

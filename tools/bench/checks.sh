@@ -68,6 +68,7 @@ fi
 NV=100
 {
 	echo "interface: eth0"
+	echo "hash_seed: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 	echo "vips:"
 	for v in $(seq 0 $((NV - 1))); do
 		echo "  - address: 10.201.0.$((v + 1))"

@@ -81,6 +81,7 @@ server() { bg "$1" "$LAB_TCP" 80 "$1" http; eval "SRV_$1=\${PIDS[-1]}"; }
 
 cat >"$TMP/xlb.yaml" <<YAML
 interface: eth0
+hash_seed: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 vips:
   - address: $VIP
     port: 80

@@ -728,6 +728,39 @@ static int parse_vip(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vip)
 	return 0;
 }
 
+/*
+ * hash_seed (32 hex digits) or hash_seed_file (an absolute path): the
+ * fleet's secret, resolved by the agent at start (seed.h). A bad seed is
+ * described by its length only: the value is a secret and goes to no log.
+ */
+static int parse_seed_key(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg *c)
+{
+	const char *s = scalar(w, v, key);
+	int file = !strcmp(key, "hash_seed_file");
+
+	if (!s)
+		return -EINVAL;
+	if (file ? c->hash_seed[0] : c->hash_seed_file[0])
+		return fail(w->err, "%s:%d: give either hash_seed or hash_seed_file, not both",
+			    w->name, line_of(v));
+	if (file && (s[0] != '/' || strlen(s) >= sizeof(c->hash_seed_file)))
+		return fail(w->err,
+			    "%s:%d: hash_seed_file must be an absolute path below %zu characters, "
+			    "e.g. /etc/xlb/hash_seed",
+			    w->name, line_of(v), sizeof(c->hash_seed_file));
+	if (!file && (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32))
+		return fail(w->err,
+			    "%s:%d: hash_seed must be 32 hex digits (128 bits), this one has %zu "
+			    "characters%s; make one with 'od -An -N16 -tx1 /dev/urandom | tr -d "
+			    "\" \\n\"', or use hash_seed_file",
+			    w->name, line_of(v), strlen(s),
+			    strspn(s, "0123456789abcdefABCDEF") == strlen(s) ? ""
+									     : " (not all hex)");
+	snprintf(file ? c->hash_seed_file : c->hash_seed,
+		 file ? sizeof(c->hash_seed_file) : sizeof(c->hash_seed), "%s", s);
+	return 0;
+}
+
 static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 {
 	if (!root)
@@ -755,6 +788,9 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 		} else if (!strcmp(key, "deleted_vip_grace")) {
 			if (duration_value(w, v, key, &c->deleted_vip_grace_ms))
 				return -EINVAL;
+		} else if (!strcmp(key, "hash_seed") || !strcmp(key, "hash_seed_file")) {
+			if (parse_seed_key(w, key, v, c))
+				return -EINVAL;
 		} else if (!strcmp(key, "vips")) {
 			size_t n;
 
@@ -781,7 +817,7 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 		} else {
 			return fail(w->err,
 				    "%s:%d: unknown key '%s' at the top level; known keys: "
-				    "interface, deleted_vip_grace, vips",
+				    "interface, deleted_vip_grace, hash_seed, hash_seed_file, vips",
 				    w->name, line_of(v), key);
 		}
 	}

@@ -10,6 +10,8 @@
  *
  *   interface: eth0
  *   deleted_vip_grace: 60s        # a deleted VIP answers on_empty this long (0 = off)
+ *   hash_seed_file: /etc/xlb/hash_seed  # the fleet's secret seed (default), or
+ *   hash_seed: 00112233445566778899aabbccddeeff  # inline; read at start (seed.h)
  *   vips:
  *     - address: 10.0.0.10        # IPv4 or IPv6
  *       port: 80                  # 0 = every port
@@ -170,6 +172,10 @@ struct xlb_cfg_vip {
 struct xlb_cfg {
 	char iface[IF_NAMESIZE];
 	__u32 deleted_vip_grace_ms; /* deleted_vip_grace; 0 = deleted VIPs go at once */
+	/* The fleet's hash seed, as written ("" = unset; seed.h resolves it).
+	 * Never dumped, never compared: it is read at start, not applied. */
+	char hash_seed[33];
+	char hash_seed_file[256];
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "maglev.h"
+#include "xlb_hash.h"
 #include "xlb_limits.h"
 
 const __u32 xlb_maglev_sizes[] = {
@@ -102,6 +103,13 @@ static inline __u32 mg_probe(const struct mg_state *s, const __u8 *used, __u32 m
 
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u32 *table)
 {
+	return xlb_maglev_build_keyed(b, n, m, NULL, table);
+}
+
+int xlb_maglev_build_keyed(const struct xlb_maglev_backend *b, size_t n, __u32 m,
+			   const struct xlb_hash_seed *seed, __u32 *table)
+{
+	const struct xlb_hash_seed zero = {{0, 0}}, *s = seed ? seed : &zero;
 	struct mg_state *st;
 	size_t live = 0;
 	__u64 wmax = 0;
@@ -128,9 +136,11 @@ int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u3
 		if (!b[i].weight)
 			continue;
 		st[live].b = b[i];
-		st[live].pos = (__u32)(xlb_mix64(b[i].key ^ 0x6f66667365740000ull) % m);
+		/* The seed enters before the mix: a bijection of an unknown input. */
+		st[live].pos = (__u32)(xlb_mix64(b[i].key ^ s->k[0] ^ 0x6f66667365740000ull) % m);
 		st[live].skip[0] =
-			(__u32)(xlb_mix64(b[i].key ^ 0x736b697000000000ull) % (m - 1)) + 1;
+			(__u32)(xlb_mix64(b[i].key ^ s->k[1] ^ 0x736b697000000000ull) % (m - 1)) +
+			1;
 		for (int k = 1; k < 4; k++)
 			st[live].skip[k] = mg_next(st[live].skip[k - 1], st[live].skip[0], m);
 		if (b[i].weight > wmax)

@@ -5,9 +5,11 @@
  * Pure logic: no BPF, no sockets, so unit tests run it without root.
  *
  * Deterministic: the table depends only on the set of (key, id, weight)
- * triples, not on their order, and on nothing else (fixed seeds), so every
- * load balancer given the same VIPs and backends builds byte-identical
- * tables and ECMP can send a flow to any of them.
+ * triples, not on their order, and on the fleet's secret seed, so every
+ * load balancer given the same VIPs, backends and seed builds
+ * byte-identical tables and ECMP can send a flow to any of them. The seed
+ * keys each backend's permutation (offset and skip): without it, a client
+ * knowing the backend addresses cannot compute which slots each owns.
  *
  * Weights: in each round a backend earns `weight` credit and claims one slot
  * per `max weight` of credit, so it ends with M*w/sum(w) slots, give or take
@@ -32,11 +34,17 @@ extern const size_t xlb_maglev_nsizes;
 /* 1 if m is one of xlb_maglev_sizes. */
 int xlb_maglev_size_ok(__u32 m);
 
+struct xlb_hash_seed;
+
 /*
- * Fill table[0..m) with backend ids. Backends with weight 0 are skipped; with
+ * Fill table[0..m) with backend ids, permutations keyed by seed (NULL: the
+ * all-zero seed, for tests and benches). Backends with weight 0 are skipped; with
  * none left every slot is XLB_BACKEND_NONE. Returns 0 or -EINVAL (m not an
  * allowed size, duplicate key, id 0) or -ENOMEM.
  */
+int xlb_maglev_build_keyed(const struct xlb_maglev_backend *b, size_t n, __u32 m,
+			   const struct xlb_hash_seed *seed, __u32 *table);
+/* The same with the all-zero seed. */
 int xlb_maglev_build(const struct xlb_maglev_backend *b, size_t n, __u32 m, __u32 *table);
 
 /* MurmurHash3's 64-bit finaliser: a bijection with good avalanche. */

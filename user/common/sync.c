@@ -235,7 +235,7 @@ static int build_table(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *
 			mb[n++] = (struct xlb_maglev_backend){
 				.key = backend_key(b), .id = b->id, .weight = b->weight};
 	}
-	err = xlb_maglev_build(mb, n, v->cfg.table_size, table);
+	err = xlb_maglev_build_keyed(mb, n, v->cfg.table_size, &s->seed, table);
 	free(mb);
 	s->tables_built++;
 	return err;

@@ -53,6 +53,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "xlb_hash.h"
 
 struct xlb_sink {
 	void *ctx;
@@ -152,6 +153,7 @@ struct xlb_sync {
 	size_t nquar, capquar;
 	__u64 rollbacks; /* applies that failed and were rolled back */
 	int dirty;	 /* a rollback failed: the data plane may differ from the view */
+	struct xlb_hash_seed seed; /* keys the Maglev permutations (set before the first apply) */
 };
 
 /* What is programmed already, for xlb_sync_adopt(). */

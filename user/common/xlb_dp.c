@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "abi_pin.h"
@@ -34,6 +35,7 @@ struct xlb_dp {
 	int link_fd;	       /* XDP link, -1 before xlb_dp_attach() */
 	unsigned long writes;  /* map writes counted by write_ok() */
 	unsigned long fail_at; /* test-only: this write fails (0: none) */
+	struct xlb_hash_seed seed;
 };
 
 #define XLB_BPFFS "/sys/fs/bpf"
@@ -120,6 +122,112 @@ static int setup_pins(struct xlb_dp *dp, __u32 *flow_buckets)
 		close(fd);
 	}
 	return 0;
+}
+
+/* The value of the variable `name` in a program's .rodata map, via its BTF. */
+static int rodata_var(int prog_fd, const char *name, void *out, __u32 size)
+{
+	__u32 ids[64], nids = 64, len;
+	struct bpf_prog_info pinfo = {.nr_map_ids = nids, .map_ids = (__u64)(unsigned long)ids};
+	int err = -ENODATA;
+
+	len = sizeof(pinfo);
+	if (bpf_obj_get_info_by_fd(prog_fd, &pinfo, &len))
+		return -errno;
+	nids = pinfo.nr_map_ids < 64 ? pinfo.nr_map_ids : 64;
+	for (__u32 i = 0; i < nids && err == -ENODATA; i++) {
+		struct bpf_map_info m = {};
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+		struct btf *btf = NULL;
+		const struct btf_type *t;
+
+		len = sizeof(m);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &m, &len) || !strstr(m.name, ".rodata") ||
+		    !m.btf_id || !(btf = btf__load_from_kernel_by_id(m.btf_id)))
+			goto next;
+		t = btf__type_by_id(btf, m.btf_value_type_id);
+		if (!t || !btf_is_datasec(t))
+			goto next;
+		for (__u16 v = 0; v < btf_vlen(t); v++) {
+			const struct btf_var_secinfo *vs = btf_var_secinfos(t) + v;
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+			char *val;
+
+			if (!var || strcmp(btf__name_by_offset(btf, var->name_off), name))
+				continue;
+			if (vs->size != size || vs->offset + size > m.value_size)
+				break;
+			val = calloc(1, m.value_size);
+			if (!val) {
+				err = -ENOMEM;
+				break;
+			}
+			__u32 zero = 0;
+
+			err = bpf_map_lookup_elem(fd, &zero, val) ? -errno : 0;
+			if (!err)
+				memcpy(out, val + vs->offset, size);
+			free(val);
+			break;
+		}
+	next:
+		btf__free(btf);
+		close(fd);
+	}
+	return err;
+}
+
+int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd, prog_fd, err;
+
+	snprintf(path, sizeof(path), "%s/link", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	err = rodata_var(prog_fd, "hash_seed", out, sizeof(*out));
+	close(prog_fd);
+	return err;
+}
+
+/*
+ * Refuse to adopt pinned maps that a program with another seed fills: the
+ * flow table's buckets derive from the hash, so every flow would move.
+ */
+static int same_seed(const char *pin_dir, const struct xlb_hash_seed *want)
+{
+	struct xlb_hash_seed have;
+	int err = xlb_dp_pinned_seed(pin_dir, &have);
+
+	if (err == -ENOENT)
+		return 0; /* nothing attached: nothing forwards by the old seed */
+	if (!err && !memcmp(&have, want, sizeof(have)))
+		return 0;
+	if (err && err != -ENODATA) {
+		pr_warn("couldn't read the hash seed of the program pinned at '%s': %s\n", pin_dir,
+			strerror(-err));
+		return err;
+	}
+	pr_warn("couldn't adopt the data plane pinned at '%s': it hashes with %s; a new seed "
+		"moves every established flow to another backend, and this host then disagrees "
+		"with the hosts still on the old seed. To apply it on purpose: stop xlbd, run "
+		"'xlbd --detach --pin-dir %s' (forwarding stops), start xlbd again, and do the "
+		"same on every host of the fleet. Otherwise restore the previous hash_seed.\n",
+		pin_dir, err ? "no seed (a release before the keyed hash)" : "another hash seed",
+		pin_dir);
+	return -ESTALE;
 }
 
 /* CONFIG_HZ from a kernel config file (gzip or plain), 0 if absent. */
@@ -221,7 +329,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	flows = o.flow_entries ? o.flow_entries : XLB_DEFAULT_FLOW_ENTRIES;
 	dp->flow_buckets = (flows + XLB_FLOW_WAYS - 1) / XLB_FLOW_WAYS;
 	if (dp->pin_dir[0]) {
-		err = setup_pins(dp, &dp->flow_buckets);
+		err = setup_pins(dp, &dp->flow_buckets) ?: same_seed(dp->pin_dir, &o.hash_seed);
 		if (err)
 			goto cleanup;
 	}
@@ -234,6 +342,8 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->skel->rodata->encap_src4 = o.encap_src4;
 	memcpy((void *)&dp->skel->rodata->encap_src6, &o.encap_src6, sizeof(o.encap_src6));
 	dp->skel->rodata->encap_vary_mask = (1u << o.encap_vary_bits) - 1;
+	memcpy((void *)&dp->skel->rodata->hash_seed, &o.hash_seed, sizeof(o.hash_seed));
+	dp->seed = o.hash_seed;
 	err = bpf_map__set_max_entries(dp->skel->maps.flows, dp->flow_buckets);
 	if (err)
 		goto cleanup;
@@ -797,7 +907,7 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e)
 {
-	__u32 h = xlb_hash_flow(k), idx = xlb_hash_bucket(h, dp->flow_buckets);
+	__u32 h = xlb_hash_flow(k, &dp->seed), idx = xlb_hash_bucket(h, dp->flow_buckets);
 	struct xlb_flow_bucket b;
 
 	if (bpf_map_lookup_elem(xlb_dp_flows_fd(dp), &idx, &b))

@@ -27,6 +27,7 @@
 
 #include "xlb_abi.h"
 #include "xlb_counters.h"
+#include "xlb_hash.h"
 
 struct xlb_dp_opts {
 	__u32 flow_entries;	   /* flows the table holds; 0: XLB_DEFAULT_FLOW_ENTRIES */
@@ -35,6 +36,7 @@ struct xlb_dp_opts {
 	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
 	const char *pin_dir; /* pin maps and link here (e.g. /sys/fs/bpf/xlb); NULL: no pins */
+	struct xlb_hash_seed hash_seed; /* the fleet's secret (xlb_hash.h) */
 };
 
 struct xlb_dp;
@@ -44,6 +46,10 @@ struct xlb_dp;
  * maps an earlier instance pinned are reused as they are: VIPs, backends,
  * tables, flows and counters survive a restart or an upgrade of the agent
  * (bpffs is mounted at /sys/fs/bpf first when it is missing).
+ *
+ * A pinned program that hashes with another seed is not adopted: its flow
+ * table would be misread (buckets derive from the hash) and every flow it
+ * holds would move. -ESTALE, with a message saying how to apply the seed.
  */
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out);
 /* 1 when the maps were found pinned and reused. */
@@ -54,6 +60,12 @@ int xlb_dp_adopted(const struct xlb_dp *dp);
  * no program); otherwise a new link is created (and pinned).
  */
 int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic);
+/*
+ * The seed of the program attached through the link pinned in pin_dir:
+ * 0, -ENOENT (no link pinned), -ENODATA (a program without a seed, from a
+ * release before the keyed hash).
+ */
+int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out);
 /* Remove everything pinned in pin_dir: detaches the program, frees the maps. */
 int xlb_dp_unpin(const char *pin_dir);
 void xlb_dp_close(struct xlb_dp *dp);

@@ -43,7 +43,8 @@ struct agent {
 	struct agent_counters counters; /* for /metrics */
 	struct metrics *metrics;	/* NULL with --metrics off */
 	const char *metrics_listen;
-	struct xlb_sink dp_sink; /* the data plane's own sink (timed by ours) */
+	struct xlb_sink dp_sink;   /* the data plane's own sink (timed by ours) */
+	struct xlb_hash_seed seed; /* the fleet's, read at start (seed.h) */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

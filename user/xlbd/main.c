@@ -49,6 +49,7 @@
 #include "log.h"
 #include "nexthop.h"
 #include "privs.h"
+#include "seed.h"
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
@@ -329,6 +330,46 @@ void agent_count_reload(struct agent *ag, int ok)
 	ag->counters.last_reload_ok_s = unix_now();
 }
 
+/*
+ * A reload keeps the seed xlbd started with: a new one moves every flow and
+ * needs the pinned program replaced (xlb_dp_open() refuses to adopt it).
+ */
+static int same_seed(struct agent *ag, const struct xlb_cfg *next, struct xlb_err *err)
+{
+	struct xlb_hash_seed seed;
+	int ret = xlb_seed_resolve(next, &seed, err);
+
+	if (ret)
+		return ret;
+	if (!memcmp(&seed, &ag->seed, sizeof(seed)))
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+		 "the hash seed (%s) changed; a reload cannot apply it. A new seed moves every "
+		 "established flow to another backend: stop xlbd, run 'xlbd --detach', start xlbd, "
+		 "on every host of the fleet (README \"Hash seed\")",
+		 xlb_seed_source(next));
+	return -EINVAL;
+}
+
+/* The seed at start: from -c FILE when given (the running state keeps no
+ * secret), else from the default seed file. */
+static int load_seed(struct agent *ag, struct xlb_err *err)
+{
+	struct xlb_cfg file = {};
+	int ret;
+
+	if (!ag->config_path || ag->cfg.hash_seed[0] || ag->cfg.hash_seed_file[0])
+		return xlb_seed_resolve(&ag->cfg, &ag->seed, err);
+	/* Restoring the state with a broken FILE still starts (as before the
+	 * seed): from the default seed file, which xlb_dp_open() refuses if
+	 * the pinned program runs with another seed. */
+	if (xlb_cfg_load_file(ag->config_path, &file, err))
+		pr_warn("%s; the hash seed comes from %s\n", err->msg, XLB_SEED_FILE);
+	ret = xlb_seed_resolve(&file, &ag->seed, err);
+	xlb_cfg_free(&file);
+	return ret;
+}
+
 int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 {
 	memset(next, 0, sizeof(*next));
@@ -337,9 +378,10 @@ int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 			 "xlbd was started without -c FILE: there is no file to reload");
 		return -ENOENT;
 	}
-	if (xlb_cfg_load_file(ag->config_path, next, err)) {
+	if (xlb_cfg_load_file(ag->config_path, next, err) || same_seed(ag, next, err)) {
 		pr_warn("reload rejected, still running the previous configuration: %s\n",
 			err->msg);
+		xlb_cfg_free(next);
 		agent_count_reload(ag, 0);
 		return -EINVAL;
 	}
@@ -606,7 +648,8 @@ static int attach(struct agent *ag)
 static int start(struct agent *ag)
 {
 	struct xlb_sink sink;
-	struct xlb_dp_opts o = {.pin_dir = ag->pin_dir, .encap_vary_bits = 16};
+	struct xlb_dp_opts o = {
+		.pin_dir = ag->pin_dir, .encap_vary_bits = 16, .hash_seed = ag->seed};
 	int err;
 
 	ag->nh = xlb_nh_new();
@@ -639,6 +682,7 @@ static int start(struct agent *ag)
 	if (!ag->sync || !ag->events || !ag->checks)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
+	ag->sync->seed = ag->seed;
 	ag->sync->health_ctx = ag->checks;
 	if (xlb_dp_adopted(ag->dp)) {
 		err = adopt(ag);
@@ -837,6 +881,11 @@ int main(int argc, char **argv)
 		return 2;
 	} else if (xlb_cfg_load_file(ag.config_path, &ag.cfg, &err)) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
+		return 2;
+	}
+	if (load_seed(&ag, &err)) {
+		fprintf(stderr, "xlbd: %s\n", err.msg);
+		xlb_cfg_free(&ag.cfg);
 		return 2;
 	}
 	if (iface)
