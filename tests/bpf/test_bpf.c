@@ -1276,7 +1276,7 @@ static int t_decap_roundtrip_with_xlb(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-#fn + 2, fn                                                                        \
+		&(#fn)[2], fn                                                                      \
 	}
 
 static const struct harness_case cases[] = {

@@ -224,7 +224,7 @@ static int t_flow_hash_is_stable(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-#fn + 2, fn                                                                        \
+		&(#fn)[2], fn                                                                      \
 	}
 
 static const struct harness_case cases[] = {
