@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "maglev.h"
+#include "text.h"
 #include "xlb_dp.h"
 
 static int fail(struct xlb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -231,6 +232,12 @@ static const char *scalar(struct walk *w, yaml_node_t *n, const char *key)
 		     line_of(n), key);
 		return NULL;
 	}
+	/* "\0" in a quoted scalar: C strings would silently cut it there */
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		fail(w->err, "%s:%d: '%s' holds a NUL character (\\0); remove it", w->name,
+		     line_of(n), key);
+		return NULL;
+	}
 	return (const char *)n->data.scalar.value;
 }
 
@@ -392,7 +399,10 @@ static int string_value(struct walk *w, yaml_node_t *n, const char *key, char *o
 	if (strlen(s) >= len)
 		return fail(w->err, "%s:%d: %s is longer than %zu characters", w->name, line_of(n),
 			    key, len - 1);
-	memcpy(out, s, strlen(s) + 1);
+	/* all of out: configs compare bytewise, and a shorter value set
+	 * over a longer one must not leave its tail behind */
+	memset(out, 0, len);
+	memcpy(out, s, strlen(s));
 	return 0;
 }
 
@@ -955,6 +965,49 @@ static int validate_timing(const struct xlb_check_timing *t, const struct xlb_cf
 	return 0;
 }
 
+/*
+ * What each text field of a check may hold. What goes on the wire as a
+ * protocol token (an HTTP request path, a Host header and TLS name) is
+ * visible ASCII, so nothing can split or smuggle a request line; a command
+ * line holds no control characters; payloads and matches may hold any
+ * text (the dump escapes what YAML cannot show).
+ */
+static const struct {
+	const char *key;
+	size_t off;
+	enum xlb_text_rule rule;
+	const char *hint;
+} check_text[] = {
+	{"path", offsetof(struct xlb_cfg_check, path), XLB_TEXT_VISIBLE,
+	 "a request path is visible ASCII: percent-encode the rest, e.g. %20 for a space"},
+	{"host", offsetof(struct xlb_cfg_check, host), XLB_TEXT_VISIBLE,
+	 "a host name is visible ASCII: write an international name in its xn-- form"},
+	{"command", offsetof(struct xlb_cfg_check, command), XLB_TEXT_NO_CONTROL,
+	 "write the command on one line, without control characters"},
+	{"body", offsetof(struct xlb_cfg_check, body), XLB_TEXT_UTF8, ""},
+	{"send", offsetof(struct xlb_cfg_check, send), XLB_TEXT_UTF8, ""},
+	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_TEXT_UTF8, ""},
+};
+
+static int validate_text(const char *s, enum xlb_text_rule rule, const char *at, const char *who,
+			 const char *field, const char *hint, struct xlb_err *err)
+{
+	char shown[160];
+	unsigned int cp;
+	size_t bad;
+
+	if (!xlb_text_check(s, rule, &bad))
+		return 0;
+	xlb_text_escape(s, shown, sizeof(shown));
+	if (xlb_utf8_next(s + bad, &cp) < 0)
+		return fail(err,
+			    "%s%s: %s \"%s\" is not UTF-8 at byte %zu; write the text in UTF-8 "
+			    "(other characters as escapes like \\u00e9 in a quoted string)",
+			    at, who, field, shown, bad + 1);
+	return fail(err, "%s%s: %s \"%s\" holds a character it cannot carry at byte %zu; %s", at,
+		    who, field, shown, bad + 1, hint);
+}
+
 static int validate_check(const struct xlb_cfg_vip *v, const char *at, const char *vn,
 			  struct xlb_err *err)
 {
@@ -965,6 +1018,14 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 	snprintf(who, sizeof(who), "VIP %s", vn);
 	if (c->type > XLB_CHECK_NONE)
 		return fail(err, "%s%s: unknown check type", at, who);
+	for (size_t i = 0; i < sizeof(check_text) / sizeof(check_text[0]); i++) {
+		char field[32];
+
+		snprintf(field, sizeof(field), "check %s", check_text[i].key);
+		if (validate_text((const char *)c + check_text[i].off, check_text[i].rule, at, who,
+				  field, check_text[i].hint, err))
+			return -EINVAL;
+	}
 	if (!web && (c->path[0] || c->host[0] || c->body[0] || c->nranges))
 		return fail(err,
 			    "%s%s: check path, host, status and body are for http and https "
@@ -1041,11 +1102,16 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 
 int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *err)
 {
-	size_t total = 0;
+	size_t total = 0, bad;
 	char at[300], vn[80];
 
 	if (c->nvips >= XLB_MAX_VIPS)
 		return fail(err, "%s: %zu VIPs; at most %d", name, c->nvips, XLB_MAX_VIPS - 1);
+	if (xlb_text_check(c->iface, XLB_TEXT_VISIBLE, &bad) || strpbrk(c->iface, "/:"))
+		return fail(err,
+			    "%s: interface \"%s\" is not a network interface name (visible ASCII "
+			    "other than '/' and ':'); give the name 'ip link' shows",
+			    name, xlb_text_escape(c->iface, vn, sizeof(vn)));
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
@@ -1068,21 +1134,14 @@ int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *
 
 /* ---- dump, copy, compare ---------------------------------------------- */
 
-/* A YAML double-quoted scalar. */
+/* A YAML double-quoted scalar, every non-printable character escaped. */
 static void dump_str(FILE *f, const char *ind, const char *key, const char *s)
 {
 	if (!*s)
 		return;
-	fprintf(f, "%s%s: \"", ind, key);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fprintf(f, "\"\n");
+	fprintf(f, "%s%s: ", ind, key);
+	xlb_yaml_quote(f, s);
+	fputc('\n', f);
 }
 
 static void dump_timing(FILE *f, const char *ind, const struct xlb_check_timing *t, __u8 set)
@@ -1132,8 +1191,7 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (c->iface[0])
-		fprintf(f, "interface: %s\n", c->iface);
+	dump_str(f, "", "interface", c->iface);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
@@ -1189,7 +1247,8 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 			xlb_cfg_free(&c);
 			return -ENOMEM;
 		}
-		memcpy(v->backends, src->vips[i].backends, nb * sizeof(*v->backends));
+		if (nb) /* memcpy from a NULL array is undefined even for 0 bytes */
+			memcpy(v->backends, src->vips[i].backends, nb * sizeof(*v->backends));
 		c.nvips++;
 	}
 	*dst = c;
