@@ -100,13 +100,20 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/*.c) tests/harness.c) $(LIB)
+# The suites' sources (beyond libxlb); the sanitizer build links the same.
+TEST_BPF_SRCS  := $(wildcard tests/bpf/*.c) tests/harness.c
+TEST_UNIT_SRCS := $(wildcard tests/unit/*.c) tests/harness.c user/xlbd/state.c
+
+$(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(TEST_BPF_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c) tests/harness.c) $(LIB)
+$(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(TEST_UNIT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Tests of xlbd's pieces (the state file, the control handler) include their headers.
+$(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Iuser/xlbd
 
 $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
