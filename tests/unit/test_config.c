@@ -449,6 +449,38 @@ static int t_config_copy_of_vip_without_backends(void)
 	return 0;
 }
 
+/*
+ * YAML aliases: 6 KB naming one VIP of 300 backends 250 times asked for
+ * 75000 backends (a 64 KB request: 8 million, 485 MB and 12 s of parsing
+ * before validation refused it). Refused while parsing, before allocating.
+ */
+static int t_config_alias_amplification_refused_early(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	size_t len = 64 * 1024, used;
+	char *y = malloc(len);
+	int rc;
+
+	ASSERT_TRUE(y != NULL, "malloc");
+	used = (size_t)snprintf(y, len,
+				"vips:\n  - &v {address: 10.0.0.1, port: 80, protocol: "
+				"tcp, backends: [");
+	for (int i = 0; i < 300; i++)
+		used += (size_t)snprintf(y + used, len - used, "%s{address: 10.1.%d.%d}",
+					 i ? ", " : "", i / 250, i % 250);
+	used += (size_t)snprintf(y + used, len - used, "]}\n");
+	for (int i = 0; i < 250; i++)
+		used += (size_t)snprintf(y + used, len - used, "  - *v\n");
+	rc = xlb_cfg_load_string("bomb.yaml", y, &c, &err);
+	free(y);
+	ASSERT_EQ(rc, -EINVAL, "refused");
+	ASSERT_TRUE(strstr(err.msg, "bomb.yaml:2: more than 65535 backends in all (an alias "
+				    "such as '*name' counts each time it is used)") != NULL,
+		    err.msg);
+	return 0;
+}
+
 /* UTF-8 decoding refuses what YAML would refuse. */
 static int t_text_utf8_and_quoting(void)
 {
@@ -484,6 +516,7 @@ const struct harness_case config_cases[] = {
 	{"config_shorter_text_over_longer_compares_equal",
 	 t_config_shorter_text_over_longer_compares_equal},
 	{"config_copy_of_vip_without_backends", t_config_copy_of_vip_without_backends},
+	{"config_alias_amplification_refused_early", t_config_alias_amplification_refused_early},
 	{"text_utf8_and_quoting", t_text_utf8_and_quoting},
 	{"config_full_example", t_config_full_example},
 	{"config_dump_parses_back", t_config_dump_parses_back},

@@ -218,6 +218,7 @@ struct walk {
 	yaml_document_t *doc;
 	const char *name; /* file name for messages */
 	struct xlb_err *err;
+	size_t nbackends; /* so far, every VIP's (an alias counts each time) */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -636,6 +637,14 @@ static int parse_backends(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vi
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (vip->backends) /* pair_key() refuses a second 'backends' already */
 		return -EINVAL;
+	/* Before allocating: YAML aliases reuse a list in many VIPs, so a few
+	 * kilobytes could otherwise ask for millions of backends. */
+	if (count > XLB_MAX_BACKENDS - 1 - w->nbackends)
+		return fail(w->err,
+			    "%s:%d: more than %d backends in all (an alias such as '*name' counts "
+			    "each time it is used); split the configuration over several LB hosts",
+			    w->name, line_of(n), XLB_MAX_BACKENDS - 1);
+	w->nbackends += count;
 	vip->backends = calloc(count ? count : 1, sizeof(*vip->backends));
 	if (!vip->backends)
 		return -ENOMEM;
