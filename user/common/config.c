@@ -164,7 +164,8 @@ int xlb_parse_duration_ms(const char *s, __u32 *ms)
 		mult = 0;
 	else
 		return -EINVAL;
-	if (n * mult > 24ULL * 3600 * 1000)
+	/* compared before multiplying: 18446744073709552s wraps to 384 ms */
+	if (mult && n > 24ULL * 3600 * 1000 / mult)
 		return -EINVAL;
 	*ms = (__u32)(n * mult);
 	return 0;
