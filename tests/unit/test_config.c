@@ -400,6 +400,28 @@ static int t_config_dump_escapes_every_nonprintable(void)
 	return ok ? 0 : -1;
 }
 
+/* Found by fuzz_config: an IPv6 address ending in "::" was dumped plain,
+ * and YAML reads "address: 2001:db8::" as a key "2001:db8:". */
+static int t_config_dump_of_address_ending_in_colons(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len;
+
+	ASSERT_OK(xlb_cfg_load_string("colons.yaml",
+				      "vips:\n  - address: \"2001:db8::\"\n    port: 80\n"
+				      "    protocol: tcp\n    backends:\n      - address: \"::\"\n"
+				      "      - address: 2001:db8::1\n",
+				      &c, &err),
+		  err.msg);
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "address: 2001:db8::1\n") != NULL, "others stay plain");
+	free(text);
+	xlb_cfg_free(&c);
+	return 0;
+}
+
 /* A configuration built in memory (not from YAML) with a byte that is not
  * UTF-8: validation refuses it, and so does the round-trip check. */
 static int t_config_refuses_text_that_is_not_utf8(void)
@@ -517,6 +539,7 @@ static int t_text_utf8_and_quoting(void)
 
 const struct harness_case config_cases[] = {
 	{"config_dump_escapes_every_nonprintable", t_config_dump_escapes_every_nonprintable},
+	{"config_dump_of_address_ending_in_colons", t_config_dump_of_address_ending_in_colons},
 	{"config_refuses_text_that_is_not_utf8", t_config_refuses_text_that_is_not_utf8},
 	{"config_shorter_text_over_longer_compares_equal",
 	 t_config_shorter_text_over_longer_compares_equal},

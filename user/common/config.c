@@ -1154,6 +1154,16 @@ static void dump_str(FILE *f, const char *ind, const char *key, const char *s)
 	fputc('\n', f);
 }
 
+/* An address; quoted when it ends in ':' ("2001:db8::"), which YAML would
+ * read as a key. */
+static void dump_addr(FILE *f, const char *ind, const union xlb_addr *addr)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t n = strlen(xlb_addr_str(addr, a, sizeof(a)));
+
+	fprintf(f, n && a[n - 1] == ':' ? "%saddress: \"%s\"\n" : "%saddress: %s\n", ind, a);
+}
+
 static void dump_timing(FILE *f, const char *ind, const struct xlb_check_timing *t, __u8 set)
 {
 	if (set & XLB_CHK_SET_INTERVAL)
@@ -1199,14 +1209,12 @@ static void dump_check(FILE *f, const struct xlb_cfg_check *c)
 
 int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 {
-	char a[INET6_ADDRSTRLEN];
-
 	dump_str(f, "", "interface", c->iface);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
-		fprintf(f, "  - address: %s\n", xlb_addr_str(&v->addr, a, sizeof(a)));
+		dump_addr(f, "  - ", &v->addr);
 		fprintf(f, "    port: %u\n", v->port);
 		fprintf(f, "    protocol: %s\n", v->proto == IPPROTO_UDP ? "udp" : "tcp");
 		fprintf(f, "    mode: %s\n", xlb_mode_name(v->mode));
@@ -1224,7 +1232,7 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
 
-			fprintf(f, "      - address: %s\n", xlb_addr_str(&b->addr, a, sizeof(a)));
+			dump_addr(f, "      - ", &b->addr);
 			fprintf(f, "        weight: %u\n", b->weight);
 			if (b->admin)
 				fprintf(f, "        admin: %s\n", xlb_admin_name(b->admin));
