@@ -555,6 +555,36 @@ static int t_config_alias_amplification_refused_early(void)
 	return 0;
 }
 
+/*
+ * Deep nesting: libyaml's scanner spends time in proportion to the depth
+ * on every token, so 32 KB of '[' kept the loader (and xlbd's event loop,
+ * for a request) busy for seconds. Refused at the limit, in a file, a
+ * string and a check's settings.
+ */
+static int t_config_deep_nesting_refused_early(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	size_t n = 16000;
+	char *y = malloc(2 * n + 16);
+	struct xlb_cfg_vip v = {.port = 80, .proto = IPPROTO_TCP};
+
+	ASSERT_TRUE(y != NULL, "malloc");
+	memcpy(y, "vips: ", 6);
+	memset(y + 6, '[', n);
+	memset(y + 6 + n, ']', n);
+	y[6 + 2 * n] = 0;
+	ASSERT_EQ(xlb_cfg_load_string("deep.yaml", y, &c, &err), -EINVAL, "refused");
+	ASSERT_TRUE(strstr(err.msg, "deep.yaml:1: lists and maps nested deeper than 32 levels") !=
+			    NULL,
+		    err.msg);
+	xlb_cfg_check_defaults(&v.check);
+	ASSERT_EQ(xlb_cfg_parse_check(y + 6, &v, NULL, &err), -EINVAL, "check refused");
+	ASSERT_TRUE(strstr(err.msg, "nested deeper than 32 levels") != NULL, err.msg);
+	free(y);
+	return 0;
+}
+
 /* UTF-8 decoding refuses what YAML would refuse. */
 static int t_text_utf8_and_quoting(void)
 {
@@ -593,6 +623,7 @@ const struct harness_case config_cases[] = {
 	 t_config_shorter_text_over_longer_compares_equal},
 	{"config_copy_of_vip_without_backends", t_config_copy_of_vip_without_backends},
 	{"config_alias_amplification_refused_early", t_config_alias_amplification_refused_early},
+	{"config_deep_nesting_refused_early", t_config_deep_nesting_refused_early},
 	{"text_utf8_and_quoting", t_text_utf8_and_quoting},
 	{"config_full_example", t_config_full_example},
 	{"config_dump_parses_back", t_config_dump_parses_back},

@@ -802,6 +802,41 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 	return 0;
 }
 
+/*
+ * How deep maps and lists may nest: a configuration needs 6 (root, vips, a
+ * VIP, backends, a backend, its check). libyaml's scanner spends time in
+ * proportion to the depth on every token, so 64 KB of '[' took seconds;
+ * this pass over the events stops at the limit, after a bounded look-ahead.
+ * Syntax errors are left to the loader, which reports them with the line.
+ */
+#define CFG_MAX_DEPTH 32
+
+static int check_depth(const char *name, const char *yaml, size_t len, struct xlb_err *err)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, ret = 0, end = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	while (!end && !ret && yaml_parser_parse(&p, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > CFG_MAX_DEPTH)
+				ret = fail(err,
+					   "%s:%zu: lists and maps nested deeper than %d levels; a "
+					   "configuration needs 6",
+					   name, ev.start_mark.line + 1, CFG_MAX_DEPTH);
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 static int load(yaml_parser_t *parser, const char *name, struct xlb_cfg *out, struct xlb_err *err)
 {
 	struct xlb_cfg c = {};
@@ -839,6 +874,8 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	yaml_node_t *root;
 	int ret;
 
+	if (check_depth("check", yaml, strlen(yaml), err))
+		return -EINVAL;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -864,32 +901,54 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	return 0;
 }
 
-int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err)
+/* len bytes of YAML (a NUL among them is the loader's to refuse). */
+static int load_buffer(const char *name, const char *yaml, size_t len, struct xlb_cfg *out,
+		       struct xlb_err *err)
 {
 	yaml_parser_t parser;
-	FILE *f = fopen(path, "r");
-	int ret;
+
+	if (check_depth(name, yaml, len, err))
+		return -EINVAL;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	return load(&parser, name, out, err);
+}
+
+int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *m;
+	char chunk[4096];
+	size_t n;
+	int ret = 0;
 
 	if (!f) {
 		ret = -errno;
 		fail(err, "couldn't open config '%s': %s", path, strerror(-ret));
 		return ret;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	ret = load(&parser, path, out, err);
+	m = open_memstream(&buf, &len); /* read whole: the loader makes two passes */
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fwrite(chunk, 1, n, m) != n)
+			ret = -ENOMEM;
+	if (!m || ferror(f))
+		ret = -(errno ?: EIO);
+	if (m && fclose(m) && !ret)
+		ret = -ENOMEM;
 	fclose(f);
+	if (ret)
+		fail(err, "couldn't read config '%s': %s", path, strerror(-ret));
+	else
+		ret = load_buffer(path, buf, len, out, err);
+	free(buf);
 	return ret;
 }
 
 int xlb_cfg_load_string(const char *name, const char *yaml, struct xlb_cfg *out,
 			struct xlb_err *err)
 {
-	yaml_parser_t parser;
-
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
-	return load(&parser, name, out, err);
+	return load_buffer(name, yaml, strlen(yaml), out, err);
 }
 
 /* ---- whole-config checks ---------------------------------------------- */
