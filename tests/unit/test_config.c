@@ -289,6 +289,8 @@ static const struct reject_case {
 	 "than '/' and ':')"},
 	{"NUL in a string", VIP("    check:\n      type: udp\n      send: \"a\\0b\"\n"),
 	 "bad.yaml:7: 'check send' holds a NUL character (\\0); remove it"},
+	{"NUL in a key", "vips:\n  - \"address\\0x\": 10.0.0.1\n    port: 80\n    protocol: tcp\n",
+	 "bad.yaml:2: keys must be plain names"},
 	{"ipip IPv6 VIP to IPv4 backend",
 	 "vips:\n  - address: 2001:db8::10\n    port: 80\n    protocol: tcp\n    mode: ipip\n"
 	 "    backends:\n      - address: 10.1.0.1\n",

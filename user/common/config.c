@@ -305,7 +305,12 @@ static const char *key_name(struct walk *w, yaml_node_pair_t *p)
 {
 	yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 
-	return k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+	if (!k || k->type != YAML_SCALAR_NODE)
+		return NULL;
+	/* a quoted "address\0x" would read as 'address' in C */
+	if (strlen((const char *)k->data.scalar.value) != k->data.scalar.length)
+		return NULL;
+	return (const char *)k->data.scalar.value;
 }
 
 /*
