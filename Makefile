@@ -59,10 +59,13 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 
 # metrics (issue #5): the HTTP server, and the real Prometheus the tests run
 DEB_PKGS += libmicrohttpd-dev prometheus curl jq
+# sanitizers and libFuzzer (issue #11): clang's runtimes
+DEB_PKGS += libclang-rt-14-dev
 
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-demo uninstall bench check format clean install demo
+.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-demo uninstall bench check format clean install demo \
+	san test-san fuzz fuzz-build test-fuzz
 
 all: $(BINS) $(MANS)
 
@@ -102,13 +105,20 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/*.c) tests/harness.c) $(LIB)
+# The suites' sources (beyond libxlb); the sanitizer build links the same.
+TEST_BPF_SRCS  := $(wildcard tests/bpf/*.c) tests/harness.c
+TEST_UNIT_SRCS := $(wildcard tests/unit/*.c) tests/harness.c user/xlbd/state.c
+
+$(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(TEST_BPF_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c) tests/harness.c) $(LIB)
+$(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(TEST_UNIT_SRCS)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Tests of xlbd's pieces (the state file, the control handler) include their headers.
+$(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Iuser/xlbd
 
 $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
@@ -156,8 +166,8 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-monitoring test-install test-e2e \
-		test-demo check
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-san test-fuzz test-monitoring \
+		test-install test-e2e test-demo check
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
 test-monitoring:
@@ -174,6 +184,97 @@ test-unit: $(TEST_UNIT)
 test-bpf: $(TEST_BPF)
 	$(Q)$(TEST_BPF)
 
+# ---- sanitizers and fuzzing ------------------------------------------------
+# A second build of libxlb and of the suites by clang with ASan + UBSan (any
+# report is fatal) in $(SAN)/, apart from the valgrind-run build: valgrind
+# and ASan don't mix. Its objects also carry libFuzzer's coverage
+# instrumentation, so the fuzz harnesses link the very same libxlb.
+SAN        := $(BUILD)/san
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS  = $(patsubst -O2,-O1,$(CFLAGS)) $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+SAN_LIB    := $(SAN)/libxlb.a
+SAN_UNIT   := $(SAN)/tests/test_unit
+SAN_BPF    := $(SAN)/tests/test_bpf
+SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(SAN)/%.o: %.c $(HDRS) $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(SAN)/tests/unit/%.o $(SAN)/tests/fuzz/%.o: CFLAGS += -Iuser/xlbd
+
+$(SAN_LIB): $(patsubst %.c,$(SAN)/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(SAN_UNIT): $(patsubst %.c,$(SAN)/%.o,$(TEST_UNIT_SRCS)) $(SAN_LIB)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+
+$(SAN_BPF): $(patsubst %.c,$(SAN)/%.o,$(TEST_BPF_SRCS)) $(SAN_LIB)
+	$(call msg,LD-SAN,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+
+san: $(SAN_UNIT) $(SAN_BPF)
+
+# The unit and BPF-fixture suites under ASan + UBSan (the valgrind run of the
+# unit suite stays: it sees uninitialised reads, ASan does not).
+test-san: $(SAN_UNIT) $(SAN_BPF)
+	$(Q)$(SAN_ENV) $(SAN_UNIT) >$(SAN)/test_unit.log 2>&1 || \
+		{ cat $(SAN)/test_unit.log; echo "test-san: the unit suite failed under ASan/UBSan"; exit 1; }
+	$(Q)grep -h 'passed,' $(SAN)/test_unit.log | sed 's/^/san /'
+	$(Q)$(SAN_ENV) $(SAN_BPF) >$(SAN)/test_bpf.log 2>&1 || \
+		{ cat $(SAN)/test_bpf.log; echo "test-san: the BPF suite failed under ASan/UBSan"; exit 1; }
+	$(Q)grep -h 'passed,' $(SAN)/test_bpf.log | sed 's/^/san /'
+
+# Every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built into
+# $(BUILD)/fuzz/fuzz_NAME with the sanitized libxlb; it fuzzes from the seeds
+# in tests/fuzz/corpus/NAME/ (read only) and, when present, the dictionary
+# tests/fuzz/NAME.dict. A harness that needs more than libxlb names the
+# sources on a line of its own ('!' leaves one out of a glob):
+#   // fuzz-link: user/xlbd/*.c !user/xlbd/main.c
+# make fuzz runs each for FUZZ_SECONDS; make test-fuzz for FUZZ_QUICK seconds.
+# A crash, leak or timeout fails and leaves its reproducer in
+# $(BUILD)/fuzz/crashes/ (the output names it; rerun: BINARY REPRODUCER).
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 300
+FUZZ_QUICK   ?= 10
+fuzz_words    = $(shell sed -n 's|^// fuzz-link: ||p' tests/fuzz/$(1).c)
+fuzz_link     = $(patsubst %.c,$(SAN)/%.o,$(filter-out $(patsubst !%,%,$(filter !%,$(1))), \
+	$(wildcard $(filter-out !%,$(1)))))
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: $(SAN)/tests/fuzz/%.o $$(call fuzz_link,$$(call fuzz_words,$$*)) $(SAN_LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# run_fuzz(binary, seconds): new inputs go to $(BUILD)/fuzz/corpus/NAME
+# (kept between runs), the seeds stay untouched.
+define run_fuzz
+	n=$(notdir $(1)); s=tests/fuzz/corpus/$${n#fuzz_}; w=$(BUILD)/fuzz/corpus/$${n#fuzz_}; \
+	d=tests/fuzz/$${n#fuzz_}.dict; c=$(BUILD)/fuzz/crashes; mkdir -p $$w $$c; \
+	echo "  FUZZ     $$n for $(2)s (seeds $$s)"; \
+	$(SAN_ENV) $(1) -max_total_time=$(2) -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+		-artifact_prefix=$$c/$$n- $$( [ -f $$d ] && echo -dict=$$d ) $$w $$( [ -d $$s ] && echo $$s ) \
+		>$(BUILD)/fuzz/$$n.log 2>&1 || { \
+		tail -n 60 $(BUILD)/fuzz/$$n.log; \
+		echo "$$n failed (log $(BUILD)/fuzz/$$n.log); reproducer(s):"; \
+		ls -t $$c/$$n-* 2>/dev/null | head -n 3 | sed 's|^|  $(1) |'; exit 1; }; \
+	tail -n 1 $(BUILD)/fuzz/$$n.log | sed 's/^/           /'
+endef
+
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; $(foreach b,$(FUZZ_BINS),$(call run_fuzz,$(b),$(FUZZ_SECONDS));)
+
+test-fuzz: $(FUZZ_BINS)
+	$(Q)set -e; $(foreach b,$(FUZZ_BINS),$(call run_fuzz,$(b),$(FUZZ_QUICK));)
+
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
 
@@ -189,13 +290,18 @@ check: deps
 	$(Q)clang-format --dry-run -Werror $(SRC_FILES)
 	$(call msg,CPPCHECK,user tests tools)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include \
+		--inline-suppr -Iinclude -Iuser/common -Iuser/xlbd -Itests -Itests/bpf -I$(BUILD)/include \
 		--include=/usr/include/bpf/libbpf_common.h --suppress=missingIncludeSystem \
 		$(filter-out bpf/%,$(filter %.c,$(SRC_FILES)))
+	@# clang's own warnings (--analyze does not print them) on all that the
+	@# host compiler builds
+	$(call msg,CLANG-W,user tests tools)
+	$(Q)for f in $(filter-out bpf/%,$(filter %.c,$(SRC_FILES))); do \
+		$(CLANG) -fsyntax-only $(filter-out -O2 -g,$(CFLAGS)) -Iuser/xlbd $$f || exit 1; done
 	$(call msg,ANALYZE,user tests tools)
 	$(Q)rm -f $(BUILD)/analyze.log; for f in $(filter-out bpf/%,$(filter %.c,$(SRC_FILES))); do \
 		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(filter-out -O2 -g,$(CFLAGS)) \
-			-o /dev/null $$f 2>>$(BUILD)/analyze.log || exit 1; done
+			-Iuser/xlbd -o /dev/null $$f 2>>$(BUILD)/analyze.log || exit 1; done
 	@# bpftool's generated skeletons free through bpf_object__destroy_skeleton(),
 	@# which the analyzer cannot see: their "potential leak" is not ours.
 	$(Q)if grep 'warning:' $(BUILD)/analyze.log | grep -v '\.skel\.h:.*Potential leak'; then \
@@ -282,24 +388,3 @@ test-bpf: test-fuzz-packets
 test-fuzz-packets: $(PKT_FUZZ)
 	$(Q)$(PKT_FUZZ) --packets 200000 --seed 12
 
-# ---- fuzz target for the control requests (issue #11) ----------------------
-# Minimal rule until the general fuzz machinery (make fuzz) covers it: the
-# harness links the control-request parser and change verbs with the config
-# code, nothing else (no socket, no data plane, no libbpf).
-FUZZ_CTL      := $(BUILD)/fuzz/fuzz_ctl
-FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c user/xlbd/ctl_change.c user/xlbd/ctl_req.c \
-	user/common/config.c user/common/addr.c user/common/maglev.c user/common/vipname.c
-FUZZ_SECONDS  ?= 10
-
-$(FUZZ_CTL): $(FUZZ_CTL_SRCS) $(HDRS)
-	@mkdir -p $(@D)
-	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/common $(FUZZ_CTL_SRCS) \
-		-lyaml -ljson-c -o $@
-
-.PHONY: fuzz-ctl
-fuzz-ctl: $(FUZZ_CTL)
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus-ctl
-	$(Q)$(FUZZ_CTL) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
-		$(BUILD)/fuzz/corpus-ctl tests/fuzz/corpus/ctl

@@ -1360,7 +1360,7 @@ static int t_decap_roundtrip_with_xlb(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-#fn + 2, fn                                                                        \
+		&(#fn)[2], fn                                                                      \
 	}
 
 /* ---- decapsulation trusts only the load balancers, only to this host ---- */

@@ -15,14 +15,15 @@
  *   - a non-root peer never brought in an exec command that was not there.
  * Any of these failing aborts (a crash for libFuzzer), as do ASan/UBSan.
  */
+// fuzz-link: user/xlbd/ctl_change.c user/xlbd/ctl_req.c
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "../../user/xlbd/ctl_change.h" /* no -Iuser/xlbd needed */
-#include "../../user/xlbd/ctl_req.h"
+#include "ctl_change.h"
+#include "ctl_req.h"
 
 #define MAX_REQUESTS 16
 

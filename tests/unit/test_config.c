@@ -5,14 +5,17 @@
  * input gets a message that names the place and the fix while the caller's
  * config stays exactly as it was.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 
 #include "config.h"
+#include "config_dump.h"
 #include "harness.h"
 #include "test_unit.h"
+#include "text.h"
 #include "xlb_dp.h"
 
 static const char *full = "interface: eth0\n"
@@ -233,6 +236,11 @@ static const struct reject_case {
 	 "check path, host, status and body are for http and https checks, not tcp"},
 	{"duration without unit", VIP("    check:\n      interval: 2\n"),
 	 "bad.yaml:6: check interval '2' is not a duration; write it with a unit: 500ms, 2s, 1m"},
+	{"duration that wraps when multiplied",
+	 VIP("    check:\n      interval: 18446744073709552s\n      timeout: 100ms\n"),
+	 "bad.yaml:6: check interval '18446744073709552s' is not a duration; write it with a unit"},
+	{"duration above 24h", VIP("    slow_start: 1441m\n"),
+	 "bad.yaml:5: slow_start '1441m' is not a duration"},
 	{"jitter above 50%", VIP("    check:\n      jitter: 60%\n"),
 	 "bad.yaml:6: check jitter '60%' is not a percentage from 0% to 50%"},
 	{"unknown check key", VIP("    check:\n      intervall: 2s\n"),
@@ -253,6 +261,37 @@ static const struct reject_case {
 	 "bad.yaml:7: backend 10.1.0.1 appears twice in VIP 10.0.0.10:80/tcp (first at line 6)"},
 	{"duplicate VIP", VIP("  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n"),
 	 "bad.yaml:5: VIP 10.0.0.10:80/tcp is defined twice (first at line 2); merge them"},
+	/* text fields: what goes on the wire as a protocol token is visible
+	 * ASCII, a command has no control characters (issue #11) */
+	{"check path with a space", VIP("    check:\n      type: http\n      path: /a b\n"),
+	 "bad.yaml:2: VIP 10.0.0.10:80/tcp: check path \"/a b\" holds a character it cannot "
+	 "carry at byte 3; a request path is visible ASCII: percent-encode the rest, e.g. %20"},
+	{"check path with DEL", VIP("    check:\n      type: http\n      path: \"/a\\x7f\"\n"),
+	 "check path \"/a\\x7f\" holds a character it cannot carry at byte 3"},
+	{"check host with CR LF",
+	 VIP("    check:\n      type: http\n      host: \"a\\r\\nX-Evil: 1\"\n"),
+	 "check host \"a\\r\\nX-Evil: 1\" holds a character it cannot carry at byte 2; a host "
+	 "name is visible ASCII"},
+	{"check host not ASCII", VIP("    check:\n      type: https\n      host: bücher.example\n"),
+	 "check host \"bücher.example\" holds a character it cannot carry at byte 2; a host name "
+	 "is "
+	 "visible ASCII: write an international name in its xn-- form"},
+	{"check command with a newline",
+	 VIP("    check:\n      type: exec\n      command: \"/bin/true\\n/bin/false\"\n"),
+	 "check command \"/bin/true\\n/bin/false\" holds a character it cannot carry at byte 10; "
+	 "write the command on one line"},
+	{"check command with a C1 control",
+	 VIP("    check:\n      type: exec\n      command: \"/bin/true \\x9b\"\n"),
+	 "check command \"/bin/true \\x9b\" holds a character it cannot carry at byte 11"},
+	{"interface with a control character", "interface: \"e\\x01th0\"\n",
+	 "bad.yaml: interface \"e\\x01th0\" is not a network interface name"},
+	{"interface with a colon", "interface: \"eth0:1\"\n",
+	 "bad.yaml: interface \"eth0:1\" is not a network interface name (visible ASCII other "
+	 "than '/' and ':')"},
+	{"NUL in a string", VIP("    check:\n      type: udp\n      send: \"a\\0b\"\n"),
+	 "bad.yaml:7: 'check send' holds a NUL character (\\0); remove it"},
+	{"NUL in a key", "vips:\n  - \"address\\0x\": 10.0.0.1\n    port: 80\n    protocol: tcp\n",
+	 "bad.yaml:2: keys must be plain names"},
 	{"ipip IPv6 VIP to IPv4 backend",
 	 "vips:\n  - address: 2001:db8::10\n    port: 80\n    protocol: tcp\n    mode: ipip\n"
 	 "    backends:\n      - address: 10.1.0.1\n",
@@ -328,7 +367,296 @@ static int t_config_check_type_change_drops_old_settings(void)
 	return 0;
 }
 
+/* Every code point a text field may hold; the payload fields take all of
+ * them (what YAML cannot show raw is escaped). */
+static const char *escapes =
+	"vips:\n"
+	"  - address: 10.0.0.10\n"
+	"    port: 53\n"
+	"    protocol: udp\n"
+	"    check:\n"
+	"      type: udp\n"
+	/* DEL, C1 controls (NEL is a YAML line break), C0 controls */
+	"      send: \"a\\x7fb\\x80\\x85\\x9f\\t\\n\\r\\x01\\e\\\"\\\\ \"\n"
+	/* line and paragraph separators, BOM, non-characters, astral */
+	"      expect: \"\\u2028\\u2029\\ufeff\\ufffe\\uffff\\U0001f600\\xa0é€ #: -\"\n"
+	"    backends: []\n"
+	"  - address: 10.0.0.11\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    check:\n"
+	"      type: http\n"
+	"      path: \"/a?b=\\\"c\\\"&d=#e'\"\n"
+	"      host: \"xn--bcher-kva.example\"\n"
+	"      body: \"line1\\nline2\\t\\x7f\\u0090 \"\n"
+	"    backends: []\n";
+
+/* A dump holds printable characters and line ends only: libyaml reads it. */
+static int dump_is_printable(const char *text)
+{
+	for (const char *p = text; *p;) {
+		unsigned int cp;
+		int n = xlb_utf8_next(p, &cp);
+
+		if (n < 0 || (cp != '\n' && !xlb_yaml_printable(cp)))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+static int t_config_dump_escapes_every_nonprintable(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len;
+	int ok;
+
+	ASSERT_OK(xlb_cfg_load_string("escapes.yaml", escapes, &c, &err), err.msg);
+	ASSERT_TRUE(!strcmp(c.vips[0].check.send, "a\x7f"
+						  "b\xc2\x80\xc2\x85\xc2\x9f\t\n\r\x01\x1b\"\\ "),
+		    "send holds the characters the escapes name");
+	ASSERT_OK(xlb_cfg_dump_text(&c, &text, &len), "dump");
+	ok = dump_is_printable(text);
+	if (!ok)
+		harness_fail(__FILE__, __LINE__, "the dump holds a raw control character:\n%s",
+			     text);
+	free(text);
+	text = NULL;
+	if (ok && xlb_cfg_dump_checked(&c, &text, &len, &err)) {
+		harness_fail(__FILE__, __LINE__, "the dump does not round-trip: %s", err.msg);
+		ok = 0;
+	}
+	free(text);
+	xlb_cfg_free(&c);
+	return ok ? 0 : -1;
+}
+
+/* Found by fuzz_config: an IPv6 address ending in "::" was dumped plain,
+ * and YAML reads "address: 2001:db8::" as a key "2001:db8:". */
+static int t_config_dump_of_address_ending_in_colons(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len;
+
+	ASSERT_OK(xlb_cfg_load_string("colons.yaml",
+				      "vips:\n  - address: \"2001:db8::\"\n    port: 80\n"
+				      "    protocol: tcp\n    backends:\n      - address: \"::\"\n"
+				      "      - address: 2001:db8::1\n",
+				      &c, &err),
+		  err.msg);
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "address: 2001:db8::1\n") != NULL, "others stay plain");
+	free(text);
+	xlb_cfg_free(&c);
+	return 0;
+}
+
+/*
+ * The fuzzer's property over its seeds (tests/fuzz/corpus/config/, which
+ * keeps every input the fuzzer found a bug with): whatever loads, dumps to
+ * text that loads to the same configuration and dumps to the same bytes.
+ * Runs without clang, under valgrind too.
+ */
+static int t_config_seed_corpus_round_trips(void)
+{
+	const char *dir = "tests/fuzz/corpus/config";
+	struct dirent *e;
+	int loaded = 0, rc = 0;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		harness_fail(__FILE__, __LINE__, "couldn't open '%s' (run from the top directory)",
+			     dir);
+		return -1;
+	}
+	while (!rc && (e = readdir(d))) {
+		struct xlb_cfg c = {};
+		struct xlb_err err = {};
+		char path[512], *text;
+		size_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (xlb_cfg_load_file(path, &c, &err))
+			continue; /* seeds of rejected input */
+		loaded++;
+		if (xlb_cfg_dump_checked(&c, &text, &len, &err)) {
+			harness_fail(__FILE__, __LINE__, "%s: %s", path, err.msg);
+			rc = -1;
+		} else {
+			free(text);
+		}
+		xlb_cfg_free(&c);
+	}
+	closedir(d);
+	if (!rc && loaded < 10) {
+		harness_fail(__FILE__, __LINE__, "only %d seeds load; want the valid ones", loaded);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* A configuration built in memory (not from YAML) with a byte that is not
+ * UTF-8: validation refuses it, and so does the round-trip check. */
+static int t_config_refuses_text_that_is_not_utf8(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	char *text = (char *)"unset";
+	size_t len;
+
+	ASSERT_OK(xlb_cfg_load_string("escapes.yaml", escapes, &c, &err), err.msg);
+	snprintf(c.vips[0].check.expect, sizeof(c.vips[0].check.expect), "ok\xff");
+	ASSERT_EQ(xlb_cfg_validate(&c, "request", &err), -EINVAL, "validation refuses it");
+	ASSERT_TRUE(strstr(err.msg, "check expect \"ok\\xff\" is not UTF-8 at byte 3") != NULL,
+		    err.msg);
+	ASSERT_EQ(xlb_cfg_dump_checked(&c, &text, &len, &err), -EINVAL, "no dump to persist");
+	ASSERT_TRUE(text == NULL, "no text on refusal");
+	ASSERT_TRUE(strstr(err.msg, "nothing was written") != NULL, err.msg);
+	xlb_cfg_free(&c);
+	return 0;
+}
+
+/* Setting a shorter text over a longer one leaves the same bytes as a
+ * fresh load: the configs compare equal, so nothing looks changed. */
+static int t_config_shorter_text_over_longer_compares_equal(void)
+{
+	struct xlb_cfg a = {}, b = {};
+	struct xlb_err err = {};
+	const char *y = VIP("    check:\n      type: http\n      path: /a-long-path\n");
+	const char *z = VIP("    check:\n      type: http\n      path: /x\n");
+
+	ASSERT_OK(xlb_cfg_load_string("a.yaml", y, &a, &err), err.msg);
+	ASSERT_OK(xlb_cfg_load_string("b.yaml", z, &b, &err), err.msg);
+	ASSERT_OK(xlb_cfg_parse_check("{path: /x}", &a.vips[0], NULL, &err), err.msg);
+	ASSERT_TRUE(xlb_cfg_equal(&a, &b), "path set to /x equals a fresh /x");
+	xlb_cfg_free(&a);
+	xlb_cfg_free(&b);
+	return 0;
+}
+
+/* A VIP without backends has no backend array: copying it copies nothing
+ * (memcpy from NULL, even of 0 bytes, is undefined; UBSan checks). */
+static int t_config_copy_of_vip_without_backends(void)
+{
+	struct xlb_cfg_vip v = {.table_size = XLB_DEFAULT_TABLE_SIZE};
+	struct xlb_cfg src = {.vips = &v, .nvips = 1}, dst = {};
+
+	ASSERT_OK(xlb_cfg_copy(&dst, &src), "copy");
+	ASSERT_EQ(dst.vips[0].nbackends, 0, "no backends");
+	ASSERT_TRUE(dst.vips[0].backends != NULL, "an array of its own");
+	ASSERT_TRUE(xlb_cfg_equal(&dst, &src), "equal");
+	xlb_cfg_free(&dst);
+	return 0;
+}
+
+/*
+ * YAML aliases: 6 KB naming one VIP of 300 backends 250 times asked for
+ * 75000 backends (a 64 KB request: 8 million, 485 MB and 12 s of parsing
+ * before validation refused it). Refused while parsing, before allocating.
+ */
+static int t_config_alias_amplification_refused_early(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	size_t len = 64 * 1024, used;
+	char *y = malloc(len);
+	int rc;
+
+	ASSERT_TRUE(y != NULL, "malloc");
+	used = (size_t)snprintf(y, len,
+				"vips:\n  - &v {address: 10.0.0.1, port: 80, protocol: "
+				"tcp, backends: [");
+	for (int i = 0; i < 300; i++)
+		used += (size_t)snprintf(y + used, len - used, "%s{address: 10.1.%d.%d}",
+					 i ? ", " : "", i / 250, i % 250);
+	used += (size_t)snprintf(y + used, len - used, "]}\n");
+	for (int i = 0; i < 250; i++)
+		used += (size_t)snprintf(y + used, len - used, "  - *v\n");
+	rc = xlb_cfg_load_string("bomb.yaml", y, &c, &err);
+	free(y);
+	ASSERT_EQ(rc, -EINVAL, "refused");
+	ASSERT_TRUE(strstr(err.msg, "bomb.yaml:2: more than 65535 backends in all (an alias "
+				    "such as '*name' counts each time it is used)") != NULL,
+		    err.msg);
+	return 0;
+}
+
+/*
+ * Deep nesting: libyaml's scanner spends time in proportion to the depth
+ * on every token, so 32 KB of '[' kept the loader (and xlbd's event loop,
+ * for a request) busy for seconds. Refused at the limit, in a file, a
+ * string and a check's settings.
+ */
+static int t_config_deep_nesting_refused_early(void)
+{
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	size_t n = 16000;
+	char *y = malloc(2 * n + 16);
+	struct xlb_cfg_vip v = {.port = 80, .proto = IPPROTO_TCP};
+
+	ASSERT_TRUE(y != NULL, "malloc");
+	memcpy(y, "vips: ", 6);
+	memset(y + 6, '[', n);
+	memset(y + 6 + n, ']', n);
+	y[6 + 2 * n] = 0;
+	ASSERT_EQ(xlb_cfg_load_string("deep.yaml", y, &c, &err), -EINVAL, "refused");
+	ASSERT_TRUE(strstr(err.msg, "deep.yaml:1: lists and maps nested deeper than 32 levels") !=
+			    NULL,
+		    err.msg);
+	xlb_cfg_check_defaults(&v.check);
+	ASSERT_EQ(xlb_cfg_parse_check(y + 6, &v, NULL, &err), -EINVAL, "check refused");
+	ASSERT_TRUE(strstr(err.msg, "nested deeper than 32 levels") != NULL, err.msg);
+	free(y);
+	return 0;
+}
+
+/* UTF-8 decoding refuses what YAML would refuse. */
+static int t_text_utf8_and_quoting(void)
+{
+	static const char *bad[] = {"\x80",	    "\xc0\x80",		"\xe0\x80\x80",
+				    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
+				    "\xc3",	    "\xe2\x82"};
+	char *text = NULL, buf[8];
+	size_t len = 0, off;
+	unsigned int cp;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_EQ(xlb_utf8_next(bad[i], &cp), -1, bad[i]);
+	ASSERT_EQ(xlb_utf8_next("\xf0\x9f\x98\x80", &cp), 4, "four bytes");
+	ASSERT_EQ(cp, 0x1f600, "U+1F600");
+	ASSERT_EQ(xlb_text_check("ab\tc", XLB_TEXT_NO_CONTROL, &off), 0, "tab in a command");
+	ASSERT_EQ(xlb_text_check("a\xe2\x80\xa8", XLB_TEXT_NO_CONTROL, &off), -EINVAL, "U+2028");
+	ASSERT_EQ(off, 1, "its offset");
+	f = open_memstream(&text, &len);
+	ASSERT_TRUE(f != NULL, "memstream");
+	xlb_yaml_quote(f, "\"\\\x7f\xc2\x85\xe2\x80\xa9\xf0\x9f\x98\x80\xff");
+	fclose(f);
+	ASSERT_TRUE(!strcmp(text, "\"\\\"\\\\\\x7f\\x85\\u2029\xf0\x9f\x98\x80\\xff\""), text);
+	free(text);
+	ASSERT_TRUE(!strcmp(xlb_text_escape("a\nbcdef", buf, sizeof(buf)), "a\\nbcde"),
+		    "escaped for messages, cut to fit");
+	return 0;
+}
+
 const struct harness_case config_cases[] = {
+	{"config_dump_escapes_every_nonprintable", t_config_dump_escapes_every_nonprintable},
+	{"config_dump_of_address_ending_in_colons", t_config_dump_of_address_ending_in_colons},
+	{"config_seed_corpus_round_trips", t_config_seed_corpus_round_trips},
+	{"config_refuses_text_that_is_not_utf8", t_config_refuses_text_that_is_not_utf8},
+	{"config_shorter_text_over_longer_compares_equal",
+	 t_config_shorter_text_over_longer_compares_equal},
+	{"config_copy_of_vip_without_backends", t_config_copy_of_vip_without_backends},
+	{"config_alias_amplification_refused_early", t_config_alias_amplification_refused_early},
+	{"config_deep_nesting_refused_early", t_config_deep_nesting_refused_early},
+	{"text_utf8_and_quoting", t_text_utf8_and_quoting},
 	{"config_full_example", t_config_full_example},
 	{"config_check_type_change_drops_old_settings",
 	 t_config_check_type_change_drops_old_settings},

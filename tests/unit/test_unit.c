@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Unit tests of pure logic (no BPF, no root): the Maglev table builder, the
- * flow hash (here) and the configuration (test_config.c).
+ * flow hash (here), the configuration (test_config.c) and xlbd's state
+ * file (test_state.c, with user/xlbd/state.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -301,7 +302,7 @@ static int t_ipv6_fold_does_not_collide(void)
 
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
-#fn + 2, fn                                                                        \
+		&(#fn)[2], fn                                                                      \
 	}
 
 static const struct harness_case cases[] = {
@@ -337,6 +338,8 @@ int main(int argc, char **argv)
 			  NULL, NULL);
 	rc |= harness_run("test-unit probe", probe_cases, probe_ncases, argc > 1 ? argv[1] : NULL,
 			  probe_setup, probe_teardown);
+	rc |= harness_run("test-unit state", state_cases, state_ncases, argc > 1 ? argv[1] : NULL,
+			  state_setup, state_teardown);
 	free(table_a);
 	free(table_b);
 	return rc;

@@ -19,6 +19,7 @@
 #include "vipname.h"
 #include "exec_child.h"
 #include "maglev.h"
+#include "text.h"
 #include "xlb_dp.h"
 
 static int fail(struct xlb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -165,7 +166,8 @@ int xlb_parse_duration_ms(const char *s, __u32 *ms)
 		mult = 0;
 	else
 		return -EINVAL;
-	if (n * mult > 24ULL * 3600 * 1000)
+	/* compared before multiplying: 18446744073709552s wraps to 384 ms */
+	if (mult && n > 24ULL * 3600 * 1000 / mult)
 		return -EINVAL;
 	*ms = (__u32)(n * mult);
 	return 0;
@@ -217,6 +219,7 @@ struct walk {
 	yaml_document_t *doc;
 	const char *name; /* file name for messages */
 	struct xlb_err *err;
+	size_t nbackends; /* so far, every VIP's (an alias counts each time) */
 };
 
 static int line_of(const yaml_node_t *n)
@@ -228,6 +231,12 @@ static const char *scalar(struct walk *w, yaml_node_t *n, const char *key)
 {
 	if (n->type != YAML_SCALAR_NODE) {
 		fail(w->err, "%s:%d: '%s' must be a single value, not a list or a map", w->name,
+		     line_of(n), key);
+		return NULL;
+	}
+	/* "\0" in a quoted scalar: C strings would silently cut it there */
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		fail(w->err, "%s:%d: '%s' holds a NUL character (\\0); remove it", w->name,
 		     line_of(n), key);
 		return NULL;
 	}
@@ -296,7 +305,12 @@ static const char *key_name(struct walk *w, yaml_node_pair_t *p)
 {
 	yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 
-	return k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+	if (!k || k->type != YAML_SCALAR_NODE)
+		return NULL;
+	/* a quoted "address\0x" would read as 'address' in C */
+	if (strlen((const char *)k->data.scalar.value) != k->data.scalar.length)
+		return NULL;
+	return (const char *)k->data.scalar.value;
 }
 
 /*
@@ -392,7 +406,10 @@ static int string_value(struct walk *w, yaml_node_t *n, const char *key, char *o
 	if (strlen(s) >= len)
 		return fail(w->err, "%s:%d: %s is longer than %zu characters", w->name, line_of(n),
 			    key, len - 1);
-	memcpy(out, s, strlen(s) + 1);
+	/* all of out: configs compare bytewise, and a shorter value set
+	 * over a longer one must not leave its tail behind */
+	memset(out, 0, len);
+	memcpy(out, s, strlen(s));
 	return 0;
 }
 
@@ -629,6 +646,14 @@ static int parse_backends(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vi
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (vip->backends) /* pair_key() refuses a second 'backends' already */
 		return -EINVAL;
+	/* Before allocating: YAML aliases reuse a list in many VIPs, so a few
+	 * kilobytes could otherwise ask for millions of backends. */
+	if (count > XLB_MAX_BACKENDS - 1 - w->nbackends)
+		return fail(w->err,
+			    "%s:%d: more than %d backends in all (an alias such as '*name' counts "
+			    "each time it is used); split the configuration over several LB hosts",
+			    w->name, line_of(n), XLB_MAX_BACKENDS - 1);
+	w->nbackends += count;
 	vip->backends = calloc(count ? count : 1, sizeof(*vip->backends));
 	if (!vip->backends)
 		return -ENOMEM;
@@ -824,6 +849,41 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 	return 0;
 }
 
+/*
+ * How deep maps and lists may nest: a configuration needs 6 (root, vips, a
+ * VIP, backends, a backend, its check). libyaml's scanner spends time in
+ * proportion to the depth on every token, so 64 KB of '[' took seconds;
+ * this pass over the events stops at the limit, after a bounded look-ahead.
+ * Syntax errors are left to the loader, which reports them with the line.
+ */
+#define CFG_MAX_DEPTH 32
+
+static int check_depth(const char *name, const char *yaml, size_t len, struct xlb_err *err)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, ret = 0, end = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+	while (!end && !ret && yaml_parser_parse(&p, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > CFG_MAX_DEPTH)
+				ret = fail(err,
+					   "%s:%zu: lists and maps nested deeper than %d levels; a "
+					   "configuration needs 6",
+					   name, ev.start_mark.line + 1, CFG_MAX_DEPTH);
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 static int load(yaml_parser_t *parser, const char *name, struct xlb_cfg *out, struct xlb_err *err)
 {
 	struct xlb_cfg c = {.deleted_vip_grace_ms = XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS};
@@ -895,6 +955,8 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	yaml_node_t *root;
 	int ret;
 
+	if (check_depth("check", yaml, strlen(yaml), err))
+		return -EINVAL;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -922,32 +984,54 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	return 0;
 }
 
-int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err)
+/* len bytes of YAML (a NUL among them is the loader's to refuse). */
+static int load_buffer(const char *name, const char *yaml, size_t len, struct xlb_cfg *out,
+		       struct xlb_err *err)
 {
 	yaml_parser_t parser;
-	FILE *f = fopen(path, "r");
-	int ret;
+
+	if (check_depth(name, yaml, len, err))
+		return -EINVAL;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	return load(&parser, name, out, err);
+}
+
+int xlb_cfg_load_file(const char *path, struct xlb_cfg *out, struct xlb_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *m;
+	char chunk[4096];
+	size_t n;
+	int ret = 0;
 
 	if (!f) {
 		ret = -errno;
 		fail(err, "couldn't open config '%s': %s", path, strerror(-ret));
 		return ret;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	ret = load(&parser, path, out, err);
+	m = open_memstream(&buf, &len); /* read whole: the loader makes two passes */
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fwrite(chunk, 1, n, m) != n)
+			ret = -ENOMEM;
+	if (!m || ferror(f))
+		ret = -(errno ?: EIO);
+	if (m && fclose(m) && !ret)
+		ret = -ENOMEM;
 	fclose(f);
+	if (ret)
+		fail(err, "couldn't read config '%s': %s", path, strerror(-ret));
+	else
+		ret = load_buffer(path, buf, len, out, err);
+	free(buf);
 	return ret;
 }
 
 int xlb_cfg_load_string(const char *name, const char *yaml, struct xlb_cfg *out,
 			struct xlb_err *err)
 {
-	yaml_parser_t parser;
-
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
-	return load(&parser, name, out, err);
+	return load_buffer(name, yaml, strlen(yaml), out, err);
 }
 
 /* ---- whole-config checks ---------------------------------------------- */
@@ -1064,6 +1148,49 @@ static int validate_timing(const struct xlb_check_timing *t, const struct xlb_cf
 	return 0;
 }
 
+/*
+ * What each text field of a check may hold. What goes on the wire as a
+ * protocol token (an HTTP request path, a Host header and TLS name) is
+ * visible ASCII, so nothing can split or smuggle a request line; a command
+ * line holds no control characters; payloads and matches may hold any
+ * text (the dump escapes what YAML cannot show).
+ */
+static const struct {
+	const char *key;
+	size_t off;
+	enum xlb_text_rule rule;
+	const char *hint;
+} check_text[] = {
+	{"path", offsetof(struct xlb_cfg_check, path), XLB_TEXT_VISIBLE,
+	 "a request path is visible ASCII: percent-encode the rest, e.g. %20 for a space"},
+	{"host", offsetof(struct xlb_cfg_check, host), XLB_TEXT_VISIBLE,
+	 "a host name is visible ASCII: write an international name in its xn-- form"},
+	{"command", offsetof(struct xlb_cfg_check, command), XLB_TEXT_NO_CONTROL,
+	 "write the command on one line, without control characters"},
+	{"body", offsetof(struct xlb_cfg_check, body), XLB_TEXT_UTF8, ""},
+	{"send", offsetof(struct xlb_cfg_check, send), XLB_TEXT_UTF8, ""},
+	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_TEXT_UTF8, ""},
+};
+
+static int validate_text(const char *s, enum xlb_text_rule rule, const char *at, const char *who,
+			 const char *field, const char *hint, struct xlb_err *err)
+{
+	char shown[160];
+	unsigned int cp;
+	size_t bad;
+
+	if (!xlb_text_check(s, rule, &bad))
+		return 0;
+	xlb_text_escape(s, shown, sizeof(shown));
+	if (xlb_utf8_next(s + bad, &cp) < 0)
+		return fail(err,
+			    "%s%s: %s \"%s\" is not UTF-8 at byte %zu; write the text in UTF-8 "
+			    "(other characters as escapes like \\u00e9 in a quoted string)",
+			    at, who, field, shown, bad + 1);
+	return fail(err, "%s%s: %s \"%s\" holds a character it cannot carry at byte %zu; %s", at,
+		    who, field, shown, bad + 1, hint);
+}
+
 static int validate_check(const struct xlb_cfg_vip *v, const char *at, const char *vn,
 			  struct xlb_err *err)
 {
@@ -1074,6 +1201,14 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 	snprintf(who, sizeof(who), "VIP %s", vn);
 	if (c->type > XLB_CHECK_NONE)
 		return fail(err, "%s%s: unknown check type", at, who);
+	for (size_t i = 0; i < sizeof(check_text) / sizeof(check_text[0]); i++) {
+		char field[32];
+
+		snprintf(field, sizeof(field), "check %s", check_text[i].key);
+		if (validate_text((const char *)c + check_text[i].off, check_text[i].rule, at, who,
+				  field, check_text[i].hint, err))
+			return -EINVAL;
+	}
 	if (!web && (c->path[0] || c->host[0] || c->body[0] || c->nranges))
 		return fail(err,
 			    "%s%s: check path, host, status and body are for http and https "
@@ -1145,11 +1280,16 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 
 int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *err)
 {
-	size_t total = 0;
+	size_t total = 0, bad;
 	char at[300], vn[80];
 
 	if (c->nvips >= XLB_MAX_VIPS)
 		return fail(err, "%s: %zu VIPs; at most %d", name, c->nvips, XLB_MAX_VIPS - 1);
+	if (xlb_text_check(c->iface, XLB_TEXT_VISIBLE, &bad) || strpbrk(c->iface, "/:"))
+		return fail(err,
+			    "%s: interface \"%s\" is not a network interface name (visible ASCII "
+			    "other than '/' and ':'); give the name 'ip link' shows",
+			    name, xlb_text_escape(c->iface, vn, sizeof(vn)));
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
@@ -1172,21 +1312,24 @@ int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *
 
 /* ---- dump, copy, compare ---------------------------------------------- */
 
-/* A YAML double-quoted scalar. */
+/* A YAML double-quoted scalar, every non-printable character escaped. */
 static void dump_str(FILE *f, const char *ind, const char *key, const char *s)
 {
 	if (!*s)
 		return;
-	fprintf(f, "%s%s: \"", ind, key);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fprintf(f, "\"\n");
+	fprintf(f, "%s%s: ", ind, key);
+	xlb_yaml_quote(f, s);
+	fputc('\n', f);
+}
+
+/* An address; quoted when it ends in ':' ("2001:db8::"), which YAML would
+ * read as a key. */
+static void dump_addr(FILE *f, const char *ind, const union xlb_addr *addr)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t n = strlen(xlb_addr_str(addr, a, sizeof(a)));
+
+	fprintf(f, n && a[n - 1] == ':' ? "%saddress: \"%s\"\n" : "%saddress: %s\n", ind, a);
 }
 
 static void dump_timing(FILE *f, const char *ind, const struct xlb_check_timing *t, __u8 set)
@@ -1236,17 +1379,14 @@ static void dump_check(FILE *f, const struct xlb_cfg_check *c)
 
 int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (c->iface[0])
-		fprintf(f, "interface: %s\n", c->iface);
+	dump_str(f, "", "interface", c->iface);
 	if (c->deleted_vip_grace_ms != XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS)
 		fprintf(f, "deleted_vip_grace: %ums\n", c->deleted_vip_grace_ms);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 
-		fprintf(f, "  - address: %s\n", xlb_addr_str(&v->addr, a, sizeof(a)));
+		dump_addr(f, "  - ", &v->addr);
 		fprintf(f, "    port: %u\n", v->port);
 		fprintf(f, "    protocol: %s\n", v->proto == IPPROTO_UDP ? "udp" : "tcp");
 		fprintf(f, "    mode: %s\n", xlb_mode_name(v->mode));
@@ -1264,7 +1404,7 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
 
-			fprintf(f, "      - address: %s\n", xlb_addr_str(&b->addr, a, sizeof(a)));
+			dump_addr(f, "      - ", &b->addr);
 			fprintf(f, "        weight: %u\n", b->weight);
 			if (b->admin)
 				fprintf(f, "        admin: %s\n", xlb_admin_name(b->admin));
@@ -1297,7 +1437,8 @@ int xlb_cfg_copy(struct xlb_cfg *dst, const struct xlb_cfg *src)
 			xlb_cfg_free(&c);
 			return -ENOMEM;
 		}
-		memcpy(v->backends, src->vips[i].backends, nb * sizeof(*v->backends));
+		if (nb) /* memcpy from a NULL array is undefined even for 0 bytes */
+			memcpy(v->backends, src->vips[i].backends, nb * sizeof(*v->backends));
 		c.nvips++;
 	}
 	*dst = c;

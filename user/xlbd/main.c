@@ -50,6 +50,7 @@
 #include "nexthop.h"
 #include "privs.h"
 #include "seed.h"
+#include "state.h"
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
@@ -269,47 +270,10 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 	return 0;
 }
 
-/* Atomically: write a temp file, fsync it, rename it over, fsync the dir. */
+/* The state file (state.c: atomic, 0600, checked to load back). */
 int agent_persist(struct agent *ag, struct xlb_err *err)
 {
-	char tmp[300], dir[300], *slash;
-	FILE *f;
-	int fd;
-
-	if (!ag->state_path)
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ag->state_path);
-	snprintf(dir, sizeof(dir), "%s", ag->state_path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	mkdir(dir, 0700);
-	f = fopen(tmp, "w");
-	if (!f || xlb_cfg_dump(&ag->cfg, f) || fflush(f) || fsync(fileno(f))) {
-		int e = errno ? errno : EIO;
-
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		snprintf(err->msg, sizeof(err->msg), "couldn't write state file '%s': %s", tmp,
-			 strerror(e));
-		return -e;
-	}
-	fclose(f);
-	if (rename(tmp, ag->state_path)) {
-		int e = errno;
-
-		unlink(tmp);
-		snprintf(err->msg, sizeof(err->msg), "couldn't replace state file '%s': %s",
-			 ag->state_path, strerror(e));
-		return -e;
-	}
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	return 0;
+	return ag->state_path ? state_write(ag->state_path, &ag->cfg, err) : 0;
 }
 
 static double unix_now(void)
