@@ -384,6 +384,7 @@ static int run(struct agent *ag)
 			/* Debounced: a burst of changes is one re-check at the next tick. */
 			if (xlb_nh_events_read(ag->nh))
 				ag->nl_changed = 1;
+			xlb_dp_nic_refresh(ag->dp); /* our NIC's own MAC or MTU may have changed */
 			continue;
 		}
 		if (ag->metrics && ev.data.fd == metrics_fd(ag->metrics)) {
