@@ -153,6 +153,7 @@ struct xlb_cfg_vip {
 	__u32 panic_percent;	/* 0 = off */
 	__u32 slow_start_ms;	/* 0 = off */
 	__u32 drain_timeout_ms; /* 0 = never */
+	__u32 reject_rate;	/* on_empty=reject replies/s; 0 = default, ~0 = unlimited */
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
@@ -161,6 +162,7 @@ struct xlb_cfg_vip {
 
 struct xlb_cfg {
 	char iface[IF_NAMESIZE];
+	__u32 mtu; /* ipip path MTU of the interface; 0 = the NIC's own */
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 };

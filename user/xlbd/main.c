@@ -334,6 +334,7 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 		return -EIO;
 	}
 	agent_count_reload(ag, 1);
+	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu); /* validated by the parser */
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
 	return agent_persist(ag, err);
 }
@@ -485,7 +486,8 @@ static void usage(FILE *f)
 
 static int attach(struct agent *ag)
 {
-	int err = xlb_dp_attach(ag->dp, ag->ifindex, ag->generic);
+	int err = xlb_dp_mtu_set(ag->dp, ag->cfg.mtu)
+			  ?: xlb_dp_attach(ag->dp, ag->ifindex, ag->generic);
 
 	if (err == -EOPNOTSUPP && !ag->generic) {
 		pr_warn("driver of '%s' has no native XDP: falling back to generic XDP, which is "
