@@ -230,6 +230,8 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
+	/* 'mtu:' (validated by the parser), and the NIC's MAC/MTU read again */
+	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu);
 	/* The same configuration again (a health change, a tick): the checks
 	 * are what they were, and rebuilding their table costs a hash of every
 	 * backend's check. */
@@ -334,7 +336,6 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 		return -EIO;
 	}
 	agent_count_reload(ag, 1);
-	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu); /* validated by the parser */
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
 	return agent_persist(ag, err);
 }
@@ -486,8 +487,7 @@ static void usage(FILE *f)
 
 static int attach(struct agent *ag)
 {
-	int err = xlb_dp_mtu_set(ag->dp, ag->cfg.mtu)
-			  ?: xlb_dp_attach(ag->dp, ag->ifindex, ag->generic);
+	int err = xlb_dp_attach(ag->dp, ag->ifindex, ag->generic);
 
 	if (err == -EOPNOTSUPP && !ag->generic) {
 		pr_warn("driver of '%s' has no native XDP: falling back to generic XDP, which is "
