@@ -14,8 +14,10 @@
 #include "lib/select.h"
 #include "lib/forward.h"
 #include "lib/reject.h"
+#include "lib/pmtu.h"
 
-/* Fragments, IPv4 options, IPv6 extension headers: drop only VIP traffic. */
+/* Fragments, IPv4 options, IPv6 extension headers, malformed or truncated
+ * headers: drop (and count) only what is addressed to a VIP address. */
 XLB_INLINE int xlb_anomaly(struct xlb_pkt *p)
 {
 	if (bpf_map_lookup_elem(&vip_addrs, &p->key.daddr))
@@ -26,9 +28,15 @@ XLB_INLINE int xlb_anomaly(struct xlb_pkt *p)
 XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p, __u32 bid,
 			   const struct xlb_backend *be, __u8 mode)
 {
-	int ret = mode == XLB_MODE_IPIP ? xlb_fwd_ipip(ctx, p, be) : xlb_fwd_dsr(ctx, be);
 	struct xlb_backend_stats *bs;
+	int ret;
 
+	if (mode == XLB_MODE_IPIP) {
+		ret = xlb_pmtu(ctx, p, be); /* too big with the outer header: answered */
+		if (ret != XLB_CONTINUE)
+			return ret;
+	}
+	ret = mode == XLB_MODE_IPIP ? xlb_fwd_ipip(ctx, p, be) : xlb_fwd_dsr(ctx, be);
 	if (ret != XDP_TX)
 		return ret;
 	bs = bpf_map_lookup_elem(&backend_stats, &bid);

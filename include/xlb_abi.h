@@ -62,6 +62,15 @@ struct xlb_table_slots {
 
 #define XLB_TABLE_VALUES(m) (((m) + XLB_TABLE_SLOTS_PER_VALUE - 1) / XLB_TABLE_SLOTS_PER_VALUE)
 
+/*
+ * on_empty=reject answers at most this many packets per second per VIP
+ * (xlb_vip_val.reject_rate 0 means this default). 1000/s is Linux's own
+ * default budget for ICMP errors (net.ipv4.icmp_msgs_per_sec): enough for
+ * real clients of an empty VIP to fail fast, too little to reflect a flood.
+ */
+#define XLB_DEFAULT_REJECT_RATE 1000
+#define XLB_REJECT_RATE_UNLIMITED 0xffffffffu
+
 /* VIP value. */
 struct xlb_vip_val {
 	__u32 vip_id;	  /* index of the Maglev table and the VIP counters */
@@ -69,7 +78,29 @@ struct xlb_vip_val {
 	__u8 mode;	  /* enum xlb_mode */
 	__u8 hash;	  /* enum xlb_hash */
 	__u8 on_empty;	  /* enum xlb_on_empty */
-	__u8 pad[5];
+	__u8 pad;
+	/* on_empty=reject replies per second, summed over CPUs (each CPU has
+	 * its own bucket of reject_rate / online CPUs); 0: the default,
+	 * XLB_REJECT_RATE_UNLIMITED: no limit. */
+	__u32 reject_rate;
+};
+
+/*
+ * The NIC the program is attached to: one entry (key 0) of the "nic" array
+ * map, set by the loader at attach and kept current by the agent. Frames
+ * whose destination MAC is not `mac` pass untouched; forwarded and rejected
+ * frames carry `mac` as source. An all-zero `mac` (never set) matches no
+ * frame: the program touches nothing until it knows which frames are its
+ * own. `mtu` is the IP MTU toward the backends for ipip (outer header
+ * included); 0 = no check.
+ */
+#define XLB_MIN_MTU 1280 /* IPv6's minimum link MTU */
+#define XLB_MAX_MTU 65535
+
+struct xlb_nic {
+	__u8 mac[6];
+	__u8 pad[2];
+	__u32 mtu;
 };
 
 /*
@@ -202,6 +233,7 @@ XLB_STATIC_ASSERT(sizeof(union xlb_addr) == 16, "xlb_addr");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_table_slots) == 8, "xlb_table_slots");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_val) == 16, "xlb_vip_val");
+XLB_STATIC_ASSERT(sizeof(struct xlb_nic) == 12, "xlb_nic");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend) == 32, "xlb_backend");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_entry) == 56, "xlb_flow_entry");

@@ -24,9 +24,11 @@ enum xlb_reason_kind {
 /* X(id, ENUM, "name", kind, "help") */
 #define XLB_REASONS(X)                                                                             \
 	X(1, TRUNCATED, "truncated", XLB_KIND_DROP,                                                \
-	  "a header ends before its fixed part, or the IP length exceeds the frame")               \
+	  "to a VIP address: a header ends before its fixed part, or the IP length exceeds the "   \
+	  "frame")                                                                                 \
 	X(2, MALFORMED, "malformed", XLB_KIND_DROP,                                                \
-	  "IPv4 header length below 20 bytes or TCP data offset below 20 bytes")                   \
+	  "to a VIP address: wrong IP version, IPv4 header length or TCP data offset below 20 "    \
+	  "bytes")                                                                                 \
 	X(3, FRAGMENT, "fragment", XLB_KIND_DROP,                                                  \
 	  "IPv4 or IPv6 fragment addressed to a VIP address (no ports to hash)")                   \
 	X(4, IPV4_OPTIONS, "ipv4_options", XLB_KIND_DROP,                                          \
@@ -41,7 +43,8 @@ enum xlb_reason_kind {
 	X(9, FAMILY_MISMATCH, "family_mismatch", XLB_KIND_DROP,                                    \
 	  "ipip mode cannot carry an IPv6 VIP to an IPv4 backend")                                 \
 	X(10, NO_BACKEND_UNANSWERABLE, "no_backend_unanswerable", XLB_KIND_DROP,                   \
-	  "no usable backend, on_empty=reject, but the packet is a RST or ICMP error")             \
+	  "no usable backend, on_empty=reject, but the packet is a RST, an ICMP error, or from a " \
+	  "broadcast/multicast source")                                                            \
 	X(11, REJECT_TCP_RST, "reject_tcp_rst", XLB_KIND_TX,                                       \
 	  "no usable backend: answered with a TCP RST")                                            \
 	X(12, REJECT_ICMP_UNREACH, "reject_icmp_unreach", XLB_KIND_TX,                             \
@@ -55,7 +58,15 @@ enum xlb_reason_kind {
 	X(16, UDP_FLOW_EXPIRED, "udp_flow_expired", XLB_KIND_EVENT,                                \
 	  "a UDP flow idle beyond the timeout was re-hashed")                                      \
 	X(17, FLOW_EVICTED, "flow_evicted", XLB_KIND_EVENT,                                        \
-	  "a new flow replaced the least recently used flow of a full bucket")
+	  "a new flow replaced the least recently used flow of a full bucket")                     \
+	X(18, REJECT_RATE_LIMITED, "reject_rate_limited", XLB_KIND_DROP,                           \
+	  "no usable backend, on_empty=reject, but the VIP's reject_rate was used up")             \
+	X(19, ENCAP_TOO_BIG, "encap_too_big", XLB_KIND_TX,                                         \
+	  "ipip: too big for the MTU with the outer header: answered with ICMP fragmentation "     \
+	  "needed or ICMPv6 packet too big")                                                       \
+	X(20, ENCAP_TOO_BIG_DROP, "encap_too_big_drop", XLB_KIND_DROP,                             \
+	  "ipip: too big for the MTU with the outer header and not answerable: IPv4 without DF, "  \
+	  "an ICMP error, or a broadcast/multicast source")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

@@ -3,7 +3,8 @@
  * Step 6: forward to the chosen backend.
  *
  * dsr:  destination MAC := backend's next hop, source MAC := the MAC the
- *       frame was sent to (this NIC), XDP_TX. Nothing else changes.
+ *       frame was sent to, which the parser checked is this NIC's own (map
+ *       "nic"), XDP_TX. Nothing else changes.
  * ipip: an outer IPv4 (IPv4 VIP, IPv4 backend) or IPv6 header (IPv6 VIP,
  *       or IPv4 VIP to an IPv6 backend) goes in front of the IP packet; the
  *       Ethernet header (and its 802.1Q tag) moves to the new front. The
@@ -11,7 +12,8 @@
  *       from the flow (client port XOR the folded client address), so the
  *       backend's RSS spreads flows across queues; the IPv6 flow label
  *       carries the same value for ECMP. Outer TTL 64, TOS copied, outer DF
- *       copied from an IPv4 inner packet.
+ *       copied from an IPv4 inner packet. A packet that no longer fits the
+ *       MTU with the outer header is answered instead (lib/pmtu.h).
  */
 #ifndef XLB_BPF_FORWARD_H
 #define XLB_BPF_FORWARD_H
@@ -23,6 +25,7 @@ const volatile __be32 encap_src4 = 0;
 const volatile union xlb_addr encap_src6 = {};
 const volatile __u32 encap_vary_mask = 0xffff; /* host order, <= 0xffff */
 
+/* The source MAC is the frame's destination: this NIC's (checked in parse). */
 XLB_INLINE void xlb_set_macs(struct ethhdr *eth, const __u8 *dst)
 {
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);

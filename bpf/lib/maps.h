@@ -82,6 +82,23 @@ struct {
 	__type(value, struct xlb_backend_stats);
 } backend_stats SEC(".maps");
 
+/* Key 0: this NIC's MAC and the ipip MTU (struct xlb_nic), set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_nic);
+} nic SEC(".maps");
+
+/* Per-CPU on_empty=reject token bucket per VIP id: GCRA "theoretical
+ * arrival time" in ns (lib/reject.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} reject_tat SEC(".maps");
+
 /* Per-CPU packet counts per reason id (xlb_counters.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -89,6 +106,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } reason_stats SEC(".maps");
+
+XLB_INLINE const struct xlb_nic *xlb_nic(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nic, &zero); /* an ARRAY: inlined, no helper call */
+}
 
 XLB_INLINE void xlb_count(__u32 reason)
 {

@@ -47,7 +47,11 @@ int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_has
 		return err;
 	}
 	E.prog_fd = xlb_dp_prog_fd(E.dp);
-	return 0;
+	/* What xlb_dp_attach() reads from the interface. */
+	err = xlb_dp_nic_set(E.dp, MAC_LB, ENV_MTU);
+	if (err)
+		fprintf(stderr, "    couldn't set the NIC: %s\n", strerror(-err));
+	return err;
 }
 
 void env_close(void)
@@ -106,11 +110,17 @@ static void vip_kv(const struct vip_def *v, struct xlb_vip_key *k, struct xlb_vi
 
 int env_vip(const struct vip_def *v, __u32 backend)
 {
+	return env_vip_rate(v, backend, 0);
+}
+
+int env_vip_rate(const struct vip_def *v, __u32 backend, __u32 reject_rate)
+{
 	struct xlb_vip_key k;
 	struct xlb_vip_val val;
 	__u32 table[ENV_TABLE];
 
 	vip_kv(v, &k, &val);
+	val.reject_rate = reject_rate;
 	vip_mode[v->vip_id] = v->mode;
 	for (int i = 0; i < ENV_TABLE; i++)
 		table[i] = backend;

@@ -11,6 +11,7 @@
 #define ENV_ENCAP_SRC4 "172.16.0.0"
 #define ENV_ENCAP_SRC6 "fd00:ffff::"
 #define ENV_TABLE 251 /* small Maglev tables keep fixtures fast */
+#define ENV_MTU 1500  /* the NIC's MTU as fixtures see it */
 
 /* The hash seed every fixture loads with: not the all-zero default. */
 extern const struct xlb_hash_seed ENV_SEED;
@@ -50,6 +51,8 @@ struct vip_def {
  * agent does.
  */
 int env_vip(const struct vip_def *v, __u32 backend);
+/* The same with an on_empty=reject rate (xlb_vip_val.reject_rate). */
+int env_vip_rate(const struct vip_def *v, __u32 backend, __u32 reject_rate);
 /* VIP with a real Maglev table over the given backend ids (equal weights). */
 int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *table_out);
 /* Point every slot of the VIP's table at one backend (0: empty). */

@@ -7,6 +7,9 @@
  * contains FILTER.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +183,164 @@ static int t_arp_and_nd_pass(void)
 	return 0;
 }
 
+/* ---- only frames addressed to this NIC ---------------------------------- */
+
+static const __u8 MAC_OTHER_LB[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x09};
+static const __u8 MAC_BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const __u8 MAC_MCAST4[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x10};
+static const __u8 MAC_MCAST6[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x10};
+static const __u8 MAC_ZERO[6];
+
+/* The same packet with another destination (and source) MAC. */
+static void re_mac(struct pb *p, const __u8 *dst, const __u8 *src)
+{
+	memcpy(p->buf, dst, 6);
+	memcpy(p->buf + 6, src, 6);
+}
+
+/* VIP frames not sent to this NIC pass untouched, to a VIP with backends
+ * (forwarded otherwise) and to an empty one (answered otherwise). */
+static int t_frames_for_other_macs_pass(void)
+{
+	const __u8 *macs[] = {MAC_OTHER_LB, MAC_BCAST, MAC_MCAST4, MAC_MCAST6, MAC_ZERO};
+	const struct vip_def *vips[] = {&V4_TCP, &V6_UDP, &V4_UDP, &V6_TCP};
+	struct pb p;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(env_vip(&V6_UDP, 11), "vip6");
+	ASSERT_OK(env_vip(&V4_UDP, 0), "empty vip, on_empty=reject");
+	ASSERT_OK(env_vip(&V6_TCP, 0), "empty vip6, on_empty=reject");
+	for (size_t v = 0; v < 4; v++) {
+		for (size_t m = 0; m < sizeof(macs) / sizeof(macs[0]); m++) {
+			mk_flow(&p, vips[v], is_v6(vips[v]->addr) ? CLIENT6 : CLIENT4, 40000,
+				vips[v]->proto == TCP ? F_SYN : 0);
+			re_mac(&p, macs[m], MAC_ROUTER);
+			ASSERT_OK(expect_pass(&p, "VIP frame to another MAC"), "");
+		}
+	}
+	for (__u32 id = 1; id <= 4; id++)
+		ASSERT_EQ(env_vip_stats(id).packets, 0, "no VIP counted a packet");
+	for (__u32 r = 1; r < XLB_REASON_SLOTS; r++)
+		ASSERT_EQ(env_reason(r), 0, "no reason counted");
+	return 0;
+}
+
+/* The NIC's MAC changes at run time: frames follow it, and what xlb sends
+ * carries it; a zero (unset) MAC makes the program touch nothing. */
+static int t_nic_mac_change_and_unset(void)
+{
+	struct pb in, want, rej, rej_want;
+	struct vip_def v = with_mode(V4_TCP, XLB_MODE_IPIP);
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 1), "vip");
+	ASSERT_OK(env_vip(&V6_UDP, 0), "empty vip6");
+	ASSERT_OK(xlb_dp_nic_set(E.dp, MAC_OTHER_LB, ENV_MTU), "NIC gets a new MAC");
+	mk_flow(&in, &v, CLIENT4, 40000, F_SYN);
+	ASSERT_OK(expect_pass(&in, "to the old MAC: not ours any more"), "");
+	re_mac(&in, MAC_OTHER_LB, MAC_ROUTER);
+	expect_ipip(&in, 14, 0, "10.1.0.11", 0, 40000, CLIENT4, &want);
+	memcpy(want.buf + 6, MAC_OTHER_LB, 6);
+	ASSERT_OK(expect(&in, XDP_TX, &want, "forwarded with the new MAC as source"), "");
+
+	mk_flow(&rej, &V6_UDP, CLIENT6, 40001, 0);
+	re_mac(&rej, MAC_OTHER_LB, MAC_ROUTER);
+	pb_init(&rej_want);
+	pb_eth(&rej_want, MAC_ROUTER, MAC_OTHER_LB, 0, 0x86dd);
+	pb_ip6(&rej_want, V6_UDP.addr, CLIENT6, 58, 64, 0, 0);
+	pb_icmp6(&rej_want, 1, 4, 0);
+	pb_bytes(&rej_want, rej.buf + 14, 48);
+	pb_finish(&rej_want);
+	ASSERT_OK(expect(&rej, XDP_TX, &rej_want, "rejected with the new MAC as source"), "");
+
+	ASSERT_OK(xlb_dp_nic_set(E.dp, MAC_ZERO, 0), "NIC MAC unset");
+	ASSERT_OK(expect_pass(&in, "unset: a VIP frame passes"), "");
+	re_mac(&in, MAC_ZERO, MAC_ROUTER);
+	ASSERT_OK(expect_pass(&in, "unset: even one sent to 00:00:00:00:00:00"), "");
+	ASSERT_EQ(xlb_dp_nic_set(E.dp, MAC_BCAST, 0), -EINVAL, "a broadcast MAC is refused");
+	ASSERT_EQ(xlb_dp_nic_set(E.dp, MAC_MCAST6, 0), -EINVAL, "a multicast MAC is refused");
+	ASSERT_EQ(xlb_dp_nic_set(E.dp, MAC_LB, 1279), -EINVAL, "an MTU below 1280 is refused");
+	return 0;
+}
+
+/* In a child in a network namespace of its own: attach to a veth and
+ * follow its MAC and MTU, as xlbd does on link events. */
+static int nic_follow_child(void)
+{
+	static const __u8 mac1[6] = {0x02, 0, 0, 0, 0, 0x42}, mac2[6] = {0x02, 0, 0, 0, 0, 0x43};
+	struct xlb_nic n = {};
+	int ifindex;
+
+	if (unshare(CLONE_NEWNET) ||
+	    system("ip link add xdp1dummy type veth peer name xdp1peer && "
+		   "ip link set xdp1dummy address 02:00:00:00:00:42 mtu 1400 up"))
+		_exit(77);
+	ifindex = (int)if_nametoindex("xdp1dummy");
+	ASSERT_OK(xlb_dp_attach(E.dp, ifindex, 1), "attach (generic)");
+	ASSERT_OK(xlb_dp_nic_get(E.dp, &n), "read nic");
+	ASSERT_MEM(n.mac, 6, mac1, 6, "the link's MAC at attach");
+	ASSERT_EQ(n.mtu, 1400, "the link's MTU at attach");
+	ASSERT_EQ(xlb_dp_nic_refresh(E.dp), 0, "nothing changed");
+	ASSERT_OK(system("ip link set xdp1dummy address 02:00:00:00:00:43 mtu 1600"),
+		  "ip link set");
+	ASSERT_EQ(xlb_dp_nic_refresh(E.dp), 1, "a change");
+	ASSERT_OK(xlb_dp_nic_get(E.dp, &n), "read nic");
+	ASSERT_MEM(n.mac, 6, mac2, 6, "the new MAC");
+	ASSERT_EQ(n.mtu, 1600, "the new MTU");
+	ASSERT_OK(xlb_dp_mtu_set(E.dp, 9000), "configured MTU");
+	ASSERT_OK(xlb_dp_nic_get(E.dp, &n), "read nic");
+	ASSERT_EQ(n.mtu, 9000, "the configured MTU wins over the link's");
+	ASSERT_EQ(xlb_dp_nic_refresh(E.dp), 0, "and stays");
+	ASSERT_EQ(xlb_dp_mtu_set(E.dp, 1000), -EINVAL, "an MTU below 1280 is refused");
+	return 0;
+}
+
+static int t_attach_follows_the_link(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(nic_follow_child() ? 1 : 0);
+	ASSERT_TRUE(pid > 0, "fork");
+	ASSERT_EQ(waitpid(pid, &status, 0), pid, "wait");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "    no network namespace or veth here: not checked\n");
+		return 0;
+	}
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child's checks passed");
+	return 0;
+}
+
+/* RFC 1122 3.2.2: no answer to a broadcast or multicast source. */
+static int t_reject_never_answers_group_sources(void)
+{
+	struct pb p;
+
+	ASSERT_OK(env_vip(&V4_TCP, 0), "empty vip");
+	ASSERT_OK(env_vip(&V6_UDP, 0), "empty vip6");
+	mk_flow(&p, &V4_TCP, CLIENT4, 40000, F_SYN);
+	re_mac(&p, MAC_LB, MAC_MCAST4);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from a multicast MAC"), "");
+	re_mac(&p, MAC_LB, MAC_BCAST);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from the broadcast MAC"), "");
+	mk_flow(&p, &V4_TCP, "224.0.0.5", 40000, F_SYN);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from a multicast IPv4 address"), "");
+	mk_flow(&p, &V4_TCP, "255.255.255.255", 40000, F_SYN);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from the limited broadcast address"), "");
+	mk_flow(&p, &V4_TCP, "0.0.0.0", 40000, F_SYN);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from 0.0.0.0"), "");
+	mk_flow(&p, &V6_UDP, "ff02::1", 40000, 0);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from a multicast IPv6 address"), "");
+	mk_flow(&p, &V6_UDP, "::", 40000, 0);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "from ::"), "");
+	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_UNANSWERABLE), 7, "counted unanswerable");
+	ASSERT_EQ(env_reason(XLB_R_REJECT_TCP_RST) + env_reason(XLB_R_REJECT_ICMP_UNREACH), 0,
+		  "nothing answered");
+	return 0;
+}
+
 /* ---- forwarding: dsr -------------------------------------------------- */
 
 static int dsr_case(const struct vip_def *v, const char *client, __u8 flags, int vlan)
@@ -282,6 +443,114 @@ static int t_ipip_6in4_refused(void)
 	mk_flow(&in, &v, CLIENT6, 40000, F_SYN);
 	ASSERT_OK(expect(&in, XDP_DROP, NULL, "IPv6 VIP to IPv4 backend"), "");
 	ASSERT_EQ(env_reason(XLB_R_FAMILY_MISMATCH), 1, "family_mismatch counted");
+	return 0;
+}
+
+/* ---- path MTU for ipip ------------------------------------------------- */
+
+/* A client TCP packet (DF set for IPv4) whose IP length is ip_len. */
+static void mk_sized(struct pb *p, const struct vip_def *v, const char *client, size_t ip_len)
+{
+	mk(p, client, 40000, v->addr, v->port, TCP, F_ACK, 0,
+	   ip_len - 20 - (is_v6(v->addr) ? 40 : 20));
+}
+
+/* The ICMP answer to `in` from the VIP: fragmentation needed (IPv4) or packet
+ * too big (IPv6) with the given MTU, quoting what RFC 792 / RFC 4443 ask. */
+static void expect_too_big(const struct pb *in, const struct vip_def *v, const char *client,
+			   __u32 mtu, struct pb *want)
+{
+	pb_init(want);
+	if (is_v6(v->addr)) {
+		pb_eth(want, MAC_ROUTER, MAC_LB, 0, 0x86dd);
+		pb_ip6(want, v->addr, client, 58, 64, 0, 0);
+		pb_icmp6(want, 2, 0, mtu);
+		pb_bytes(want, in->buf + 14, 1280 - 48);
+	} else {
+		pb_eth(want, MAC_ROUTER, MAC_LB, 0, 0x0800);
+		pb_ip4(want, v->addr, client, 1, 64, 0, 0, 0);
+		pb_icmp4(want, 3, 4, mtu);
+		pb_bytes(want, in->buf + 14, 28);
+	}
+	pb_finish(want);
+}
+
+static int too_big_case(const struct vip_def *base, const char *client, __u32 be,
+			const char *be_addr, __u32 olen)
+{
+	struct vip_def v = with_mode(*base, XLB_MODE_IPIP);
+	struct pb fits, big, want;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, be), "vip");
+	mk_sized(&fits, &v, client, ENV_MTU - olen);
+	expect_ipip(&fits, 14, 0, be_addr, (int)(be % 10) - 1, 40000, client, &want);
+	ASSERT_OK(expect(&fits, XDP_TX, &want, "exactly MTU with the outer header: forwarded"), "");
+	mk_sized(&big, &v, client, ENV_MTU - olen + 1);
+	expect_too_big(&big, &v, client, ENV_MTU - olen, &want);
+	ASSERT_OK(expect(&big, XDP_TX, &want, "one byte more: answered, MTU - outer header"), "");
+	ASSERT_EQ(env_reason(XLB_R_ENCAP_TOO_BIG), 1, "counted");
+	ASSERT_EQ(env_backend_stats(be).packets, 1,
+		  "only the packet that fits went to the backend");
+	/* A configured MTU (per interface) replaces the NIC's. */
+	ASSERT_OK(xlb_dp_nic_set(E.dp, MAC_LB, 9000), "MTU 9000");
+	ASSERT_EQ(sent_to(&big), (int)(be % 10) - 1, "fits 9000: forwarded");
+	ASSERT_OK(xlb_dp_nic_set(E.dp, MAC_LB, 0), "no MTU check");
+	ASSERT_EQ(sent_to(&big), (int)(be % 10) - 1, "MTU 0: never answered");
+	return 0;
+}
+
+static int t_ipip_too_big_4in4(void)
+{
+	return too_big_case(&V4_TCP, CLIENT4, 2, "10.1.0.12", 20);
+}
+
+static int t_ipip_too_big_6in6(void)
+{
+	return too_big_case(&V6_TCP, CLIENT6, 12, "fd00:1::12", 40);
+}
+
+static int t_ipip_too_big_4in6(void)
+{
+	return too_big_case(&V4_TCP, CLIENT4, 13, "fd00:1::13", 40);
+}
+
+static void mk_icmp_err(struct pb *p, const struct vip_def *v, const char *client, __u16 cport,
+			int v6, __u8 type, __u8 code, __u32 rest);
+
+/* Policy: IPv4 without DF, ICMP errors and group sources are not answered. */
+static int t_ipip_too_big_unanswerable_dropped(void)
+{
+	struct vip_def v = with_mode(V4_TCP, XLB_MODE_IPIP);
+	struct pb big, err;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&v, 1), "vip");
+	mk_sized(&big, &v, CLIENT4, ENV_MTU - 20 + 1);
+	big.buf[14 + 6] = 0; /* DF off */
+	pb_finish(&big);
+	ASSERT_OK(expect(&big, XDP_DROP, NULL, "IPv4 without DF"), "");
+	mk_sized(&big, &v, CLIENT4, ENV_MTU - 20 + 1);
+	re_mac(&big, MAC_LB, MAC_BCAST);
+	ASSERT_OK(expect(&big, XDP_DROP, NULL, "from the broadcast MAC"), "");
+	mk_flow(&err, &v, CLIENT4, 46000, F_SYN);
+	ASSERT_EQ(sent_to(&err), 0, "a flow");
+	mk_icmp_err(&err, &v, CLIENT4, 46000, 0, 3, 4, 1400);
+	pb_init(&big);
+	pb_bytes(&big, err.buf, err.len);
+	pb_payload(&big, ENV_MTU - 20 + 1 - (err.len - 14), 0);
+	big.buf[14 + 2] = (__u8)((ENV_MTU - 19) >> 8); /* lengthen the outer IP header */
+	big.buf[14 + 3] = (__u8)(ENV_MTU - 19);
+	big.buf[14 + 10] = big.buf[14 + 11] = 0;
+	{
+		__u16 c = pb_csum(big.buf + 14, 20, 0);
+
+		big.buf[14 + 10] = (__u8)(c >> 8);
+		big.buf[14 + 11] = (__u8)c;
+	}
+	ASSERT_OK(expect(&big, XDP_DROP, NULL, "a too-big ICMP error"), "");
+	ASSERT_EQ(env_reason(XLB_R_ENCAP_TOO_BIG_DROP), 3, "counted");
+	ASSERT_EQ(env_reason(XLB_R_ENCAP_TOO_BIG), 0, "nothing answered");
 	return 0;
 }
 
@@ -740,6 +1009,77 @@ static int t_empty_reject_never_answers_rst(void)
 	return 0;
 }
 
+/* Send n copies of p; how many came back as XDP_TX (the rest must be drops). */
+static int count_tx(const struct pb *p, int n)
+{
+	__u8 out[PB_MAX];
+	size_t out_len;
+	int tx = 0;
+
+	for (int i = 0; i < n; i++) {
+		int rc = env_run(E.prog_fd, p->buf, p->len, out, &out_len);
+
+		if (rc == XDP_TX)
+			tx++;
+		else if (rc != XDP_DROP)
+			return -1;
+	}
+	return tx;
+}
+
+/* Replies at a bounded rate: a per-CPU token bucket per VIP. */
+static int t_empty_reject_rate_limited(void)
+{
+	unsigned int cpus = xlb_dp_reject_cpus();
+	struct vip_def slow = V4_TCP, fast = V6_UDP, dflt = V4_UDP;
+	cpu_set_t old, one;
+	struct pb syn, udp6, udp4;
+	int rc = -1, tx;
+
+	/* The buckets are per CPU: stay on one for the whole case. */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	/* slow: 4 a second on this CPU, a burst of 4 */
+	if (env_vip_rate(&slow, 0, 4 * cpus) || env_vip_rate(&fast, 0, XLB_REJECT_RATE_UNLIMITED) ||
+	    env_vip(&dflt, 0))
+		goto out;
+	mk_flow(&syn, &slow, CLIENT4, 45100, F_SYN);
+	mk_flow(&udp6, &fast, CLIENT6, 45101, 0);
+	mk_flow(&udp4, &dflt, CLIENT4, 45102, 0);
+	tx = count_tx(&syn, 10);
+	if (tx != 4 || env_reason(XLB_R_REJECT_RATE_LIMITED) != 6 ||
+	    env_reason(XLB_R_REJECT_TCP_RST) != 4) {
+		harness_fail(__FILE__, __LINE__, "burst of 10: %d answered (want 4), %llu limited",
+			     tx, (unsigned long long)env_reason(XLB_R_REJECT_RATE_LIMITED));
+		goto out;
+	}
+	usleep(300 * 1000); /* one token back (250 ms each) */
+	tx = count_tx(&syn, 3);
+	if (tx != 1) {
+		harness_fail(__FILE__, __LINE__, "after 300 ms: %d answered, want 1", tx);
+		goto out;
+	}
+	tx = count_tx(&udp6, 3000);
+	if (tx != 3000) {
+		harness_fail(__FILE__, __LINE__, "unlimited: %d of 3000 answered", tx);
+		goto out;
+	}
+	/* Default: XLB_DEFAULT_REJECT_RATE shared by the CPUs, one second's burst. */
+	tx = count_tx(&udp4, 3000);
+	if (tx < (int)(XLB_DEFAULT_REJECT_RATE / cpus) ||
+	    tx > (int)(XLB_DEFAULT_REJECT_RATE / cpus) * 3 / 2) {
+		harness_fail(__FILE__, __LINE__, "default rate: %d of 3000 answered, want ~%u", tx,
+			     XLB_DEFAULT_REJECT_RATE / cpus);
+		goto out;
+	}
+	rc = 0;
+out:
+	sched_setaffinity(0, sizeof(old), &old);
+	return rc;
+}
+
 static int t_empty_drop(void)
 {
 	struct vip_def v = with_empty(V6_UDP, XLB_EMPTY_DROP);
@@ -883,6 +1223,66 @@ static int t_icmp_non_vip_and_echo_pass(void)
 	return 0;
 }
 
+/* Set the outer destination of an ICMP error built by mk_icmp_err. */
+static void icmp_outer_dst(struct pb *p, int v6, const char *dst)
+{
+	__u8 a[16];
+
+	pb_addr(dst, a);
+	if (v6)
+		memcpy(p->buf + 14 + 24, a, 16);
+	else
+		memcpy(p->buf + 14 + 16, a + 12, 4);
+	pb_finish(p);
+}
+
+/*
+ * An error quoting a VIP flow but sent elsewhere (the LB's own address,
+ * another VIP address) is not about that flow: it passes, untouched.
+ */
+static int icmp_outer_dst_case(const struct vip_def *v, const struct vip_def *v2,
+			       const char *client, int v6, const char *elsewhere)
+{
+	__u32 be = v6 ? 11 : 1;
+	struct pb syn, err;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(v, be), "vip");
+	ASSERT_OK(env_vip(v2, be + 1), "a second VIP address");
+	mk_flow(&syn, v, client, 46300, F_SYN);
+	ASSERT_EQ(sent_to(&syn), 0, "the flow exists");
+	mk_icmp_err(&err, v, client, 46300, v6, v6 ? 2 : 3, v6 ? 0 : 4, 1400);
+	ASSERT_EQ(sent_to(&err), 0, "sent to the VIP: forwarded to the flow's backend");
+	icmp_outer_dst(&err, v6, elsewhere);
+	ASSERT_OK(expect_pass(&err, "sent to a non-VIP address"), "");
+	icmp_outer_dst(&err, v6, v2->addr);
+	ASSERT_OK(expect_pass(&err, "sent to another VIP address"), "");
+	ASSERT_EQ(env_reason(XLB_R_ICMP_ERROR_FORWARDED), 1, "only the first forwarded");
+	ASSERT_EQ(env_vip_stats(v2->vip_id).packets, 0, "the other VIP saw nothing");
+	return 0;
+}
+
+static int t_icmp_error_to_other_address_passes_v4(void)
+{
+	struct vip_def v2 = V4_UDP;
+
+	v2.addr = "10.0.0.40";
+	v2.proto = TCP;
+	v2.port = 80;
+	return icmp_outer_dst_case(&V4_TCP, &v2, CLIENT4, 0, "10.0.0.2");
+}
+
+static int t_icmp_error_to_other_address_passes_v6(void)
+{
+	struct vip_def v2 = V6_TCP;
+
+	v2.addr = "fd00::40";
+	v2.proto = UDP;
+	v2.port = 53;
+	v2.vip_id = 5;
+	return icmp_outer_dst_case(&V6_UDP, &v2, CLIENT6, 1, "fd00::2");
+}
+
 /* ---- fragments, options, extension headers ---------------------------- */
 
 static void mk_frag4(struct pb *p, const char *dst, __u16 frag_off)
@@ -979,27 +1379,37 @@ static void fix_lengths(__u8 *b, size_t len, size_t l2)
 	}
 }
 
-static int truncate_all(const struct pb *p, size_t l2, size_t hdr_end, const char *what)
+/*
+ * Cut the packet at every length below hdr_end. A cut that leaves the IP
+ * header too short to hold the destination passes untouched; the others
+ * are dropped and counted once when sent to a VIP address, else they pass
+ * untouched too (the stack, raw sockets and its counters see them).
+ */
+static int truncate_all(const struct pb *p, size_t l2, size_t hdr_end, int to_vip, const char *what)
 {
+	size_t ip_fixed = l2 + ((p->buf[l2] >> 4) == 6 ? 40 : 20);
 	__u8 cut[PB_MAX], out[PB_MAX];
 
 	for (int fix = 0; fix < 2; fix++) {
 		for (size_t len = 14; len < hdr_end; len++) {
 			__u64 before = env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED);
-			size_t out_len;
+			int drop = to_vip && len >= ip_fixed;
+			size_t out_len = 0;
 			int rc;
 
 			memcpy(cut, p->buf, len);
 			if (fix)
 				fix_lengths(cut, len, l2);
 			rc = env_run(E.prog_fd, cut, len, out, &out_len);
-			if (rc != XDP_DROP ||
+			if (rc != (drop ? XDP_DROP : XDP_PASS) ||
 			    env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED) !=
-				    before + 1) {
-				harness_fail(
-					__FILE__, __LINE__,
-					"%s cut at %zu (lengths %s): verdict %d, not counted once",
-					what, len, fix ? "fixed" : "as sent", rc);
+				    before + (__u64)drop ||
+			    (!drop && (out_len != len || memcmp(out, cut, len)))) {
+				harness_fail(__FILE__, __LINE__,
+					     "%s cut at %zu (lengths %s): verdict %d, want %s",
+					     what, len, fix ? "fixed" : "as sent", rc,
+					     drop ? "drop counted once"
+						  : "pass untouched, uncounted");
 				return -1;
 			}
 		}
@@ -1015,19 +1425,59 @@ static int t_truncated_headers_dropped_and_counted(void)
 	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
 	ASSERT_OK(env_vip(&V6_UDP, 11), "vip6");
 	mk(&p, CLIENT4, 1, V4_TCP.addr, 80, TCP, F_SYN, 0, 0);
-	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 20, "v4 TCP"), "");
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 20, 1, "v4 TCP"), "");
 	mk(&p, CLIENT4, 1, V4_TCP.addr, 80, TCP, F_SYN, 100, 0);
-	ASSERT_OK(truncate_all(&p, 18, 18 + 20 + 20, "802.1Q v4 TCP"), "");
+	ASSERT_OK(truncate_all(&p, 18, 18 + 20 + 20, 1, "802.1Q v4 TCP"), "");
 	mk(&p, CLIENT6, 1, V6_UDP.addr, 53, UDP, 0, 0, 0);
-	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8, "v6 UDP"), "");
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8, 1, "v6 UDP"), "");
 	mk(&p, CLIENT6, 1, V6_UDP.addr, 80, TCP, F_SYN, 0, 0);
-	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 20, "v6 TCP (not a VIP)"), "");
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 20, 1, "v6 TCP to a VIP address, no VIP"), "");
 	mk_icmp_err(&p, &V4_TCP, CLIENT4, 2, 0, 3, 4, 1400);
-	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 8 + 20 + 8, "ICMP error"), "");
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 8 + 20 + 8, 1, "ICMP error"), "");
 	mk_icmp_err(&p, &V6_UDP, CLIENT6, 2, 1, 2, 0, 1400);
-	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8 + 40 + 8, "ICMPv6 error"), "");
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8 + 40 + 8, 1, "ICMPv6 error"), "");
 	ASSERT_EQ(env_vip_stats(V4_TCP.vip_id).packets, 0, "nothing reached a VIP");
 	ASSERT_EQ(env_backend_stats(1).packets, 0, "nothing forwarded");
+	return 0;
+}
+
+/* Not for a VIP address: however broken, the stack gets it as it came. */
+static int t_truncated_non_vip_pass_untouched(void)
+{
+	struct vip_def other4 = V4_TCP, other6 = V6_UDP;
+	struct pb p;
+
+	other4.addr = "10.0.0.99";
+	other6.addr = "fd00::99";
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(env_vip(&V6_UDP, 11), "vip6");
+	mk(&p, CLIENT4, 1, "10.0.0.99", 80, TCP, F_SYN, 0, 0);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 20, 0, "v4 TCP"), "");
+	mk(&p, CLIENT4, 1, "10.0.0.99", 80, TCP, F_SYN, 100, 0);
+	ASSERT_OK(truncate_all(&p, 18, 18 + 20 + 20, 0, "802.1Q v4 TCP"), "");
+	mk(&p, CLIENT6, 1, "fd00::99", 53, UDP, 0, 0, 0);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8, 0, "v6 UDP"), "");
+	mk_icmp_err(&p, &other4, CLIENT4, 2, 0, 3, 4, 1400);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 20 + 8 + 20 + 8, 0, "ICMP error"), "");
+	mk_icmp_err(&p, &other6, CLIENT6, 2, 1, 2, 0, 1400);
+	ASSERT_OK(truncate_all(&p, 14, 14 + 40 + 8 + 40 + 8, 0, "ICMPv6 error"), "");
+
+	/* Malformed with the destination known: IHL 4, TCP offset 4, IPv6 version 5. */
+	mk(&p, CLIENT4, 1, "10.0.0.99", 80, TCP, F_SYN, 0, 0);
+	p.buf[14] = 0x44;
+	ASSERT_OK(expect_pass(&p, "IHL 4 to another address"), "");
+	p.buf[14] = 0x45;
+	p.buf[14 + 20 + 12] = 0x40;
+	ASSERT_OK(expect_pass(&p, "TCP offset 4 to another address"), "");
+	mk(&p, CLIENT6, 1, "fd00::99", 53, UDP, 0, 0, 0);
+	p.buf[14] = 0x50 | (p.buf[14] & 0xf);
+	ASSERT_OK(expect_pass(&p, "IPv6 header with version 5 to another address"), "");
+	ASSERT_EQ(env_reason(XLB_R_TRUNCATED) + env_reason(XLB_R_MALFORMED), 0, "nothing counted");
+	mk(&p, CLIENT6, 1, V6_UDP.addr, 53, UDP, 0, 0, 0);
+	p.buf[14] = 0x50 | (p.buf[14] & 0xf);
+	ASSERT_OK(expect(&p, XDP_DROP, NULL, "version 5 to a VIP address"), "");
+	ASSERT_EQ(env_reason(XLB_R_MALFORMED), 1, "counted malformed");
 	return 0;
 }
 
@@ -1473,6 +1923,10 @@ static int t_decap_wrong_destination_dropped(void)
 static const struct harness_case cases[] = {
 	CASE(t_non_vip_passes_untouched),
 	CASE(t_arp_and_nd_pass),
+	CASE(t_frames_for_other_macs_pass),
+	CASE(t_nic_mac_change_and_unset),
+	CASE(t_reject_never_answers_group_sources),
+	CASE(t_attach_follows_the_link),
 	CASE(t_dsr_tcp_syn_v4),
 	CASE(t_dsr_tcp_syn_v6),
 	CASE(t_dsr_udp_v4),
@@ -1486,6 +1940,10 @@ static const struct harness_case cases[] = {
 	CASE(t_ipip_udp_4in6),
 	CASE(t_ipip_vlan_tagged),
 	CASE(t_ipip_6in4_refused),
+	CASE(t_ipip_too_big_4in4),
+	CASE(t_ipip_too_big_6in6),
+	CASE(t_ipip_too_big_4in6),
+	CASE(t_ipip_too_big_unanswerable_dropped),
 	CASE(t_port0_vip_serves_every_port),
 	CASE(t_src_hash_pins_client),
 	CASE(t_5tuple_hash_spreads_and_matches_prediction),
@@ -1506,6 +1964,7 @@ static const struct harness_case cases[] = {
 	CASE(t_empty_reject_udp_v4),
 	CASE(t_empty_reject_udp_v6),
 	CASE(t_empty_reject_never_answers_rst),
+	CASE(t_empty_reject_rate_limited),
 	CASE(t_empty_drop),
 	CASE(t_empty_pass),
 	CASE(t_table_names_inactive_backend),
@@ -1514,10 +1973,13 @@ static const struct harness_case cases[] = {
 	CASE(t_icmp_time_exceeded_udp_v4),
 	CASE(t_icmp_error_ipip),
 	CASE(t_icmp_non_vip_and_echo_pass),
+	CASE(t_icmp_error_to_other_address_passes_v4),
+	CASE(t_icmp_error_to_other_address_passes_v6),
 	CASE(t_fragments_v4),
 	CASE(t_ipv4_options),
 	CASE(t_ipv6_ext_headers),
 	CASE(t_truncated_headers_dropped_and_counted),
+	CASE(t_truncated_non_vip_pass_untouched),
 	CASE(t_counters_move_as_expected),
 	CASE(t_reason_names_from_one_list),
 	CASE(t_vip_delete),

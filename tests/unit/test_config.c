@@ -45,14 +45,17 @@ static const char *full = "interface: eth0\n"
 			  "          interval: 5s\n"
 			  "      - address: 2001:db8::12\n"
 			  "        admin: drain\n"
+			  "    reject_rate: 50\n"
 			  "  - address: 2001:db8::10\n"
 			  "    port: 0\n"
 			  "    protocol: udp\n"
+			  "    reject_rate: unlimited\n"
 			  "    check:\n"
 			  "      type: udp\n"
 			  "      port: 53\n"
 			  "      send: ping\n"
-			  "    backends: []\n";
+			  "    backends: []\n"
+			  "mtu: 9000\n";
 
 static int t_config_full_example(void)
 {
@@ -69,6 +72,9 @@ static int t_config_full_example(void)
 	ASSERT_EQ(c.vips[0].hash, XLB_HASH_SRC, "hash");
 	ASSERT_EQ(c.vips[0].on_empty, XLB_EMPTY_DROP, "on_empty");
 	ASSERT_EQ(c.vips[0].table_size, 251, "table_size");
+	ASSERT_EQ(c.mtu, 9000, "mtu");
+	ASSERT_EQ(c.vips[0].reject_rate, 50, "reject_rate");
+	ASSERT_EQ(c.vips[1].reject_rate, XLB_REJECT_RATE_UNLIMITED, "reject_rate unlimited");
 	ASSERT_EQ(c.vips[0].nbackends, 2, "two backends");
 	ASSERT_EQ(c.vips[0].backends[0].weight, 3, "weight");
 	ASSERT_EQ(c.vips[0].backends[0].check.port, 8080, "check_port");
@@ -150,7 +156,13 @@ static const struct reject_case {
 	{"top level is a list", "- a\n- b\n", "bad.yaml:1: each configuration must be a map"},
 	{"unknown top-level key", "interfaces: eth0\n",
 	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, "
-	 "deleted_vip_grace, hash_seed, hash_seed_file, vips"},
+	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, vips"},
+	{"mtu below IPv6's minimum", "mtu: 1000\n", "bad.yaml:1: mtu 1000 is below 1280"},
+	{"mtu too big", "mtu: 70000\n", "bad.yaml:1: mtu '70000' is not a whole number"},
+	{"reject_rate 0", VIP("    reject_rate: 0\n"),
+	 "bad.yaml:5: reject_rate 0 would answer nothing: use 'on_empty: drop'"},
+	{"reject_rate not a number", VIP("    reject_rate: fast\n"),
+	 "bad.yaml:5: reject_rate 'fast' is not a whole number"},
 	{"interface name too long", "interface: abcdefghijklmnopq\n",
 	 "bad.yaml:1: interface 'abcdefghijklmnopq' is not a network interface name"},
 	{"vips not a list", "vips: 10.0.0.1\n", "bad.yaml:1: 'vips' must be a list"},

@@ -355,6 +355,19 @@ static int t_sync_mode_change_rewrites_records(void)
 	return 0;
 }
 
+/* reject_rate reaches the VIP value; a change rewrites the entry. */
+static int t_sync_reject_rate_in_vip_value(void)
+{
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_EQ(F.vip[0].v.reject_rate, 0, "absent: 0, the data plane's default");
+	ASSERT_OK(apply(HEAD "    reject_rate: 25\n    backends:\n" B(1) B(2) B(3)), "rate");
+	ASSERT_EQ(F.vip[0].v.reject_rate, 25, "the configured rate");
+	ASSERT_TRUE(op_index("vip 1") >= 0, "the VIP entry rewritten");
+	ASSERT_OK(apply(HEAD "    reject_rate: unlimited\n    backends:\n" B(1) B(2) B(3)), "unl");
+	ASSERT_EQ(F.vip[0].v.reject_rate, XLB_REJECT_RATE_UNLIMITED, "unlimited");
+	return 0;
+}
+
 /* A restarted agent learns ids and generations from the programmed state. */
 static int t_sync_adopt_then_same_config_moves_nothing(void)
 {
@@ -864,6 +877,7 @@ const struct harness_case sync_cases[] = {
 	{"sync_drain_and_disable", t_sync_drain_and_disable},
 	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
 	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
+	{"sync_reject_rate_in_vip_value", t_sync_reject_rate_in_vip_value},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},
 	{"sync_deleted_vip_answers_for_its_grace_period",
 	 t_sync_deleted_vip_answers_for_its_grace_period},

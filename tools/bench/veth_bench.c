@@ -307,6 +307,8 @@ int main(int argc, char **argv)
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
 	err = err ?: xlb_dp_open(&dopts, &dp);
+	/* the generator's frames go to 02:02:02:02:02:02 (dst_mac below) */
+	err = err ?: xlb_dp_nic_set(dp, (const __u8[6]){2, 2, 2, 2, 2, 2}, 0);
 	err = err ?: setup_xlb(dp);
 	bl = baseline__open_and_load();
 	vb = veth_bench__open_and_load();

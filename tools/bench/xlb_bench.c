@@ -557,6 +557,8 @@ int main(int argc, char **argv)
 		o.flow_entries = SMALL_FLOWS;
 		err = xlb_dp_open(&o, &dp_small);
 	}
+	/* The bench packets are sent to MAC_LB (what attach reads from the NIC). */
+	err = err ?: xlb_dp_nic_set(dp, MAC_LB, 0) ?: xlb_dp_nic_set(dp_small, MAC_LB, 0);
 	if (err) {
 		fprintf(stderr, "xlb-bench: couldn't load the data plane: %s\n", strerror(-err));
 		return 1;

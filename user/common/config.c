@@ -716,10 +716,27 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		return duration_value(w, v, "slow_start", &vip->slow_start_ms);
 	if (!strcmp(key, "drain_timeout"))
 		return duration_value(w, v, "drain_timeout", &vip->drain_timeout_ms);
+	if (!strcmp(key, "reject_rate")) {
+		const char *r = scalar(w, v, "reject_rate");
+
+		if (r && !strcmp(r, "unlimited")) {
+			vip->reject_rate = XLB_REJECT_RATE_UNLIMITED;
+			return 0;
+		}
+		if (unsigned_value(w, v, "reject_rate", XLB_REJECT_RATE_UNLIMITED - 1, &u))
+			return -EINVAL;
+		if (!u)
+			return fail(w->err,
+				    "%s:%d: reject_rate 0 would answer nothing: use 'on_empty: "
+				    "drop', or a rate in replies per second, or 'unlimited'",
+				    w->name, line_of(v));
+		vip->reject_rate = (__u32)u;
+		return 0;
+	}
 	return fail(w->err,
 		    "%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
 		    "hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
-		    "check, backends",
+		    "reject_rate, check, backends",
 		    w->name, line_of(v), key);
 }
 
@@ -816,6 +833,17 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 		} else if (!strcmp(key, "hash_seed") || !strcmp(key, "hash_seed_file")) {
 			if (parse_seed_key(w, key, v, c))
 				return -EINVAL;
+		} else if (!strcmp(key, "mtu")) {
+			unsigned long u;
+
+			if (unsigned_value(w, v, "mtu", XLB_MAX_MTU, &u))
+				return -EINVAL;
+			if (u < XLB_MIN_MTU)
+				return fail(w->err,
+					    "%s:%d: mtu %lu is below 1280, the least IPv6 allows; "
+					    "leave it out to use the interface's own",
+					    w->name, line_of(v), u);
+			c->mtu = (__u32)u;
 		} else if (!strcmp(key, "vips")) {
 			size_t n;
 
@@ -842,7 +870,8 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 		} else {
 			return fail(w->err,
 				    "%s:%d: unknown key '%s' at the top level; known keys: "
-				    "interface, deleted_vip_grace, hash_seed, hash_seed_file, vips",
+				    "interface, deleted_vip_grace, hash_seed, hash_seed_file, mtu, "
+				    "vips",
 				    w->name, line_of(v), key);
 		}
 	}
@@ -1382,6 +1411,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 	dump_str(f, "", "interface", c->iface);
 	if (c->deleted_vip_grace_ms != XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS)
 		fprintf(f, "deleted_vip_grace: %ums\n", c->deleted_vip_grace_ms);
+	if (c->mtu)
+		fprintf(f, "mtu: %u\n", c->mtu);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
@@ -1399,6 +1430,10 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "    slow_start: %ums\n", v->slow_start_ms);
 		if (v->drain_timeout_ms)
 			fprintf(f, "    drain_timeout: %ums\n", v->drain_timeout_ms);
+		if (v->reject_rate == XLB_REJECT_RATE_UNLIMITED)
+			fprintf(f, "    reject_rate: unlimited\n");
+		else if (v->reject_rate)
+			fprintf(f, "    reject_rate: %u\n", v->reject_rate);
 		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {
@@ -1454,7 +1489,7 @@ static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_b
 
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 {
-	if (strcmp(a->iface, b->iface) || a->nvips != b->nvips ||
+	if (strcmp(a->iface, b->iface) || a->mtu != b->mtu || a->nvips != b->nvips ||
 	    a->deleted_vip_grace_ms != b->deleted_vip_grace_ms)
 		return 0;
 	for (size_t i = 0; i < a->nvips; i++) {
@@ -1462,8 +1497,8 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 
 		if (!same_vip(x, y) || x->mode != y->mode || x->hash != y->hash ||
 		    x->on_empty != y->on_empty || x->table_size != y->table_size ||
-		    x->nbackends != y->nbackends || x->panic_percent != y->panic_percent ||
-		    x->slow_start_ms != y->slow_start_ms ||
+		    x->reject_rate != y->reject_rate || x->nbackends != y->nbackends ||
+		    x->panic_percent != y->panic_percent || x->slow_start_ms != y->slow_start_ms ||
 		    x->drain_timeout_ms != y->drain_timeout_ms ||
 		    memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;

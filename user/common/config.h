@@ -160,6 +160,7 @@ struct xlb_cfg_vip {
 	__u32 panic_percent;	/* 0 = off */
 	__u32 slow_start_ms;	/* 0 = off */
 	__u32 drain_timeout_ms; /* 0 = never */
+	__u32 reject_rate;	/* on_empty=reject replies/s; 0 = default, ~0 = unlimited */
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
@@ -176,6 +177,7 @@ struct xlb_cfg {
 	 * Never dumped, never compared: it is read at start, not applied. */
 	char hash_seed[33];
 	char hash_seed_file[256];
+	__u32 mtu; /* ipip path MTU of the interface; 0 = the NIC's own */
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 };

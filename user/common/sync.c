@@ -262,6 +262,7 @@ static void val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
 	val->mode = v->cfg.mode;
 	val->hash = v->cfg.hash;
 	val->on_empty = v->cfg.on_empty;
+	val->reject_rate = v->cfg.reject_rate;
 }
 
 /* The data plane as a sink: libxlb's calls. */
@@ -1031,6 +1032,7 @@ int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, si
 		sv->cfg.mode = p->val.mode;
 		sv->cfg.hash = p->val.hash;
 		sv->cfg.on_empty = p->val.on_empty;
+		sv->cfg.reject_rate = p->val.reject_rate;
 		sv->cfg.table_size = p->val.table_size;
 		sv->id = p->val.vip_id;
 		sv->table_fp = 0; /* unknown: the first apply rebuilds it (same table) */

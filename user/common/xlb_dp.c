@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <linux/if_link.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <bpf/bpf.h>
@@ -36,6 +39,8 @@ struct xlb_dp {
 	unsigned long writes;  /* map writes counted by write_ok() */
 	unsigned long fail_at; /* test-only: this write fails (0: none) */
 	struct xlb_hash_seed seed;
+	int ifindex; /* the interface whose MAC and MTU the "nic" map holds */
+	__u32 mtu;   /* configured ipip MTU, 0: the NIC's */
 };
 
 #define XLB_BPFFS "/sys/fs/bpf"
@@ -344,6 +349,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->skel->rodata->encap_vary_mask = (1u << o.encap_vary_bits) - 1;
 	memcpy((void *)&dp->skel->rodata->hash_seed, &o.hash_seed, sizeof(o.hash_seed));
 	dp->seed = o.hash_seed;
+	dp->skel->rodata->reject_cpus = xlb_dp_reject_cpus();
 	err = bpf_map__set_max_entries(dp->skel->maps.flows, dp->flow_buckets);
 	if (err)
 		goto cleanup;
@@ -376,6 +382,104 @@ int xlb_dp_prog_fd(const struct xlb_dp *dp)
 	return bpf_program__fd(dp->skel->progs.xlb_xdp);
 }
 
+static int neg_errno(int ret);
+
+unsigned int xlb_dp_reject_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+int xlb_dp_nic_set(struct xlb_dp *dp, const __u8 mac[6], __u32 mtu)
+{
+	struct xlb_nic v = {.mtu = mtu};
+	__u32 zero = 0;
+
+	if ((mac[0] & 1) || (mtu && mtu < XLB_MIN_MTU))
+		return -EINVAL;
+	memcpy(v.mac, mac, 6);
+	return neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.nic), &zero, &v, BPF_ANY));
+}
+
+int xlb_dp_nic_get(struct xlb_dp *dp, struct xlb_nic *nic)
+{
+	__u32 zero = 0;
+
+	return neg_errno(bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.nic), &zero, nic));
+}
+
+/* MAC and MTU of an interface of this network namespace. */
+static int link_read(int ifindex, __u8 mac[6], __u32 *mtu)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	if (!if_indextoname((unsigned int)ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (!err && ioctl(fd, SIOCGIFMTU, &ifr))
+		err = -errno;
+	else if (!err)
+		*mtu = (__u32)ifr.ifr_mtu;
+	close(fd);
+	return err;
+}
+
+/* The "nic" entry for ifindex: its MAC, the configured MTU or its own. */
+static int nic_from_link(struct xlb_dp *dp, int ifindex)
+{
+	struct xlb_nic old = {};
+	__u32 mtu = 0;
+	__u8 mac[6];
+	int err = link_read(ifindex, mac, &mtu);
+
+	if (err) {
+		pr_warn("couldn't read the MAC address of interface %d: %s\n", ifindex,
+			strerror(-err));
+		return err;
+	}
+	if (dp->mtu)
+		mtu = dp->mtu;
+	else if (mtu < XLB_MIN_MTU)
+		mtu = 0; /* below IPv6's minimum: no ipip MTU check (README) */
+	xlb_dp_nic_get(dp, &old);
+	if (!memcmp(old.mac, mac, 6) && old.mtu == mtu)
+		return 0;
+	err = xlb_dp_nic_set(dp, mac, mtu);
+	if (err) {
+		pr_warn("couldn't set the NIC's MAC address %02x:%02x:%02x:%02x:%02x:%02x in the "
+			"data plane: %s\n",
+			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], strerror(-err));
+		return err;
+	}
+	pr_info("data plane: interface %d has MAC %02x:%02x:%02x:%02x:%02x:%02x, ipip MTU %u%s\n",
+		ifindex, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], mtu,
+		dp->mtu ? " (configured)"
+		: mtu	? ""
+			: " (no check)");
+	return 1;
+}
+
+int xlb_dp_nic_refresh(struct xlb_dp *dp)
+{
+	return dp->ifindex ? nic_from_link(dp, dp->ifindex) : 0;
+}
+
+int xlb_dp_mtu_set(struct xlb_dp *dp, __u32 mtu)
+{
+	if (mtu && (mtu < XLB_MIN_MTU || mtu > XLB_MAX_MTU))
+		return -EINVAL;
+	dp->mtu = mtu;
+	return xlb_dp_nic_refresh(dp) < 0 ? -EIO : 0;
+}
+
 int xlb_xdp_attach(int prog_fd, int ifindex, int generic)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo,
@@ -392,7 +496,7 @@ int xlb_dp_adopted(const struct xlb_dp *dp)
 
 int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
 {
-	int prog_fd = xlb_dp_prog_fd(dp), fd;
+	int prog_fd = xlb_dp_prog_fd(dp), fd, err;
 	char path[256];
 
 	if (dp->link_fd >= 0)
@@ -412,8 +516,14 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
 			close(fd);
 			return -EEXIST;
 		}
+		err = nic_from_link(dp, ifindex);
+		if (err < 0) {
+			close(fd);
+			return err;
+		}
+		dp->ifindex = ifindex;
 		if (bpf_link_update(fd, prog_fd, NULL)) {
-			int err = -errno;
+			err = -errno;
 
 			pr_warn("couldn't update the XDP link pinned at '%s': %s\n", path,
 				strerror(-err));
@@ -423,11 +533,16 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
 		dp->link_fd = fd;
 		return 0;
 	}
+	/* The program's NIC before it sees a frame. */
+	err = nic_from_link(dp, ifindex);
+	if (err < 0)
+		return err;
+	dp->ifindex = ifindex;
 	fd = xlb_xdp_attach(prog_fd, ifindex, generic);
 	if (fd < 0)
 		return fd;
 	if (dp->pin_dir[0] && bpf_obj_pin(fd, path)) {
-		int err = -errno;
+		err = -errno;
 
 		pr_warn("couldn't pin the XDP link at '%s': %s\n", path, strerror(-err));
 		close(fd);

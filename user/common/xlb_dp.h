@@ -66,6 +66,28 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic);
  * release before the keyed hash).
  */
 int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out);
+
+/*
+ * The NIC as the data plane sees it (map "nic", pinned with the others):
+ * frames whose destination MAC is not its MAC pass untouched, forwarded and
+ * rejected frames carry it as source, and ipip packets above its MTU (outer
+ * header included) are answered with ICMP fragmentation needed / packet too
+ * big. xlb_dp_attach() sets it from the interface; until then it is all
+ * zero and the program touches no frame.
+ *
+ * nic_set: a unicast MAC (or all zero), mtu 0 (no check) or >= 1280.
+ * mtu_set: the MTU for ipip instead of the NIC's own (0: the NIC's); taken
+ * at once when attached, else at attach.
+ * nic_refresh: read MAC and MTU of the attached interface again and update
+ * the map if they changed (the agent calls it on link events): 1 changed,
+ * 0 unchanged, -errno.
+ */
+int xlb_dp_nic_set(struct xlb_dp *dp, const __u8 mac[6], __u32 mtu);
+int xlb_dp_nic_get(struct xlb_dp *dp, struct xlb_nic *nic);
+int xlb_dp_mtu_set(struct xlb_dp *dp, __u32 mtu);
+int xlb_dp_nic_refresh(struct xlb_dp *dp);
+/* CPUs that share a VIP's reject_rate (each has reject_rate / this). */
+unsigned int xlb_dp_reject_cpus(void);
 /* Remove everything pinned in pin_dir: detaches the program, frees the maps. */
 int xlb_dp_unpin(const char *pin_dir);
 void xlb_dp_close(struct xlb_dp *dp);

@@ -254,6 +254,8 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
+	/* 'mtu:' (validated by the parser), and the NIC's MAC/MTU read again */
+	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu);
 	/* The same configuration again (a health change, a tick): the checks
 	 * are what they were, and rebuilding their table costs a hash of every
 	 * backend's check. */
@@ -492,6 +494,7 @@ static int run(struct agent *ag)
 			/* Debounced: a burst of changes is one re-check at the next tick. */
 			if (xlb_nh_events_read(ag->nh))
 				ag->nl_changed = 1;
+			xlb_dp_nic_refresh(ag->dp); /* our NIC's own MAC or MTU may have changed */
 			continue;
 		}
 		if (ag->metrics && ev.data.fd == metrics_fd(ag->metrics)) {
