@@ -1073,6 +1073,10 @@ t_decap_refuses_spoofed_ipip() {
 	: >"$TMP/spoof-got"
 	bg b1 socat -u UDP4-RECV:5399,bind=10.99.100.5 "OPEN:$TMP/spoof-got,creat,append"
 	local rcv=${PIDS[-1]}
+	# b1's MAC may have changed in an earlier case: the client sends to b1
+	# directly here, so it must know the current one (else every frame goes
+	# to the old MAC and no control packet can arrive).
+	on cl ip neigh replace 10.99.0.11 lladdr "$(mac b1)" dev eth0 nud reachable
 	sleep 0.3
 	foreign=$(decap_count b1 foreign_src); ipip=$(decap_count b1 ipip)
 	for _ in 1 2 3; do spoof_ipip; done
