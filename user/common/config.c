@@ -7,6 +7,7 @@
  * config_dump.c (config.h says which owns what).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,27 @@ void xlb_cfg_resolve_checks(struct xlb_cfg_vip *v)
 		t->port = m & XLB_CHK_SET_PORT ? t->port : d->port;
 	}
 }
+
+/*
+ * What each text field of a check may hold, read by the parser (where it
+ * goes, how long) and by validation (what it may hold). What goes on the
+ * wire as a protocol token (an HTTP request path, a Host header and TLS
+ * name) is visible ASCII, so nothing can split or smuggle a request line;
+ * a command line holds no control characters; payloads and matches may hold
+ * any text (the dump escapes what YAML cannot show).
+ */
+const struct xlb_cfg_check_text xlb_cfg_check_texts[] = {
+	{"path", offsetof(struct xlb_cfg_check, path), XLB_CHECK_STR, XLB_TEXT_VISIBLE,
+	 "a request path is visible ASCII: percent-encode the rest, e.g. %20 for a space"},
+	{"host", offsetof(struct xlb_cfg_check, host), XLB_CHECK_STR, XLB_TEXT_VISIBLE,
+	 "a host name is visible ASCII: write an international name in its xn-- form"},
+	{"command", offsetof(struct xlb_cfg_check, command), XLB_CHECK_STR * 2, XLB_TEXT_NO_CONTROL,
+	 "write the command on one line, without control characters"},
+	{"body", offsetof(struct xlb_cfg_check, body), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
+	{"send", offsetof(struct xlb_cfg_check, send), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
+	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
+};
+const size_t xlb_cfg_ncheck_texts = sizeof(xlb_cfg_check_texts) / sizeof(xlb_cfg_check_texts[0]);
 
 int xlb_parse_duration_ms(const char *s, __u32 *ms)
 {

@@ -300,31 +300,19 @@ static int parse_backend_check(struct walk *w, yaml_node_t *n, struct xlb_cfg_ba
 	return 0;
 }
 
-/* A check's text settings: the key, where it goes and how long it may be. */
-static const struct {
-	const char *key;
-	size_t off, len;
-} check_strings[] = {
-	{"path", offsetof(struct xlb_cfg_check, path), XLB_CHECK_STR},
-	{"host", offsetof(struct xlb_cfg_check, host), XLB_CHECK_STR},
-	{"body", offsetof(struct xlb_cfg_check, body), XLB_CHECK_STR},
-	{"send", offsetof(struct xlb_cfg_check, send), XLB_CHECK_STR},
-	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_CHECK_STR},
-	{"command", offsetof(struct xlb_cfg_check, command), XLB_CHECK_STR * 2},
-};
-
 /* 1 when key is a text setting (*ret: 0, or -EINVAL for a bad value), else 0. */
 static int check_string(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg_check *c,
 			int *ret)
 {
 	char what[32];
 
-	for (size_t i = 0; i < sizeof(check_strings) / sizeof(check_strings[0]); i++) {
-		if (strcmp(key, check_strings[i].key))
+	for (size_t i = 0; i < xlb_cfg_ncheck_texts; i++) {
+		const struct xlb_cfg_check_text *t = &xlb_cfg_check_texts[i];
+
+		if (strcmp(key, t->key))
 			continue;
 		snprintf(what, sizeof(what), "check %s", key);
-		*ret = string_value(w, v, what, (char *)c + check_strings[i].off,
-				    check_strings[i].len);
+		*ret = string_value(w, v, what, (char *)c + t->off, t->len);
 		if (!*ret && !strcmp(key, "path") && c->path[0] != '/')
 			*ret = xlb_cfg_fail(w->err, "%s:%d: check path '%s' must start with '/'",
 					    w->name, line_of(v), c->path);

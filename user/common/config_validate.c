@@ -117,30 +117,6 @@ static int validate_timing(const struct xlb_check_timing *t, const struct xlb_cf
 	return 0;
 }
 
-/*
- * What each text field of a check may hold. What goes on the wire as a
- * protocol token (an HTTP request path, a Host header and TLS name) is
- * visible ASCII, so nothing can split or smuggle a request line; a command
- * line holds no control characters; payloads and matches may hold any
- * text (the dump escapes what YAML cannot show).
- */
-static const struct {
-	const char *key;
-	size_t off;
-	enum xlb_text_rule rule;
-	const char *hint;
-} check_text[] = {
-	{"path", offsetof(struct xlb_cfg_check, path), XLB_TEXT_VISIBLE,
-	 "a request path is visible ASCII: percent-encode the rest, e.g. %20 for a space"},
-	{"host", offsetof(struct xlb_cfg_check, host), XLB_TEXT_VISIBLE,
-	 "a host name is visible ASCII: write an international name in its xn-- form"},
-	{"command", offsetof(struct xlb_cfg_check, command), XLB_TEXT_NO_CONTROL,
-	 "write the command on one line, without control characters"},
-	{"body", offsetof(struct xlb_cfg_check, body), XLB_TEXT_UTF8, ""},
-	{"send", offsetof(struct xlb_cfg_check, send), XLB_TEXT_UTF8, ""},
-	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_TEXT_UTF8, ""},
-};
-
 static int validate_text(const char *s, enum xlb_text_rule rule, const char *at, const char *who,
 			 const char *field, const char *hint, struct xlb_err *err)
 {
@@ -172,12 +148,12 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 	snprintf(who, sizeof(who), "VIP %s", vn);
 	if (c->type > XLB_CHECK_NONE)
 		return xlb_cfg_fail(err, "%s%s: unknown check type", at, who);
-	for (size_t i = 0; i < sizeof(check_text) / sizeof(check_text[0]); i++) {
+	for (size_t i = 0; i < xlb_cfg_ncheck_texts; i++) {
+		const struct xlb_cfg_check_text *t = &xlb_cfg_check_texts[i];
 		char field[32];
 
-		snprintf(field, sizeof(field), "check %s", check_text[i].key);
-		if (validate_text((const char *)c + check_text[i].off, check_text[i].rule, at, who,
-				  field, check_text[i].hint, err))
+		snprintf(field, sizeof(field), "check %s", t->key);
+		if (validate_text((const char *)c + t->off, t->rule, at, who, field, t->hint, err))
 			return -EINVAL;
 	}
 	if (!web && (c->path[0] || c->host[0] || c->body[0] || c->nranges))
