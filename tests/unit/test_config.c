@@ -352,6 +352,51 @@ static int t_config_missing_file(void)
 
 /* `vip set V check {type: tcp}` over an http check: the http settings it
  * did not repeat go with the old type; ones it gives are still checked. */
+/*
+ * Each text setting of a check holds as much as its field: the parser and
+ * validation share one table of them (config_int.h), so a wrong length or
+ * place there shows here as a refused fit or an accepted overflow.
+ */
+static int t_config_check_text_fills_its_field(void)
+{
+	static const struct {
+		const char *key;
+		size_t room;
+	} fields[] = {{"path", XLB_CHECK_STR},	 {"host", XLB_CHECK_STR},
+		      {"body", XLB_CHECK_STR},	 {"send", XLB_CHECK_STR},
+		      {"expect", XLB_CHECK_STR}, {"command", XLB_CHECK_STR * 2}};
+	struct xlb_cfg_vip v = {.port = 80, .proto = IPPROTO_TCP};
+	struct xlb_err err = {};
+	char yaml[600], val[XLB_CHECK_STR * 2 + 1], want[80];
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = fields[i].room - 1;
+		const char *got;
+
+		xlb_cfg_check_defaults(&v.check);
+		memset(val, 'a', sizeof(val));
+		val[0] = '/';
+		val[n] = 0;
+		snprintf(yaml, sizeof(yaml), "{%s: \"%s\"}", fields[i].key, val);
+		ASSERT_OK(xlb_cfg_parse_check(yaml, &v, NULL, &err), err.msg);
+		got = !strcmp(fields[i].key, "path")	 ? v.check.path
+		      : !strcmp(fields[i].key, "host")	 ? v.check.host
+		      : !strcmp(fields[i].key, "body")	 ? v.check.body
+		      : !strcmp(fields[i].key, "send")	 ? v.check.send
+		      : !strcmp(fields[i].key, "expect") ? v.check.expect
+							 : v.check.command;
+		ASSERT_EQ(strcmp(got, val), 0, fields[i].key);
+		val[n] = 'a';
+		val[n + 1] = 0;
+		snprintf(yaml, sizeof(yaml), "{%s: \"%s\"}", fields[i].key, val);
+		ASSERT_EQ(xlb_cfg_parse_check(yaml, &v, NULL, &err), -EINVAL, fields[i].key);
+		snprintf(want, sizeof(want), "check %s is longer than %zu characters",
+			 fields[i].key, n);
+		ASSERT_TRUE(strstr(err.msg, want) != NULL, err.msg);
+	}
+	return 0;
+}
+
 static int t_config_check_type_change_drops_old_settings(void)
 {
 	struct xlb_cfg_vip v = {
@@ -670,6 +715,7 @@ const struct harness_case config_cases[] = {
 	{"config_deep_nesting_refused_early", t_config_deep_nesting_refused_early},
 	{"text_utf8_and_quoting", t_text_utf8_and_quoting},
 	{"config_full_example", t_config_full_example},
+	{"config_check_text_fills_its_field", t_config_check_text_fills_its_field},
 	{"config_check_type_change_drops_old_settings",
 	 t_config_check_type_change_drops_old_settings},
 	{"config_dump_parses_back", t_config_dump_parses_back},

@@ -6,6 +6,14 @@
  * Pure logic: no BPF, no sockets. Every rejection names where (file:line
  * for a file, the field for a request) and how to fix it.
  *
+ * Which file holds what:
+ *   config.c           names of enum values, a check's defaults, durations and
+ *                      status ranges, the VIP's name, find/copy/equal/free
+ *   config_parse.c     the YAML walk: xlb_cfg_load_*, xlb_cfg_parse_check
+ *   config_validate.c  xlb_cfg_validate and its checks
+ *   config_dump.c      xlb_cfg_dump, and the checked dump (config_dump.h)
+ *   config_int.h       helpers these share; not for use outside config*.c
+ *
  * YAML format (README "Configuration"):
  *
  *   interface: eth0
