@@ -71,23 +71,25 @@ void sync_record_of(const struct xlb_sync_vip *v, const struct xlb_sync_backend 
 	r->mode = v->cfg.mode;
 }
 
-void sync_val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
+/* The data-plane entry of the VIP with this configuration and id: one
+ * builder, so a VIP in its grace period is put back exactly as written. */
+static void entry_of(const struct xlb_cfg_vip *c, __u32 id, struct xlb_vip_val *val)
 {
 	memset(val, 0, sizeof(*val));
-	val->vip_id = v->id;
-	val->table_size = v->cfg.table_size;
-	val->mode = v->cfg.mode;
-	val->hash = v->cfg.hash;
-	val->on_empty = v->cfg.on_empty;
-	val->reject_rate = v->cfg.reject_rate;
+	val->vip_id = id;
+	val->table_size = c->table_size;
+	val->mode = c->mode;
+	val->hash = c->hash;
+	val->on_empty = c->on_empty;
+	val->reject_rate = c->reject_rate;
+}
+
+void sync_val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
+{
+	entry_of(&v->cfg, v->id, val);
 }
 
 void sync_gone_val(const struct xlb_sync_gone *g, struct xlb_vip_val *val)
 {
-	memset(val, 0, sizeof(*val));
-	val->vip_id = g->id;
-	val->table_size = g->cfg.table_size;
-	val->mode = g->cfg.mode;
-	val->hash = g->cfg.hash;
-	val->on_empty = g->cfg.on_empty;
+	entry_of(&g->cfg, g->id, val);
 }
