@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "procfs.h"
 #include "xlb_dp.h"
 
 /* CONFIG_HZ from a kernel config file (gzip or plain), 0 if absent. */
@@ -28,17 +29,7 @@ static unsigned int hz_from_config(const char *path)
 /* Jiffies from /proc/timer_list, 0 if unreadable. */
 static unsigned long long timer_list_jiffies(void)
 {
-	FILE *f = fopen("/proc/timer_list", "r");
-	unsigned long long j = 0;
-	char line[256];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "jiffies: %llu", &j) == 1)
-			break;
-	fclose(f);
-	return j;
+	return xlb_proc_value("/proc/timer_list", "jiffies");
 }
 
 unsigned int xlb_kernel_hz(void)

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "procfs.h"
 #include "xlb_dp.h"
 #include "xlb_dp_int.h"
 #include "xlb.skel.h"
@@ -51,19 +52,10 @@ int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 /* The kernel's own accounting of a map (what bpftool shows as memlock). */
 static __u64 fd_memlock(int fd)
 {
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return xlb_proc_value(path, "memlock");
 }
 
 int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m)
