@@ -61,7 +61,7 @@ int xlb_dp_nic_from_link(struct xlb_dp *dp, int ifindex)
 {
 	struct xlb_nic old = {};
 	__u32 mtu = 0;
-	__u8 mac[6];
+	__u8 mac[6] = {0}; /* the analyzer: a failed ioctl may leave errno 0 */
 	int err = link_read(ifindex, mac, &mtu);
 
 	if (err) {
