@@ -722,6 +722,38 @@ static int t_sync_readded_during_grace_takes_its_id_back(void)
 	return 0;
 }
 
+/* The live fake VIP entry with this id, or NULL. */
+static const struct xlb_vip_val *fake_val(__u32 vip_id)
+{
+	for (int i = 0; i < 8; i++)
+		if (F.vip[i].live && F.vip[i].v.vip_id == vip_id)
+			return &F.vip[i].v;
+	return NULL;
+}
+
+/* A grace period ends in an apply that then fails: the entry put back is
+ * the one the data plane had, reject_rate included. */
+static int t_sync_rollback_puts_a_grace_entry_back_exactly(void)
+{
+	struct xlb_vip_val before;
+	__u32 id;
+
+	ASSERT_OK(apply("vips:\n" V(10, "") B(1) B(4) V(15, "    reject_rate: 25\n") B(2)),
+		  "apply");
+	id = vip_at("10.0.0.15", 80)->id;
+	ASSERT_OK(apply("vips:\n" V(10, "") B(1) B(4)), ".15 deleted into its grace period");
+	ASSERT_TRUE(fake_val(id) != NULL, "its entry stays");
+	before = *fake_val(id);
+	ASSERT_EQ(before.reject_rate, 25, "with its rate");
+	S->now_ms += 10 * XLB_CFG_DEFAULT_DELETED_VIP_GRACE_MS;
+	F.fail_at = F.writes + 3; /* .10's table, .15's deletion, then b4's record fails */
+	ASSERT_EQ(try_apply("vips:\n" V(10, "") B(1)), -ENOMEM, "fails");
+	F.fail_at = 0;
+	ASSERT_TRUE(fake_val(id) != NULL, "the grace entry is back");
+	ASSERT_TRUE(!memcmp(fake_val(id), &before, sizeof(before)), "byte for byte");
+	return 0;
+}
+
 /* The fake data plane in a canonical form: records, then live VIPs by id. */
 struct snap {
 	struct xlb_backend be[FAKE_BES];
@@ -878,6 +910,8 @@ const struct harness_case sync_cases[] = {
 	{"sync_deleted_vip_entry_then_backends_down", t_sync_deleted_vip_entry_then_backends_down},
 	{"sync_mode_change_rewrites_records", t_sync_mode_change_rewrites_records},
 	{"sync_reject_rate_in_vip_value", t_sync_reject_rate_in_vip_value},
+	{"sync_rollback_puts_a_grace_entry_back_exactly",
+	 t_sync_rollback_puts_a_grace_entry_back_exactly},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},
 	{"sync_deleted_vip_answers_for_its_grace_period",
 	 t_sync_deleted_vip_answers_for_its_grace_period},

@@ -340,6 +340,8 @@ int main(int argc, char **argv)
 			  probe_setup, probe_teardown);
 	rc |= harness_run("test-unit state", state_cases, state_ncases, argc > 1 ? argv[1] : NULL,
 			  state_setup, state_teardown);
+	rc |= harness_run("test-unit procfs", procfs_cases, procfs_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	free(table_a);
 	free(table_b);
 	return rc;

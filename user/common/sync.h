@@ -151,8 +151,8 @@ struct xlb_sync {
 	size_t ngone;
 	struct xlb_sync_quar *quar; /* freed ids waiting */
 	size_t nquar, capquar;
-	__u64 rollbacks; /* applies that failed and were rolled back */
-	int dirty;	 /* a rollback failed: the data plane may differ from the view */
+	__u64 rollbacks;	   /* applies that failed and were rolled back */
+	int dirty;		   /* a rollback failed: the data plane may differ from the view */
 	struct xlb_hash_seed seed; /* keys the Maglev permutations (set before the first apply) */
 };
 

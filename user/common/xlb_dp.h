@@ -103,7 +103,7 @@ int xlb_dp_flows_fd(const struct xlb_dp *dp);
 
 /* table: val->table_size backend ids, or NULL for an empty table. */
 /* Either call changes all it should or, failing, nothing (but see
- * xlb_dp_vip_set() in xlb_dp.c for a table swap failing after the entry). */
+ * xlb_dp_vip_set() in xlb_dp_maps.c for a table swap failing after the entry). */
 int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
 		   const __u32 *table);
 int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);

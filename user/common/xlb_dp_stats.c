@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* What the data plane counts: per-CPU counters, flows, kernel memory. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "procfs.h"
+#include "xlb_dp.h"
+#include "xlb_dp_int.h"
+#include "xlb.skel.h"
+
+/* Sum a per-CPU value of n __u64 counters. */
+static int percpu_sum(struct xlb_dp *dp, int fd, __u32 key, __u64 *out, size_t n)
+{
+	__u64 *vals = calloc((size_t)dp->ncpus * n, sizeof(__u64));
+	int err;
+
+	if (!vals)
+		return -ENOMEM;
+	err = neg_errno(bpf_map_lookup_elem(fd, &key, vals));
+	memset(out, 0, n * sizeof(__u64));
+	for (int c = 0; !err && c < dp->ncpus; c++)
+		for (size_t i = 0; i < n; i++)
+			out[i] += vals[c * n + i];
+	free(vals);
+	return err;
+}
+
+int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out)
+{
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.vip_stats), vip_id, (__u64 *)out,
+			  sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out)
+{
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.backend_stats), id, (__u64 *)out,
+			  sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
+{
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
+}
+
+/* The kernel's own accounting of a map (what bpftool shows as memlock). */
+static __u64 fd_memlock(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return xlb_proc_value(path, "memlock");
+}
+
+int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m)
+{
+	int outer = bpf_map__fd(dp->skel->maps.maglev_tables);
+	struct bpf_map *map;
+
+	memset(m, 0, sizeof(*m));
+	m->flows = fd_memlock(xlb_dp_flows_fd(dp));
+	for (map = bpf_object__next_map(dp->skel->obj, NULL); map;
+	     map = bpf_object__next_map(dp->skel->obj, map))
+		m->maps += fd_memlock(bpf_map__fd(map));
+	for (__u32 k = 0; k < XLB_MAX_VIPS; k++) {
+		__u32 id;
+		int fd;
+
+		if (bpf_map_lookup_elem(outer, &k, &id))
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		m->tables += fd_memlock(fd);
+		m->ntables++;
+		close(fd);
+	}
+	return 0;
+}
+
+int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
+		      __u32 tcp_idle_s)
+{
+	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
+	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	unsigned int hz = xlb_kernel_hz();
+	__u32 now = (__u32)xlb_kernel_jiffies();
+	__u32 tcp_idle = tcp_idle_s * hz, udp_idle = dp->skel->rodata->udp_idle_jiffies;
+	const struct xlb_flow_bucket *b;
+	void *mem;
+
+	if (!now)
+		return -ENOENT;
+	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, xlb_dp_flows_fd(dp), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	b = mem;
+	for (__u32 i = 0; i < dp->flow_buckets; i++, b++) {
+		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+			const struct xlb_flow_entry *e = &b->way[w];
+			__u32 id = e->backend_id, hash, age;
+
+			if (!b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
+			    e->backend_gen != gen_by_id[id])
+				continue;
+			/* the check word gives the hash back: a torn entry fails */
+			hash = e->check ^ xlb_flow_check(0, id, e->backend_gen);
+			if ((hash | 1) != b->tag[w])
+				continue;
+			/* /proc/timer_list's jiffies can trail the data plane's by
+			 * a tick or more (measured: up to 0.6 s on kernel 6.18): an
+			 * access time "in the future" is a fresh flow, not one idle
+			 * for 2^32 jiffies. */
+			age = now - b->atime[w];
+			if ((__s32)age > 0 &&
+			    age > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
+				continue;
+			count_by_id[id]++;
+		}
+	}
+	munmap(mem, mapped);
+	return 0;
+}
+
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e)
+{
+	__u32 h = xlb_hash_flow(k, &dp->seed), idx = xlb_hash_bucket(h, dp->flow_buckets);
+	struct xlb_flow_bucket b;
+
+	if (bpf_map_lookup_elem(xlb_dp_flows_fd(dp), &idx, &b))
+		return -errno;
+	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+		if (b.tag[w] == (h | 1) && !memcmp(&b.way[w].key, k, sizeof(*k))) {
+			*e = b.way[w];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
