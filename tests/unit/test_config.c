@@ -157,6 +157,10 @@ static const struct reject_case {
 	{"unknown top-level key", "interfaces: eth0\n",
 	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, "
 	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, vips"},
+	{"deleted_vip_grace without a unit", "deleted_vip_grace: 60\n",
+	 "bad.yaml:1: deleted_vip_grace '60' is not a duration; write it with a unit"},
+	{"deleted_vip_grace negative", "deleted_vip_grace: -1s\n",
+	 "bad.yaml:1: deleted_vip_grace '-1s' is not a duration"},
 	{"mtu below IPv6's minimum", "mtu: 1000\n", "bad.yaml:1: mtu 1000 is below 1280"},
 	{"mtu too big", "mtu: 70000\n", "bad.yaml:1: mtu '70000' is not a whole number"},
 	{"reject_rate 0", VIP("    reject_rate: 0\n"),

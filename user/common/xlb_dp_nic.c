@@ -100,6 +100,8 @@ int xlb_dp_mtu_set(struct xlb_dp *dp, __u32 mtu)
 {
 	if (mtu && (mtu < XLB_MIN_MTU || mtu > XLB_MAX_MTU))
 		return -EINVAL;
+	if (mtu == dp->mtu)
+		return 0; /* link changes come through xlb_dp_nic_refresh() */
 	dp->mtu = mtu;
 	return xlb_dp_nic_refresh(dp) < 0 ? -EIO : 0;
 }

@@ -41,10 +41,13 @@ static int change(struct ctl_agent *a, const struct ctl_change *c, json_object *
 {
 	struct xlb_cfg next = {};
 	json_object *changes, *o;
-	int dry = json_object_object_get_ex(req, "dry_run", &o) && json_object_get_boolean(o);
-	int ret = c ? ctl_change_make(c, req, peer, a->view.cfg, &next, err)
-		    : a->load_file(a->ctx, &next, err);
+	int dry = json_object_object_get_ex(req, "dry_run", &o), ret;
 
+	if (dry && !json_object_is_type(o, json_type_boolean))
+		return ctl_bad(err, "field 'dry_run' must be true or false");
+	dry = dry && json_object_get_boolean(o);
+	ret = c ? ctl_change_make(c, req, peer, a->view.cfg, &next, err)
+		: a->load_file(a->ctx, &next, err);
 	if (ret)
 		return ret;
 	changes = ctl_diff_json(&a->view, &next);

@@ -64,6 +64,11 @@ static void one(const struct xlb_cfg_change *ch, void *arg)
 	json_object_array_add(d->out, o);
 }
 
+static void count_removed(const struct xlb_cfg_change *ch, void *arg)
+{
+	*(int *)arg += ch->kind == '-';
+}
+
 json_object *ctl_diff_json(const struct ctl_view *view, const struct xlb_cfg *next)
 {
 	struct diff_ctx d = {.view = view, .out = json_object_new_array()};
@@ -71,8 +76,12 @@ json_object *ctl_diff_json(const struct ctl_view *view, const struct xlb_cfg *ne
 
 	if (!d.out)
 		return NULL;
-	/* the flow table is read only when something goes away */
-	flows = xlb_cfg_diff(view->cfg, next, NULL, NULL) ? ctl_flow_counts(view) : NULL;
+	int removed = 0;
+
+	/* the flow table (a pass over all of it) is read only when something
+	 * goes away */
+	xlb_cfg_diff(view->cfg, next, count_removed, &removed);
+	flows = removed ? ctl_flow_counts(view) : NULL;
 	d.flows = flows;
 	xlb_cfg_diff(view->cfg, next, one, &d);
 	free(flows);

@@ -254,7 +254,7 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
-	/* 'mtu:' (validated by the parser), and the NIC's MAC/MTU read again */
+	/* 'mtu:' (validated by the parser); written only when it changes */
 	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu);
 	/* The same configuration again (a health change, a tick): the checks
 	 * are what they were, and rebuilding their table costs a hash of every
