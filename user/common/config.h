@@ -169,10 +169,31 @@ struct xlb_cfg_vip {
 	__u32 slow_start_ms;	/* 0 = off */
 	__u32 drain_timeout_ms; /* 0 = never */
 	__u32 reject_rate;	/* on_empty=reject replies/s; 0 = default, ~0 = unlimited */
+	__u8 announce;		/* enum xlb_announce: when this host announces the VIP */
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
 	int line;
+};
+
+/* Per VIP `announce:` (issue #13): when this host announces the VIP's
+ * prefix (only while the top-level `announce:` block is set). */
+enum xlb_announce {
+	XLB_ANNOUNCE_WHEN_USABLE = 0, /* default: a usable backend, program attached */
+	XLB_ANNOUNCE_ALWAYS = 1,      /* also while empty: answers on_empty here */
+	XLB_ANNOUNCE_NEVER = 2,
+};
+
+/* Top-level `announce:`: the kernel routing table in which xlbd keeps
+ * the prefixes (/32, /128) it announces, for a BGP daemon (BIRD, FRR) to
+ * export. table 0 = not announcing (the block is absent). */
+#define XLB_CFG_DEFAULT_ANNOUNCE_TABLE 9641
+#define XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL 250
+#define XLB_CFG_DEFAULT_ANNOUNCE_HOLD_MS 10000
+struct xlb_cfg_announce {
+	__u32 table;   /* 0: off */
+	__u8 protocol; /* rtm_protocol of xlbd's routes, 1..255 (not 0-4: kernel's) */
+	__u32 hold_ms; /* a silent agent's routes go after this (xlb-guard) */
 };
 
 /* A deleted VIP answers with its on_empty policy this long (sync.h). */
@@ -186,6 +207,7 @@ struct xlb_cfg {
 	char hash_seed[33];
 	char hash_seed_file[256];
 	__u32 mtu; /* ipip path MTU of the interface; 0 = the NIC's own */
+	struct xlb_cfg_announce announce;
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
 };
