@@ -156,7 +156,29 @@ static const struct reject_case {
 	{"top level is a list", "- a\n- b\n", "bad.yaml:1: each configuration must be a map"},
 	{"unknown top-level key", "interfaces: eth0\n",
 	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, "
-	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, vips"},
+	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, announce, vips"},
+	{"announce table main", "announce: {table: 254}\n",
+	 "bad.yaml:1: announce table 254 is not a table xlbd may own: give 1 to 4294967295 but "
+	 "not 253, 254 or 255"},
+	{"announce table 0", "announce: {table: 0}\n",
+	 "bad.yaml:1: announce table 0 is not a table xlbd may own"},
+	{"announce table too big", "announce: {table: 4294967296}\n",
+	 "bad.yaml:1: announce table '4294967296' is not a whole number from 0 to 4294967295"},
+	{"announce protocol of the kernel", "announce: {protocol: 4}\n",
+	 "bad.yaml:1: announce protocol 4 is one of the kernel's own (0-4); give 5 to 255"},
+	{"announce protocol too big", "announce: {protocol: 256}\n",
+	 "bad.yaml:1: announce protocol '256' is not a whole number from 0 to 255"},
+	{"announce hold too short", "announce: {hold: 500ms}\n",
+	 "bad.yaml:1: announce hold 500ms is out of range; give 1s to 10m"},
+	{"announce hold too long", "announce: {hold: 11m}\n",
+	 "bad.yaml:1: announce hold 660000ms is out of range; give 1s to 10m"},
+	{"announce hold without unit", "announce: {hold: 10}\n",
+	 "bad.yaml:1: announce hold '10' is not a duration"},
+	{"announce unknown key", "announce: {tabel: 5}\n",
+	 "bad.yaml:1: unknown key 'tabel' in 'announce'; known keys: table, protocol, hold"},
+	{"announce a list", "announce: [1]\n", "bad.yaml:1: each announce block must be a map"},
+	{"VIP announce unknown", VIP("    announce: sometimes\n"),
+	 "bad.yaml:5: announce 'sometimes' is not one of: when-usable, always, never"},
 	{"deleted_vip_grace without a unit", "deleted_vip_grace: 60\n",
 	 "bad.yaml:1: deleted_vip_grace '60' is not a duration; write it with a unit"},
 	{"deleted_vip_grace negative", "deleted_vip_grace: -1s\n",
@@ -340,6 +362,68 @@ static int t_config_rejects_each_bad_input(void)
 		xlb_cfg_free(&c);
 	}
 	xlb_cfg_free(&before);
+	return 0;
+}
+
+/* The announce block: absent is off (table 0), {} and a bare key are the
+ * defaults, every field is read, the per-VIP mode defaults to when-usable;
+ * all of it dumps and loads back equal, and a change of any field is a
+ * different config (a reload must see it). */
+static int t_config_announce_block(void)
+{
+	static const char *yaml =
+		"announce:\n  table: 100\n  protocol: 5\n  hold: 1m\n"
+		"vips:\n"
+		"  - {address: 10.0.0.1, port: 80, protocol: tcp, announce: never}\n"
+		"  - {address: 10.0.0.1, port: 443, protocol: tcp, announce: always}\n"
+		"  - {address: 10.0.0.2, port: 80, protocol: tcp}\n";
+	struct xlb_cfg c = {}, d = {}, e = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len = 0;
+
+	ASSERT_OK(xlb_cfg_load_string("off", "vips: []\n", &c, &err), err.msg);
+	ASSERT_EQ(c.announce.table, 0, "absent: off");
+	xlb_cfg_free(&c);
+	ASSERT_OK(xlb_cfg_load_string("braces", "announce: {}\n", &c, &err), err.msg);
+	ASSERT_EQ(c.announce.table, XLB_CFG_DEFAULT_ANNOUNCE_TABLE, "{}: default table");
+	ASSERT_EQ(c.announce.protocol, XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL, "default protocol");
+	ASSERT_EQ(c.announce.hold_ms, XLB_CFG_DEFAULT_ANNOUNCE_HOLD_MS, "default hold");
+	ASSERT_OK(xlb_cfg_load_string("bare", "announce:\n", &d, &err), err.msg);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "a bare 'announce:' is {}");
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	ASSERT_OK(xlb_cfg_load_string("set", yaml, &c, &err), err.msg);
+	ASSERT_EQ(c.announce.table, 100, "table");
+	ASSERT_EQ(c.announce.protocol, 5, "protocol");
+	ASSERT_EQ(c.announce.hold_ms, 60000, "hold");
+	ASSERT_EQ(c.vips[0].announce, XLB_ANNOUNCE_NEVER, "never");
+	ASSERT_EQ(c.vips[1].announce, XLB_ANNOUNCE_ALWAYS, "always");
+	ASSERT_EQ(c.vips[2].announce, XLB_ANNOUNCE_WHEN_USABLE, "default when-usable");
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "announce:\n  table: 100\n  protocol: 5\n  hold: 60000ms\n") !=
+			    NULL,
+		    text);
+	ASSERT_TRUE(strstr(text, "    announce: never\n") != NULL, text);
+	ASSERT_OK(xlb_cfg_load_string("dump", text, &d, &err), err.msg);
+	free(text);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "dump loads back equal");
+	ASSERT_OK(xlb_cfg_copy(&e, &d), "copy");
+	e.announce.hold_ms = 2000;
+	ASSERT_TRUE(!xlb_cfg_equal(&d, &e), "hold differs");
+	e.announce = d.announce;
+	e.vips[2].announce = XLB_ANNOUNCE_NEVER;
+	ASSERT_TRUE(!xlb_cfg_equal(&d, &e), "a VIP's announce differs");
+	e.vips[2].announce = XLB_ANNOUNCE_WHEN_USABLE;
+	e.announce = (struct xlb_cfg_announce){};
+	ASSERT_TRUE(!xlb_cfg_equal(&d, &e), "off differs");
+	ASSERT_OK(xlb_cfg_validate(&e, "e", &err), "off validates");
+	e.announce.table = 255;
+	ASSERT_EQ(xlb_cfg_validate(&e, "e", &err), -EINVAL, "a request cannot set table 255");
+	ASSERT_TRUE(strstr(err.msg, "announce table 255 is the kernel's") != NULL, err.msg);
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	xlb_cfg_free(&e);
 	return 0;
 }
 
@@ -726,5 +810,6 @@ const struct harness_case config_cases[] = {
 	{"config_empty_file_is_empty_config", t_config_empty_file_is_empty_config},
 	{"config_rejects_each_bad_input", t_config_rejects_each_bad_input},
 	{"config_missing_file", t_config_missing_file},
+	{"config_announce_block", t_config_announce_block},
 };
 const size_t config_ncases = sizeof(config_cases) / sizeof(config_cases[0]);

@@ -151,7 +151,23 @@ static int t_diff_interface(void)
 	return 0;
 }
 
+/* The announce block going on, changing, and a VIP's announce mode. */
+static int t_diff_announce(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("interface: eth0\n", "interface: eth0\nannounce: {}\n", &s), 1, "on");
+	ASSERT_EQ(strcmp(s.lines[0], "~ -: announce off -> table 9641 protocol 250 hold 10s"), 0,
+		  s.lines[0]);
+	s.n = 0;
+	ASSERT_EQ(diff_edit("    port: 53\n", "    port: 53\n    announce: never\n", &s), 1, "VIP");
+	ASSERT_EQ(strcmp(s.lines[0], "~ 10.0.0.11:53/udp: announce when-usable -> never"), 0,
+		  s.lines[0]);
+	return 0;
+}
+
 const struct harness_case diff_cases[] = {
+	{"diff_announce", t_diff_announce},
 	{"diff_same_config_changes_nothing", t_diff_same_config_changes_nothing},
 	{"diff_backend_fields", t_diff_backend_fields},
 	{"diff_backends_added_and_removed", t_diff_backends_added_and_removed},

@@ -121,6 +121,7 @@ static void vip_fields(struct what *w, const struct xlb_cfg_vip *a, const struct
 	num(w, "panic_threshold", a->panic_percent, b->panic_percent);
 	ms(w, "slow_start", a->slow_start_ms, b->slow_start_ms);
 	ms(w, "drain_timeout", a->drain_timeout_ms, b->drain_timeout_ms);
+	name(w, "announce", xlb_announce_name(a->announce), xlb_announce_name(b->announce));
 	check(w, &a->check, &b->check);
 }
 
@@ -171,6 +172,30 @@ static int backends_diff(const struct xlb_cfg_vip *cur, const struct xlb_cfg_vip
 	return n;
 }
 
+/* The top-level announce block: "announce off -> table 9641 protocol 250
+ * hold 10s", or its fields that change. */
+static int announce_diff(const struct xlb_cfg_announce *a, const struct xlb_cfg_announce *b,
+			 xlb_cfg_change_fn fn, void *ctx)
+{
+	char buf[XLB_CHANGE_WHAT_LEN], x[24], y[24];
+	struct what w = {buf, sizeof(buf), 0};
+
+	buf[0] = 0;
+	if (!a->table != !b->table) {
+		const struct xlb_cfg_announce *on = a->table ? a : b;
+
+		dur(on->hold_ms, y, sizeof(y));
+		snprintf(x, sizeof(x), "%s", a->table ? "" : "off -> ");
+		add(&w, "announce %stable %u protocol %u hold %s%s", x, on->table, on->protocol, y,
+		    a->table ? " -> off" : "");
+	} else if (a->table) {
+		num(&w, "announce table", a->table, b->table);
+		num(&w, "announce protocol", a->protocol, b->protocol);
+		ms(&w, "announce hold", a->hold_ms, b->hold_ms);
+	}
+	return w.used ? emit('~', NULL, NULL, buf, fn, ctx) : 0;
+}
+
 int xlb_cfg_diff(const struct xlb_cfg *cur, const struct xlb_cfg *next, xlb_cfg_change_fn fn,
 		 void *ctx)
 {
@@ -181,6 +206,7 @@ int xlb_cfg_diff(const struct xlb_cfg *cur, const struct xlb_cfg *next, xlb_cfg_
 		snprintf(buf, sizeof(buf), "interface \"%s\" -> \"%s\"", cur->iface, next->iface);
 		n += emit('~', NULL, NULL, buf, fn, ctx);
 	}
+	n += announce_diff(&cur->announce, &next->announce, fn, ctx);
 	for (size_t i = 0; i < next->nvips; i++) {
 		const struct xlb_cfg_vip *nv = &next->vips[i];
 		const struct xlb_cfg_vip *cv = xlb_cfg_find_vip(cur, nv);

@@ -91,6 +91,25 @@ int xlb_on_empty_from_name(const char *s)
 	return index_of(empty_names, 3, s);
 }
 
+static const char *const announce_names[] = {[XLB_ANNOUNCE_WHEN_USABLE] = "when-usable",
+					     [XLB_ANNOUNCE_ALWAYS] = "always",
+					     [XLB_ANNOUNCE_NEVER] = "never"};
+
+const char *xlb_announce_name(int announce)
+{
+	return NAME_OF(announce_names, announce);
+}
+
+int xlb_announce_from_name(const char *s)
+{
+	return index_of(announce_names, 3, s);
+}
+
+int xlb_cfg_announce_table_ok(__u32 t)
+{
+	return t && t != 253 && t != 254 && t != 255;
+}
+
 const char *xlb_check_type_name(int type)
 {
 	return NAME_OF(check_names, type);
@@ -286,7 +305,10 @@ static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_b
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 {
 	if (strcmp(a->iface, b->iface) || a->mtu != b->mtu || a->nvips != b->nvips ||
-	    a->deleted_vip_grace_ms != b->deleted_vip_grace_ms)
+	    a->deleted_vip_grace_ms != b->deleted_vip_grace_ms ||
+	    a->announce.table != b->announce.table ||
+	    a->announce.protocol != b->announce.protocol ||
+	    a->announce.hold_ms != b->announce.hold_ms)
 		return 0;
 	for (size_t i = 0; i < a->nvips; i++) {
 		const struct xlb_cfg_vip *x = &a->vips[i], *y = &b->vips[i];
@@ -295,7 +317,7 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 		    x->on_empty != y->on_empty || x->table_size != y->table_size ||
 		    x->reject_rate != y->reject_rate || x->nbackends != y->nbackends ||
 		    x->panic_percent != y->panic_percent || x->slow_start_ms != y->slow_start_ms ||
-		    x->drain_timeout_ms != y->drain_timeout_ms ||
+		    x->drain_timeout_ms != y->drain_timeout_ms || x->announce != y->announce ||
 		    memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;
 		for (size_t j = 0; j < x->nbackends; j++)

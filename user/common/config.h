@@ -20,6 +20,10 @@
  *   deleted_vip_grace: 60s        # a deleted VIP answers on_empty this long (0 = off)
  *   hash_seed_file: /etc/xlb/hash_seed  # the fleet's secret seed (default), or
  *   hash_seed: 00112233445566778899aabbccddeeff  # inline; read at start (seed.h)
+ *   announce:                     # absent: this host announces nothing (README
+ *     table: 9641                 # "Running a fleet"); {} = the defaults
+ *     protocol: 250               # route protocol of xlbd's routes, 5..255
+ *     hold: 10s                   # a silent agent's routes go after this (1s..10m)
  *   vips:
  *     - address: 10.0.0.10        # IPv4 or IPv6
  *       port: 80                  # 0 = every port
@@ -32,6 +36,7 @@
  *                                 # backend is used (0 = off, the default)
  *       slow_start: 0s            # ramp 10% -> 100% after coming up (0s = off)
  *       drain_timeout: 0s         # a drained backend turns DOWN after (0s = never)
+ *       announce: when-usable     # when-usable | always | never (default when-usable)
  *       check:                    # health check of every backend (README "Health checks")
  *         type: tcp               # tcp | http | https | udp | exec | none (default tcp)
  *         interval: 2s            # durations: 1500ms, 2s, 1m          (default 2s)
@@ -190,6 +195,9 @@ enum xlb_announce {
 #define XLB_CFG_DEFAULT_ANNOUNCE_TABLE 9641
 #define XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL 250
 #define XLB_CFG_DEFAULT_ANNOUNCE_HOLD_MS 10000
+#define XLB_CFG_MIN_ANNOUNCE_PROTOCOL 5
+#define XLB_CFG_MIN_ANNOUNCE_HOLD_MS 1000
+#define XLB_CFG_MAX_ANNOUNCE_HOLD_MS 600000
 struct xlb_cfg_announce {
 	__u32 table;   /* 0: off */
 	__u8 protocol; /* rtm_protocol of xlbd's routes, 1..255 (not 0-4: kernel's) */
@@ -268,5 +276,10 @@ int xlb_admin_from_name(const char *s);
 int xlb_mode_from_name(const char *s);
 int xlb_hash_from_name(const char *s);
 int xlb_on_empty_from_name(const char *s);
+const char *xlb_announce_name(int announce);
+int xlb_announce_from_name(const char *s);
+/* 1 when xlbd may keep its routes in table t: not 0 (off), 253-255 (the
+ * kernel's default, main and local tables). */
+int xlb_cfg_announce_table_ok(__u32 t);
 
 #endif /* XLB_CONFIG_H */

@@ -85,6 +85,9 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 		fprintf(f, "deleted_vip_grace: %ums\n", c->deleted_vip_grace_ms);
 	if (c->mtu)
 		fprintf(f, "mtu: %u\n", c->mtu);
+	if (c->announce.table)
+		fprintf(f, "announce:\n  table: %u\n  protocol: %u\n  hold: %ums\n",
+			c->announce.table, c->announce.protocol, c->announce.hold_ms);
 	fprintf(f, "vips:%s\n", c->nvips ? "" : " []");
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
@@ -106,6 +109,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "    reject_rate: unlimited\n");
 		else if (v->reject_rate)
 			fprintf(f, "    reject_rate: %u\n", v->reject_rate);
+		if (v->announce)
+			fprintf(f, "    announce: %s\n", xlb_announce_name(v->announce));
 		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {

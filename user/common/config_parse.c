@@ -509,6 +509,9 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		vip->table_size = (__u32)u;
 		return 0;
 	}
+	if (!strcmp(key, "announce"))
+		return enum_value(w, v, "announce", xlb_announce_from_name,
+				  "when-usable, always, never", &vip->announce);
 	if (!strcmp(key, "backends"))
 		return parse_backends(w, v, vip);
 	if (!strcmp(key, "check"))
@@ -541,7 +544,7 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		w->err,
 		"%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
 		"hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
-		"reject_rate, check, backends",
+		"reject_rate, announce, check, backends",
 		w->name, line_of(v), key);
 }
 
@@ -611,6 +614,69 @@ static int parse_seed_key(struct walk *w, const char *key, yaml_node_t *v, struc
 	return 0;
 }
 
+/*
+ * The top-level `announce:` block (issue #13): present (even `{}`) turns
+ * announcing on with the defaults for what it leaves out. The ranges are
+ * xlb_cfg_validate()'s; here each value gets its line.
+ */
+static int parse_announce(struct walk *w, yaml_node_t *n, struct xlb_cfg_announce *a)
+{
+	unsigned long u;
+
+	*a = (struct xlb_cfg_announce){.table = XLB_CFG_DEFAULT_ANNOUNCE_TABLE,
+				       .protocol = XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL,
+				       .hold_ms = XLB_CFG_DEFAULT_ANNOUNCE_HOLD_MS};
+	if (n->type == YAML_SCALAR_NODE && !n->data.scalar.length)
+		return 0; /* "announce:" alone: the defaults, as {} */
+	if (need_map(w, n, "announce block"))
+		return -EINVAL;
+	FOR_PAIRS(w, n, p)
+	{
+		yaml_node_t *v;
+		const char *key = pair_key(w, n, p, &v);
+
+		if (!key)
+			return -EINVAL;
+		if (!strcmp(key, "table")) {
+			if (unsigned_value(w, v, "announce table", 0xffffffffUL, &u))
+				return -EINVAL;
+			if (!xlb_cfg_announce_table_ok((__u32)u))
+				return xlb_cfg_fail(
+					w->err,
+					"%s:%d: announce table %lu is not a table xlbd may own: "
+					"give 1 to 4294967295 but not 253, 254 or 255 (the "
+					"kernel's default, main and local tables), e.g. %d",
+					w->name, line_of(v), u, XLB_CFG_DEFAULT_ANNOUNCE_TABLE);
+			a->table = (__u32)u;
+		} else if (!strcmp(key, "protocol")) {
+			if (unsigned_value(w, v, "announce protocol", 255, &u))
+				return -EINVAL;
+			if (u < XLB_CFG_MIN_ANNOUNCE_PROTOCOL)
+				return xlb_cfg_fail(
+					w->err,
+					"%s:%d: announce protocol %lu is one of the kernel's own "
+					"(0-4); give 5 to 255, e.g. %d",
+					w->name, line_of(v), u, XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL);
+			a->protocol = (__u8)u;
+		} else if (!strcmp(key, "hold")) {
+			if (duration_value(w, v, "announce hold", &a->hold_ms))
+				return -EINVAL;
+			if (a->hold_ms < XLB_CFG_MIN_ANNOUNCE_HOLD_MS ||
+			    a->hold_ms > XLB_CFG_MAX_ANNOUNCE_HOLD_MS)
+				return xlb_cfg_fail(w->err,
+						    "%s:%d: announce hold %ums is out of range; "
+						    "give 1s to 10m (default 10s)",
+						    w->name, line_of(v), a->hold_ms);
+		} else {
+			return xlb_cfg_fail(w->err,
+					    "%s:%d: unknown key '%s' in 'announce'; known keys: "
+					    "table, protocol, hold",
+					    w->name, line_of(v), key);
+		}
+	}
+	return 0;
+}
+
 static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 {
 	if (!root)
@@ -654,6 +720,9 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 					"leave it out to use the interface's own",
 					w->name, line_of(v), u);
 			c->mtu = (__u32)u;
+		} else if (!strcmp(key, "announce")) {
+			if (parse_announce(w, v, &c->announce))
+				return -EINVAL;
 		} else if (!strcmp(key, "vips")) {
 			size_t n;
 
@@ -682,7 +751,7 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 				w->err,
 				"%s:%d: unknown key '%s' at the top level; known keys: "
 				"interface, deleted_vip_grace, hash_seed, hash_seed_file, mtu, "
-				"vips",
+				"announce, vips",
 				w->name, line_of(v), key);
 		}
 	}

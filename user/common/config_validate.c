@@ -197,6 +197,12 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 	if (v->panic_percent > 100)
 		return xlb_cfg_fail(err, "VIP %s: panic_threshold %u%% is above 100%%", vn,
 				    v->panic_percent);
+	if (v->announce > XLB_ANNOUNCE_NEVER)
+		return xlb_cfg_fail(
+			err,
+			"VIP %s: announce must be when-usable, always or never (default "
+			"when-usable)",
+			vn);
 	where(name, v->line, at, sizeof(at));
 	if (validate_check(v, at, vn, err))
 		return -EINVAL;
@@ -230,6 +236,35 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 	return 0;
 }
 
+/* The top-level announce block (table 0: absent, nothing else may be set);
+ * the same ranges as the parser's, for configs built by requests. */
+static int validate_announce(const struct xlb_cfg_announce *a, const char *name,
+			     struct xlb_err *err)
+{
+	if (!a->table)
+		return a->protocol || a->hold_ms
+			       ? xlb_cfg_fail(err,
+					      "%s: announce protocol or hold without a table; give "
+					      "'announce: {table: N}' or remove the block",
+					      name)
+			       : 0;
+	if (!xlb_cfg_announce_table_ok(a->table))
+		return xlb_cfg_fail(err,
+				    "%s: announce table %u is the kernel's (253 default, 254 main, "
+				    "255 local); give another, e.g. %d",
+				    name, a->table, XLB_CFG_DEFAULT_ANNOUNCE_TABLE);
+	if (a->protocol < XLB_CFG_MIN_ANNOUNCE_PROTOCOL)
+		return xlb_cfg_fail(
+			err,
+			"%s: announce protocol %u is one of the kernel's own (0-4); give "
+			"5 to 255, e.g. %d",
+			name, a->protocol, XLB_CFG_DEFAULT_ANNOUNCE_PROTOCOL);
+	if (a->hold_ms < XLB_CFG_MIN_ANNOUNCE_HOLD_MS || a->hold_ms > XLB_CFG_MAX_ANNOUNCE_HOLD_MS)
+		return xlb_cfg_fail(err, "%s: announce hold %ums is out of range; give 1s to 10m",
+				    name, a->hold_ms);
+	return 0;
+}
+
 int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *err)
 {
 	size_t total = 0, bad;
@@ -244,6 +279,8 @@ int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *
 			"%s: interface \"%s\" is not a network interface name (visible ASCII "
 			"other than '/' and ':'); give the name 'ip link' shows",
 			name, xlb_text_escape(c->iface, vn, sizeof(vn)));
+	if (validate_announce(&c->announce, name, err))
+		return -EINVAL;
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlb_cfg_vip *v = &c->vips[i];
 

@@ -43,7 +43,9 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 	if (ctl_enum(req, "mode", xlb_mode_from_name, "dsr, ipip", &v->mode, err) < 0 ||
 	    ctl_enum(req, "hash", xlb_hash_from_name, "5-tuple, source", &v->hash, err) < 0 ||
 	    ctl_enum(req, "on_empty", xlb_on_empty_from_name, "reject, drop, pass", &v->on_empty,
-		     err) < 0)
+		     err) < 0 ||
+	    ctl_enum(req, "announce", xlb_announce_from_name, "when-usable, always, never",
+		     &v->announce, err) < 0)
 		return -EINVAL;
 	r = ctl_uint(req, "table_size", 0xffffffffUL, &n, err);
 	if (r < 0)
