@@ -12,7 +12,10 @@
  *   - a refused one leaves *next empty and says why;
  *   - an accepted one validates, and dumping it and loading the dump gives
  *     the same configuration;
- *   - a non-root peer never brought in an exec command that was not there.
+ *   - a non-root peer never brought in an exec command that was not there;
+ *   - a maintenance request (either peer: it is an operator action) is
+ *     refused with a reason, or names the host or a VIP in the canonical
+ *     spelling, which parses again to itself.
  * Any of these failing aborts (a crash for libFuzzer), as do ASan/UBSan.
  */
 // fuzz-link: user/xlbd/ctl_change.c user/xlbd/ctl_req.c
@@ -91,6 +94,27 @@ static void check_round_trip(const struct xlb_cfg *cfg, const char *req, size_t 
 	free(text);
 }
 
+static void maintenance_one(json_object *o, const char *req, size_t len)
+{
+	struct xlb_err err = {};
+	struct xlb_cfg_vip key;
+	char vip[80], again[80];
+	int on = -1;
+
+	if (ctl_req_maintenance(o, &on, vip, sizeof(vip), &err)) {
+		if (!err.msg[0])
+			fail("a maintenance request refused without a reason", req, len);
+		return;
+	}
+	if (on != 0 && on != 1)
+		fail("maintenance neither on nor off", req, len);
+	if (!vip[0])
+		return;
+	if (ctl_parse_vip_name(vip, &key, &err) ||
+	    strcmp(xlb_cfg_vip_name(&key, again, sizeof(again)), vip))
+		fail("a maintenance VIP's name does not parse back to itself", req, len);
+}
+
 /* One request against *work: on acceptance *work becomes the result. */
 static void one(const struct ctl_peer *peer, struct xlb_cfg *work, const char *req, size_t len)
 {
@@ -105,6 +129,11 @@ static void one(const struct ctl_peer *peer, struct xlb_cfg *work, const char *r
 	if (!o) {
 		if (!err.msg[0])
 			fail("a request refused without a reason", req, len);
+		return;
+	}
+	if (!strcmp(name, "maintenance")) {
+		maintenance_one(o, req, len);
+		json_object_put(o);
 		return;
 	}
 	verb = ctl_change_find(name);

@@ -52,6 +52,12 @@ static const struct flag top_flags[] = {
 	{},
 };
 
+static const struct flag wait_flags[] = {
+	{'t', "SECONDS", FLAG_SECONDS, offsetof(struct ctx, timeout),
+	 "give up after SECONDS (exit 4); default: wait until safe"},
+	{},
+};
+
 static const struct cmd cmds[] = {
 	{"status", "status", "", 0, NULL,
 	 "per VIP and backend: admin, health, weights, since, last check, flows", NULL, NULL},
@@ -96,6 +102,15 @@ static const struct cmd cmds[] = {
 	 NULL},
 	{"detach", "detach", "", 0, NULL,
 	 "stop forwarding: remove the program, maps, then xlbd exits", NULL, NULL},
+	{"maintenance on", "maintenance", "vip", 0, NULL,
+	 "[VIP]: withdraw the host's (or VIP's) announcements; kept over restarts", NULL,
+	 maint_run},
+	{"maintenance off", "maintenance", "vip", 0, NULL,
+	 "[VIP]: announce again (without VIP: end every maintenance)", NULL, maint_run},
+	{"maintenance wait", "maintenance-status", "", 0, NULL,
+	 "until safe to stop (exit 0), or -t SECONDS passed (exit 4)", wait_flags, maint_run},
+	{"maintenance", "maintenance-status", "", 0, NULL,
+	 "who is in maintenance, packets still arriving, whether safe to stop", NULL, maint_run},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -117,7 +132,8 @@ static void usage(FILE *f)
 		   "[2001:db8::1]:443/udp (port 0 = every port).\n"
 		   "  -j          print the reply as JSON\n"
 		   "  -s SOCKET   control socket (default " DEFAULT_SOCKET ")\n"
-		   "Exit codes: 0 done, 1 refused by xlbd, 2 bad usage, 3 xlbd not reachable.\n");
+		   "Exit codes: 0 done, 1 refused by xlbd, 2 bad usage, 3 xlbd not reachable,\n"
+		   "4 maintenance wait: not safe before -t SECONDS.\n");
 }
 
 /* "xlbctl stats --help" */
@@ -373,9 +389,10 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	}
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
-		static const char *const cols[] = {"vip",	 "mode",     "hash",  "on_empty",
-						   "table_size", "backends", "check", "state"};
-		table(v, cols, 8);
+		static const char *const cols[] = {"vip",      "mode",	     "hash",
+						   "on_empty", "table_size", "backends",
+						   "check",    "state",	     "announcement"};
+		table(v, cols, 9);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
 		static const char *const cols[] = {"vip",   "address", "weight",
@@ -404,8 +421,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	} else if (!strcmp(c->verb, "config-dump")) {
 		fputs(get_str(reply, "yaml"), stdout);
 	} else if (!strcmp(c->verb, "status")) {
-		static const char *const vcols[] = {"vip",     "on_empty", "backends", "in_table",
-						    "serving", "panic",	   "flows"};
+		static const char *const vcols[] = {"vip",	"on_empty",    "backends",
+						    "in_table", "serving",     "panic",
+						    "flows",	"announcement"};
 		static const char *const bcols[] = {"vip",	   "address",	 "admin",
 						    "health",	   "weight",	 "effective_weight",
 						    "state",	   "for",	 "flows",
@@ -418,7 +436,7 @@ static void print_reply(const struct cmd *c, json_object *reply)
 		}
 		printf("\n");
 		if (json_object_object_get_ex(reply, "vip_status", &v))
-			table(v, vcols, 7);
+			table(v, vcols, 8);
 		printf("\n");
 		if (json_object_object_get_ex(reply, "backend_status", &v))
 			table(v, bcols, 11);

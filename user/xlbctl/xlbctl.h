@@ -69,6 +69,7 @@ struct ctx {
 	int argc;
 	double interval; /* -i, seconds; 0 = not given */
 	long count;	 /* -c; 0 = not given */
+	double timeout;	 /* -t, seconds; 0 = not given */
 };
 
 /* One request, one reply, printed: the commands without a run function. */
@@ -170,5 +171,6 @@ double now_mono(void);
 
 int stats_run(const struct cmd *c, const struct ctx *x); /* stats.c */
 int top_run(const struct cmd *c, const struct ctx *x);	 /* top.c */
+int maint_run(const struct cmd *c, const struct ctx *x); /* maint.c */
 
 #endif

@@ -15,6 +15,7 @@
 #include "xlb_dp.h"
 
 struct metrics;
+struct announce;
 
 struct agent {
 	const char *config_path;
@@ -45,6 +46,9 @@ struct agent {
 	const char *metrics_listen;
 	struct xlb_sink dp_sink;   /* the data plane's own sink (timed by ours) */
 	struct xlb_hash_seed seed; /* the fleet's, read at start (seed.h) */
+	const char *state_dir;
+	struct announce *announce; /* routes for BGP, maintenance (announce.h) */
+	int net_admin;		   /* CAP_NET_ADMIN kept: announcing possible */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

@@ -67,6 +67,20 @@ static int change(struct ctl_agent *a, const struct ctl_change *c, json_object *
 	return ret;
 }
 
+/* {"verb": "maintenance", "state": "on"|"off", "vip": "..." (optional)}:
+ * an operator action, not code, so a --socket-group member may take it. */
+static int maintenance(struct ctl_agent *a, json_object *req, struct xlb_err *err)
+{
+	char vip[80];
+	int on, ret = ctl_req_maintenance(req, &on, vip, sizeof(vip), err);
+
+	if (ret)
+		return ret;
+	if (!a->maintenance)
+		return ctl_bad(err, "maintenance is not available here");
+	return a->maintenance(a->ctx, vip[0] ? vip : NULL, on, err);
+}
+
 char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *text, size_t len,
 		 int *keep_open)
 {
@@ -96,13 +110,16 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 	else if (!strcmp(verb, "detach")) {
 		ret = 0;
 		applied = 1;
+	} else if (!strcmp(verb, "maintenance")) {
+		ret = maintenance(a, req, &err);
+		applied = !ret;
 	} else
 		ctl_bad(&err, "unknown verb '%s'", verb);
 	if (!ret && applied) {
 		record_change(a, peer, verb, req);
 		if (!strcmp(verb, "detach"))
 			a->detach(a->ctx);
-	} else if (ret && (c || !strcmp(verb, "reload"))) {
+	} else if (ret && (c || !strcmp(verb, "reload") || !strcmp(verb, "maintenance"))) {
 		pr_info("control: %s from uid %u pid %d refused: %s\n", verb,
 			(unsigned int)peer->uid, (int)peer->pid,
 			err.msg[0] ? err.msg : strerror(-ret));

@@ -48,6 +48,9 @@ struct ctl_agent {
 	int (*reload)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
 	/* Remove the data plane and exit once the reply is out. */
 	void (*detach)(void *ctx);
+	/* Maintenance on or off, of the host (vip NULL) or one VIP:
+	 * persisted, then applied. 0, or -errno with err set. */
+	int (*maintenance)(void *ctx, const char *vip, int on, struct xlb_err *err);
 };
 
 /* One request (len bytes, its newline excluded) from peer: the reply

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "announce.h"
+#include "announce_plan.h"
 #include "checks.h"
 #include "ctl_query.h"
 #include "ctl_req.h"
@@ -65,6 +67,32 @@ static json_object *gone_json(const struct xlb_sync_gone *g)
 	return o;
 }
 
+/* "announced", or "withdrawn: <why>" (status and vip list). */
+static void announce_json(const struct ctl_view *view, const struct xlb_sync_vip *sv,
+			  json_object *o)
+{
+	struct announce_view av;
+	char buf[128];
+
+	json_object_object_add(o, "announce",
+			       json_object_new_string(xlb_announce_name(sv->cfg.announce)));
+	if (!view->announce)
+		return;
+	announce_view(view->announce, sv, &av);
+	json_object_object_add(o, "announced", json_object_new_boolean(av.announced));
+	json_object_object_add(o, "announce_reason",
+			       json_object_new_string(xlb_ann_why_text(av.why)));
+	if (av.announced && xlb_ann_wants(av.why) != 1)
+		snprintf(buf, sizeof(buf), "announced (%s; for another VIP on the address)",
+			 xlb_ann_why_text(av.why));
+	else if (av.announced)
+		snprintf(buf, sizeof(buf), "announced");
+	else
+		snprintf(buf, sizeof(buf), "withdrawn: %s", xlb_ann_why_text(av.why));
+	json_object_object_add(o, "announcement", json_object_new_string(buf));
+	json_object_object_add(o, "maintenance", json_object_new_boolean(av.maintenance));
+}
+
 static int do_vip_list(const struct ctl_view *view, json_object *req, json_object *reply,
 		       struct xlb_err *err)
 {
@@ -78,6 +106,7 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 		json_object *o = vip_json(&sv->cfg, sv);
 
 		json_object_object_add(o, "state", json_object_new_string("configured"));
+		announce_json(view, sv, o);
 		json_object_array_add(arr, o);
 	}
 	for (size_t i = 0; i < view->sync->ngone; i++)
@@ -225,6 +254,7 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 		add_int(o, "in_table", sv->in_table);
 		add_str(o, "serving", sv->in_table ? "yes" : "no: on_empty applies");
 		json_object_object_add(o, "panic", json_object_new_boolean(sv->panic));
+		announce_json(view, sv, o);
 		if (flows)
 			add_int(o, "flows", total);
 		json_object_array_add(vips, o);
@@ -363,6 +393,92 @@ static int do_config_dump(const struct ctl_view *view, json_object *req, json_ob
 	return 0;
 }
 
+/*
+ * Maintenance: who is in it, and per VIP in it the packets still arriving
+ * and how long none came; "safe" once every VIP in maintenance is
+ * withdrawn and quiet for ANNOUNCE_QUIET_MS.
+ */
+static int do_maintenance_status(const struct ctl_view *view, json_object *req, json_object *reply,
+				 struct xlb_err *err)
+{
+	json_object *arr = json_object_new_array(), *names = json_object_new_array();
+	const char *mv[64];
+	char vn[80], verdict[200] = "", worst[200] = "";
+	size_t n = announce_maintenance_vips(view->announce, mv, 64);
+	__u64 since = 0, quiet_min = ~0ULL;
+	int host = announce_host_maintenance(view->announce, &since), any = 0, safe = 1;
+	double pps_max = 0;
+
+	(void)req;
+	(void)err;
+	for (size_t i = 0; i < n && i < 64; i++)
+		json_object_array_add(names, json_object_new_string(mv[i]));
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+		struct announce_view av;
+		json_object *o;
+
+		announce_view(view->announce, sv, &av);
+		if (!av.maintenance)
+			continue;
+		any = 1;
+		xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn));
+		o = json_object_new_object();
+		add_str(o, "vip", vn);
+		json_object_object_add(o, "announced", json_object_new_boolean(av.announced));
+		json_object_object_add(o, "measured", json_object_new_boolean(av.sampled));
+		json_object_object_add(o, "packets_per_second", json_object_new_double(av.pps));
+		add_int(o, "quiet_ms", (int64_t)av.quiet_ms);
+		json_object_array_add(arr, o);
+		if (av.announced) {
+			safe = 0;
+			if (!worst[0])
+				snprintf(worst, sizeof(worst),
+					 "not yet: %.80s is still announced (another VIP on its "
+					 "address wants it)",
+					 vn);
+		} else if (!av.sampled) {
+			safe = 0;
+			if (!worst[0])
+				snprintf(worst, sizeof(worst), "not yet: measuring %.80s", vn);
+		} else if (av.pps > 0 && av.pps >= pps_max) {
+			safe = 0;
+			pps_max = av.pps;
+			snprintf(worst, sizeof(worst),
+				 "not yet: %.0f pkt/s still arriving on %.80s",
+				 av.pps < 1 ? 1 : av.pps, vn);
+		}
+		if (av.quiet_ms < quiet_min)
+			quiet_min = av.quiet_ms;
+	}
+	if (!host && !n)
+		snprintf(verdict, sizeof(verdict), "not in maintenance");
+	else if (!any)
+		snprintf(verdict, sizeof(verdict),
+			 "safe to stop: no VIP in maintenance is "
+			 "configured");
+	else if (!safe)
+		snprintf(verdict, sizeof(verdict), "%s", worst);
+	else if (quiet_min < ANNOUNCE_QUIET_MS) {
+		safe = 0;
+		snprintf(verdict, sizeof(verdict), "not yet: no VIP traffic for %llus (%ds needed)",
+			 (unsigned long long)(quiet_min / 1000), ANNOUNCE_QUIET_MS / 1000);
+	} else
+		snprintf(verdict, sizeof(verdict), "safe to stop: no VIP traffic for %llus",
+			 (unsigned long long)(quiet_min / 1000));
+	json_object_object_add(reply, "host", json_object_new_boolean(host));
+	if (host)
+		add_int(reply, "host_since", (int64_t)(since / 1000));
+	json_object_object_add(reply, "maintenance_vips", names);
+	json_object_object_add(reply, "announcing",
+			       json_object_new_boolean(view->cfg->announce.table));
+	add_int(reply, "quiet_needed_ms", ANNOUNCE_QUIET_MS);
+	json_object_object_add(reply, "vips", arr);
+	json_object_object_add(reply, "safe", json_object_new_boolean((host || n) && safe));
+	add_str(reply, "verdict", verdict);
+	return 0;
+}
+
 struct ctl_query {
 	const char *name;
 	int (*run)(const struct ctl_view *view, json_object *req, json_object *reply,
@@ -377,6 +493,7 @@ static const struct ctl_query queries[] = {
 	{ "backend-list", do_backend_list },
 	{ "events",       do_events },
 	{ "config-dump",  do_config_dump },
+	{ "maintenance-status", do_maintenance_status },
 };
 // clang-format on
 

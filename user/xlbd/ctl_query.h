@@ -14,6 +14,7 @@ struct xlb_sync;
 struct xlb_dp;
 struct checks;
 struct events;
+struct announce;
 
 /* What the queries read (pointers into the agent, valid while it runs). */
 struct ctl_view {
@@ -26,6 +27,7 @@ struct ctl_view {
 	struct xlb_dp *dp;
 	struct checks *checks;
 	const struct events *events;
+	const struct announce *announce; /* routes and maintenance (announce.h) */
 };
 
 struct ctl_query;

@@ -147,6 +147,26 @@ int ctl_parse_vip_name(const char *s, struct xlb_cfg_vip *v, struct xlb_err *err
 	return 0;
 }
 
+int ctl_req_maintenance(json_object *req, int *on, char *vip, size_t len, struct xlb_err *err)
+{
+	const char *state = ctl_str(req, "state", 1, err), *s;
+	struct xlb_cfg_vip key;
+
+	if (!state)
+		return -EINVAL;
+	if (strcmp(state, "on") && strcmp(state, "off"))
+		return ctl_bad(err, "field 'state': not on or off; give {\"state\": \"on\"}");
+	*on = !strcmp(state, "on");
+	vip[0] = 0;
+	s = ctl_str(req, "vip", 0, err);
+	if (!s)
+		return err->msg[0] ? -EINVAL : 0;
+	if (ctl_parse_vip_name(s, &key, err))
+		return -EINVAL;
+	xlb_cfg_vip_name(&key, vip, len);
+	return 0;
+}
+
 struct xlb_cfg_vip *ctl_req_vip(json_object *req, struct xlb_cfg *c, struct xlb_err *err)
 {
 	const char *s = ctl_str(req, "vip", 1, err);

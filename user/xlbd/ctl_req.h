@@ -47,6 +47,14 @@ int ctl_parse_vip_name(const char *s, struct xlb_cfg_vip *v, struct xlb_err *err
 /* The request's "vip" in c; NULL with err set if absent, malformed or not
  * there. */
 struct xlb_cfg_vip *ctl_req_vip(json_object *req, struct xlb_cfg *c, struct xlb_err *err);
+/*
+ * A maintenance request, {"state": "on"|"off", "vip": NAME (optional)}:
+ * *on, and the VIP's name as xlbd writes it into vip (len bytes; "" for
+ * the host). Any peer may ask: an operator action, not code. The VIP need
+ * not be configured here (ending the maintenance of a deleted one). 0 or
+ * -EINVAL with err set.
+ */
+int ctl_req_maintenance(json_object *req, int *on, char *vip, size_t len, struct xlb_err *err);
 /* The request's "address". */
 int ctl_req_addr(json_object *req, union xlb_addr *a, __u8 *family, struct xlb_err *err);
 

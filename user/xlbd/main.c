@@ -54,6 +54,7 @@
 #include "sync.h"
 #include "xlb_dp.h"
 #include "agent.h"
+#include "announce.h"
 #include "cfgdiff.h"
 #include "ctl.h"
 #include "ctl_conn.h"
@@ -265,6 +266,8 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 			pr_warn("health checks: out of memory; some backends are not checked\n");
 	}
 	checks_note_apply(ag->checks, ag->sync);
+	if (ag->announce)
+		announce_sync(ag->announce, &ag->cfg, ag->sync);
 	if (ag->unresolved != before)
 		report_unresolved(ag);
 	if (before && !ag->unresolved)
@@ -359,8 +362,29 @@ int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 	return 0;
 }
 
+/*
+ * CAP_NET_ADMIN is kept only when the configuration xlbd started with
+ * announces (privs.c): one that starts announcing later is refused, as a
+ * whole, rather than applied without its routes.
+ */
+static int can_announce(struct agent *ag, const struct xlb_cfg *next, struct xlb_err *err)
+{
+	if (!next->announce.table || ag->net_admin)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+		 "couldn't start announcing (table %u): xlbd started without an 'announce:' block "
+		 "and dropped CAP_NET_ADMIN, which routes need; nothing changed. Restart xlbd "
+		 "(systemctl restart xlbd) to announce; forwarding and routes survive a restart",
+		 next->announce.table);
+	return -EPERM;
+}
+
 int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 {
+	if (can_announce(ag, next, err)) {
+		agent_count_reload(ag, 0);
+		return -EPERM;
+	}
 	if (agent_apply(ag, next)) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "couldn't apply the reloaded configuration; nothing changed");
@@ -389,6 +413,8 @@ static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
 	struct agent *ag = ctx;
 
+	if (can_announce(ag, next, err))
+		return -EPERM;
 	if (agent_apply(ag, next)) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "the data plane refused the change; nothing else changed");
@@ -405,6 +431,13 @@ static int ctl_load_file(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 static int ctl_reload(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
 	return agent_reload_apply(ctx, next, err);
+}
+
+static int ctl_maintenance(void *ctx, const char *vip, int on, struct xlb_err *err)
+{
+	struct agent *ag = ctx;
+
+	return announce_maintenance(ag->announce, &ag->cfg, ag->sync, vip, on, err);
 }
 
 static void ctl_detach(void *ctx)
@@ -435,12 +468,14 @@ static int ctl_open(struct agent *ag)
 			 .sync = ag->sync,
 			 .dp = ag->dp,
 			 .checks = ag->checks,
-			 .events = ag->events},
+			 .events = ag->events,
+			 .announce = ag->announce},
 		.events = ag->events,
 		.apply = ctl_apply,
 		.load_file = ctl_load_file,
 		.reload = ctl_reload,
 		.detach = ctl_detach,
+		.maintenance = ctl_maintenance,
 	};
 	return ctl_server_open(ag->socket_path, ag->socket_group, ctl_request, &ctl_glue, &ag->ctl);
 }
@@ -518,6 +553,8 @@ static int run(struct agent *ag)
 			ctl_server_run(ag->ctl);
 			if (!ag->detach)
 				continue;
+			/* routers stop sending before nothing answers */
+			announce_detach(ag->announce, &ag->cfg, ag->sync);
 			pr_info("detach: removing the program and everything pinned in %s\n",
 				ag->pin_dir);
 			xlb_dp_unpin(ag->pin_dir); /* the link goes when we close it */
@@ -543,6 +580,7 @@ static int run(struct agent *ag)
 			continue;
 		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
+		announce_tick(ag->announce, &ag->cfg, ag->sync);
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed ||
 		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
@@ -646,7 +684,8 @@ static int start(struct agent *ag)
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	ag->events = events_new();
 	ag->checks = checks_new(ag);
-	if (!ag->sync || !ag->events || !ag->checks)
+	ag->announce = announce_new(ag->events, ag->dp, ag->state_dir);
+	if (!ag->sync || !ag->events || !ag->checks || !ag->announce)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
 	ag->sync->seed = ag->seed;
@@ -660,6 +699,10 @@ static int start(struct agent *ag)
 	}
 	err = agent_apply(ag, &ag->cfg);
 	err = err ?: attach(ag);
+	if (!err) { /* attached: announcing may start (routes present are adopted) */
+		announce_start(ag->announce);
+		announce_sync(ag->announce, &ag->cfg, ag->sync);
+	}
 	if (!err) {
 		struct xlb_err perr = {};
 
@@ -834,6 +877,7 @@ int main(int argc, char **argv)
 	/* What was running (changes made through xlbctl included) wins over
 	 * the file the daemon was started with: a restart restores it. */
 	snprintf(state_path, sizeof(state_path), "%s/running.yaml", state_dir);
+	ag.state_dir = state_dir;
 	ag.state_path = state_path;
 	if (!access(state_path, F_OK)) {
 		if (xlb_cfg_load_file(state_path, &ag.cfg, &err)) {
@@ -897,13 +941,16 @@ int main(int argc, char **argv)
 				ag.metrics_listen, strerror(-ret));
 	}
 	/* Setup is done: keep only what the loop needs (privs.c). */
-	if (!ret)
-		ret = privs_drop();
+	if (!ret) {
+		ag.net_admin = ag.cfg.announce.table != 0;
+		ret = privs_drop(ag.net_admin);
+	}
 	if (!ret)
 		ret = run(&ag);
 	ctl_server_close(ag.ctl);
 	metrics_stop(ag.metrics);
 	checks_free(ag.checks);
+	announce_free(ag.announce);
 	events_free(ag.events);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */

@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "announce.h"
 #include "log.h"
 #include "counters.h"
 #include "metrics.h"
@@ -25,6 +26,7 @@
 struct snap_vip {
 	__u32 id, nbackends, in_table;
 	__u8 panic;
+	__u8 announced; /* its address is in the announce table */
 	char name[64];
 };
 
@@ -42,6 +44,7 @@ struct snap {
 	struct snap_be *bes;
 	size_t nvips, nbes;
 	struct agent_counters c;
+	__u8 maintenance; /* the host is in maintenance */
 };
 
 struct metrics {
@@ -91,6 +94,12 @@ static struct snap *build(struct agent *ag)
 					.in_table = v->in_table,
 					.panic = v->panic};
 		xlb_cfg_vip_name(&v->cfg, sv->name, sizeof(sv->name));
+		if (ag->announce) {
+			struct announce_view av;
+
+			announce_view(ag->announce, v, &av);
+			sv->announced = (__u8)av.announced;
+		}
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_sync_backend *b = &v->backends[j];
 			struct snap_be *sb = &s->bes[s->nbes++];
@@ -110,6 +119,11 @@ static struct snap *build(struct agent *ag)
 		}
 	}
 	s->c = ag->counters;
+	if (ag->announce) {
+		__u64 since;
+
+		s->maintenance = (__u8)announce_host_maintenance(ag->announce, &since);
+	}
 	return s;
 }
 
@@ -236,6 +250,15 @@ static void render_vips(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	       "1 while the panic threshold keeps unhealthy backends in the table.");
 	for (size_t i = 0; i < s->nvips; i++)
 		fprintf(f, "xlb_vip_panic{vip=\"%s\"} %u\n", s->vips[i].name, s->vips[i].panic);
+	/* issue #13: routes for BGP (announce.h) */
+	family(f, "xlb_vip_announced", "gauge",
+	       "1 while this host announces the VIP's address (a route in the announce table).");
+	for (size_t i = 0; i < s->nvips; i++)
+		fprintf(f, "xlb_vip_announced{vip=\"%s\"} %u\n", s->vips[i].name,
+			s->vips[i].announced);
+	family(f, "xlb_maintenance", "gauge",
+	       "1 while the host is in maintenance (xlbctl maintenance on): nothing announced.");
+	fprintf(f, "xlb_maintenance %u\n", s->maintenance);
 }
 
 static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)

@@ -16,6 +16,13 @@
  * neighbour prompts are plain UDP sends, /proc/timer_list is root's (uid
  * 0, not a capability).
  *
+ * CAP_NET_ADMIN stays only when the configuration xlbd starts with
+ * announces (issue #13: RTM_NEWROUTE/DELROUTE in the announce table need
+ * it). A reload or apply that starts announcing later is refused with a
+ * hint to restart: keeping NET_ADMIN on every host for a block that most
+ * configurations never gain would give the loop the power to rewrite the
+ * host's network for nothing; a restart keeps forwarding and routes.
+ *
  * Raw capset(2) and prctl(2), no libcap: five calls do not need a library.
  */
 #include <errno.h>
@@ -44,9 +51,9 @@ static const struct {
 	{CAP_KILL, "CAP_KILL", "exec checks: kill a timed-out check"},
 };
 
-unsigned long long privs_kept_mask(void)
+unsigned long long privs_kept_mask(int net_admin)
 {
-	unsigned long long m = 0;
+	unsigned long long m = net_admin ? 1ULL << CAP_NET_ADMIN : 0;
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		m |= 1ULL << keep[i].cap;
@@ -66,11 +73,11 @@ static int last_cap(void)
 	return last < 63 ? last : 63;
 }
 
-int privs_drop(void)
+int privs_drop(int net_admin)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2] = {};
-	unsigned long long want = privs_kept_mask(), have;
+	unsigned long long want = privs_kept_mask(net_admin), have;
 	int err;
 
 	if (syscall(SYS_capget, &h, d)) {
@@ -113,7 +120,9 @@ int privs_drop(void)
 	}
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		pr_debug("kept %s: %s\n", keep[i].name, keep[i].why);
+	if (net_admin)
+		pr_debug("kept CAP_NET_ADMIN: routes in the announce table\n");
 	pr_info("capabilities after setup: %#llx, %zu kept (--log-level debug lists them)\n", want,
-		sizeof(keep) / sizeof(keep[0]));
+		sizeof(keep) / sizeof(keep[0]) + !!net_admin);
 	return 0;
 }

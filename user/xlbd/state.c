@@ -59,9 +59,21 @@ static void sync_dir(const char *dir)
 
 int state_write(const char *path, const struct xlb_cfg *cfg, struct xlb_err *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash, *text;
+	char *text;
 	size_t len;
-	int fd, ret;
+	int ret = xlb_cfg_dump_checked(cfg, &text, &len, err);
+
+	if (ret)
+		return ret;
+	ret = state_write_text(path, text, len, err);
+	free(text);
+	return ret;
+}
+
+int state_write_text(const char *path, const char *text, size_t len, struct xlb_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int fd, ret = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return fail(err, -ENAMETOOLONG, "name", path);
@@ -73,18 +85,11 @@ int state_write(const char *path, const struct xlb_cfg *cfg, struct xlb_err *err
 		*slash = 0;
 	else
 		snprintf(dir, sizeof(dir), ".");
-	ret = xlb_cfg_dump_checked(cfg, &text, &len, err);
-	if (ret)
-		return ret;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		ret = fail(err, -errno, "create the directory of", path);
-		goto out;
-	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return fail(err, -errno, "create the directory of", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = fail(err, -errno, "create a temporary file for", path);
-		goto out;
-	}
+	if (fd < 0)
+		return fail(err, -errno, "create a temporary file for", path);
 	ret = write_all(fd, text, len);
 	if (!ret && fchmod(fd, 0600)) /* mkostemp's mode, said out loud */
 		ret = -errno;
@@ -95,15 +100,13 @@ int state_write(const char *path, const struct xlb_cfg *cfg, struct xlb_err *err
 	if (ret) {
 		fail(err, ret, "write", tmp);
 		unlink(tmp);
-		goto out;
+		return ret;
 	}
 	if (rename(tmp, path)) {
 		ret = fail(err, -errno, "replace", path);
 		unlink(tmp);
-		goto out;
+		return ret;
 	}
 	sync_dir(dir);
-out:
-	free(text);
-	return ret;
+	return 0;
 }

@@ -12,4 +12,7 @@
  */
 int state_write(const char *path, const struct xlb_cfg *cfg, struct xlb_err *err);
 
+/* The same for any text (len bytes): atomically, 0600, the directory made. */
+int state_write_text(const char *path, const char *text, size_t len, struct xlb_err *err);
+
 #endif /* XLBD_STATE_H */
