@@ -6,12 +6,15 @@
 # What xlbd keeps after setup (user/xlbd/privs.c): CAP_KILL (5), CAP_SETGID
 # (6), CAP_SETUID (7), CAP_BPF (39); nothing inheritable or ambient.
 PRIVS_KEPT=00000080000000e0
+# With an 'announce:' block CAP_NET_ADMIN (12) too: routes (cases_announce.sh).
+PRIVS_KEPT_ANNOUNCE=00000080000010e0
 
-# The capability sets of process $1 against the kept set; 1 with the reasons.
+# The capability sets of process $1 against the kept set ($2, default
+# $PRIVS_KEPT); 1 with the reasons.
 privs_check() {
-	local pid=$1 ok=0 set want got
+	local pid=$1 kept=${2:-$PRIVS_KEPT} ok=0 set want got
 	for set in CapEff CapPrm CapBnd CapInh CapAmb; do
-		want=$PRIVS_KEPT
+		want=$kept
 		case $set in CapInh | CapAmb) want=0000000000000000 ;; esac
 		got=$(awk -v s="$set:" '$1 == s {print $2}' "/proc/$pid/status")
 		[ "$got" = "$want" ] || { echo "    xlbd $set $got, want $want"; ok=1; }
