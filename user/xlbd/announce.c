@@ -290,7 +290,12 @@ static struct xlb_route *present_routes(struct announce *a, size_t *n)
 		}
 		free(r);
 		if (got < 0) {
-			route_failed(a, &(struct xlb_route){}, 0, got);
+			if (got != a->last_err)
+				pr_warn("couldn't read the routes of table %u protocol %u: %s%s\n",
+					a->table, a->protocol, strerror(-got),
+					got == -EPERM ? "; xlbd needs CAP_NET_ADMIN to announce"
+						      : "");
+			a->last_err = got;
 			return NULL;
 		}
 		cap = (size_t)got + 16;
