@@ -181,6 +181,22 @@ t_announce_maintenance() {
 	return $ok
 }
 
+# Maintenance is an operator action, not code: a --socket-group member
+# may take it (and it is recorded with who).
+t_announce_group_member_may_maintain() {
+	local ok=0 out
+	ann_begin || return 1
+	socket_for_group || { socket_for_root; return 1; }
+	out=$(as_member maintenance on $ANN_VIP8 2>&1) || { echo "    member refused: $out"; ok=1; }
+	ann_wait 10.99.100.8 absent 20 || ok=1
+	grep -F "kind=change vip=$ANN_VIP8 " "$TMP/xlbd.log" | grep -q 'to=maintenance .*uid=65534' ||
+		{ echo "    no change event naming uid 65534"; ok=1; }
+	out=$(as_member maintenance off $ANN_VIP8 2>&1) || { echo "    member refused: $out"; ok=1; }
+	ann_wait 10.99.100.8 present 20 || ok=1
+	socket_for_root
+	return $ok
+}
+
 # A SIGKILL restart (and a SIGTERM one) removes no route even for a
 # moment: the table is read every 20 ms across both, and 'ip monitor'
 # sees every deletion however short (a withdraw and re-add within

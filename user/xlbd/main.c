@@ -572,6 +572,12 @@ static int run(struct agent *ag)
 				continue;
 			}
 			pr_info("signal %u: exiting, forwarding stays in place\n", si.ssi_signo);
+			/* and so do the routes (announce.h): the next agent adopts
+			 * them; xlb-guard withdraws them after `hold` if none comes */
+			if (ag->cfg.announce.table)
+				pr_info("announcements stay in table %u; to leave the fleet first: "
+					"'xlbctl maintenance on', then 'xlbctl maintenance wait'\n",
+					ag->cfg.announce.table);
 			break;
 		}
 		__u64 ticks;
