@@ -97,6 +97,7 @@ t_announce_off_touches_nothing() {
 	ctl reload >/dev/null || ok=1
 	sleep 1.5
 	ann_has 192.0.2.77 || { echo "    the foreign route went"; ok=1; }
+	ctl status | grep -q "^announce  *off" || { echo "    status: $(ctl status | grep '^announce')"; ok=1; }
 	ann_conf >"$TMP/ann-try.yaml"
 	ctl apply -f "$TMP/ann-try.yaml" >"$TMP/out" 2>&1 && { echo "    apply with announce: accepted"; ok=1; }
 	grep -q "dropped CAP_NET_ADMIN.*nothing changed. Restart xlbd" "$TMP/out" ||
@@ -117,6 +118,8 @@ t_announce_usable_vips_routed() {
 	ann_has 10.99.100.20 && { echo "    the 'announce: never' VIP is announced"; ok=1; }
 	ann_routes | grep -q "^10.99.100.1 dev lo" || { echo "    route shape: $(ann_routes | head -1)"; ok=1; }
 	privs_check "$XLBD_PID" "$PRIVS_KEPT_ANNOUNCE" || ok=1
+	ctl status | grep -q "^announce  *table 9641 protocol 250 hold 10000ms" ||
+		{ echo "    status: $(ctl status | grep '^announce')"; ok=1; }
 	kill "$ANN_LPID"
 	ann_wait 10.99.100.8 absent 50 || ok=1
 	grep -q 'kind=announce vip=10.99.100.8/32 from=announced to=withdrawn reason="no usable backend' "$TMP/xlbd.log" ||
@@ -152,6 +155,7 @@ t_announce_maintenance() {
 	sleep 1.5
 	[ -z "$(ann_routes)" ] || { echo "    re-announced after a restart in maintenance:"; ann_routes | sed 's/^/      /'; ok=1; }
 	grep -q "maintenance restored" "$TMP/xlbd.log" || { echo "    not restored"; ok=1; }
+	ctl status | grep -q "^maintenance  *the host" || { echo "    status: $(ctl status | grep '^maint')"; ok=1; }
 	# The client still routes to the LB directly: traffic keeps arriving.
 	on cl bash -c 'end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
 		(exec 3<>/dev/tcp/10.99.100.1/80 && head -1 <&3) >/dev/null 2>&1; done' &

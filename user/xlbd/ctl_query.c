@@ -82,7 +82,9 @@ static void announce_json(const struct ctl_view *view, const struct xlb_sync_vip
 	json_object_object_add(o, "announced", json_object_new_boolean(av.announced));
 	json_object_object_add(o, "announce_reason",
 			       json_object_new_string(xlb_ann_why_text(av.why)));
-	if (av.announced && xlb_ann_wants(av.why) != 1)
+	if (!av.on)
+		snprintf(buf, sizeof(buf), "off");
+	else if (av.announced && xlb_ann_wants(av.why) != 1)
 		snprintf(buf, sizeof(buf), "announced (%s; for another VIP on the address)",
 			 xlb_ann_why_text(av.why));
 	else if (av.announced)
@@ -91,6 +93,35 @@ static void announce_json(const struct ctl_view *view, const struct xlb_sync_vip
 		snprintf(buf, sizeof(buf), "withdrawn: %s", xlb_ann_why_text(av.why));
 	json_object_object_add(o, "announcement", json_object_new_string(buf));
 	json_object_object_add(o, "maintenance", json_object_new_boolean(av.maintenance));
+}
+
+/* Top-level lines of status: the table announced into, maintenance. */
+static void announce_summary(const struct ctl_view *view, json_object *reply)
+{
+	const struct xlb_cfg_announce *an = &view->cfg->announce;
+	const char *names[1];
+	char buf[96];
+	__u64 since;
+	size_t n;
+	int host;
+
+	if (an->table)
+		snprintf(buf, sizeof(buf), "table %u protocol %u hold %ums", an->table,
+			 an->protocol, an->hold_ms);
+	else
+		snprintf(buf, sizeof(buf), "off (no announce block)");
+	json_object_object_add(reply, "announce", json_object_new_string(buf));
+	if (!view->announce)
+		return;
+	host = announce_host_maintenance(view->announce, &since);
+	n = announce_maintenance_vips(view->announce, names, 1);
+	if (host)
+		snprintf(buf, sizeof(buf), "the host");
+	else if (n)
+		snprintf(buf, sizeof(buf), "%zu VIP%s", n, n == 1 ? "" : "s");
+	else
+		snprintf(buf, sizeof(buf), "off");
+	json_object_object_add(reply, "maintenance", json_object_new_string(buf));
 }
 
 static int do_vip_list(const struct ctl_view *view, json_object *req, json_object *reply,
@@ -269,6 +300,7 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 	add_int(reply, "backends", (int64_t)nb);
 	add_int(reply, "unresolved_next_hops", *view->unresolved);
 	add_str(reply, "pin_dir", view->pin_dir);
+	announce_summary(view, reply);
 	add_int(reply, "check_targets", checks_targets(view->checks));
 	json_object_object_add(reply, "check_lateness_p50_ms",
 			       json_object_new_double(p50 / 1000.0));
