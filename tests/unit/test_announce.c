@@ -4,11 +4,19 @@
  * order of precedence, one route per address whatever the number of VIPs
  * on it, a VIP whose health is still unknown keeps what is there (no
  * withdrawal after a restart before a verdict), and only the difference
- * to the routes present is added or removed.
+ * to the routes present is added or removed. Maintenance (announce.h) is
+ * written before it is taken, read back by the next agent, and a file
+ * the agent cannot read counts as maintenance of the host.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "announce.h"
 #include "announce_plan.h"
+#include "events.h"
 #include "harness.h"
 #include "test_unit.h"
 #include "xlb_dp.h"
@@ -97,7 +105,102 @@ static int t_announce_plan_is_the_difference(void)
 	return 0;
 }
 
+static char adir[64] = "";
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* What the maintenance case works on; freed by its wrapper whatever the
+ * assertions do. */
+static struct {
+	struct xlb_cfg cfg;
+	struct xlb_sync *s;
+	struct events *ev;
+	struct announce *a, *b;
+	char path[128];
+} m;
+
+static int maintenance_persists(void)
+{
+	struct xlb_err err = {};
+	char text[512] = "";
+	const char *names[4];
+	__u64 since;
+	FILE *f;
+
+	m.a = announce_new(m.ev, NULL, adir);
+	ASSERT_TRUE(m.a != NULL, "new");
+	ASSERT_EQ(announce_host_maintenance(m.a, &since), 0, "no file: not in maintenance");
+	ASSERT_EQ(announce_maintenance(m.a, &m.cfg, m.s, "10.0.0.9:80/tcp", 1, &err), -ENOENT,
+		  "unknown VIP refused");
+	ASSERT_TRUE(strstr(err.msg, "no such VIP") != NULL, err.msg);
+	ASSERT_TRUE(access(m.path, F_OK) != 0, "a refused request wrote nothing");
+	ASSERT_OK(announce_maintenance(m.a, &m.cfg, m.s, "10.0.0.1:80/tcp", 1, &err), err.msg);
+	ASSERT_OK(announce_maintenance(m.a, &m.cfg, m.s, NULL, 1, &err), err.msg);
+	f = fopen(m.path, "r");
+	ASSERT_TRUE(f != NULL, "written");
+	if (fread(text, 1, sizeof(text) - 1, f) == 0)
+		text[0] = 0;
+	fclose(f);
+	ASSERT_TRUE(strstr(text, "\nhost ") && strstr(text, "\nvip 10.0.0.1:80/tcp "), text);
+	m.b = announce_new(m.ev, NULL, adir); /* the next agent */
+	ASSERT_TRUE(m.b != NULL, "again");
+	ASSERT_EQ(announce_host_maintenance(m.b, &since), 1, "host maintenance restored");
+	ASSERT_TRUE(since > 1700000000000ULL, "with when it was set");
+	ASSERT_EQ(announce_maintenance_vips(m.b, names, 4), 1, "one VIP restored");
+	ASSERT_TRUE(!strcmp(names[0], "10.0.0.1:80/tcp"), names[0]);
+	announce_free(m.b);
+	m.b = NULL;
+	ASSERT_OK(announce_maintenance(m.a, &m.cfg, m.s, NULL, 0, &err), err.msg);
+	m.b = announce_new(m.ev, NULL, adir);
+	ASSERT_TRUE(m.b != NULL, "once more");
+	ASSERT_EQ(announce_host_maintenance(m.b, &since) + announce_maintenance_vips(m.b, names, 4),
+		  0, "off ends every maintenance, persisted");
+	announce_free(m.b);
+	m.b = NULL;
+	/* a file the agent cannot read: withdrawing is the side to err on */
+	ASSERT_OK(write_file(m.path, "host soon\n"), "garbage");
+	m.b = announce_new(m.ev, NULL, adir);
+	ASSERT_TRUE(m.b != NULL, "over garbage");
+	ASSERT_EQ(announce_host_maintenance(m.b, &since), 1, "unreadable: host maintenance");
+	return 0;
+}
+
+static int t_announce_maintenance_persists(void)
+{
+	static const char *yaml = "vips:\n  - {address: 10.0.0.1, port: 80, protocol: tcp}\n";
+	struct xlb_err err = {};
+	int rc = -1;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(adir, sizeof(adir), "/tmp/xlb-announce.XXXXXX");
+	m.s = calloc(1, sizeof(*m.s));
+	m.ev = events_new();
+	if (m.s && m.ev && mkdtemp(adir) && !xlb_cfg_load_string("c", yaml, &m.cfg, &err)) {
+		snprintf(m.path, sizeof(m.path), "%s/maintenance", adir);
+		rc = maintenance_persists();
+		unlink(m.path);
+		rmdir(adir);
+	} else {
+		harness_fail(__FILE__, __LINE__, "setup: %s", err.msg);
+	}
+	announce_free(m.a);
+	announce_free(m.b);
+	events_free(m.ev);
+	free(m.s);
+	xlb_cfg_free(&m.cfg);
+	return rc;
+}
+
 const struct harness_case announce_cases[] = {
+	{"announce_maintenance_persists", t_announce_maintenance_persists},
 	{"announce_decision_order", t_announce_decision_order},
 	{"announce_plan_is_the_difference", t_announce_plan_is_the_difference},
 };
