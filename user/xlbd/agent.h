@@ -6,6 +6,7 @@
 
 #include <net/if.h>
 
+#include "cfgdigest.h"
 #include "checks.h"
 #include "counters.h"
 #include "events.h"
@@ -45,6 +46,8 @@ struct agent {
 	const char *metrics_listen;
 	struct xlb_sink dp_sink;   /* the data plane's own sink (timed by ours) */
 	struct xlb_hash_seed seed; /* the fleet's, read at start (seed.h) */
+	/* cfgdigest.h: of cfg and seed, for status and /metrics; "" unknown */
+	char config_digest[XLB_CFG_DIGEST_LEN];
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

@@ -26,6 +26,7 @@ struct ctl_view {
 	struct xlb_dp *dp;
 	struct checks *checks;
 	const struct events *events;
+	const char *config_digest; /* cfgdigest.h; "" when unknown */
 };
 
 struct ctl_query;

@@ -42,6 +42,7 @@ struct snap {
 	struct snap_be *bes;
 	size_t nvips, nbes;
 	struct agent_counters c;
+	char digest[XLB_CFG_DIGEST_LEN]; /* the running config's (cfgdigest.h) */
 };
 
 struct metrics {
@@ -110,6 +111,7 @@ static struct snap *build(struct agent *ag)
 		}
 	}
 	s->c = ag->counters;
+	memcpy(s->digest, ag->config_digest, sizeof(s->digest));
 	return s;
 }
 
@@ -330,10 +332,19 @@ static void render_reasons(FILE *f, struct xlb_dp *dp)
 	}
 }
 
-static void render_agent(FILE *f, const struct metrics *m, const struct agent_counters *c)
+static void render_agent(FILE *f, const struct metrics *m, const struct snap *s)
 {
+	const struct agent_counters *c = &s->c;
+
 	family(f, "xlb_build_info", "gauge", "xlbd's version.");
 	fprintf(f, "xlb_build_info{version=\"%s\"} 1\n", XLB_VERSION);
+	/* hosts of one fleet must show one digest (alert XlbFleetConfigDiffers) */
+	if (s->digest[0]) {
+		family(f, "xlb_config_digest", "gauge",
+		       "Digest of the running configuration and hash seed; the same on every "
+		       "host that forwards alike.");
+		fprintf(f, "xlb_config_digest{digest=\"%s\"} 1\n", s->digest);
+	}
 	family(f, "xlb_agent_start_time_seconds", "gauge", "When xlbd started (unix time).");
 	fprintf(f, "xlb_agent_start_time_seconds %.3f\n", m->start_s);
 	family(f, "xlb_healthcheck_results_total", "counter", "Health-check results by kind.");
@@ -416,7 +427,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 		render_vips(f, m->ag->dp, s);
 		render_backends(f, m->ag->dp, s);
 		render_reasons(f, m->ag->dp);
-		render_agent(f, m, &s->c);
+		render_agent(f, m, s);
 		drop_ref(m, s);
 	}
 	fclose(f);
