@@ -169,6 +169,31 @@ static int t_digest_ignores_order_and_host_keys(void)
 	return 0;
 }
 
+/* A restart reloads the running configuration from the state file, which
+ * xlb_cfg_dump() wrote: the digest must survive the round trip. */
+static int t_digest_survives_dump_and_parse(void)
+{
+	struct xlb_cfg c = {}, d = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len = 0;
+	char before[17], after[17];
+	FILE *f = open_memstream(&text, &len);
+	int ret;
+
+	ASSERT_TRUE(f != NULL, "open_memstream");
+	ret = xlb_cfg_load_string("d.yaml", BASE, &c, &err) ?: xlb_cfg_dump(&c, f);
+	fclose(f);
+	ret = ret ?: xlb_cfg_load_string("dumped.yaml", text, &d, &err);
+	ret = ret ?: xlb_cfg_digest(&c, &SEED, before) ?: xlb_cfg_digest(&d, &SEED, after);
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	free(text);
+	ASSERT_OK(ret, err.msg);
+	ASSERT_MEM(after, 16, before, 16, "digest after dump and parse");
+	return 0;
+}
+
 /* Each of these changes where some flow goes (or whether it is checked). */
 static int t_digest_sees_what_forwards(void)
 {
@@ -252,6 +277,7 @@ const struct harness_case digest_cases[] = {
 	{"sha256_vectors", t_sha256_vectors},
 	{"sha256_any_split", t_sha256_any_split},
 	{"digest_ignores_order_and_host_keys", t_digest_ignores_order_and_host_keys},
+	{"digest_survives_dump_and_parse", t_digest_survives_dump_and_parse},
 	{"digest_sees_what_forwards", t_digest_sees_what_forwards},
 	{"digest_is_stable_across_releases", t_digest_is_stable_across_releases},
 };
