@@ -14,6 +14,7 @@ t_config_digest_follows_the_config() {
 	[[ "$d0" =~ ^[0-9a-f]{16}$ ]] || { echo "    status config_digest: '$d0'"; return 1; }
 	m=$(scrape /metrics | sed -n 's/^xlb_config_digest{digest="\([0-9a-f]*\)"} 1$/\1/p')
 	[ "$m" = "$d0" ] || { echo "    /metrics has digest '$m', status '$d0'"; ok=1; }
+	ctl status | grep -q "^config_digest  *$d0\$" || { echo "    xlbctl status shows no config_digest"; ok=1; }
 	ctl vip add $v && ctl backend add $v 10.99.0.11 && ctl backend add $v 10.99.0.12 || return 1
 	d1=$(digest)
 	[ "$d1" != "$d0" ] || { echo "    a new VIP left the digest as it was"; ok=1; }
