@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "env.h"
+#include "pkt.h"
 #include "maglev.h"
 #include "sync.h"
 #include "sync_dp.h"
@@ -390,7 +391,174 @@ out:
 	return rc;
 }
 
+/* ---- two hosts of a fleet: the same packets leave both alike ------------ */
+
+#define FLEET_FLOWS 200
+#define FV(a, port, more)                                                                          \
+	"  - address: " a "\n    port: " #port "\n    protocol: tcp\n    table_size: 251\n" more   \
+	"    backends:\n"
+#define FB(a, more) "      - address: " a "\n" more
+/* Three VIPs (DSR, ipip 4in4, ipip 6in6): weights, a drain, a disabled one. */
+#define FLEET_END                                                                                  \
+	"deleted_vip_grace: 0s\nvips:\n" FV("10.0.0.20", 80, "") FB("10.1.0.1", "")                \
+		FB("10.1.0.2", "        weight: 3\n") FB("10.1.0.3", "        admin: drain\n")     \
+			FB("10.1.0.4", "") FV("10.0.0.21", 443, "    mode: ipip\n")                \
+				FB("10.1.0.5", "") FB("10.1.0.6", "        admin: disabled\n")     \
+					FB("10.1.0.7", "        weight: 2\n")                      \
+						FV("fd00::22", 80, "    mode: ipip\n")             \
+							FB("fd00:1::1", "") FB("fd00:1::2", "")
+/* The same, written in another order. */
+#define FLEET_END_REORDERED                                                                        \
+	"deleted_vip_grace: 0s\nvips:\n" FV("fd00::22", 80, "    mode: ipip\n")                    \
+		FB("fd00:1::2", "") FB("fd00:1::1", "") FV("10.0.0.21", 443, "    mode: ipip\n")   \
+			FB("10.1.0.7", "        weight: 2\n")                                      \
+				FB("10.1.0.6", "        admin: disabled\n") FB("10.1.0.5", "")     \
+					FV("10.0.0.20", 80, "") FB("10.1.0.4", "")                 \
+						FB("10.1.0.3", "        admin: drain\n")           \
+							FB("10.1.0.2", "        weight: 3\n")      \
+								FB("10.1.0.1", "")
+/* On the way: extras that take ids, other weights and states. */
+#define FLEET_CHURN_1                                                                              \
+	"deleted_vip_grace: 0s\nvips:\n" FV("10.0.0.23", 80, "") FB("10.9.0.1", "")                \
+		FB("10.9.0.2", "") FV("10.0.0.21", 443, "    mode: ipip\n") FB("10.9.0.3", "")     \
+			FB("10.1.0.7", "") FB("10.1.0.6", "") FV("10.0.0.20", 80, "")              \
+				FB("10.1.0.4", "") FB("10.9.0.4", "") FB("10.1.0.3", "")
+#define FLEET_CHURN_2                                                                              \
+	"deleted_vip_grace: 0s\nvips:\n" FV("10.0.0.20", 80, "") FB("10.1.0.3", "")                \
+		FB("10.9.0.4", "        admin: drain\n") FB("10.1.0.1", "") FB("10.1.0.2", "")     \
+			FV("fd00::22", 80, "") FB("fd00:1::9", "") FB("fd00:1::1", "")             \
+				FV("10.0.0.21", 443, "    mode: ipip\n")                           \
+					FB("10.1.0.5", "        weight: 9\n") FB("10.1.0.7", "")
+
+/* Every frame XDP sends for FLEET_FLOWS new TCP flows to each VIP (all
+ * XDP_TX: no flow may find no backend), one after the other in out. */
+static int fleet_send(__u8 *out, size_t each)
+{
+	static const struct {
+		const char *vip, *client_fmt;
+		__u16 port;
+	} vips[] = {{"10.0.0.20", "192.0.2.%d", 80},
+		    {"10.0.0.21", "198.18.%d.7", 443},
+		    {"fd00::22", "2001:db8:c::%x", 80}};
+
+	for (size_t v = 0; v < sizeof(vips) / sizeof(vips[0]); v++) {
+		for (int i = 0; i < FLEET_FLOWS; i++) {
+			__u8 *o = out + (v * FLEET_FLOWS + (size_t)i) * each;
+			size_t len = 0;
+			char client[64];
+			struct pb p;
+			int six = strchr(vips[v].vip, ':') != NULL;
+
+			snprintf(client, sizeof(client), vips[v].client_fmt, 1 + i % 200);
+			pb_init(&p);
+			pb_eth(&p, MAC_LB, MAC_ROUTER, 0, six ? 0x86dd : 0x0800);
+			if (six)
+				pb_ip6(&p, client, vips[v].vip, 6, 61, 0, 0);
+			else
+				pb_ip4(&p, client, vips[v].vip, 6, 61, 0, 0x4000, 0);
+			pb_tcp(&p, (__u16)(20000 + i * 13), vips[v].port, 1000, 0, 0x02, 65535);
+			pb_finish(&p);
+			memset(o, 0, each);
+			if (env_run(E.prog_fd, p.buf, p.len, o, &len) != XDP_TX || len > each) {
+				harness_fail(__FILE__, __LINE__, "flow %d to %s: not forwarded", i,
+					     vips[v].vip);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The ids a view gave its VIPs and backends, by address: 1 if any differs. */
+static int other_ids(const struct xlb_sync *a, const struct xlb_sync *b)
+{
+	for (size_t i = 0; i < a->nvips; i++) {
+		const struct xlb_sync_vip *x = &a->vips[i], *y = NULL;
+
+		for (size_t j = 0; j < b->nvips; j++)
+			if (!memcmp(&b->vips[j].cfg.addr, &x->cfg.addr, sizeof(x->cfg.addr)))
+				y = &b->vips[j];
+		if (!y || y->id != x->id)
+			return 1;
+		for (size_t k = 0; k < x->nbackends; k++)
+			for (size_t l = 0; l < y->nbackends; l++)
+				if (!memcmp(&x->backends[k].cfg.addr, &y->backends[l].cfg.addr,
+					    sizeof(union xlb_addr)) &&
+				    x->backends[k].id != y->backends[l].id)
+					return 1;
+	}
+	return 0;
+}
+
+/*
+ * Host A is given the end state at once; host B (fresh maps) reaches it
+ * through churn, the id quarantine, a restart that adopts its pinned maps
+ * and a file in another order. Every new flow to every VIP must leave both
+ * as the same bytes: same backend, same encapsulation. Their ids differ
+ * (checked), and nothing host-local enters the flow hash (xlb_hash.h).
+ */
+static int t_sync_fleet_hosts_send_flows_alike(void)
+{
+	const size_t each = 256, n = 3 * FLEET_FLOWS;
+	__u8 *a = calloc(n, each), *b = calloc(n, each);
+	struct xlb_sync *s1 = new_sync(), *s2 = NULL;
+	struct xlb_err err = {};
+	int rc = -1, diff = -1;
+
+	if (!a || !b || !s1)
+		goto out;
+	s1->seed = ENV_SEED;
+	if (do_apply(s1, FLEET_END, 0, &err) || fleet_send(a, each))
+		goto fail;
+	/* host B: a fresh data plane */
+	env_close();
+	if (env_open(0))
+		goto fail;
+	s2 = new_sync();
+	if (!s2)
+		goto out;
+	s2->seed = ENV_SEED;
+	if (do_apply(s2, FLEET_CHURN_1, 0, &err) || do_apply(s2, FLEET_CHURN_2, 100, &err) ||
+	    do_apply(s2, "deleted_vip_grace: 0s\nvips: []\n", 200, &err) ||
+	    do_apply(s2, FLEET_CHURN_1, 3000, &err) || do_apply(s2, FLEET_END, 3100, &err))
+		goto fail;
+	xlb_sync_free(s2);
+	s2 = new_sync(); /* restarted: adopts what is pinned */
+	if (!s2 || adopt(s2)) {
+		harness_fail(__FILE__, __LINE__, "couldn't adopt the maps");
+		goto out;
+	}
+	s2->seed = ENV_SEED;
+	if (do_apply(s2, FLEET_END_REORDERED, 5000, &err) || fleet_send(b, each))
+		goto fail;
+	for (size_t i = 0; i < n && diff < 0; i++)
+		if (memcmp(a + i * each, b + i * each, each))
+			diff = (int)i;
+	if (diff >= 0) {
+		harness_fail(__FILE__, __LINE__, "flow %d of VIP %d left the hosts differently",
+			     diff % FLEET_FLOWS, diff / FLEET_FLOWS);
+		harness_hexdiff(b + (size_t)diff * each, 80, a + (size_t)diff * each, 80);
+		goto out;
+	}
+	if (!other_ids(s1, s2)) {
+		harness_fail(__FILE__, __LINE__,
+			     "host B ended on host A's ids: nothing was tested");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	harness_fail(__FILE__, __LINE__, "%s", err.msg[0] ? err.msg : "setting up failed");
+out:
+	xlb_sync_free(s1);
+	xlb_sync_free(s2);
+	free(a);
+	free(b);
+	return rc;
+}
+
 const struct harness_case sync_dp_cases[] = {
 	{"sync_rollback_leaves_maps_byte_identical", t_sync_rollback_leaves_maps_byte_identical},
+	{"sync_fleet_hosts_send_flows_alike", t_sync_fleet_hosts_send_flows_alike},
 };
 const size_t sync_dp_ncases = sizeof(sync_dp_cases) / sizeof(sync_dp_cases[0]);

@@ -1107,6 +1107,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
 . "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
 . "$(dirname "$0")/cases_announce.sh" # routes for BGP, maintenance (#13)
+. "$(dirname "$0")/cases_fleet.sh" # several LB hosts: the config digest
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1160,7 +1161,8 @@ if xlbd_start; then
 		t_announce_off_touches_nothing t_announce_usable_vips_routed t_announce_maintenance \
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \
-		t_announce_detach_withdraws_everything t_xlbctl_detach}; do
+		t_announce_detach_withdraws_everything \
+		t_config_digest_follows_the_config t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

@@ -6,6 +6,7 @@
 
 #include <net/if.h>
 
+#include "cfgdigest.h"
 #include "checks.h"
 #include "counters.h"
 #include "events.h"
@@ -49,6 +50,8 @@ struct agent {
 	const char *state_dir;
 	struct announce *announce; /* routes for BGP, maintenance (announce.h) */
 	int net_admin;		   /* CAP_NET_ADMIN kept: announcing possible */
+	/* cfgdigest.h: of cfg and seed, for status and /metrics; "" unknown */
+	char config_digest[XLB_CFG_DIGEST_LEN];
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

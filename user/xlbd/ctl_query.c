@@ -301,6 +301,8 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 	add_int(reply, "unresolved_next_hops", *view->unresolved);
 	add_str(reply, "pin_dir", view->pin_dir);
 	announce_summary(view, reply);
+	if (view->config_digest && view->config_digest[0])
+		add_str(reply, "config_digest", view->config_digest);
 	add_int(reply, "check_targets", checks_targets(view->checks));
 	json_object_object_add(reply, "check_lateness_p50_ms",
 			       json_object_new_double(p50 / 1000.0));

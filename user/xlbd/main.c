@@ -255,6 +255,15 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
 	}
+	/* The fleet compares it (README "Fleet"); only a new config changes it. */
+	if (changed || !ag->config_digest[0]) {
+		int derr = xlb_cfg_digest(&ag->cfg, &ag->seed, ag->config_digest);
+
+		if (derr) {
+			ag->config_digest[0] = 0;
+			pr_warn("couldn't compute the config digest: %s\n", strerror(-derr));
+		}
+	}
 	/* 'mtu:' (validated by the parser); written only when it changes */
 	xlb_dp_mtu_set(ag->dp, ag->cfg.mtu);
 	/* The same configuration again (a health change, a tick): the checks
@@ -469,7 +478,8 @@ static int ctl_open(struct agent *ag)
 			 .dp = ag->dp,
 			 .checks = ag->checks,
 			 .events = ag->events,
-			 .announce = ag->announce},
+			 .announce = ag->announce,
+			 .config_digest = ag->config_digest},
 		.events = ag->events,
 		.apply = ctl_apply,
 		.load_file = ctl_load_file,

@@ -45,6 +45,7 @@ struct snap {
 	size_t nvips, nbes;
 	struct agent_counters c;
 	__u8 maintenance; /* the host is in maintenance */
+	char digest[XLB_CFG_DIGEST_LEN]; /* the running config's (cfgdigest.h) */
 };
 
 struct metrics {
@@ -124,6 +125,7 @@ static struct snap *build(struct agent *ag)
 
 		s->maintenance = (__u8)announce_host_maintenance(ag->announce, &since);
 	}
+	memcpy(s->digest, ag->config_digest, sizeof(s->digest));
 	return s;
 }
 
@@ -353,10 +355,19 @@ static void render_reasons(FILE *f, struct xlb_dp *dp)
 	}
 }
 
-static void render_agent(FILE *f, const struct metrics *m, const struct agent_counters *c)
+static void render_agent(FILE *f, const struct metrics *m, const struct snap *s)
 {
+	const struct agent_counters *c = &s->c;
+
 	family(f, "xlb_build_info", "gauge", "xlbd's version.");
 	fprintf(f, "xlb_build_info{version=\"%s\"} 1\n", XLB_VERSION);
+	/* hosts of one fleet must show one digest (alert XlbFleetConfigDiffers) */
+	if (s->digest[0]) {
+		family(f, "xlb_config_digest", "gauge",
+		       "Digest of the running configuration and hash seed; the same on every "
+		       "host that forwards alike.");
+		fprintf(f, "xlb_config_digest{digest=\"%s\"} 1\n", s->digest);
+	}
 	family(f, "xlb_agent_start_time_seconds", "gauge", "When xlbd started (unix time).");
 	fprintf(f, "xlb_agent_start_time_seconds %.3f\n", m->start_s);
 	family(f, "xlb_healthcheck_results_total", "counter", "Health-check results by kind.");
@@ -439,7 +450,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 		render_vips(f, m->ag->dp, s);
 		render_backends(f, m->ag->dp, s);
 		render_reasons(f, m->ag->dp);
-		render_agent(f, m, &s->c);
+		render_agent(f, m, s);
 		drop_ref(m, s);
 	}
 	fclose(f);
