@@ -28,7 +28,7 @@ struct ctl_view {
 	struct checks *checks;
 	const struct events *events;
 	const struct announce *announce; /* routes and maintenance (announce.h) */
-	const char *config_digest; /* cfgdigest.h; "" when unknown */
+	const char *config_digest;	 /* cfgdigest.h; "" when unknown */
 };
 
 struct ctl_query;

@@ -44,7 +44,7 @@ struct snap {
 	struct snap_be *bes;
 	size_t nvips, nbes;
 	struct agent_counters c;
-	__u8 maintenance; /* the host is in maintenance */
+	__u8 maintenance;		 /* the host is in maintenance */
 	char digest[XLB_CFG_DIGEST_LEN]; /* the running config's (cfgdigest.h) */
 };
 
