@@ -342,6 +342,8 @@ int main(int argc, char **argv)
 			  state_setup, state_teardown);
 	rc |= harness_run("test-unit procfs", procfs_cases, procfs_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit routes", routes_cases, routes_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	free(table_a);
 	free(table_b);
 	return rc;
