@@ -25,6 +25,8 @@ extern const struct harness_case procfs_cases[];
 extern const size_t procfs_ncases;
 extern const struct harness_case routes_cases[];
 extern const size_t routes_ncases;
+extern const struct harness_case beat_cases[];
+extern const size_t beat_ncases;
 int sync_setup(void);
 void sync_teardown(void);
 int probe_setup(void);

@@ -46,6 +46,7 @@
 
 #include "config.h"
 #include "exec_child.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "nexthop.h"
 #include "privs.h"
@@ -543,6 +544,7 @@ static int run(struct agent *ag)
 			continue;
 		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
+		agent_beat(ag->pin_dir, &ag->cfg.announce);
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed ||
 		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
@@ -896,6 +898,9 @@ int main(int argc, char **argv)
 				"--metrics off\n",
 				ag.metrics_listen, strerror(-ret));
 	}
+	/* The first beat pins the record (xlb-guard reads it) at once. */
+	if (!ret)
+		agent_beat(ag.pin_dir, &ag.cfg.announce);
 	/* Setup is done: keep only what the loop needs (privs.c). */
 	if (!ret)
 		ret = privs_drop();
