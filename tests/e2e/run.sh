@@ -1106,6 +1106,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
 . "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
 . "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
+. "$(dirname "$0")/cases_fleet_agent.sh" # heartbeat, xlb-guard, sd_notify (issue #13)
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1155,7 +1156,9 @@ if xlbd_start; then
 		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
 		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
-		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip t_xlbctl_detach}; do
+		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip \
+		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
+		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

@@ -27,6 +27,8 @@ extern const struct harness_case routes_cases[];
 extern const size_t routes_ncases;
 extern const struct harness_case beat_cases[];
 extern const size_t beat_ncases;
+extern const struct harness_case silence_cases[];
+extern const size_t silence_ncases;
 int sync_setup(void);
 void sync_teardown(void);
 int probe_setup(void);

@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# The agent in a fleet (issue #13): its heartbeat, xlb-guard withdrawing a
+# silent agent's routes, and systemd's readiness and watchdog protocol.
+# Sourced by run.sh, which defines on, bg_net, ctl, xlbd_start, $BUILD, $P,
+# $XPIN, $TMP, $XLBD and $XLBD_PID. Each case returns 0 or 1 and says why on
+# "    " lines.
+
+LAB_BEAT=$(realpath "$BUILD/tests/xlb-lab-beat")
+XLB_GUARD=$(realpath "$BUILD/xlb-guard")
+GPIN=/sys/fs/bpf/$P-guard # the guard cases' own "agent" pin dir
+# xlb-guard after setup: CAP_NET_ADMIN (12) and CAP_BPF (39) only.
+GUARD_CAPS=0000008000001000
+
+# Field $1 of the beat pinned in $2 ("pid P age_ms A hold_ms H table T ...").
+beat_field() { "$LAB_BEAT" read "$2" | awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'; }
+
+# The running xlbd beats at every tick of its loop (200 ms): its pid, no
+# announce table here (the lab config has no announce block), a fresh
+# beat; stopped (SIGSTOP: a hung loop), it stops beating; continued, it
+# beats again. xlb-guard --once sees an agent that announces nothing.
+t_xlbd_beats() {
+	local ok=0 age
+	[ "$(beat_field pid "$XPIN")" = "$XLBD_PID" ] ||
+		{ echo "    beat pid '$(beat_field pid "$XPIN")', xlbd is $XLBD_PID"; ok=1; }
+	[ "$(beat_field table "$XPIN")" = 0 ] || { echo "    announce table in the beat without announce:"; ok=1; }
+	age=$(beat_field age_ms "$XPIN")
+	[ -n "$age" ] && [ "$age" -le 600 ] || { echo "    the beat is ${age:-?} ms old, want at most 3 ticks"; ok=1; }
+	kill -STOP "$XLBD_PID"
+	sleep 1.2
+	age=$(beat_field age_ms "$XPIN")
+	kill -CONT "$XLBD_PID"
+	[ -n "$age" ] && [ "$age" -ge 1000 ] || { echo "    stopped 1.2 s, the beat is ${age:-?} ms old"; ok=1; }
+	sleep 0.5
+	age=$(beat_field age_ms "$XPIN")
+	[ -n "$age" ] && [ "$age" -le 600 ] || { echo "    continued, the beat is ${age:-?} ms old"; ok=1; }
+	nsenter --net="/run/netns/$P-lb" "$XLB_GUARD" --once --pin-dir "$XPIN" >"$TMP/guard-once" 2>&1 ||
+		{ echo "    xlb-guard --once failed: $(cat "$TMP/guard-once")"; ok=1; }
+	grep -q "agent pid $XLBD_PID: .*not announcing" "$TMP/guard-once" ||
+		{ echo "    xlb-guard --once: $(cat "$TMP/guard-once")"; ok=1; }
+	return $ok
+}
+
+# In the LB's namespace: the agent's routes (table 9641, protocol 250) and
+# routes it must never touch (same table, other protocols; same protocol,
+# another table).
+guard_routes() {
+	on lb ip route add 10.99.200.1/32 dev lo table 9641 proto 250 &&
+		on lb ip -6 route add fd99:200::1/128 dev lo table 9641 proto 250 &&
+		on lb ip route add 10.99.200.2/32 dev lo table 9641 proto 251 &&
+		on lb ip -6 route add fd99:200::2/128 dev lo table 9641 proto static &&
+		on lb ip route add 10.99.200.3/32 dev lo table 100 proto 250
+}
+ours() { { on lb ip route show table 9641 proto 250; on lb ip -6 route show table 9641 proto 250; } | grep -c .; }
+foreign() {
+	{ on lb ip route show table 9641 proto 251; on lb ip -6 route show table 9641 proto static
+	  on lb ip route show table 100 proto 250; } | grep -c .
+}
+guard_clean() {
+	on lb ip route flush table 9641 2>/dev/null; on lb ip -6 route flush table 9641 2>/dev/null
+	on lb ip route flush table 100 2>/dev/null
+	rm -f "$GPIN/beat"; rmdir "$GPIN" 2>/dev/null
+}
+
+# An agent beating every 200 ms with hold $1 ms, in the background.
+beater_start() {
+	( while :; do "$LAB_BEAT" write "$GPIN" 0 "$1" 9641 250 4242 || exit 1; sleep 0.2; done ) &
+	BEATER=$!
+	PIDS+=("$BEATER")
+}
+
+# xlb-guard (every 200 ms) next to an agent that beats (hold 2 s): the
+# routes stay. The agent goes silent: within hold + 2 s (not before hold)
+# its routes go, both families, and only those; the guard says so, and
+# says when beats resume, without adding anything back. It holds
+# CAP_NET_ADMIN and CAP_BPF only.
+t_guard_withdraws_a_silent_agent() {
+	local ok=0 guard t0 gone="" i
+	guard_clean
+	mkdir -p "$GPIN"
+	guard_routes || { echo "    couldn't add the lab routes"; guard_clean; return 1; }
+	beater_start 2000
+	sleep 0.3
+	bg_net lb "$XLB_GUARD" --pin-dir "$GPIN" --interval 200 >"$TMP/guard.log" 2>&1
+	guard=${PIDS[-1]}
+	sleep 2.5
+	[ "$(awk '/^CapEff:/ {print $2}' "/proc/$guard/status")" = $GUARD_CAPS ] ||
+		{ echo "    xlb-guard CapEff $(awk '/^CapEff:/ {print $2}' "/proc/$guard/status"), want $GUARD_CAPS"; ok=1; }
+	[ "$(awk '/^CapPrm:/ {print $2}' "/proc/$guard/status")" = $GUARD_CAPS ] ||
+		{ echo "    xlb-guard CapPrm $(awk '/^CapPrm:/ {print $2}' "/proc/$guard/status")"; ok=1; }
+	[ "$(ours)" = 2 ] || { echo "    beating agent: $(ours) of its 2 routes left"; ok=1; }
+	kill "$BEATER"; wait "$BEATER" 2>/dev/null
+	# the last beat, now: the silence starts here however slow the loop was
+	"$LAB_BEAT" write "$GPIN" 0 2000 9641 250 4242 || ok=1
+	t0=$(date +%s%N)
+	sleep 1
+	[ "$(ours)" = 2 ] || { echo "    silent 1 s (hold 2 s): $(ours) of 2 routes left"; sed "s/^/    /" "$TMP/guard.log"; ok=1; }
+	for i in $(seq 40); do
+		[ "$(ours)" = 0 ] && { gone=$(( ($(date +%s%N) - t0) / 1000000 )); break; }
+		sleep 0.1
+	done
+	[ -n "$gone" ] && [ "$gone" -le 4000 ] || { echo "    silent 4 s (hold 2 s): $(ours) routes left"; ok=1; }
+	[ "$(foreign)" = 3 ] || { echo "    foreign routes: $(foreign) of 3 left"; ok=1; }
+	grep -q "agent silent for .* (pid 4242): withdrew 2 routes from table 9641" "$TMP/guard.log" ||
+		{ echo "    guard log:"; sed 's/^/    /' "$TMP/guard.log"; ok=1; }
+	beater_start 2000
+	for i in $(seq 20); do grep -q "agent beats again (pid 4242)" "$TMP/guard.log" && break; sleep 0.1; done
+	grep -q "agent beats again (pid 4242)" "$TMP/guard.log" || { echo "    no word of the beats resuming"; ok=1; }
+	[ "$(ours)" = 0 ] || { echo "    the guard added routes back"; ok=1; }
+	[ "$(grep -c withdrew "$TMP/guard.log")" = 1 ] || { echo "    withdrew more than once"; ok=1; }
+	kill "$BEATER" "$guard"; wait "$BEATER" "$guard" 2>/dev/null
+	guard_clean
+	return $ok
+}
+
+# No beat pinned (no agent yet): the guard leaves every route; --once on a
+# stale beat withdraws the agent's and only those.
+t_guard_once_without_and_with_a_stale_agent() {
+	local ok=0
+	guard_clean
+	mkdir -p "$GPIN"
+	guard_routes || { echo "    couldn't add the lab routes"; guard_clean; return 1; }
+	nsenter --net="/run/netns/$P-lb" "$XLB_GUARD" --once --pin-dir "$GPIN" >"$TMP/guard-once" 2>&1 ||
+		{ echo "    --once without a beat failed"; ok=1; }
+	grep -q "no agent beat" "$TMP/guard-once" || { echo "    --once: $(cat "$TMP/guard-once")"; ok=1; }
+	[ "$(ours)" = 2 ] || { echo "    no agent: $(ours) of 2 routes left"; ok=1; }
+	"$LAB_BEAT" write "$GPIN" 800 1000 9641 250 4343 || ok=1
+	nsenter --net="/run/netns/$P-lb" "$XLB_GUARD" --once --pin-dir "$GPIN" >"$TMP/guard-once" 2>&1
+	[ "$(ours)" = 2 ] || { echo "    beat 0.8 s old, hold 1 s: $(ours) of 2 routes left"; ok=1; }
+	"$LAB_BEAT" write "$GPIN" 5000 1000 9641 250 4343 || ok=1
+	nsenter --net="/run/netns/$P-lb" "$XLB_GUARD" --once --pin-dir "$GPIN" >"$TMP/guard-once" 2>&1 ||
+		{ echo "    --once on a stale beat failed: $(cat "$TMP/guard-once")"; ok=1; }
+	[ "$(ours)" = 0 ] || { echo "    stale beat: $(ours) routes left"; ok=1; }
+	[ "$(foreign)" = 3 ] || { echo "    foreign routes: $(foreign) of 3 left"; ok=1; }
+	grep -q "withdrew 2 routes from table 9641" "$TMP/guard-once" ||
+		{ echo "    --once: $(cat "$TMP/guard-once")"; ok=1; }
+	guard_clean
+	return $ok
+}
