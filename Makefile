@@ -46,12 +46,13 @@ XLBCTL     := $(BUILD)/xlbctl
 XLB_DECAP  := $(BUILD)/xlb-decap
 XLB_GUARD  := $(BUILD)/xlb-guard
 LAB_BEAT   := $(BUILD)/tests/xlb-lab-beat
+LAB_NOTIFY := $(BUILD)/tests/xlb-lab-notify
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
-BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
+BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
 	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
@@ -63,6 +64,8 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 # sanitizers and libFuzzer (issue #11): clang's runtimes
 DEB_PKGS += libclang-rt-14-dev
+# sd_notify: readiness and the watchdog under systemd (issue #13)
+DEB_PKGS += libsystemd-dev
 
 .SECONDARY:
 
@@ -125,9 +128,10 @@ $(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(TEST_UNIT_SRCS)) $(LIB)
 # Tests of xlbd's pieces (the state file, the control handler) include their headers.
 $(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Iuser/xlbd
 
+# libsystemd: sd_notify (readiness, status, watchdog; user/xlbd/notify.c)
 $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lsystemd -o $@
 
 # xlbctl links only the pure pieces of libxlb it shares with xlbd.
 $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c)) \
@@ -149,6 +153,11 @@ $(XLB_GUARD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/guard/*.c)) $(LIB)
 $(LAB_BEAT): $(BUILD)/tests/e2e/lab_beat.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# systemd's end of sd_notify for the e2e cases
+$(LAB_NOTIFY): $(BUILD)/tests/e2e/lab_notify.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)

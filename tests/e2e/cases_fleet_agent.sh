@@ -6,6 +6,7 @@
 # "    " lines.
 
 LAB_BEAT=$(realpath "$BUILD/tests/xlb-lab-beat")
+LAB_NOTIFY=$(realpath "$BUILD/tests/xlb-lab-notify")
 XLB_GUARD=$(realpath "$BUILD/xlb-guard")
 GPIN=/sys/fs/bpf/$P-guard # the guard cases' own "agent" pin dir
 # xlb-guard after setup: CAP_NET_ADMIN (12) and CAP_BPF (39) only.
@@ -134,5 +135,62 @@ t_guard_once_without_and_with_a_stale_agent() {
 	grep -q "withdrew 2 routes from table 9641" "$TMP/guard-once" ||
 		{ echo "    --once: $(cat "$TMP/guard-once")"; ok=1; }
 	guard_clean
+	return $ok
+}
+
+# Lines of the notify log with $1 (a field), from line $2 on.
+notes() { tail -n +"${2:-1}" "$TMP/notify.log" | grep -c -- "$1"; }
+
+# systemd's protocol without systemd (none runs as PID 1 here): xlbd
+# started afresh (detached first, so it loads and attaches again) with
+# NOTIFY_SOCKET at a socket of the test's and WATCHDOG_USEC=1 s. READY=1
+# comes once the program is attached (checked when it arrives), with a
+# status line; WATCHDOG=1 comes every half interval from the loop, stops
+# while xlbd is SIGSTOPped (a hung loop) and comes again on SIGCONT; a
+# SIGHUP is RELOADING=1 then READY=1; SIGTERM says STOPPING=1. Then the
+# suite's xlbd is back (adopting).
+t_xlbd_sd_notify() {
+	local ok=0 listener from n
+	kill -TERM "$XLBD_PID"; wait "$XLBD_PID" 2>/dev/null
+	"$XLBD" --detach --pin-dir "$XPIN" || { echo "    couldn't detach"; ok=1; }
+	on lb ip link show eth0 | grep -q 'prog/xdp' && { echo "    still attached after detach"; ok=1; }
+	"$LAB_NOTIFY" "$TMP/notify.sock" "ip -n $P-lb link show eth0 | grep -q prog/xdp" >"$TMP/notify.log" 2>&1 &
+	listener=$!
+	PIDS+=("$listener")
+	for _ in $(seq 20); do grep -q '^ready' "$TMP/notify.log" && break; sleep 0.1; done
+	export NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=1000000
+	xlbd_start || ok=1
+	unset NOTIFY_SOCKET WATCHDOG_USEC
+	for _ in $(seq 30); do [ "$(notes READY=1)" -ge 1 ] && break; sleep 0.1; done
+	grep -q '^on-ready rc=0' "$TMP/notify.log" ||
+		{ echo "    READY=1 before the program was attached (or never):"; sed 's/^/    /' "$TMP/notify.log"; ok=1; }
+	grep -m1 'READY=1' "$TMP/notify.log" | grep -q 'STATUS=forwarding on eth0: 4 VIPs, [0-9]* of [0-9]* backends in service' ||
+		{ echo "    READY without the status line: $(grep -m1 READY=1 "$TMP/notify.log")"; ok=1; }
+	[ "$(notes READY=1)" = 1 ] || { echo "    $(notes READY=1) READY=1 at start, want 1"; ok=1; }
+	# pings every 0.5-0.6 s (half the interval, on 200 ms ticks)
+	from=$(($(wc -l <"$TMP/notify.log") + 1))
+	sleep 3
+	n=$(notes WATCHDOG=1 "$from")
+	[ "$n" -ge 4 ] && [ "$n" -le 7 ] || { echo "    $n WATCHDOG=1 in 3 s, want 4-7"; ok=1; }
+	kill -STOP "$XLBD_PID"
+	sleep 0.3 # one in flight at the stop
+	from=$(($(wc -l <"$TMP/notify.log") + 1))
+	sleep 2
+	n=$(notes WATCHDOG=1 "$from")
+	[ "$n" = 0 ] || { echo "    $n WATCHDOG=1 while xlbd was stopped"; ok=1; }
+	kill -CONT "$XLBD_PID"
+	for _ in $(seq 15); do [ "$(notes WATCHDOG=1 "$from")" -ge 1 ] && break; sleep 0.1; done
+	[ "$(notes WATCHDOG=1 "$from")" -ge 1 ] || { echo "    no WATCHDOG=1 within 1.5 s of SIGCONT"; ok=1; }
+	from=$(($(wc -l <"$TMP/notify.log") + 1))
+	kill -HUP "$XLBD_PID"
+	for _ in $(seq 30); do [ "$(notes READY=1 "$from")" -ge 1 ] && break; sleep 0.1; done
+	tail -n +"$from" "$TMP/notify.log" | grep -E 'RELOADING=1|READY=1' | awk '{print $2}' | tr '\n' ' ' |
+		grep -q '^RELOADING=1 READY=1 $' ||
+		{ echo "    SIGHUP: $(tail -n +"$from" "$TMP/notify.log" | tr '\n' '|')"; ok=1; }
+	kill -TERM "$XLBD_PID"; wait "$XLBD_PID" 2>/dev/null
+	sleep 0.2
+	grep -q 'STOPPING=1' "$TMP/notify.log" || { echo "    no STOPPING=1 at SIGTERM"; ok=1; }
+	kill "$listener"; wait "$listener" 2>/dev/null
+	ADOPT=1 xlbd_start || { echo "    xlbd did not come back"; return 1; }
 	return $ok
 }

@@ -38,6 +38,10 @@ unit=$STAGE/usr/lib/systemd/system/xlbd.service
 ok=0
 grep -q '^ExecStart=/usr/sbin/xlbd -c /etc/xlb/xlb.yaml' "$unit" || { echo "    ExecStart"; ok=1; }
 grep -q '^Restart=on-failure' "$unit" || { echo "    no Restart=on-failure"; ok=1; }
+# readiness and liveness through sd_notify (user/xlbd/notify.c)
+for opt in Type=notify NotifyAccess=main WatchdogSec=5s; do
+	grep -qx "$opt" "$unit" || { echo "    no $opt"; ok=1; }
+done
 grep -qE '@[A-Z_]+@' "$unit" && { echo "    unsubstituted @...@ in the unit"; ok=1; }
 grep -q 'XLBD_DETACH_ON_STOP' "$unit" && grep -q '^XLBD_DETACH_ON_STOP=no' "$STAGE/etc/default/xlbd" ||
 	{ echo "    a stop must leave forwarding in place by default"; ok=1; }
@@ -48,7 +52,7 @@ if command -v systemd-analyze >/dev/null && systemd-analyze --version >/dev/null
 	systemd-analyze verify "$W/xlbd.service" 2>&1 | grep -v "Command 'man " >"$W/verify"
 	[ -s "$W/verify" ] && { sed 's/^/    /' "$W/verify"; ok=1; }
 fi
-result $ok "systemd unit: restart on failure, stop keeps forwarding"
+result $ok "systemd unit: notify and watchdog, restart on failure, stop keeps forwarding"
 
 # Least privilege: the capabilities xlbd needs to start (it keeps fewer, see
 # user/xlbd/privs.c), no new privileges, a read-only system, and an exposure
