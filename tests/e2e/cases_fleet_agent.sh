@@ -194,3 +194,31 @@ t_xlbd_sd_notify() {
 	ADOPT=1 xlbd_start || { echo "    xlbd did not come back"; return 1; }
 	return $ok
 }
+
+# The beat record removed (xlbd --detach removes the pin dir) after the
+# guard saw the agent announce: its last beat counts, so the routes that
+# would attract traffic nothing forwards go once it is older than hold.
+t_guard_beat_removed_counts_as_silence() {
+	local ok=0 guard t0 gone=""
+	guard_clean
+	mkdir -p "$GPIN"
+	guard_routes || { echo "    couldn't add the lab routes"; guard_clean; return 1; }
+	"$LAB_BEAT" write "$GPIN" 0 1500 9641 250 4444 || ok=1
+	bg_net lb "$XLB_GUARD" --pin-dir "$GPIN" --interval 200 >"$TMP/guard.log" 2>&1
+	guard=${PIDS[-1]}
+	sleep 0.5
+	rm -f "$GPIN/beat"; rmdir "$GPIN"
+	t0=$(date +%s%N)
+	for _ in $(seq 40); do
+		[ "$(ours)" = 0 ] && { gone=$(( ($(date +%s%N) - t0) / 1000000 )); break; }
+		sleep 0.1
+	done
+	[ -n "$gone" ] && [ "$gone" -le 3500 ] || { echo "    beat gone 4 s ago (hold 1.5 s): $(ours) routes left"; ok=1; }
+	[ "$(foreign)" = 3 ] || { echo "    foreign routes: $(foreign) of 3 left"; ok=1; }
+	grep -q "beat .* is gone; the agent's last one counts (pid 4444" "$TMP/guard.log" &&
+		grep -q "withdrew 2 routes from table 9641" "$TMP/guard.log" ||
+		{ echo "    guard log:"; sed 's/^/    /' "$TMP/guard.log"; ok=1; }
+	kill "$guard"; wait "$guard" 2>/dev/null
+	guard_clean
+	return $ok
+}

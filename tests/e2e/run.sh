@@ -1158,7 +1158,7 @@ if xlbd_start; then
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
 		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
-		t_xlbd_sd_notify \
+		t_guard_beat_removed_counts_as_silence t_xlbd_sd_notify \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"

@@ -14,7 +14,9 @@
  * wrote into it, deletes the routes of the table and protocol the beat
  * names (xlb_routes_flush), once. It never adds a route: an agent that
  * beats again announces again by itself. No beat pinned = no agent yet =
- * nothing to do.
+ * nothing to do; a beat that disappears after an announcing agent wrote it
+ * (xlbd --detach removes the pin dir) leaves that agent's last beat in
+ * force.
  *
  * It keeps CAP_NET_ADMIN and CAP_BPF only (caps.c).
  *
@@ -48,7 +50,7 @@ static void usage(FILE *f)
 		   "xlb-guard deletes those routes (only that table and protocol), once, and\n"
 		   "says so; when beats resume it says that too (the agent announces again by\n"
 		   "itself). It never adds a route. Without a beat (no agent yet) it does\n"
-		   "nothing.\n"
+		   "nothing; when the beat goes away (xlbd --detach), the last one read counts.\n"
 		   "\n"
 		   "Options:\n"
 		   "  -p, --pin-dir DIR     xlbd's pin directory (default " DEFAULT_PIN_DIR ")\n"
@@ -73,7 +75,8 @@ static __u64 boot_ns(void)
 struct guard {
 	const char *pin_dir;
 	struct xlb_silence s;
-	int read_err; /* the last read's error, said once a streak */
+	int read_err;	      /* the last read's error, said once a streak */
+	struct xlb_beat last; /* the last beat read (table 0: none yet) */
 };
 
 /* One look at the beat; 0, or -errno when something could not be done. */
@@ -90,9 +93,29 @@ static int check(struct guard *g, int verbose)
 		g->read_err = err;
 		return err;
 	}
-	if (g->read_err && !err)
+	if (g->read_err == -ENOENT && !err)
+		pr_info("agent found: pid %u beats in '%s/beat'\n", b.pid, g->pin_dir);
+	else if (g->read_err && !err)
 		pr_info("the beat '%s/beat' reads again\n", g->pin_dir);
-	g->read_err = err;
+	/*
+	 * Gone after we saw an agent announce (xlbd --detach, or someone
+	 * removed the pin dir): its routes may still be there, attracting
+	 * traffic that nothing forwards any more. Its last beat counts: the
+	 * silence goes on from there.
+	 */
+	if (err == -ENOENT && g->last.table) {
+		if (g->read_err != err)
+			pr_warn("the beat '%s/beat' is gone; the agent's last one counts (pid %u, "
+				"table %u)\n",
+				g->pin_dir, g->last.pid, g->last.table);
+		b = g->last;
+		g->read_err = err;
+		err = 0;
+	} else {
+		g->read_err = err;
+	}
+	if (!err)
+		g->last = b;
 	switch (xlb_silence_step(&g->s, err ? NULL : &b, now)) {
 	case XLB_SILENCE_WITHDRAW:
 		n = xlb_routes_flush(b.table, b.protocol);
