@@ -142,11 +142,12 @@ static int check(struct guard *g, int verbose)
 		printf("no agent beat under %s: nothing to guard\n", g->pin_dir);
 	else
 		printf("agent pid %u: last beat %.1fs ago, hold %.1fs, table %u protocol %u: %s\n",
-		       b.pid, (double)xlb_silence_age_ms(&b, now) / 1000, (double)b.hold_ms / 1000,
-		       b.table, b.protocol,
-		       !b.table					 ? "not announcing"
-		       : xlb_silence_age_ms(&b, now) > b.hold_ms ? "silent, routes withdrawn"
-								 : "alive");
+		       b.pid, (double)xlb_silence_age_ms(&b, now) / 1000,
+		       (double)xlb_silence_hold_ms(&b) / 1000, b.table, b.protocol,
+		       !b.table ? "not announcing"
+		       : xlb_silence_age_ms(&b, now) > xlb_silence_hold_ms(&b)
+			       ? "silent, routes withdrawn"
+			       : "alive");
 	return 0;
 }
 
