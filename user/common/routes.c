@@ -71,6 +71,23 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* The end of a dump, which carries the dump's error if it failed (libnl
+ * does not look). */
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct talk *t = arg;
+	int err;
+
+	if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err))) {
+		memcpy(&err, nlmsg_data(h), sizeof(err));
+		if (err < 0)
+			t->err = err;
+	}
+	t->done = 1;
+	return NL_STOP;
+}
+
 /* A dumped route: ours when both table and protocol match. */
 static int on_route(struct nl_msg *msg, void *arg)
 {
@@ -118,7 +135,7 @@ static int talk(struct nl_sock *sk, struct nl_msg *msg, struct talk *t)
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_route, t);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, t);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, t);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_err, t);
 	r = nl_send_auto(sk, msg);
 	nlmsg_free(msg);
