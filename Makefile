@@ -44,12 +44,15 @@ VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 XLB_DECAP  := $(BUILD)/xlb-decap
+XLB_GUARD  := $(BUILD)/xlb-guard
+LAB_BEAT   := $(BUILD)/tests/xlb-lab-beat
+LAB_NOTIFY := $(BUILD)/tests/xlb-lab-notify
 LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
-MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8
-BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
+MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
+BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
 	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
@@ -61,6 +64,8 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 # sanitizers and libFuzzer (issue #11): clang's runtimes
 DEB_PKGS += libclang-rt-14-dev
+# sd_notify: readiness and the watchdog under systemd (issue #13)
+DEB_PKGS += libsystemd-dev
 
 .SECONDARY:
 
@@ -70,10 +75,13 @@ DEB_PKGS += libclang-rt-14-dev
 all: $(BINS) $(MANS)
 
 # Man pages from the programs' own --help (one source for both).
+man_name_xlbd      := the xlb load-balancer agent
+man_name_xlbctl    := command line of the xlb agent
+man_name_xlb-guard := withdraws a silent xlb agent's announcements
 $(BUILD)/man/%.8: $(BUILD)/%
 	@mkdir -p $(@D)
 	$(call msg,MAN,$@)
-	$(Q)help2man --no-info --section=8 --name="$(if $(filter xlbd,$*),the xlb load-balancer agent,command line of the xlb agent)" \
+	$(Q)help2man --no-info --section=8 --name="$(man_name_$*)" \
 		--output=$@ $<
 
 # Installs only what is missing; a no-op when everything is present.
@@ -121,9 +129,10 @@ $(TEST_UNIT): $(patsubst %.c,$(BUILD)/%.o,$(TEST_UNIT_SRCS)) $(LIB)
 # Tests of xlbd's pieces (the state file, the control handler) include their headers.
 $(BUILD)/tests/unit/%.o $(BUILD)/tests/fuzz/%.o: CFLAGS += -Iuser/xlbd
 
+# libsystemd: sd_notify (readiness, status, watchdog; user/xlbd/notify.c)
 $(XLBD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbd/*.c)) $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lsystemd -o $@
 
 # xlbctl links only the pure pieces of libxlb it shares with xlbd.
 $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c)) \
@@ -135,6 +144,21 @@ $(XLBCTL): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlbctl/*.c)) \
 $(XLB_DECAP): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/decap/*.c)) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# withdraws a silent agent's routes (README "Running a fleet")
+$(XLB_GUARD): $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/guard/*.c)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# writes and reads the agent's beat for the guard's e2e cases
+$(LAB_BEAT): $(BUILD)/tests/e2e/lab_beat.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# systemd's end of sd_notify for the e2e cases
+$(LAB_NOTIFY): $(BUILD)/tests/e2e/lab_notify.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 $(LAB_DP): $(BUILD)/tests/e2e/lab_dp.o $(LIB)
 	$(call msg,LD,$@)
@@ -329,18 +353,21 @@ SBINDIR    := $(PREFIX)/sbin
 MANDIR     := $(PREFIX)/share/man/man8
 UNITDIR    := $(PREFIX)/lib/systemd/system
 COMPDIR    := $(PREFIX)/share/bash-completion/completions
-INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(SBINDIR)/xlb-decap $(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 \
-	$(UNITDIR)/xlbd.service $(COMPDIR)/xlbctl $(SYSCONFDIR)/xlb/xlb.yaml.example
+INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl $(SBINDIR)/xlb-decap $(SBINDIR)/xlb-guard \
+	$(MANDIR)/xlbd.8 $(MANDIR)/xlbctl.8 $(MANDIR)/xlb-guard.8 \
+	$(UNITDIR)/xlbd.service $(UNITDIR)/xlb-guard.service $(COMPDIR)/xlbctl $(SYSCONFDIR)/xlb/xlb.yaml.example
 
-install: $(XLBD) $(XLBCTL) $(XLB_DECAP) $(MANS)
+install: $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(MANS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/xlb $(DESTDIR)$(SYSCONFDIR)/default
-	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(XLB_DECAP) $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/packaging/xlbd.service.in >$(DESTDIR)$(UNITDIR)/xlbd.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xlbd.service
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' tools/packaging/xlb-guard.service.in \
+		>$(DESTDIR)$(UNITDIR)/xlb-guard.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xlbd.service $(DESTDIR)$(UNITDIR)/xlb-guard.service
 	$(Q)install -m 0644 tools/packaging/xlbctl.bash-completion $(DESTDIR)$(COMPDIR)/xlbctl
 	$(Q)install -m 0644 tools/packaging/xlb.yaml.example $(DESTDIR)$(SYSCONFDIR)/xlb/
 	@# the operator's own files are never overwritten

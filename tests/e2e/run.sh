@@ -1108,6 +1108,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
 . "$(dirname "$0")/cases_announce.sh" # routes for BGP, maintenance (#13)
 . "$(dirname "$0")/cases_fleet.sh" # several LB hosts: the config digest
+. "$(dirname "$0")/cases_fleet_agent.sh" # heartbeat, xlb-guard, sd_notify (issue #13)
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1162,7 +1163,10 @@ if xlbd_start; then
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \
 		t_announce_detach_withdraws_everything \
-		t_config_digest_follows_the_config t_xlbctl_detach}; do
+		t_config_digest_follows_the_config \
+		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
+		t_guard_beat_removed_counts_as_silence t_xlbd_sd_notify \
+		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
 	done

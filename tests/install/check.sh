@@ -15,15 +15,17 @@ mk() { make --no-print-directory -s "$@" DESTDIR="$STAGE" PREFIX=/usr SYSCONFDIR
 
 mk install
 result $? "make install DESTDIR=... PREFIX=/usr"
-want="usr/sbin/xlbd usr/sbin/xlbctl usr/sbin/xlb-decap usr/share/man/man8/xlbd.8 usr/share/man/man8/xlbctl.8
-usr/lib/systemd/system/xlbd.service usr/share/bash-completion/completions/xlbctl
+want="usr/sbin/xlbd usr/sbin/xlbctl usr/sbin/xlb-decap usr/sbin/xlb-guard usr/share/man/man8/xlbd.8
+usr/share/man/man8/xlbctl.8 usr/share/man/man8/xlb-guard.8
+usr/lib/systemd/system/xlbd.service usr/lib/systemd/system/xlb-guard.service
+usr/share/bash-completion/completions/xlbctl
 etc/xlb/xlb.yaml.example etc/default/xlbd"
 ok=0
 for f in $want; do [ -s "$STAGE/$f" ] || { echo "    missing $f"; ok=1; }; done
 result $ok "every file in place"
 
 ok=0
-for b in xlbd xlbctl; do
+for b in xlbd xlbctl xlb-guard; do
 	[ -x "$STAGE/usr/sbin/$b" ] && "$STAGE/usr/sbin/$b" --version | grep -q "^$b " ||
 		{ echo "    $b --version"; ok=1; }
 	man -l "$STAGE/usr/share/man/man8/$b.8" 2>/dev/null | grep -q "$b" ||
@@ -36,6 +38,10 @@ unit=$STAGE/usr/lib/systemd/system/xlbd.service
 ok=0
 grep -q '^ExecStart=/usr/sbin/xlbd -c /etc/xlb/xlb.yaml' "$unit" || { echo "    ExecStart"; ok=1; }
 grep -q '^Restart=on-failure' "$unit" || { echo "    no Restart=on-failure"; ok=1; }
+# readiness and liveness through sd_notify (user/xlbd/notify.c)
+for opt in Type=notify NotifyAccess=main WatchdogSec=5s; do
+	grep -qx "$opt" "$unit" || { echo "    no $opt"; ok=1; }
+done
 grep -qE '@[A-Z_]+@' "$unit" && { echo "    unsubstituted @...@ in the unit"; ok=1; }
 grep -q 'XLBD_DETACH_ON_STOP' "$unit" && grep -q '^XLBD_DETACH_ON_STOP=no' "$STAGE/etc/default/xlbd" ||
 	{ echo "    a stop must leave forwarding in place by default"; ok=1; }
@@ -46,7 +52,7 @@ if command -v systemd-analyze >/dev/null && systemd-analyze --version >/dev/null
 	systemd-analyze verify "$W/xlbd.service" 2>&1 | grep -v "Command 'man " >"$W/verify"
 	[ -s "$W/verify" ] && { sed 's/^/    /' "$W/verify"; ok=1; }
 fi
-result $ok "systemd unit: restart on failure, stop keeps forwarding"
+result $ok "systemd unit: notify and watchdog, restart on failure, stop keeps forwarding"
 
 # Least privilege: the capabilities xlbd needs to start (it keeps fewer, see
 # user/xlbd/privs.c), no new privileges, a read-only system, and an exposure
@@ -66,6 +72,32 @@ if systemd-analyze security --help 2>/dev/null | grep -q -- '--threshold'; then
 		{ echo "    exposure ${score:-?} is above 3.0:"; grep '✗' "$W/security" | sed 's/^/    /'; ok=1; }
 fi
 result $ok "systemd unit: least privilege, exposure 3.0 or better"
+
+# xlb-guard (issue #13): wanted by xlbd.service but not bound to it (it must
+# run while xlbd is down), restarted always, CAP_NET_ADMIN and CAP_BPF only,
+# exposure 2.0 or better (1.6 when written).
+gunit=$STAGE/usr/lib/systemd/system/xlb-guard.service
+ok=0
+grep -qE '^Wants=.*\bxlb-guard\.service\b' "$unit" || { echo "    xlbd.service does not want xlb-guard.service"; ok=1; }
+grep -qE '^(BindsTo|PartOf|Requires)=.*xlbd' "$gunit" && { echo "    xlb-guard.service stops with xlbd"; ok=1; }
+grep -q '^ExecStart=/usr/sbin/xlb-guard$' "$gunit" || { echo "    xlb-guard ExecStart"; ok=1; }
+grep -q '^Restart=always' "$gunit" || { echo "    xlb-guard: no Restart=always"; ok=1; }
+grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_BPF' "$gunit" ||
+	{ echo "    xlb-guard CapabilityBoundingSet: $(grep '^CapabilityBoundingSet=' "$gunit")"; ok=1; }
+grep -qE '@[A-Z_]+@' "$gunit" && { echo "    unsubstituted @...@ in xlb-guard.service"; ok=1; }
+if command -v systemd-analyze >/dev/null && systemd-analyze --version >/dev/null 2>&1; then
+	sed "s|/usr/sbin/xlb-guard|$STAGE/usr/sbin/xlb-guard|g" "$gunit" >"$W/xlb-guard.service"
+	systemd-analyze verify "$W/xlb-guard.service" 2>&1 | grep -v "Command 'man " >"$W/verify"
+	[ -s "$W/verify" ] && { sed 's/^/    /' "$W/verify"; ok=1; }
+fi
+if systemd-analyze security --help 2>/dev/null | grep -q -- '--threshold'; then
+	systemd-analyze security --offline=yes "$gunit" >"$W/security" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for xlb-guard.service: \([0-9.]*\).*/\1/p' "$W/security")
+	echo "    systemd-analyze security xlb-guard: exposure ${score:-?}"
+	systemd-analyze security --offline=yes --threshold=20 "$gunit" >/dev/null 2>&1 ||
+		{ echo "    exposure ${score:-?} is above 2.0:"; grep '✗' "$W/security" | sed 's/^/    /'; ok=1; }
+fi
+result $ok "xlb-guard unit: wanted by xlbd, outlives it, two capabilities, exposure 2.0 or better"
 
 ok=0
 bash -n "$STAGE/usr/share/bash-completion/completions/xlbctl" || ok=1

@@ -128,9 +128,11 @@ static int routes_body(void)
 
 static int t_routes_table_and_protocol_only(void)
 {
-	pid_t pid = fork();
+	pid_t pid;
 	int st;
 
+	fflush(stdout); /* the child must not print what we buffered */
+	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {

@@ -350,6 +350,10 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit routes", routes_cases, routes_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit beat", beat_cases, beat_ncases, argc > 1 ? argv[1] : NULL,
+			  NULL, NULL);
+	rc |= harness_run("test-unit silence", silence_cases, silence_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	free(table_a);
 	free(table_b);
 	return rc;

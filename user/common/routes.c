@@ -48,6 +48,8 @@ struct talk {
 	void *arg;
 	__u32 table;
 	__u8 protocol;
+	__u8 family; /* of the dump: a kernel without IPv6 answers an AF_INET6
+		      * dump with every family's routes (PF_UNSPEC's handler) */
 };
 
 static int on_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -69,6 +71,23 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* The end of a dump, which carries the dump's error if it failed (libnl
+ * does not look). */
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct talk *t = arg;
+	int err;
+
+	if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err))) {
+		memcpy(&err, nlmsg_data(h), sizeof(err));
+		if (err < 0)
+			t->err = err;
+	}
+	t->done = 1;
+	return NL_STOP;
+}
+
 /* A dumped route: ours when both table and protocol match. */
 static int on_route(struct nl_msg *msg, void *arg)
 {
@@ -84,8 +103,7 @@ static int on_route(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	rtm = nlmsg_data(h);
 	table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (table != t->table || rtm->rtm_protocol != t->protocol ||
-	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	if (table != t->table || rtm->rtm_protocol != t->protocol || rtm->rtm_family != t->family ||
 	    (rtm->rtm_flags & RTM_F_CLONED))
 		return NL_OK;
 	alen = rtm->rtm_family == AF_INET ? 4 : 16;
@@ -117,7 +135,7 @@ static int talk(struct nl_sock *sk, struct nl_msg *msg, struct talk *t)
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_route, t);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, t);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, t);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_err, t);
 	r = nl_send_auto(sk, msg);
 	nlmsg_free(msg);
@@ -181,7 +199,11 @@ static int dump(struct nl_sock *sk, __u32 table, __u8 protocol,
 	static const __u8 families[] = {AF_INET, AF_INET6};
 
 	for (size_t i = 0; i < sizeof(families); i++) {
-		struct talk t = {.each = each, .arg = arg, .table = table, .protocol = protocol};
+		struct talk t = {.each = each,
+				 .arg = arg,
+				 .table = table,
+				 .protocol = protocol,
+				 .family = families[i]};
 		struct rtmsg rtm = {
 			.rtm_family = families[i],
 			.rtm_table = table < 256 ? (__u8)table : RT_TABLE_COMPAT,

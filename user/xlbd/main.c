@@ -46,6 +46,8 @@
 
 #include "config.h"
 #include "exec_child.h"
+#include "heartbeat.h"
+#include "notify.h"
 #include "log.h"
 #include "nexthop.h"
 #include "privs.h"
@@ -281,6 +283,7 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		report_unresolved(ag);
 	if (before && !ag->unresolved)
 		pr_info("next hops: all resolved\n");
+	notify_status(ag); /* systemd's status line, when it changed */
 	return 0;
 }
 
@@ -578,7 +581,9 @@ static int run(struct agent *ag)
 			if (si.ssi_signo == SIGHUP) {
 				struct xlb_err err = {};
 
+				notify_reloading();
 				agent_reload(ag, &err);
+				notify_reloaded(ag);
 				continue;
 			}
 			pr_info("signal %u: exiting, forwarding stays in place\n", si.ssi_signo);
@@ -597,6 +602,8 @@ static int run(struct agent *ag)
 		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
 		announce_tick(ag->announce, &ag->cfg, ag->sync);
+		agent_beat(ag->pin_dir, &ag->cfg.announce);
+		notify_tick(mono_ms()); /* systemd's watchdog: the loop turns */
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed ||
 		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
@@ -956,13 +963,21 @@ int main(int argc, char **argv)
 				"--metrics off\n",
 				ag.metrics_listen, strerror(-ret));
 	}
+	/* The first beat pins the record (xlb-guard reads it) at once. */
+	if (!ret)
+		agent_beat(ag.pin_dir, &ag.cfg.announce);
 	/* Setup is done: keep only what the loop needs (privs.c). */
 	if (!ret) {
 		ag.net_admin = ag.cfg.announce.table != 0;
 		ret = privs_drop(ag.net_admin);
 	}
+	/* Forwarding runs, the control socket and metrics are up. */
 	if (!ret)
+		notify_ready(&ag);
+	if (!ret) {
 		ret = run(&ag);
+		notify_stopping();
+	}
 	ctl_server_close(ag.ctl);
 	metrics_stop(ag.metrics);
 	checks_free(ag.checks);
