@@ -175,10 +175,10 @@ servers_up() {
 	local b
 	for b in $BACKENDS $EXTRA; do bg "$b" "$LAB_TCP" 81 "$b" count; done
 	# VIP B's health-check target on b1 and b2 (case d kills it)
-	for b in b1 b2; do
-		bg "$b" "$LAB_TCP" 82 "$b" greet
-		eval "CHK_$b=${PIDS[-1]}"
-	done
+	bg b1 "$LAB_TCP" 82 b1 greet
+	CHK_b1=${PIDS[-1]}
+	bg b2 "$LAB_TCP" 82 b2 greet
+	CHK_b2=${PIDS[-1]}
 	for b in $BACKENDS $EXTRA; do listening "$b" 81 || return 1; done
 	listening b1 82 && listening b2 82
 }
@@ -260,7 +260,9 @@ xlbd_conf() { # LB
 		echo "announce: {table: $(announce_table "$1"), protocol: $RTPROTO, hold: 10s}"
 	fi
 	echo "vips:"
-	vip_yaml $VIP "{interval: 1s, timeout: 500ms, rise: 1, fall: 2}" $(for b in $BACKENDS; do lan4 "$b"; done)
+	local b addrs=()
+	for b in $BACKENDS; do addrs+=("$(lan4 "$b")"); done
+	vip_yaml $VIP "{interval: 1s, timeout: 500ms, rise: 1, fall: 2}" "${addrs[@]}"
 	vip_yaml $VIPB "{interval: 500ms, timeout: 300ms, rise: 1, fall: 2, port: 82}" "$(lan4 b1)" "$(lan4 b2)"
 	vip_yaml $VIP6 "{interval: 1s, timeout: 500ms, rise: 1, fall: 2}" "$(lan6 b1)" "$(lan6 b2)" "$(lan6 b3)"
 }
@@ -458,10 +460,10 @@ t_router_learns_each_vip_from_three_lbs() {
 		done
 	done
 	on rt ip route show $VIP | sed 's/^/        /'
-	before=($(lb_packets))
+	read -ra before <<<"$(lb_packets)"
 	load_start 2 0 100
 	load_figures || ok=1
-	after=($(lb_packets))
+	read -ra after <<<"$(lb_packets)"
 	log "      200 connections: $CONN_FAILS failed; VIP packets per LB: $((after[0] - before[0])) $((after[1] - before[1])) $((after[2] - before[2]))"
 	[ "$CONN_FAILS" = 0 ] || { echo "    $CONN_FAILS of $CONNS connections failed"; ok=1; }
 	for i in 0 1 2; do
@@ -574,9 +576,9 @@ t_maintenance_moves_traffic() {
 	maintenance lb2 on
 	t=$(wait_nexthops $VIP 2 5000) || { echo "    $VIP still has $(nexthops $VIP) next hops"; ok=1; }
 	sleep 1
-	p1=($(lb_packets))
+	read -ra p1 <<<"$(lb_packets)"
 	sleep 1
-	p2=($(lb_packets))
+	read -ra p2 <<<"$(lb_packets)"
 	load_figures || ok=1
 	log "      lb2 in maintenance: the router down to 2 next hops after $t ms; lb2 forwarded $((p2[1] - p1[1])) packets in the next second (lb1 $((p2[0] - p1[0])), lb3 $((p2[2] - p1[2])))"
 	log "      streams broken $BROKEN of $STREAMS; connections failed $CONN_FAILS of $CONNS"
