@@ -68,6 +68,7 @@ cleanup() {
 		"$XLBD" --detach --pin-dir "$XPIN-$lb" 2>/dev/null
 		cp "$TMP/$lb/xlbd.log" "$BUILD/fleet-xlbd-$lb.log" 2>/dev/null
 	done
+	cp "$(frr_dir rt)/frr.log" "$BUILD/fleet-router.log" 2>/dev/null
 	rm -rf "$(frr_dir rt)" "$(frr_dir "$FRR_LB")" 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -273,6 +274,7 @@ xlbd_start() { # LB
 	xlbd_conf "$lb" >"$TMP/$lb/xlbd.yaml"
 	bg_net "$lb" "$XLBD" -c "$TMP/$lb/xlbd.yaml" --pin-dir "$XPIN-$lb" \
 		--state-dir "$TMP/$lb/state" --socket "$TMP/$lb/xlbd.sock" >>"$TMP/$lb/xlbd.log" 2>&1
+	eval "XLBD_PID_$lb=${PIDS[-1]}"
 	# (metrics: the default 127.0.0.1:9641 of the LB's own namespace)
 }
 
@@ -334,7 +336,9 @@ protocol bgp uplink1v6 from xlb_uplink6 {
 	neighbor $(lan6 rt) as 65000;
 }
 BIRD
-	bg "$lb" bird -f -c "$d/bird-lb.conf" -s "$d/bird.ctl" -P "$d/bird.pid" >"$d/bird.log" 2>&1
+	rm -f "$d/bird.ctl"
+	bg "$lb" bird -f -c "$d/bird-lb.conf" -s "$d/bird.ctl" -P "$d/bird.pid" >>"$d/bird.log" 2>&1
+	eval "BIRD_PID_$lb=${PIDS[-1]}"
 	for _ in $(seq 50); do [ -S "$d/bird.ctl" ] && return 0; sleep 0.1; done
 	echo "    BIRD on $lb did not start:"; sed 's/^/    /' "$d/bird.log"
 	return 1
@@ -357,6 +361,8 @@ frr_lb_up() {
 bgp_up() {
 	local lb
 	frr_up rt "$FLEET/frr-router.conf" || return 1
+	# the lab's own addition: a log of the router's session changes
+	vtysh_ rt -c 'conf t' -c "log file $(frr_dir rt)/frr.log informational" >/dev/null
 	for lb in $LBS; do
 		if [ "$lb" = "$FRR_LB" ]; then frr_lb_up "$lb" || return 1; else bird_up "$lb" || return 1; fi
 	done
@@ -592,6 +598,86 @@ t_maintenance_moves_traffic() {
 	return $ok
 }
 
+# Poll the router's next hops for VIP every 10 ms in the background until
+# nh_watch_stop; then NH_MIN is the fewest seen.
+nh_watch_start() {
+	rm -f "$TMP/nh.stop"
+	(while [ ! -e "$TMP/nh.stop" ]; do nexthops $VIP; sleep 0.01; done) >"$TMP/nh.log" &
+	NH_PID=$!
+}
+nh_watch_stop() {
+	touch "$TMP/nh.stop"
+	wait "$NH_PID"
+	NH_MIN=$(sort -n "$TMP/nh.log" | head -1)
+}
+
+# f. xlbd on lb1 SIGKILLed and restarted under load: the pinned data plane
+# forwards meanwhile, and the announcement stays (the routes are the
+# kernel's; xlbd must adopt them, not withdraw and re-add: with xlbd
+# announcing this checks that): the router keeps 3 next hops throughout,
+# no stream breaks.
+t_xlbd_restart_keeps_announcement() {
+	local ok=0 pid
+	load_start 10 100 50
+	sleep 3
+	nh_watch_start
+	eval "pid=\$XLBD_PID_lb1"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	xlbd_start lb1
+	for _ in $(seq 100); do
+		[ "$(ctl lb1 backend list 2>/dev/null | grep -cE ' up +active ')" -ge 15 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	nh_watch_stop
+	load_figures || ok=1
+	log "      xlbd on lb1 killed and restarted: the router's next hops never fewer than $NH_MIN"
+	log "      streams broken $BROKEN of $STREAMS; connections failed $CONN_FAILS of $CONNS"
+	[ "$NH_MIN" = 3 ] || { echo "    the router lost lb1 during xlbd's restart"; ok=1; }
+	[ "$STREAMS" = 100 ] && [ "$BROKEN" = 0 ] || { echo "    $BROKEN of $STREAMS streams broken, want none"; ok=1; }
+	[ "$CONN_FAILS" = 0 ] || { echo "    $CONN_FAILS connections failed"; ok=1; }
+	grep -q "adopted the pinned data plane" "$TMP/lb1/xlbd.log" || { echo "    xlbd did not adopt"; ok=1; }
+	return $ok
+}
+
+# g. BIRD on lb2 crashes (SIGKILL) under load: its TCP session closes, the
+# router withdraws lb2 at once, the flows move to lb1 and lb3 (same
+# backends), no stream breaks; BIRD restarted, lb2 is back.
+t_bgp_daemon_crash_moves_traffic() {
+	local ok=0 t t0 pid lb=lb2
+	[ "$lb" = "$FRR_LB" ] && lb=lb1
+	load_start 10 100 50
+	sleep 3
+	eval "pid=\$BIRD_PID_$lb"
+	t0=$(wall_ms)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	t=$(wait_nexthops $VIP 2 5000) || { echo "    the router kept $(nexthops $VIP) next hops"; ok=1; }
+	load_figures "$((t0 + ${t/timeout/5000}))" || ok=1
+	log "      BIRD on $lb killed: the router down to 2 next hops after $t ms"
+	log "      streams broken $BROKEN of $STREAMS; connections failed $CONN_FAILS of $CONNS"
+	[ "$STREAMS" = 100 ] && [ "$BROKEN" = 0 ] || { echo "    $BROKEN of $STREAMS streams broken, want none"; ok=1; }
+	[ "$LATE_FAILS" = 0 ] || { echo "    $LATE_FAILS connections failed after the router noticed"; ok=1; }
+	bird_up "$lb" || return 1
+	t=$(wait_nexthops $VIP 3 20000) || { echo "    $lb not back after BIRD's restart"; ok=1; }
+	log "      BIRD restarted: 3 next hops again after $t ms"
+	return $ok
+}
+
+# Diagnostics: the router's BGP sessions that went down, with the reason
+# (the cases take lb1 and lb3 down once each and crash lb2's BIRD; more
+# means a session flapped, e.g. BFD on a loaded host).
+downs_report() {
+	awk '/%NOTIFICATION: (sent to|received from) neighbor/ {
+		n = $0; sub(/.* neighbor /, "", n); sub(/ .*/, "", n)
+		r = $0; sub(/.*\(/, "", r); sub(/\).*/, "", r); why[n] = r }
+	/%ADJCHANGE: neighbor .* Down/ {
+		n = $0; sub(/.* neighbor /, "", n); sub(/\(.*/, "", n)
+		r = $0; sub(/.* Down /, "", r); if (n in why) r = why[n]
+		delete why[n]; printf "%s (%s); ", n, r }' "$(frr_dir rt)/frr.log" 2>/dev/null
+}
+
 echo "test-fleet: building the lab ($P-*, announcing: $ANNOUNCER, FRR on ${FRR_LB:-no LB})"
 lab_up || { echo "test-fleet: couldn't build the lab"; exit 1; }
 servers_up || { echo "test-fleet: couldn't start the servers"; exit 1; }
@@ -602,9 +688,11 @@ announce_sync
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up in $TMP; XLB_E2E_KEEP set"; exit 0; }
 
 for t in ${XLB_FLEET_ONLY:-t_router_learns_each_vip_from_three_lbs t_lb_lost_streams_survive \
-	t_backend_added_then_lb_lost t_vip_without_backends_withdrawn t_maintenance_moves_traffic}; do
+	t_backend_added_then_lb_lost t_vip_without_backends_withdrawn t_maintenance_moves_traffic \
+	t_xlbd_restart_keeps_announcement t_bgp_daemon_crash_moves_traffic}; do
 	$t
 	result $? "${t#t_}"
 done
+log "the router's BGP sessions that went down: $(downs_report)"
 echo "test-fleet: $PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
