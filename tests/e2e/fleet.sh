@@ -208,15 +208,18 @@ ctl() { local lb=$1; shift; "$XLBCTL" -s "$TMP/$lb/xlbd.sock" "$@"; }
 usable() { ctl "$1" backend list "$2" 2>/dev/null | grep -qE ' up +active '; }
 
 # announce: when-usable, emulated: each VIP of each LB announced exactly
-# while it has a usable backend and the LB is not in maintenance. With
-# ANNOUNCER=xlbd, xlbd does this itself and the function does nothing.
+# while the LB's XDP program is attached, the VIP has a usable backend and
+# the LB is not in maintenance. With ANNOUNCER=xlbd, xlbd does this itself
+# and the function does nothing.
 announce_sync() {
-	local lb v addr
+	local lb v addr xdp
 	[ "$ANNOUNCER" = manual ] || return 0
 	for lb in $LBS; do
+		xdp=0
+		on "$lb" ip link show eth0 | grep -q 'prog/xdp' && xdp=1
 		for v in "$VIP:81/tcp" "$VIPB:81/tcp" "[$VIP6]:81/tcp"; do
 			addr=${v%:*}; addr=${addr#[}; addr=${addr%]}
-			if [ ! -e "$TMP/$lb/maintenance" ] && usable "$lb" "$v"; then
+			if [ $xdp = 1 ] && [ ! -e "$TMP/$lb/maintenance" ] && usable "$lb" "$v"; then
 				announce_manual "$lb" "$addr" on
 			else
 				announce_manual "$lb" "$addr" off
