@@ -428,9 +428,8 @@ load_figures() {
 
 wall_ms() { date +%s%3N; }
 
-# Streams that ran until ADDRESS lost an LB and how many moved do not
-# show in the load's report; what the LBs forwarded does: packets of
-# VIP:81 per LB (xlbctl stats), a space-separated list.
+# Packets of VIP:81 each LB forwarded so far (xlbctl stats): which LBs
+# carry the traffic, a space-separated list in the order of $LBS.
 lb_packets() {
 	local lb
 	for lb in $LBS; do
