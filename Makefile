@@ -66,10 +66,12 @@ DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 DEB_PKGS += libclang-rt-14-dev
 # sd_notify: readiness and the watchdog under systemd (issue #13)
 DEB_PKGS += libsystemd-dev
+# the fleet lab (issue #13): BGP and BFD on the LBs and the router
+DEB_PKGS += bird2 frr
 
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-demo uninstall bench check format clean install demo \
+.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-fleet test-demo uninstall bench check format clean install demo \
 	san test-san fuzz fuzz-build test-fuzz
 
 all: $(BINS) $(MANS)
@@ -192,7 +194,7 @@ $(BUILD)/bpf $(BUILD)/include:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-san test-fuzz test-monitoring \
-		test-install test-e2e test-demo check
+		test-install test-e2e test-fleet test-demo check
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
 test-monitoring:
@@ -302,6 +304,10 @@ test-fuzz: $(FUZZ_BINS)
 
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
+
+# Three LBs behind a router's ECMP, BGP + BFD (tools/fleet/): ~80 s.
+test-fleet: all
+	$(Q)tests/e2e/fleet.sh $(BUILD)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
