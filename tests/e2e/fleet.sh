@@ -16,14 +16,10 @@
 # link up: only BFD can tell it. Each case is a function; a cleanup trap
 # always runs. Exit 77 = skipped (not root, no netns, no BIRD or FRR).
 #
-# Until xlbd announces its VIPs itself, the test does what xlbd will do:
-# it adds and removes the routes VIP/32 dev lo in the announce table,
-# protocol 250 (announce_manual). ANNOUNCER below switches to xlbd's own.
+# Each xlbd announces its VIPs as routes in its announce table (BIRD and
+# FRR export them), and each LB runs xlb-guard, which withdraws them when
+# its xlbd stays silent longer than the hold.
 set -u
-
-# manual: the test writes the announce table (emulating xlbd's
-# `announce: when-usable` and `xlbctl maintenance`); xlbd: xlbd does.
-ANNOUNCER=manual
 
 BUILD=${1:-build}
 LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
@@ -31,6 +27,7 @@ LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
 LAB_LOAD=$(realpath "$BUILD/tests/xlb-lab-load")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
+XLB_GUARD=$(realpath "$BUILD/xlb-guard")
 FLEET=$(realpath "$(dirname "$0")/../../tools/fleet")
 FRR=/usr/lib/frr
 P=${XLB_E2E_NS:-xf}  # namespace, pin and FRR path-space prefix
@@ -44,6 +41,7 @@ HOSTS="rt cl $LBS $BACKENDS $EXTRA"
 TABLE=9641     # xlb.yaml announce.table, bird-lb.conf's kernel table
 FRR_TABLE=200  # on FRR LBs: ip import-table takes 1-252 (frr-lb.conf)
 RTPROTO=250    # xlb.yaml announce.protocol
+HOLD=10        # xlb.yaml announce.hold (the default): xlb-guard's patience
 VIP=10.96.0.1  # port 81, the ten (eleven) backends
 VIPB=10.96.0.2 # port 81, backends b1 b2, checked on port 82 (case d)
 VIP6=fd96::1   # port 81, b1..b3 over IPv6
@@ -184,67 +182,23 @@ servers_up() {
 	listening b1 82 && listening b2 82
 }
 
-# ---- the announcement (xlbd's, emulated until it does it itself) -----------
+# ---- the announcement ----------------------------------------------------------
 
 announce_table() { if [ "$1" = "$FRR_LB" ]; then echo $FRR_TABLE; else echo $TABLE; fi; }
-
-# Exactly what xlbd does: VIP/32 (/128) dev lo in the announce table with
-# xlbd's route protocol; BIRD/FRR on the host do the rest.
-announce_manual() { # LB ADDRESS on|off
-	local len=32 t
-	t=$(announce_table "$1")
-	case $2 in *:*) len=128 ;; esac
-	if [ "$3" = on ]; then
-		on "$1" ip route replace "$2/$len" dev lo table "$t" proto $RTPROTO
-	else
-		on "$1" ip route del "$2/$len" dev lo table "$t" proto $RTPROTO 2>/dev/null
-	fi
-	return 0
-}
 
 ctl() { local lb=$1; shift; "$XLBCTL" -s "$TMP/$lb/xlbd.sock" "$@"; }
 
 # A VIP of LB has a usable backend (up and in the table).
 usable() { ctl "$1" backend list "$2" 2>/dev/null | grep -qE ' up +active '; }
 
-# announce: when-usable, emulated: each VIP of each LB announced exactly
-# while the LB's XDP program is attached, the VIP has a usable backend and
-# the LB is not in maintenance. With ANNOUNCER=xlbd, xlbd does this itself
-# and the function does nothing.
-announce_sync() {
-	local lb v addr xdp
-	[ "$ANNOUNCER" = manual ] || return 0
-	for lb in $LBS; do
-		xdp=0
-		on "$lb" ip link show eth0 | grep -q 'prog/xdp' && xdp=1
-		for v in "$VIP:81/tcp" "$VIPB:81/tcp" "[$VIP6]:81/tcp"; do
-			addr=${v%:*}; addr=${addr#[}; addr=${addr%]}
-			if [ $xdp = 1 ] && [ ! -e "$TMP/$lb/maintenance" ] && usable "$lb" "$v"; then
-				announce_manual "$lb" "$addr" on
-			else
-				announce_manual "$lb" "$addr" off
-			fi
-		done
-	done
-}
-
-# xlbctl maintenance on|off, emulated: withdraw (announce again) every VIP.
-maintenance() { # LB on|off
-	if [ "$ANNOUNCER" = xlbd ]; then
-		ctl "$1" maintenance "$2"
-		return
-	fi
-	if [ "$2" = on ]; then touch "$TMP/$1/maintenance"; else rm -f "$TMP/$1/maintenance"; fi
-	announce_sync
-}
+maintenance() { ctl "$1" maintenance "$2" >/dev/null; } # LB on|off
 
 # ---- the agents --------------------------------------------------------------
 
 SEED=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') # one secret for the fleet
 
 # The same file for every LB (same VIPs, backends, seed: same Maglev
-# tables); with ANNOUNCER=xlbd the announce block (the table differs on
-# an FRR host).
+# tables); the announce block differs on an FRR host (its table).
 vip_yaml() { # ADDRESS CHECK BACKEND...
 	local a=$1 check=$2 b
 	shift 2
@@ -260,9 +214,7 @@ vip_yaml() { # ADDRESS CHECK BACKEND...
 xlbd_conf() { # LB
 	echo "interface: eth0"
 	echo "hash_seed: $SEED"
-	if [ "$ANNOUNCER" = xlbd ]; then
-		echo "announce: {table: $(announce_table "$1"), protocol: $RTPROTO, hold: 10s}"
-	fi
+	echo "announce: {table: $(announce_table "$1"), protocol: $RTPROTO, hold: ${HOLD}s}"
 	echo "vips:"
 	local b addrs=()
 	for b in $BACKENDS; do addrs+=("$(lan4 "$b")"); done
@@ -554,8 +506,7 @@ t_backend_added_then_lb_lost() {
 	return $ok
 }
 
-# d. (Needs xlbd's announce: when-usable; with ANNOUNCER=manual the test
-# emulates xlbd's part with announce_sync.) Every backend of VIP B fails:
+# d. Every backend of VIP B fails:
 # every LB withdraws it and the router drops the route, while VIP A stays;
 # one backend back: the route is back with three next hops.
 t_vip_without_backends_withdrawn() {
@@ -563,7 +514,6 @@ t_vip_without_backends_withdrawn() {
 	kill "$CHK_b1" "$CHK_b2" 2>/dev/null
 	t0=$(now_ms)
 	for _ in $(seq 100); do
-		announce_sync
 		[ "$(nexthops $VIPB)" = 0 ] && break
 		sleep 0.1
 	done
@@ -578,7 +528,6 @@ t_vip_without_backends_withdrawn() {
 	CHK_b1=${PIDS[-1]}
 	t0=$(now_ms)
 	for _ in $(seq 100); do
-		announce_sync
 		[ "$(nexthops $VIPB)" = 3 ] && break
 		sleep 0.1
 	done
@@ -588,7 +537,7 @@ t_vip_without_backends_withdrawn() {
 	return $ok
 }
 
-# e. (Needs xlbctl maintenance; emulated with ANNOUNCER=manual.) Maintenance
+# e. Maintenance
 # on lb2 under load: its routes go, the router moves its flows to the
 # others (same backends), no stream breaks, lb2 forwards nothing more.
 t_maintenance_moves_traffic() {
@@ -681,6 +630,34 @@ t_bgp_daemon_crash_moves_traffic() {
 	return $ok
 }
 
+# h. xlbd on lb1 SIGKILLed and not restarted, under load: the pinned data
+# plane keeps forwarding and the announcement stays for the hold (a
+# restart would be in time), then lb1's xlb-guard withdraws the routes:
+# the router drops lb1, the flows move to lb1's peers (same backends), no
+# stream breaks. xlbd started again: lb1 announces again by itself.
+t_dead_agent_withdrawn_after_hold() {
+	local ok=0 t t0 pid
+	load_start $((HOLD + 8)) 100 50
+	sleep 2
+	eval "pid=\$XLBD_PID_lb1"
+	t0=$(now_ms)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	t=$(wait_nexthops $VIP 2 $(((HOLD + 4) * 1000))) || { echo "    the router kept lb1 for $((HOLD + 4)) s"; ok=1; }
+	[ "$t" != timeout ] && t=$(($(now_ms) - t0))
+	log "      xlbd on lb1 killed for good: the router dropped lb1 after $t ms (hold $HOLD s)"
+	[ "$t" = timeout ] || [ "$t" -ge $(((HOLD - 1) * 1000)) ] || { echo "    withdrawn before the hold: $t ms"; ok=1; }
+	grep -q "agent silent" "$TMP/lb1/guard.log" || { echo "    xlb-guard said nothing:"; sed 's/^/    /' "$TMP/lb1/guard.log"; ok=1; }
+	load_figures || ok=1
+	log "      streams broken $BROKEN of $STREAMS; connections failed $CONN_FAILS of $CONNS"
+	[ "$STREAMS" = 100 ] && [ "$BROKEN" = 0 ] || { echo "    $BROKEN of $STREAMS streams broken, want none"; ok=1; }
+	[ "$CONN_FAILS" = 0 ] || { echo "    $CONN_FAILS connections failed"; ok=1; }
+	xlbd_start lb1
+	t=$(wait_nexthops $VIP 3 20000) || { echo "    lb1 not back after xlbd's start"; ok=1; }
+	log "      xlbd started again: 3 next hops after $t ms"
+	return $ok
+}
+
 # Diagnostics: the router's BGP sessions that went down, with the reason
 # (the cases take lb1 and lb3 down once each and crash lb2's BIRD; more
 # means a session flapped, e.g. BFD on a loaded host).
@@ -694,20 +671,20 @@ downs_report() {
 		delete why[n]; printf "%s (%s); ", n, r }' "$(frr_dir rt)/frr.log" 2>/dev/null
 }
 
-echo "test-fleet: building the lab ($P-*, announcing: $ANNOUNCER, FRR on ${FRR_LB:-no LB})"
+echo "test-fleet: building the lab ($P-*, FRR on ${FRR_LB:-no LB})"
 lab_up || { echo "test-fleet: couldn't build the lab"; exit 1; }
 servers_up || { echo "test-fleet: couldn't start the servers"; exit 1; }
 bgp_up || { echo "test-fleet: couldn't start BGP"; exit 1; }
 for lb in $LBS; do xlbd_start "$lb"; done
 xlbd_ready || { echo "test-fleet: couldn't start xlbd"; exit 1; }
-announce_sync
+for lb in $LBS; do bg_net "$lb" "$XLB_GUARD" --pin-dir "$XPIN-$lb" >>"$TMP/$lb/guard.log" 2>&1; done
 t=$(wait_nexthops $VIP 3 30000) || { echo "test-fleet: the router has $(nexthops $VIP) next hops for $VIP after 30 s"; exit 1; }
 echo "test-fleet: the router routes $VIP over 3 LBs ($t ms after xlbd was ready)"
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up in $TMP; XLB_E2E_KEEP set"; exit 0; }
 
 for t in ${XLB_FLEET_ONLY:-t_router_learns_each_vip_from_three_lbs t_lb_lost_streams_survive \
 	t_backend_added_then_lb_lost t_vip_without_backends_withdrawn t_maintenance_moves_traffic \
-	t_xlbd_restart_keeps_announcement t_bgp_daemon_crash_moves_traffic}; do
+	t_xlbd_restart_keeps_announcement t_bgp_daemon_crash_moves_traffic t_dead_agent_withdrawn_after_hold}; do
 	$t
 	result $? "${t#t_}"
 done
