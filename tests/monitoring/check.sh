@@ -54,6 +54,8 @@ xlb_healthcheck_results_total xlb_healthcheck_duration_seconds
 xlb_table_updates_total xlb_table_update_duration_seconds
 xlb_config_reloads_total xlb_config_last_reload_success_timestamp_seconds
 xlb_config_digest
+xlb_vip_announced
+xlb_maintenance
 "
 HISTOGRAMS="xlb_healthcheck_duration_seconds xlb_table_update_duration_seconds"
 
