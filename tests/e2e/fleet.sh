@@ -376,6 +376,9 @@ load_figures() {
 	LATE_FAILS=$(awk -v a="$after" '$1 == "fail" && $3 == "conn" {
 		s = $2 - ($4 == "timeout" ? 3000 : 0); if (s > a) n++ } END {print n + 0}' "$TMP/load.out")
 	grep -q '^summary' "$TMP/load.out" || { echo "    load: no summary:"; tail -5 "$TMP/load.out" | sed 's/^/    /'; return 1; }
+	# what broke, for the post-mortem (at most 5 lines)
+	grep -E '^(fail|stream) ' "$TMP/load.out" | grep -v ' ok$' | head -5 | sed 's/^/        load: /'
+	return 0
 }
 
 wall_ms() { date +%s%3N; }
