@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "beat.h"
-#include "caps.h"
+#include "privs.h"
 #include "log.h"
 #include "routes.h"
 #include "silence.h"

@@ -23,16 +23,12 @@
  * configurations never gain would give the loop the power to rewrite the
  * host's network for nothing; a restart keeps forwarding and routes.
  *
- * Raw capset(2) and prctl(2), no libcap: five calls do not need a library.
+ * The calls themselves are user/common/caps.c's, shared with xlb-guard.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include <stddef.h>
 #include <linux/capability.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 
+#include "caps.h"
 #include "log.h"
 #include "privs.h"
 
@@ -60,64 +56,22 @@ unsigned long long privs_kept_mask(int net_admin)
 	return m;
 }
 
-static int last_cap(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
-	int last = CAP_LAST_CAP;
-
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
-	return last < 63 ? last : 63;
-}
-
 int privs_drop(int net_admin)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2] = {};
 	unsigned long long want = privs_kept_mask(net_admin), have;
-	int err;
+	int err = xlb_caps_permitted("xlbd", &have);
 
-	if (syscall(SYS_capget, &h, d)) {
-		err = -errno;
-		pr_warn("couldn't read xlbd's capabilities: %s\n", strerror(errno));
+	if (err)
 		return err;
-	}
-	have = d[0].permitted | (unsigned long long)d[1].permitted << 32;
 	if ((have & want) != want)
 		pr_warn("xlbd runs without some capabilities it needs (have %#llx, want %#llx): "
 			"exec checks or table changes may fail; run it as root or with "
 			"AmbientCapabilities as in xlbd.service\n",
 			have, want);
-	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
-	 * goes with the capset below. */
-	for (int c = 0; c <= last_cap(); c++) {
-		if (want & (1ULL << c) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0)) {
-			err = -errno;
-			pr_warn("couldn't drop capability %d from the bounding set: %s; xlbd needs "
-				"CAP_SETPCAP at start (xlbd.service gives it)\n",
-				c, strerror(errno));
-			return err;
-		}
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) {
-		err = -errno;
-		pr_warn("couldn't clear the ambient capabilities: %s\n", strerror(errno));
+	err = xlb_caps_limit(want, true,
+			     "; xlbd needs CAP_SETPCAP at start (xlbd.service gives it)", &want);
+	if (err)
 		return err;
-	}
-	want &= have;
-	d[0].effective = d[0].permitted = (__u32)want;
-	d[1].effective = d[1].permitted = (__u32)(want >> 32);
-	d[0].inheritable = d[1].inheritable = 0;
-	if (syscall(SYS_capset, &h, d)) {
-		err = -errno;
-		pr_warn("couldn't drop capabilities: %s\n", strerror(errno));
-		return err;
-	}
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		pr_debug("kept %s: %s\n", keep[i].name, keep[i].why);
 	if (net_admin)
