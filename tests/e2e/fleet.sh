@@ -50,7 +50,7 @@ PASS=0
 FAIL=0
 PIDS=()
 
-log() { printf '  %s\n' "$*"; }
+. "$(dirname "$0")/lib.sh" # log, result, on, bg, bg_net, lab_can_run
 
 frr_dir() { echo "/var/run/frr/$P-$1"; }
 
@@ -71,17 +71,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 
-on() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
-bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & PIDS+=($!); }
-# xlbd: only the network namespace (ip netns exec's private /sys would
-# take its pins along when it exits).
-bg_net() { local h=$1; shift; nsenter --net="/run/netns/$P-$h" "$@" & PIDS+=($!); }
-
-if [ "$(id -u)" != 0 ] || ! ip netns add "$P-probe" 2>/dev/null; then
-	echo "test-fleet: needs root and network namespaces; skipped"
-	exit 77
-fi
-ip netns del "$P-probe"
+lab_can_run test-fleet
 if ! [ -x /usr/sbin/bird ] || ! [ -x "$FRR/bgpd" ] || ! [ -x "$FRR/bfdd" ]; then
 	echo "test-fleet: needs BIRD 2 (bird2) and FRR (frr); skipped"
 	exit 77
@@ -349,10 +339,6 @@ wait_nexthops() {
 		[ $((t - t0)) -ge "$max" ] && { echo timeout; return 1; }
 		sleep 0.01
 	done
-}
-
-result() {
-	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2"; else FAIL=$((FAIL + 1)); log "FAIL  $2"; fi
 }
 
 # $1 seconds of load: $2 streams, $3 new connections a second to VIP:81;

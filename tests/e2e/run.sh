@@ -34,7 +34,7 @@ PASS=0
 FAIL=0
 PIDS=()
 
-log() { printf '  %s\n' "$*"; }
+. "$(dirname "$0")/lib.sh" # log, result, on, bg, bg_net, lab_can_run
 
 cleanup() {
 	exec 2>/dev/null # no "Killed" notices for the servers we stop
@@ -58,19 +58,7 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${XLB_E2E_KEEP:-}" ] && trap - EXIT
 
-on() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
-# Start a command in the background in a namespace; ip netns exec execs it,
-# so the recorded pid is the command's own.
-bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & PIDS+=($!); }
-# The same, entering only the network namespace: 'ip netns exec' gives the
-# command a private /sys, and pins made under it vanish when it exits.
-bg_net() { local h=$1; shift; nsenter --net="/run/netns/$P-$h" "$@" & PIDS+=($!); }
-
-if [ "$(id -u)" != 0 ] || ! ip netns add "$P-probe" 2>/dev/null; then
-	echo "test-e2e: needs root and network namespaces; skipped"
-	exit 77
-fi
-ip netns del "$P-probe"
+lab_can_run test-e2e
 
 addr4() { case $1 in cl) echo 10.99.0.1;; lb) echo 10.99.0.2;; b1) echo 10.99.0.11;; b2) echo 10.99.0.12;; b3) echo 10.99.0.13;; esac; }
 addr6() { case $1 in cl) echo fd99::1;; lb) echo fd99::2;; b1) echo fd99::11;; b2) echo fd99::12;; b3) echo fd99::13;; esac; }
@@ -251,11 +239,6 @@ stream_check() {
 		[ "$last" = "$bytes" ] || { echo "    stream $i on '$first': '$last' bytes of $bytes"; ok=1; }
 	done
 	return $ok
-}
-
-# ok NAME CONDITION-DESCRIPTION: record a case result from the last status.
-result() {
-	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2"; else FAIL=$((FAIL + 1)); log "FAIL  $2"; fi
 }
 
 # Every answer is a backend name, and at least $3 different ones answered.
