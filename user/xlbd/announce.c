@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "announce.h"
 #include "announce_plan.h"
 #include "events.h"
@@ -50,22 +51,6 @@ struct announce {
 	struct per_vip *per;
 };
 
-static __u64 now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
-static __u64 now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
 /* ---- the maintenance file --------------------------------------------- */
 
 /* "host MS" and "vip NAME MS" lines. A file that does not read is taken
@@ -98,13 +83,13 @@ static void maint_load(struct announce *a)
 
 			snprintf(m->name, sizeof(m->name), "%s", name);
 			m->since_wall_ms = ms;
-			m->since_mono_ms = now_mono();
+			m->since_mono_ms = mono_ms();
 		} else {
 			bad = 1;
 		}
 	}
 	fclose(f);
-	a->host_since_mono_ms = now_mono();
+	a->host_since_mono_ms = mono_ms();
 	if (bad) {
 		pr_warn("maintenance file '%s' has lines xlbd cannot read; the host stays in "
 			"maintenance until 'xlbctl maintenance off' rewrites it\n",
@@ -319,7 +304,7 @@ void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct x
 
 	if (!a->started)
 		return; /* before attach: nothing is touched */
-	a->last_sync_ms = now_mono();
+	a->last_sync_ms = mono_ms();
 	if (a->table && (a->table != cfg->announce.table || a->protocol != cfg->announce.protocol))
 		flush(a, cfg->announce.table ? "the announce table or protocol changed"
 					     : "the announce block was removed");
@@ -446,7 +431,7 @@ static void sample(struct announce *a, const struct xlb_sync *s, __u64 now)
 
 void announce_tick(struct announce *a, const struct xlb_cfg *cfg, const struct xlb_sync *s)
 {
-	__u64 now = now_mono();
+	__u64 now = mono_ms();
 
 	if (now - a->last_sample_ms >= SAMPLE_EVERY_MS && (a->host || a->nmv))
 		sample(a, s, now);
@@ -492,7 +477,7 @@ int announce_maintenance(struct announce *a, const struct xlb_cfg *cfg, const st
 	memcpy(mv, a->mv, nmv * sizeof(*mv));
 	if (!vip && on) {
 		if (!host)
-			host_since = now_wall();
+			host_since = wall_ms();
 		host = 1;
 	} else if (!vip) { /* off: everything announces again */
 		host = 0;
@@ -500,8 +485,8 @@ int announce_maintenance(struct announce *a, const struct xlb_cfg *cfg, const st
 	} else if (on && !maint_find(a, vip)) {
 		m = &mv[nmv++];
 		snprintf(m->name, sizeof(m->name), "%s", vip);
-		m->since_wall_ms = now_wall();
-		m->since_mono_ms = now_mono();
+		m->since_wall_ms = wall_ms();
+		m->since_mono_ms = mono_ms();
 	} else if (!on) {
 		size_t k = 0;
 
@@ -516,7 +501,7 @@ int announce_maintenance(struct announce *a, const struct xlb_cfg *cfg, const st
 		return ret;
 	}
 	if (host && !a->host)
-		a->host_since_mono_ms = now_mono();
+		a->host_since_mono_ms = mono_ms();
 	a->host = host;
 	a->host_since_wall_ms = host_since;
 	memcpy(a->mv, mv, nmv * sizeof(*mv));
@@ -534,7 +519,7 @@ void announce_view(const struct announce *a, const struct xlb_sync_vip *sv,
 		   struct announce_view *out)
 {
 	const struct per_vip *p = &a->per[sv->id % XLB_MAX_VIPS];
-	__u64 now = now_mono(), from;
+	__u64 now = mono_ms(), from;
 
 	*out = (struct announce_view){.on = a->table != 0,
 				      .announced = p->announced,

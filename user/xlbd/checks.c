@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/timerfd.h>
 
+#include "clock.h"
 #include "agent.h"
 #include "checks.h"
 #include "log.h"
@@ -85,28 +86,12 @@ struct checks {
 	__u8 vip_seen[XLB_MAX_VIPS], be_seen[XLB_MAX_BACKENDS]; /* this apply */
 };
 
-__u64 mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
 static __u64 mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
-}
-
-static __u64 wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
 static __u64 rnd(struct checks *c)

@@ -78,6 +78,4 @@ unsigned int checks_targets(const struct checks *c);
  * admin transitions (nothing usable / recovered, panic, drain...). */
 void checks_note_apply(struct checks *c, const struct xlb_sync *s);
 
-__u64 mono_ms(void);
-
 #endif /* XLBD_CHECKS_H */

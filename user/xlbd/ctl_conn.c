@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
+#include "clock.h"
 #include "ctl_conn.h"
 #include "log.h"
 
@@ -48,14 +49,6 @@ struct ctl_server {
 	struct conn *conns[CTL_MAX_CONNS];
 	size_t nconns;
 };
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
 
 static int watch(struct ctl_server *s, size_t slot, __u32 events, int op)
 {
@@ -118,7 +111,7 @@ static void reply_done(struct ctl_server *s, size_t slot)
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = 0;
-	c->deadline_ms = now_ms() + CTL_DEADLINE_MS;
+	c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
 	if (c->close_after == 2) { /* an error: drop what the client still sends */
 		shutdown(c->fd, SHUT_WR);
 		c->phase = DRAINING;
@@ -165,7 +158,7 @@ static void reply(struct ctl_server *s, size_t slot, char *text, int close_after
 	c->outoff = 0;
 	c->close_after = close_after;
 	c->phase = WRITING;
-	c->deadline_ms = now_ms() + CTL_DEADLINE_MS;
+	c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
 	c->inlen = 0;
 	if (send_some(c) == 0 && !watch(s, slot, EPOLLOUT, EPOLL_CTL_MOD))
 		return; /* the rest when the client reads */
@@ -365,7 +358,7 @@ static void on_listen(struct ctl_server *s)
 		c->fd = fd;
 		c->peer = (struct ctl_peer){.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
 		c->phase = READING;
-		c->deadline_ms = now_ms() + CTL_DEADLINE_MS;
+		c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
 		for (slot = 0; s->conns[slot]; slot++)
 			;
 		s->conns[slot] = c;
@@ -377,7 +370,7 @@ static void on_listen(struct ctl_server *s)
 
 static void on_timer(struct ctl_server *s)
 {
-	__u64 now = now_ms(), ticks;
+	__u64 now = mono_ms(), ticks;
 
 	if (read(s->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		pr_debug("control: timer read: %s\n", strerror(errno));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "events.h"
 #include "log.h"
 
@@ -20,14 +21,6 @@ struct events *events_new(void)
 void events_free(struct events *ev)
 {
 	free(ev);
-}
-
-static __u64 wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
 void event_add(struct events *ev, const struct event *e)

@@ -44,6 +44,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "exec_child.h"
 #include "heartbeat.h"
