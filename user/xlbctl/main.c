@@ -29,6 +29,8 @@ static const struct opt vip_opts[] = {
 	{"slow-start", "slow_start", OPT_STR},
 	{"drain-timeout", "drain_timeout", OPT_STR},
 	{"announce", "announce", OPT_STR},
+	{"flow-state", "flow_state", OPT_STR},
+	{"handover", "handover", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {
@@ -75,7 +77,8 @@ static const struct cmd cmds[] = {
 	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]\n"
 	 "                   [check '{type: http, path: /, interval: 2s}'] [panic-threshold PCT]\n"
 	 "                   [slow-start DURATION] [drain-timeout DURATION]\n"
-	 "                   [announce when-usable|always|never]",
+	 "                   [announce when-usable|always|never]\n"
+	 "                   [flow-state table|stateless] [handover DURATION]",
 	 NULL, NULL},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},
 	{"vip del", "vip-del", "vip", 1, NULL, "VIP", NULL, NULL},
