@@ -124,14 +124,14 @@ static int sink_vip_del(void *ctx, const struct xlb_vip_key *k)
 }
 
 static int sink_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
-			    const __u32 *sizes)
+			    const __u32 *sizes, const __u8 *flow_states)
 {
 	struct agent *ag = ctx;
 	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes);
+	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes, flow_states);
 	if (!ret)
 		count_tables(ag, n, &t0);
 	return ret;
