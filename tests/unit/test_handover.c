@@ -108,7 +108,7 @@ static int h_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *con
 	for (size_t i = 0; i < n; i++) {
 		int j = by_id(d, ids[i]);
 
-		if (j < 0 || sizes[i] != TBL || flow_states[i] != XLB_VIP_FLOW_STATE(&d->vip[j].v))
+		if (j < 0 || sizes[i] != TBL || flow_states[i] != d->vip[j].v.flow_state)
 			return -EINVAL; /* a table in the other layout than its entry's */
 		memcpy(d->vip[j].table, tables[i], sizeof(d->vip[j].table));
 		d->table_writes++;
@@ -236,7 +236,7 @@ static int t_ho_moved_slots_carry_the_old_backend(void)
 	memset(&D, 0, sizeof(D));
 	ASSERT_OK(h_apply(s, T0, HO5 B(1) B(2) B(3)), "three");
 	memcpy(before, table_of(&D, &val), sizeof(before));
-	ASSERT_EQ(XLB_VIP_FLOW_STATE(&val), XLB_FLOW_STATELESS, "entry: stateless");
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "entry: stateless");
 	ASSERT_EQ(slots_with_prev(before, 0), 0, "a new VIP: no previous hop");
 	ASSERT_OK(h_apply(s, T0 + 1000, HO5 B(1) B(2) B(3) B(4)), "four");
 	for (int i = 0; i < TBL; i++) {
@@ -426,19 +426,19 @@ static int t_ho_flow_state_change_takes_a_new_id(void)
 	ASSERT_OK(h_apply(s, T0, table_mode), "table");
 	table_of(&D, &val);
 	old_id = val.vip_id;
-	ASSERT_EQ(XLB_VIP_FLOW_STATE(&val), XLB_FLOW_TABLE, "table");
+	ASSERT_EQ(val.flow_state, XLB_FLOW_TABLE, "table");
 	for (int i = 0; i < TBL; i++)
 		ASSERT_TRUE(table_of(&D, NULL)[i] < 4, "plain ids");
 	ASSERT_OK(h_apply(s, T0 + 10, HO5 B(1) B(2) B(3)), "stateless");
 	table_of(&D, &val);
 	ASSERT_TRUE(val.vip_id != old_id, "a new id");
-	ASSERT_EQ(XLB_VIP_FLOW_STATE(&val), XLB_FLOW_STATELESS, "stateless");
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "stateless");
 	ASSERT_EQ(D.be[id_of(s, 1)].vip_id, val.vip_id, "records follow the VIP's id");
 	ASSERT_EQ(s->nquar, 1, "the old id waits in quarantine");
 	ASSERT_EQ(s->quar[0].id, old_id, "that one");
 	ASSERT_OK(h_apply(s, T0 + 20, table_mode), "back to table");
 	table_of(&D, &val);
-	ASSERT_EQ(XLB_VIP_FLOW_STATE(&val), XLB_FLOW_TABLE, "table again");
+	ASSERT_EQ(val.flow_state, XLB_FLOW_TABLE, "table again");
 	xlb_sync_free(s);
 	return 0;
 }

@@ -77,7 +77,6 @@
 #include <net/if.h>
 
 #include "xlb_abi.h"
-#include "sl_abi_stub.h" /* STUB until the ABI commit (issue #14) */
 
 #define XLB_CFG_MAX_WEIGHT 65535
 #define XLB_CFG_ERR_LEN 512

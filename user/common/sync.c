@@ -352,7 +352,7 @@ int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, si
 		sv->cfg.on_empty = p->val.on_empty;
 		sv->cfg.reject_rate = p->val.reject_rate;
 		sv->cfg.table_size = p->val.table_size;
-		sv->cfg.flow_state = XLB_VIP_FLOW_STATE(&p->val);
+		sv->cfg.flow_state = p->val.flow_state;
 		sv->id = p->val.vip_id;
 		/* Previous hops survive a restart in the table itself: read them
 		 * back (their handover starts again at the first apply). */

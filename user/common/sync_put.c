@@ -86,7 +86,7 @@ int sync_swap_table(struct xlb_sync *s, struct swap_batch *batch, const struct x
 	if (batch) {
 		batch->ids[batch->n] = val->vip_id;
 		batch->sizes[batch->n] = val->table_size;
-		batch->flow_states[batch->n] = XLB_VIP_FLOW_STATE(val);
+		batch->flow_states[batch->n] = val->flow_state;
 		batch->tables[batch->n++] = table;
 		return batch->n == SWAP_BATCH ? flush_batch(s, batch, err) : 0;
 	}

@@ -83,7 +83,7 @@ static void entry_of(const struct xlb_cfg_vip *c, __u32 id, struct xlb_vip_val *
 	val->hash = c->hash;
 	val->on_empty = c->on_empty;
 	val->reject_rate = c->reject_rate;
-	XLB_VIP_FLOW_STATE(val) = c->flow_state;
+	val->flow_state = c->flow_state;
 }
 
 void sync_val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)

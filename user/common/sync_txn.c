@@ -126,8 +126,7 @@ int sync_rollback(struct xlb_sync *s, struct txn *t)
 			if (!ret && u->kind == UNDO_TABLE && s->sink.tables_swap)
 				ret = s->sink.tables_swap(s->sink.ctx, 1, &u->val.vip_id,
 							  (const __u32 *const *)&table,
-							  &u->val.table_size,
-							  &XLB_VIP_FLOW_STATE(&u->val));
+							  &u->val.table_size, &u->val.flow_state);
 			else if (!ret)
 				ret = s->sink.vip_set(s->sink.ctx, &u->key, &u->val, table);
 			free(table);

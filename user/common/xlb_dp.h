@@ -26,7 +26,6 @@
 #include <stddef.h>
 
 #include "xlb_abi.h"
-#include "sl_abi_stub.h" /* STUB until the ABI commit (issue #14) */
 #include "xlb_counters.h"
 #include "xlb_hash.h"
 

@@ -161,7 +161,7 @@ static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *va
 	if (val->vip_id >= XLB_MAX_VIPS || !val->table_size || val->table_size > XLB_MAX_TABLE_SIZE)
 		return 0;
 	return val->mode <= XLB_MODE_IPIP && val->hash <= XLB_HASH_SRC &&
-	       val->on_empty <= XLB_EMPTY_PASS && XLB_VIP_FLOW_STATE(val) <= XLB_FLOW_STATELESS;
+	       val->on_empty <= XLB_EMPTY_PASS && val->flow_state <= XLB_FLOW_STATELESS;
 }
 
 /*
@@ -175,7 +175,7 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		   const __u32 *table)
 {
 	int fd = bpf_map__fd(dp->skel->maps.vips), tfd = bpf_map__fd(dp->skel->maps.maglev_tables);
-	int stateless = XLB_VIP_FLOW_STATE(val) == XLB_FLOW_STATELESS;
+	int stateless = val->flow_state == XLB_FLOW_STATELESS;
 	struct xlb_vip_val old;
 	int err, exists;
 
