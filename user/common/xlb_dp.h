@@ -68,6 +68,15 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic);
 int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out);
 
 /*
+ * Feature bits (XLB_FEAT_*, include/xlb_abi.h) of a program: of the one
+ * attached through the link pinned in pin_dir (-ENOENT: no link pinned),
+ * or of dp's own. A program from before the bits (no `xlb_features`
+ * variable) has none: 0 and *out = 0.
+ */
+int xlb_dp_pinned_features(const char *pin_dir, __u32 *out);
+int xlb_dp_features(const struct xlb_dp *dp, __u32 *out);
+
+/*
  * The NIC as the data plane sees it (map "nic", pinned with the others):
  * frames whose destination MAC is not its MAC pass untouched, forwarded and
  * rejected frames carry it as source, and ipip packets above its MTU (outer
