@@ -392,10 +392,10 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	}
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
-		static const char *const cols[] = {"vip",      "mode",	     "hash",
-						   "on_empty", "table_size", "backends",
-						   "check",    "state",	     "announcement"};
-		table(v, cols, 9);
+		static const char *const cols[] = {"vip",      "mode",	      "flow_state", "hash",
+						   "on_empty", "table_size",  "backends",   "check",
+						   "state",    "announcement"};
+		table(v, cols, 10);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
 		static const char *const cols[] = {"vip",   "address", "weight",
@@ -424,9 +424,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	} else if (!strcmp(c->verb, "config-dump")) {
 		fputs(get_str(reply, "yaml"), stdout);
 	} else if (!strcmp(c->verb, "status")) {
-		static const char *const vcols[] = {"vip",	"on_empty",    "backends",
-						    "in_table", "serving",     "panic",
-						    "flows",	"announcement"};
+		static const char *const vcols[] = {
+			"vip",	   "flow_state", "on_empty", "backends",	"in_table",
+			"serving", "panic",	 "flows",    "slots_with_prev", "announcement"};
 		static const char *const bcols[] = {"vip",	   "address",	 "admin",
 						    "health",	   "weight",	 "effective_weight",
 						    "state",	   "for",	 "flows",
@@ -439,7 +439,7 @@ static void print_reply(const struct cmd *c, json_object *reply)
 		}
 		printf("\n");
 		if (json_object_object_get_ex(reply, "vip_status", &v))
-			table(v, vcols, 8);
+			table(v, vcols, 10);
 		printf("\n");
 		if (json_object_object_get_ex(reply, "backend_status", &v))
 			table(v, bcols, 11);
