@@ -201,8 +201,8 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		if (err)
 			bpf_map_delete_elem(fd, key);
 	}
-	if (err && !exists)
-		bpf_map_delete_elem(tfd, &val->vip_id); /* the new VIP's table */
+	if (err && (!exists || old.vip_id != val->vip_id))
+		bpf_map_delete_elem(tfd, &val->vip_id); /* the table under the new id */
 	if (err)
 		return err;
 	if (exists && old.vip_id != val->vip_id)
