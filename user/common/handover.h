@@ -48,6 +48,7 @@ struct xlb_handover {
 	__u32 size;	   /* slots */
 	__u32 with_prev;   /* slots that carry a previous hop */
 	__u64 next_end_ms; /* the first ACTIVE previous hop ends then; 0: none */
+	__u64 inputs;	   /* the caller's digest of what the hops depend on */
 	struct xlb_ho_slot slot[];
 };
 

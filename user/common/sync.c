@@ -304,8 +304,14 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 		sync_free_vips(nv, cfg->nvips);
 		return ret;
 	}
-	/* The programmed view they point into goes now. */
+	/* The programmed view they point into goes now (handover states
+	 * that stay move over first). */
 	for (size_t i = 0; i < cfg->nvips; i++) {
+		if (nv[i].ho_kept) {
+			nv[i].ho = nv[i].prev->ho;
+			((struct xlb_sync_vip *)nv[i].prev)->ho = NULL;
+			nv[i].ho_kept = 0;
+		}
 		nv[i].prev = NULL;
 		nv[i].grave = NULL;
 		for (size_t j = 0; j < nv[i].nbackends; j++)

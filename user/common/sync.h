@@ -118,6 +118,7 @@ struct xlb_sync_vip {
 	 * grave: the same VIP in its grace period, or NULL. */
 	const struct xlb_sync_vip *prev;
 	const struct xlb_sync_gone *grave;
+	int ho_kept; /* during an apply: prev's handover state stays, as it is */
 };
 
 /* A deleted VIP in its grace period: programmed with an empty table. */

@@ -54,6 +54,9 @@ int sync_table_of(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table
  * -ENOMEM. */
 int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_sync_vip *ov,
 		  __u32 *table);
+/* What a stateless VIP's previous hops depend on besides its Maglev
+ * table: its handover and its backends' ids, generations and states. */
+__u64 sync_hops_fingerprint(const struct xlb_sync_vip *v);
 /* When the first handover of the view nv[0..n) ends (0: none). */
 __u64 sync_handover_wake(const struct xlb_sync_vip *nv, size_t n);
 /* The data-plane record of backend b of VIP v. */

@@ -136,6 +136,15 @@ int sync_put_vips(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv, si
 			same_maglev = same_entry && ov->table_fp == v->table_fp;
 			if (same_maglev && !stateless)
 				continue; /* nothing of this VIP changed */
+			/* Stateless, the same table and backends, no handover
+			 * ended: the previous hops stay as they are (the usual
+			 * apply: a tick, a health change elsewhere). */
+			if (same_maglev && ov->ho && ov->ho->size == v->cfg.table_size &&
+			    ov->ho->inputs == sync_hops_fingerprint(v) &&
+			    (!ov->ho->next_end_ms || s->now_ms < ov->ho->next_end_ms)) {
+				v->ho_kept = 1;
+				continue;
+			}
 		}
 		xlb_sync_vip_key(&v->cfg, &k);
 		table = calloc(v->cfg.table_size, sizeof(*table));

@@ -150,8 +150,21 @@ int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_s
 	free(hs.h);
 	if (!v->ho)
 		return -ENOMEM;
+	v->ho->inputs = sync_hops_fingerprint(v);
 	xlb_ho_encode(v->ho, table);
 	return 0;
+}
+
+__u64 sync_hops_fingerprint(const struct xlb_sync_vip *v)
+{
+	__u64 fp = xlb_mix64(xlb_cfg_handover_ms(&v->cfg));
+
+	for (size_t i = 0; i < v->nbackends; i++) {
+		const struct xlb_sync_backend *b = &v->backends[i];
+
+		fp += xlb_mix64((__u64)b->id | (__u64)b->state << 16 | (__u64)b->gen << 32);
+	}
+	return fp;
 }
 
 __u64 sync_handover_wake(const struct xlb_sync_vip *nv, size_t n)
