@@ -309,11 +309,10 @@ int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b)
 
 int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table)
 {
-	size_t bytes = (size_t)XLB_SL_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
-	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), map_id;
 	int fd, err = 0, stateless;
+	size_t bytes, mapped;
 	void *mem;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &map_id))
