@@ -443,7 +443,35 @@ static int t_ho_flow_state_change_takes_a_new_id(void)
 	return 0;
 }
 
+/* handover.c alone: one previous hop per slot. A slot that moves twice
+ * keeps only the latest (A -> B -> C: prev B; connections still on A are
+ * lost), one that moves back names the one in between (A -> B -> A:
+ * prev B); a hop that is DOWN is never taken. */
+static int all_active(void *ctx, __u32 id, __u32 *gen)
+{
+	(void)ctx;
+	*gen = 1;
+	return id == 9 ? XLB_BE_DOWN : XLB_BE_ACTIVE;
+}
+
+static int t_ho_one_hop_per_slot(void)
+{
+	__u32 a[3] = {1, 1, 1}, b[3] = {2, 2, 9}, c[3] = {3, 1, 1};
+	struct xlb_handover *h0 = xlb_ho_next(NULL, a, 3, 0, 1000, all_active, NULL);
+	struct xlb_handover *h1 = h0 ? xlb_ho_next(h0, b, 3, 10, 1000, all_active, NULL) : NULL;
+	struct xlb_handover *h2 = h1 ? xlb_ho_next(h1, c, 3, 20, 1000, all_active, NULL) : NULL;
+	int ok = h2 && h1->slot[0].prev == 1 && h2->slot[0].prev == 2 && h2->slot[1].prev == 2 &&
+		 h2->slot[2].prev == 0 && h2->with_prev == 2 && h2->next_end_ms == 1020;
+
+	free(h0);
+	free(h1);
+	free(h2);
+	ASSERT_TRUE(ok, "A->B->C keeps B; A->B->A keeps B; a DOWN one is never a hop");
+	return 0;
+}
+
 const struct harness_case handover_cases[] = {
+	{"ho_one_hop_per_slot", t_ho_one_hop_per_slot},
 	{"ho_moved_slots_carry_the_old_backend", t_ho_moved_slots_carry_the_old_backend},
 	{"ho_prevs_end_with_the_handover", t_ho_prevs_end_with_the_handover},
 	{"ho_drained_backend_stays_until_its_drain_ends",
