@@ -7,6 +7,8 @@
  * before, the engine's view unchanged, and the apply must then work.
  */
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -557,7 +559,105 @@ out:
 	return rc;
 }
 
+/* ---- stateless VIPs (issue #14) on the real maps ------------------------ */
+
+#define SV(a, more)                                                                                \
+	"  - address: 10.0.0." #a "\n    port: 80\n    protocol: tcp\n    table_size: 251\n"       \
+	"    mode: ipip\n    flow_state: stateless\n" more "    backends:\n"
+
+/* The VIP entry with this address's last octet, and its table as
+ * xlb_dp_table_get() reads it back; -errno. */
+static int sl_table(__u8 octet, struct xlb_vip_val *val, __u32 *table)
+{
+	struct xlb_vip_key k = {.port = htons(80), .proto = IPPROTO_TCP};
+	int fd = map_fd("vips"), err;
+
+	if (fd < 0)
+		return fd;
+	xlb_addr_parse("10.0.0.0", &k.addr);
+	k.addr.b[15] = octet;
+	err = bpf_map_lookup_elem(fd, &k, val) ? -errno : 0;
+	close(fd);
+	return err ?: xlb_dp_table_get(E.dp, val->vip_id, val->table_size, table);
+}
+
+/*
+ * A stateless VIP's table holds {cur, prev} pairs, written and read back
+ * in that layout; adding a backend gives the moved slots their previous
+ * hop; every failed write of that apply, of a restarted engine's, and of
+ * a flow_state change (a new VIP id) leaves the maps byte-identical; a
+ * restarted engine adopts the hops and writes nothing for the same config.
+ */
+static int t_sync_stateless_tables_roll_back_and_adopt(void)
+{
+	struct xlb_sync *s = new_sync(), *s2 = NULL;
+	__u32 before[251], after[251];
+	struct xlb_vip_val val = {}, val2 = {};
+	struct xlb_err err = {};
+	unsigned long writes;
+	int rc = -1, moved = 0, n;
+
+	if (!s)
+		return -1;
+	if (do_apply(s, "vips:\n" SV(20, "") B(1) B(2) B(3) V(21, "") B(4), 0, &err) ||
+	    sl_table(20, &val, before)) {
+		harness_fail(__FILE__, __LINE__, "setting up: %s", err.msg);
+		goto out;
+	}
+	n = fail_every_write(s, "vips:\n" SV(20, "") B(1) B(2) B(3) B(5) V(21, "") B(4), 1000);
+	if (n < 0 || sl_table(20, &val2, after))
+		goto out;
+	for (int i = 0; i < 251; i++) {
+		if ((after[i] & 0xffff) == (before[i] & 0xffff)) {
+			if (after[i] >> 16) {
+				harness_fail(__FILE__, __LINE__, "slot %d: a hop but not moved", i);
+				goto out;
+			}
+			continue;
+		}
+		moved++;
+		if (after[i] >> 16 != (before[i] & 0xffff)) {
+			harness_fail(__FILE__, __LINE__, "slot %d: hop %u, had %u", i,
+				     after[i] >> 16, before[i] & 0xffff);
+			goto out;
+		}
+	}
+	if (val2.flow_state != XLB_FLOW_STATELESS || moved < 40) {
+		harness_fail(__FILE__, __LINE__, "flow_state %u, %d slots moved", val2.flow_state,
+			     moved);
+		goto out;
+	}
+	s2 = new_sync();
+	if (!s2 || adopt(s2)) {
+		harness_fail(__FILE__, __LINE__, "couldn't adopt the maps");
+		goto out;
+	}
+	writes = xlb_dp_writes(E.dp);
+	if (do_apply(s2, "vips:\n" SV(20, "") B(1) B(2) B(3) B(5) V(21, "") B(4), 2000, &err) ||
+	    xlb_dp_writes(E.dp) != writes || sl_table(20, &val2, before) ||
+	    memcmp(before, after, sizeof(after))) {
+		harness_fail(__FILE__, __LINE__, "adopted, the same config: %lu writes (%s)",
+			     xlb_dp_writes(E.dp) - writes, err.msg);
+		goto out;
+	}
+	/* both VIPs change flow_state: each a new id, in the other layout */
+	n = fail_every_write(
+		s2, "vips:\n" V(20, "    mode: ipip\n") B(1) B(2) B(3) B(5) SV(21, "") B(4), 3000);
+	if (n < 0 || sl_table(20, &val2, after) || val2.flow_state != XLB_FLOW_TABLE ||
+	    val2.vip_id == val.vip_id || sl_table(21, &val2, after) ||
+	    val2.flow_state != XLB_FLOW_STATELESS) {
+		harness_fail(__FILE__, __LINE__, "after the flow_state changes");
+		goto out;
+	}
+	rc = 0;
+out:
+	xlb_sync_free(s);
+	xlb_sync_free(s2);
+	return rc;
+}
+
 const struct harness_case sync_dp_cases[] = {
+	{"sync_stateless_tables_roll_back_and_adopt", t_sync_stateless_tables_roll_back_and_adopt},
 	{"sync_rollback_leaves_maps_byte_identical", t_sync_rollback_leaves_maps_byte_identical},
 	{"sync_fleet_hosts_send_flows_alike", t_sync_fleet_hosts_send_flows_alike},
 };

@@ -55,6 +55,7 @@ xlb_table_updates_total xlb_table_update_duration_seconds
 xlb_config_reloads_total xlb_config_last_reload_success_timestamp_seconds
 xlb_config_digest
 xlb_vip_announced
+xlb_vip_handover_slots
 xlb_maintenance
 "
 HISTOGRAMS="xlb_healthcheck_duration_seconds xlb_table_update_duration_seconds"

@@ -179,6 +179,16 @@ static const struct reject_case {
 	{"announce a list", "announce: [1]\n", "bad.yaml:1: each announce block must be a map"},
 	{"VIP announce unknown", VIP("    announce: sometimes\n"),
 	 "bad.yaml:5: announce 'sometimes' is not one of: when-usable, always, never"},
+	{"VIP flow_state unknown", VIP("    flow_state: none\n"),
+	 "bad.yaml:5: flow_state 'none' is not one of: table, stateless"},
+	{"stateless dsr VIP", VIP("    flow_state: stateless\n"),
+	 "bad.yaml:2: VIP 10.0.0.10:80/tcp: flow_state stateless needs mode ipip (a dsr backend "
+	 "cannot hand a packet on to the previous one); set 'mode: ipip' (backends run "
+	 "xlb-decap) or 'flow_state: table'"},
+	{"handover too short", VIP("    handover: 500ms\n"),
+	 "bad.yaml:5: handover 500ms is out of range; give 1s to 24h (default 10m)"},
+	{"handover without unit", VIP("    handover: 10\n"),
+	 "bad.yaml:5: handover '10' is not a duration"},
 	{"deleted_vip_grace without a unit", "deleted_vip_grace: 60\n",
 	 "bad.yaml:1: deleted_vip_grace '60' is not a duration; write it with a unit"},
 	{"deleted_vip_grace negative", "deleted_vip_grace: -1s\n",
@@ -791,7 +801,57 @@ static int t_text_utf8_and_quoting(void)
 	return 0;
 }
 
+/* flow_state and handover (issue #14): table and the 10-minute handover
+ * by default, both read, dumped so that they load back equal, compared
+ * (a reload sees a change), and a request-built stateless dsr VIP is
+ * refused by validation too (naming the field and the fix). */
+static int t_config_flow_state(void)
+{
+	static const char *yaml = "vips:\n"
+				  "  - {address: 10.0.0.1, port: 80, protocol: tcp, mode: ipip, "
+				  "flow_state: stateless,\n"
+				  "     handover: 30s}\n"
+				  "  - {address: 10.0.0.1, port: 443, protocol: tcp, mode: ipip, "
+				  "flow_state: stateless}\n"
+				  "  - {address: 10.0.0.2, port: 80, protocol: tcp}\n";
+	struct xlb_cfg c = {}, d = {}, e = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len = 0;
+
+	ASSERT_OK(xlb_cfg_load_string("set", yaml, &c, &err), err.msg);
+	ASSERT_EQ(c.vips[0].flow_state, XLB_FLOW_STATELESS, "stateless");
+	ASSERT_EQ(c.vips[0].handover_ms, 30000, "handover");
+	ASSERT_EQ(xlb_cfg_handover_ms(&c.vips[1]), XLB_CFG_DEFAULT_HANDOVER_MS, "default 10m");
+	ASSERT_EQ(XLB_CFG_DEFAULT_HANDOVER_MS, 600000, "10 minutes");
+	ASSERT_EQ(c.vips[2].flow_state, XLB_FLOW_TABLE, "default table");
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "    flow_state: stateless\n    handover: 30000ms\n") != NULL,
+		    text);
+	ASSERT_OK(xlb_cfg_load_string("dump", text, &d, &err), err.msg);
+	free(text);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "dump loads back equal");
+	ASSERT_OK(xlb_cfg_copy(&e, &d), "copy");
+	e.vips[0].handover_ms = 60000;
+	ASSERT_TRUE(!xlb_cfg_equal(&d, &e), "handover differs");
+	e.vips[0].handover_ms = 30000;
+	e.vips[1].flow_state = XLB_FLOW_TABLE;
+	ASSERT_TRUE(!xlb_cfg_equal(&d, &e), "flow_state differs");
+	ASSERT_OK(xlb_cfg_validate(&e, "e", &err), "table validates");
+	e.vips[2].flow_state = XLB_FLOW_STATELESS; /* a dsr VIP */
+	ASSERT_EQ(xlb_cfg_validate(&e, "e", &err), -EINVAL, "stateless dsr refused");
+	ASSERT_TRUE(strstr(err.msg, "set 'mode: ipip'") != NULL, err.msg);
+	e.vips[2].flow_state = XLB_FLOW_TABLE;
+	e.vips[2].handover_ms = 999;
+	ASSERT_EQ(xlb_cfg_validate(&e, "e", &err), -EINVAL, "handover below 1s refused");
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	xlb_cfg_free(&e);
+	return 0;
+}
+
 const struct harness_case config_cases[] = {
+	{"config_flow_state", t_config_flow_state},
 	{"config_dump_escapes_every_nonprintable", t_config_dump_escapes_every_nonprintable},
 	{"config_dump_of_address_ending_in_colons", t_config_dump_of_address_ending_in_colons},
 	{"config_seed_corpus_round_trips", t_config_seed_corpus_round_trips},

@@ -166,7 +166,23 @@ static int t_diff_announce(void)
 	return 0;
 }
 
+/* A VIP's flow_state and handover (issue #14). */
+static int t_diff_flow_state(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("    port: 80\n",
+			    "    port: 80\n    mode: ipip\n    flow_state: stateless\n"
+			    "    handover: 30s\n",
+			    &s),
+		  1, "one VIP changes");
+	ASSERT_TRUE(strstr(s.lines[0], "flow_state table -> stateless") != NULL, s.lines[0]);
+	ASSERT_TRUE(strstr(s.lines[0], "handover 600s -> 30s") != NULL, s.lines[0]);
+	return 0;
+}
+
 const struct harness_case diff_cases[] = {
+	{"diff_flow_state", t_diff_flow_state},
 	{"diff_announce", t_diff_announce},
 	{"diff_same_config_changes_nothing", t_diff_same_config_changes_nothing},
 	{"diff_backend_fields", t_diff_backend_fields},

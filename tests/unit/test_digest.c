@@ -224,7 +224,7 @@ static int t_digest_sees_what_forwards(void)
 	ASSERT_OK(digest_of(BASE, &other, d), "digest");
 	ASSERT_TRUE(memcmp(d, base, 16), "another seed");
 	/* VIP fields set directly: each its own change */
-	for (int f = 0; f < 8; f++) {
+	for (int f = 0; f < 10; f++) {
 		ASSERT_OK(xlb_cfg_load_string("d.yaml", BASE, &c, &err), err.msg);
 		switch (f) {
 		case 0:
@@ -251,11 +251,23 @@ static int t_digest_sees_what_forwards(void)
 		case 7:
 			snprintf(c.vips[0].check.path, sizeof(c.vips[0].check.path), "/ready");
 			break;
+		case 8:
+			c.vips[0].flow_state = XLB_FLOW_STATELESS;
+			break;
+		case 9:
+			c.vips[0].handover_ms = 30000;
+			break;
 		}
 		ASSERT_OK(xlb_cfg_digest(&c, &SEED, d), "digest");
 		xlb_cfg_free(&c);
 		ASSERT_TRUE(memcmp(d, base, 16), "a VIP field");
 	}
+	/* handover written as its default runs the same: the same digest */
+	ASSERT_OK(xlb_cfg_load_string("d.yaml", BASE, &c, &err), err.msg);
+	c.vips[0].handover_ms = XLB_CFG_DEFAULT_HANDOVER_MS;
+	ASSERT_OK(xlb_cfg_digest(&c, &SEED, d), "digest");
+	xlb_cfg_free(&c);
+	ASSERT_TRUE(!memcmp(d, base, 16), "handover: 10m is the default");
 	return 0;
 }
 

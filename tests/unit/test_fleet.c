@@ -134,8 +134,9 @@ static int fd_find_id(const struct fdp *d, __u32 vip_id)
 }
 
 static int fd_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *const *tables,
-			  const __u32 *sizes)
+			  const __u32 *sizes, const __u8 *flow_states)
 {
+	(void)flow_states;
 	struct fdp *d = ctx;
 
 	for (size_t i = 0; i < n; i++) {

@@ -401,8 +401,9 @@ static int t_sync_adopt_then_same_config_moves_nothing(void)
 }
 
 static int f_tables_swap(void *ctx, size_t n, const __u32 *ids, const __u32 *const *tables,
-			 const __u32 *sizes)
+			 const __u32 *sizes, const __u8 *flow_states)
 {
+	(void)flow_states;
 	struct fake *f = ctx;
 	int fault = f_fault(f);
 

@@ -334,6 +334,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit sync", sync_cases, sync_ncases, argc > 1 ? argv[1] : NULL,
 			  sync_setup, sync_teardown);
+	rc |= harness_run("test-unit handover", handover_cases, handover_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit digest", digest_cases, digest_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit fleet", fleet_cases, fleet_ncases, argc > 1 ? argv[1] : NULL,

@@ -15,6 +15,8 @@ extern const struct harness_case sync_cases[];
 extern const size_t sync_ncases;
 extern const struct harness_case fleet_cases[];
 extern const size_t fleet_ncases;
+extern const struct harness_case handover_cases[];
+extern const size_t handover_ncases;
 extern const struct harness_case digest_cases[];
 extern const size_t digest_ncases;
 extern const struct harness_case health_cases[];

@@ -122,6 +122,9 @@ static void vip_fields(struct what *w, const struct xlb_cfg_vip *a, const struct
 	ms(w, "slow_start", a->slow_start_ms, b->slow_start_ms);
 	ms(w, "drain_timeout", a->drain_timeout_ms, b->drain_timeout_ms);
 	name(w, "announce", xlb_announce_name(a->announce), xlb_announce_name(b->announce));
+	name(w, "flow_state", xlb_flow_state_name(a->flow_state),
+	     xlb_flow_state_name(b->flow_state));
+	ms(w, "handover", xlb_cfg_handover_ms(a), xlb_cfg_handover_ms(b));
 	check(w, &a->check, &b->check);
 }
 

@@ -113,6 +113,12 @@ static int feed_vip(struct xlb_sha256 *h, const struct xlb_cfg_vip *v)
 	     "slow_start=%u drain_timeout=%u reject_rate=%u announce=%u\n",
 	     v->port, v->proto, v->mode, v->hash, v->on_empty, v->table_size, v->panic_percent,
 	     v->slow_start_ms, v->drain_timeout_ms, v->reject_rate, v->announce);
+	/* Issue #14's keys only when they are not the defaults: a config that
+	 * does not use them keeps the digest it had before they existed (a
+	 * fleet being upgraded host by host compares equal). The effective
+	 * handover: 'handover: 10m' and no handover run the same. */
+	if (v->flow_state || xlb_cfg_handover_ms(v) != XLB_CFG_DEFAULT_HANDOVER_MS)
+		feed(h, "flow_state=%u handover=%u\n", v->flow_state, xlb_cfg_handover_ms(v));
 	feed_check(h, &v->check);
 	for (size_t i = 0; i < v->nbackends; i++)
 		b[i] = &v->backends[i];

@@ -105,6 +105,24 @@ int xlb_announce_from_name(const char *s)
 	return index_of(announce_names, 3, s);
 }
 
+static const char *const flow_state_names[] = {
+	[XLB_FLOW_TABLE] = "table", [XLB_FLOW_STATELESS] = "stateless"};
+
+const char *xlb_flow_state_name(int flow_state)
+{
+	return NAME_OF(flow_state_names, flow_state);
+}
+
+int xlb_flow_state_from_name(const char *s)
+{
+	return index_of(flow_state_names, 2, s);
+}
+
+__u32 xlb_cfg_handover_ms(const struct xlb_cfg_vip *v)
+{
+	return v->handover_ms ? v->handover_ms : XLB_CFG_DEFAULT_HANDOVER_MS;
+}
+
 int xlb_cfg_announce_table_ok(__u32 t)
 {
 	return t && t != 253 && t != 254 && t != 255;
@@ -318,6 +336,7 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 		    x->reject_rate != y->reject_rate || x->nbackends != y->nbackends ||
 		    x->panic_percent != y->panic_percent || x->slow_start_ms != y->slow_start_ms ||
 		    x->drain_timeout_ms != y->drain_timeout_ms || x->announce != y->announce ||
+		    x->flow_state != y->flow_state || x->handover_ms != y->handover_ms ||
 		    memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;
 		for (size_t j = 0; j < x->nbackends; j++)

@@ -37,6 +37,9 @@
  *       slow_start: 0s            # ramp 10% -> 100% after coming up (0s = off)
  *       drain_timeout: 0s         # a drained backend turns DOWN after (0s = never)
  *       announce: when-usable     # when-usable | always | never (default when-usable)
+ *       flow_state: table         # table | stateless (ipip only)  (default table)
+ *       handover: 10m             # stateless: how long a slot that changed keeps
+ *                                 # its previous backend as a previous hop (1s..24h)
  *       check:                    # health check of every backend (README "Health checks")
  *         type: tcp               # tcp | http | https | udp | exec | none (default tcp)
  *         interval: 2s            # durations: 1500ms, 2s, 1m          (default 2s)
@@ -175,6 +178,8 @@ struct xlb_cfg_vip {
 	__u32 drain_timeout_ms; /* 0 = never */
 	__u32 reject_rate;	/* on_empty=reject replies/s; 0 = default, ~0 = unlimited */
 	__u8 announce;		/* enum xlb_announce: when this host announces the VIP */
+	__u8 flow_state;	/* enum xlb_flow_state: flow table, or stateless (ipip) */
+	__u32 handover_ms;	/* stateless: previous hops live this long; 0 = default */
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
@@ -188,6 +193,13 @@ enum xlb_announce {
 	XLB_ANNOUNCE_ALWAYS = 1,      /* also while empty: answers on_empty here */
 	XLB_ANNOUNCE_NEVER = 2,
 };
+
+/* Per VIP `handover:` (issue #14): 0 in the struct means the default. */
+#define XLB_CFG_DEFAULT_HANDOVER_MS 600000
+#define XLB_CFG_MIN_HANDOVER_MS 1000
+#define XLB_CFG_MAX_HANDOVER_MS 86400000
+/* The handover a VIP runs with (its own, or the default). */
+__u32 xlb_cfg_handover_ms(const struct xlb_cfg_vip *v);
 
 /* Top-level `announce:`: the kernel routing table in which xlbd keeps
  * the prefixes (/32, /128) it announces, for a BGP daemon (BIRD, FRR) to
@@ -278,6 +290,8 @@ int xlb_hash_from_name(const char *s);
 int xlb_on_empty_from_name(const char *s);
 const char *xlb_announce_name(int announce);
 int xlb_announce_from_name(const char *s);
+const char *xlb_flow_state_name(int flow_state);
+int xlb_flow_state_from_name(const char *s);
 /* 1 when xlbd may keep its routes in table t: not 0 (off), 253-255 (the
  * kernel's default, main and local tables). */
 int xlb_cfg_announce_table_ok(__u32 t);

@@ -111,6 +111,10 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "    reject_rate: %u\n", v->reject_rate);
 		if (v->announce)
 			fprintf(f, "    announce: %s\n", xlb_announce_name(v->announce));
+		if (v->flow_state)
+			fprintf(f, "    flow_state: %s\n", xlb_flow_state_name(v->flow_state));
+		if (v->handover_ms)
+			fprintf(f, "    handover: %ums\n", v->handover_ms);
 		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {

@@ -512,6 +512,20 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 	if (!strcmp(key, "announce"))
 		return enum_value(w, v, "announce", xlb_announce_from_name,
 				  "when-usable, always, never", &vip->announce);
+	if (!strcmp(key, "flow_state"))
+		return enum_value(w, v, "flow_state", xlb_flow_state_from_name, "table, stateless",
+				  &vip->flow_state);
+	if (!strcmp(key, "handover")) {
+		if (duration_value(w, v, "handover", &vip->handover_ms))
+			return -EINVAL;
+		if (vip->handover_ms < XLB_CFG_MIN_HANDOVER_MS ||
+		    vip->handover_ms > XLB_CFG_MAX_HANDOVER_MS)
+			return xlb_cfg_fail(w->err,
+					    "%s:%d: handover %ums is out of range; give 1s to 24h "
+					    "(default 10m)",
+					    w->name, line_of(v), vip->handover_ms);
+		return 0;
+	}
 	if (!strcmp(key, "backends"))
 		return parse_backends(w, v, vip);
 	if (!strcmp(key, "check"))
@@ -544,7 +558,7 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		w->err,
 		"%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
 		"hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
-		"reject_rate, announce, check, backends",
+		"reject_rate, announce, flow_state, handover, check, backends",
 		w->name, line_of(v), key);
 }
 

@@ -182,6 +182,30 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 	return validate_timing(&c->t, v, at, who, err);
 }
 
+/* flow_state and handover (issue #14): stateless needs an encapsulating
+ * mode, whose backends run xlb's decap program (it hands packets of
+ * connections they do not own on to the previous hop). */
+static int validate_flow_state(const struct xlb_cfg_vip *v, const char *at, const char *vn,
+			       struct xlb_err *err)
+{
+	if (v->flow_state > XLB_FLOW_STATELESS)
+		return xlb_cfg_fail(err, "%sVIP %s: flow_state must be table or stateless", at, vn);
+	if (v->flow_state == XLB_FLOW_STATELESS && v->mode != XLB_MODE_IPIP)
+		return xlb_cfg_fail(
+			err,
+			"%sVIP %s: flow_state stateless needs mode ipip (a %s backend cannot "
+			"hand a packet on to the previous one); set 'mode: ipip' (backends run "
+			"xlb-decap) or 'flow_state: table'",
+			at, vn, xlb_mode_name(v->mode));
+	if (v->handover_ms &&
+	    (v->handover_ms < XLB_CFG_MIN_HANDOVER_MS || v->handover_ms > XLB_CFG_MAX_HANDOVER_MS))
+		return xlb_cfg_fail(err,
+				    "%sVIP %s: handover %ums is out of range; give 1s to 24h "
+				    "(default 10m)",
+				    at, vn, v->handover_ms);
+	return 0;
+}
+
 static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xlb_err *err)
 {
 	char at[300], vn[80], bn[INET6_ADDRSTRLEN], who[200];
@@ -204,6 +228,8 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 			"when-usable)",
 			vn);
 	where(name, v->line, at, sizeof(at));
+	if (validate_flow_state(v, at, vn, err))
+		return -EINVAL;
 	if (validate_check(v, at, vn, err))
 		return -EINVAL;
 	for (size_t i = 0; i < v->nbackends; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "handover.h"
 #include "maglev.h"
 #include "sync.h"
 #include "sync_int.h"
@@ -39,8 +40,10 @@ struct xlb_sync *xlb_sync_new(const struct xlb_sink *sink, xlb_resolve_fn resolv
 
 void sync_free_vips(struct xlb_sync_vip *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].backends);
+		free(v[i].ho);
+	}
 	free(v);
 }
 
@@ -117,9 +120,9 @@ static int dp_vip_del(void *ctx, const struct xlb_vip_key *k)
 }
 
 static int dp_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
-			  const __u32 *sizes)
+			  const __u32 *sizes, const __u8 *flow_states)
 {
-	return xlb_dp_tables_swap(ctx, n, vip_ids, tables, sizes);
+	return xlb_dp_tables_swap(ctx, n, vip_ids, tables, sizes, flow_states);
 }
 
 static int dp_backend_get(void *ctx, __u32 id, struct xlb_backend *b)
@@ -211,11 +214,13 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 		v->cfg.backends = NULL;
 		v->cfg.nbackends = 0;
 		v->prev = old;
-		/* Back within its grace period: it takes its reserved id again. */
+		/* Back within its grace period: it takes its reserved id again.
+		 * Another flow_state: a new id (sync.h), the old one is freed. */
 		v->grave = old ? NULL : sync_find_gone(s, c);
-		v->id = old	   ? old->id
-			: v->grave ? v->grave->id
-				   : alloc_id(s->vip_used, XLB_MAX_VIPS);
+		v->id = old && old->cfg.flow_state == c->flow_state ? old->id
+			: !old && v->grave && v->grave->cfg.flow_state == c->flow_state
+				? v->grave->id
+				: alloc_id(s->vip_used, XLB_MAX_VIPS);
 		if (!v->id) {
 			ret = sync_fail(err, -ENOSPC, "no VIP id left for %s (%zu in quarantine)",
 					xlb_cfg_vip_name(c, vn, sizeof(vn)), s->nquar);
@@ -299,8 +304,14 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 		sync_free_vips(nv, cfg->nvips);
 		return ret;
 	}
-	/* The programmed view they point into goes now. */
+	/* The programmed view they point into goes now (handover states
+	 * that stay move over first). */
 	for (size_t i = 0; i < cfg->nvips; i++) {
+		if (nv[i].ho_kept) {
+			nv[i].ho = nv[i].prev->ho;
+			((struct xlb_sync_vip *)nv[i].prev)->ho = NULL;
+			nv[i].ho_kept = 0;
+		}
 		nv[i].prev = NULL;
 		nv[i].grave = NULL;
 		for (size_t j = 0; j < nv[i].nbackends; j++)
@@ -315,6 +326,12 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 	t.gone = NULL;
 	sync_quarantine(s, t.freed, t.nfreed);
 	s->wake_ms = sync_grace_wake(s); /* a grace period ends at a later apply */
+	{
+		__u64 ho = sync_handover_wake(s->vips, s->nvips); /* so does a handover */
+
+		if (ho && (!s->wake_ms || ho < s->wake_ms))
+			s->wake_ms = ho;
+	}
 	sync_txn_release(&t);
 	return 0;
 }
@@ -341,7 +358,17 @@ int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, si
 		sv->cfg.on_empty = p->val.on_empty;
 		sv->cfg.reject_rate = p->val.reject_rate;
 		sv->cfg.table_size = p->val.table_size;
+		sv->cfg.flow_state = p->val.flow_state;
 		sv->id = p->val.vip_id;
+		/* Previous hops survive a restart in the table itself: read them
+		 * back (their handover starts again at the first apply). */
+		if (sv->cfg.flow_state == XLB_FLOW_STATELESS && s->sink.table_get) {
+			__u32 *t = calloc(sv->cfg.table_size ? sv->cfg.table_size : 1, sizeof(*t));
+
+			if (t && !s->sink.table_get(s->sink.ctx, sv->id, sv->cfg.table_size, t))
+				sv->ho = xlb_ho_from_table(t, sv->cfg.table_size);
+			free(t);
+		}
 		sv->table_fp = 0; /* unknown: the first apply rebuilds it (same table) */
 		s->vip_used[sv->id % XLB_MAX_VIPS] = 1;
 		sv->backends = calloc(nbes ? nbes : 1, sizeof(*sv->backends));

@@ -38,7 +38,15 @@
  *   its id back. `gone` lists them (for status); `wake_ms` says when the
  *   caller should apply again to end the first one.
  * - Diff. A VIP's Maglev table is rebuilt only when its inputs (size and
- *   the ids and weights of its usable backends) change.
+ *   the ids and weights of its usable backends) change; a stateless VIP's
+ *   also when a previous hop comes or goes (handover.h: a slot's
+ *   backend changed, a handover ended, a backend went DOWN or was
+ *   deleted). `wake_ms` includes the first handover that ends.
+ * - Stateless tables hold one __u32 per slot: current id | previous << 16
+ *   (the sink's data plane writes them as struct xlb_sl_slot). A VIP whose
+ *   flow_state changes gets a new VIP id: its table in the new layout is
+ *   put in under the new id, then the entry switches in one update, so no
+ *   packet reads a table in the other layout (its counters start again).
  * - A backend whose next hop cannot be resolved stays out of the table and
  *   is reported (xlb_sync_backend.resolve_err), never forwarded to a wrong
  *   MAC. One that is only being resolved again (-EAGAIN) keeps the MAC it
@@ -61,9 +69,10 @@ struct xlb_sink {
 	int (*vip_set)(void *ctx, const struct xlb_vip_key *k, const struct xlb_vip_val *v,
 		       const __u32 *table);
 	int (*vip_del)(void *ctx, const struct xlb_vip_key *k);
-	/* Optional: new tables for n VIPs whose entry does not change, at once. */
+	/* Optional: new tables for n VIPs whose entry does not change, at once;
+	 * flow_states[i] (enum xlb_flow_state) says each table's layout. */
 	int (*tables_swap)(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
-			   const __u32 *sizes);
+			   const __u32 *sizes, const __u8 *flow_states);
 	/* Reads for a rollback. Optional: without backend_get a new id is put
 	 * back as an unset (all-zero) record; without table_get an adopted
 	 * VIP's table is put back as the engine would build it. */
@@ -92,8 +101,13 @@ struct xlb_sync_backend {
 	const struct xlb_sync_backend *prev;
 };
 
+struct xlb_handover;
+
 struct xlb_sync_vip {
 	struct xlb_cfg_vip cfg; /* backends live in `backends` below */
+	/* flow_state stateless: each slot's current and previous backend
+	 * (handover.h), as programmed; NULL for a table-mode VIP. */
+	struct xlb_handover *ho;
 	__u32 id;
 	__u64 table_fp; /* fingerprint of the table's inputs */
 	__u8 panic;	/* the panic threshold put unhealthy backends in */
@@ -104,6 +118,7 @@ struct xlb_sync_vip {
 	 * grave: the same VIP in its grace period, or NULL. */
 	const struct xlb_sync_vip *prev;
 	const struct xlb_sync_gone *grave;
+	int ho_kept; /* during an apply: prev's handover state stays, as it is */
 };
 
 /* A deleted VIP in its grace period: programmed with an empty table. */

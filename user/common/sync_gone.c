@@ -34,10 +34,13 @@ int sync_retire(struct xlb_sync *s, struct txn *t, const struct xlb_cfg *cfg,
 	ret = ret ?: t->gone ? 0 : -ENOMEM;
 	for (size_t i = 0; !ret && i < s->ngone; i++) {
 		const struct xlb_sync_gone *g = &s->gone[i];
+		const struct xlb_sync_vip *back = sync_find_vip(nv, n, &vx, &g->cfg);
 		struct undo u = {.kind = UNDO_VIP_PUT};
 
-		if (sync_find_vip(nv, n, &vx, &g->cfg))
-			continue; /* back: the new view has its id */
+		if (back) { /* back: the new view has its id, or a new one (flow_state) */
+			ret = back->id == g->id ? 0 : sync_txn_free_id(t, g->id, 1);
+			continue;
+		}
 		/* A shorter deleted_vip_grace (0: off) shortens running ones. */
 		if (s->now_ms < g->until_ms &&
 		    s->now_ms < g->until_ms - g->grace_ms + cfg->deleted_vip_grace_ms) {
@@ -57,10 +60,13 @@ int sync_retire(struct xlb_sync *s, struct txn *t, const struct xlb_cfg *cfg,
 		struct xlb_sync_gone *g = &t->gone[t->ngone];
 		struct xlb_vip_val val;
 		struct xlb_vip_key k;
+		const struct xlb_sync_vip *still = sync_find_vip(nv, n, &vx, &ov->cfg);
 		__u32 *empty;
 
-		if (sync_find_vip(nv, n, &vx, &ov->cfg))
+		if (still) { /* a new id for a new flow_state: the old one goes */
+			ret = still->id == ov->id ? 0 : sync_txn_free_id(t, ov->id, 1);
 			continue;
+		}
 		xlb_sync_vip_key(&ov->cfg, &k);
 		if (!cfg->deleted_vip_grace_ms) {
 			ret = sync_undo_vip(s, t, UNDO_VIP_PUT, ov)

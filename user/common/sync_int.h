@@ -47,6 +47,18 @@ struct xlb_sync_backend *sync_find_backend(struct xlb_sync_vip *v, const struct 
 __u64 sync_table_fingerprint(const struct xlb_sync_vip *v);
 /* Build v's Maglev table (v->cfg.table_size entries) into table. */
 int sync_build_table(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table);
+/* The table as programmed for view v: its previous hops too if stateless. */
+int sync_table_of(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table);
+/* A stateless VIP's next handover state (v->ho) and table, from ov's
+ * (NULL: none) and its Maglev table in table (replaced by the encoding).
+ * -ENOMEM. */
+int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_sync_vip *ov,
+		  __u32 *table);
+/* What a stateless VIP's previous hops depend on besides its Maglev
+ * table: its handover and its backends' ids, generations and states. */
+__u64 sync_hops_fingerprint(const struct xlb_sync_vip *v);
+/* When the first handover of the view nv[0..n) ends (0: none). */
+__u64 sync_handover_wake(const struct xlb_sync_vip *nv, size_t n);
 /* The data-plane record of backend b of VIP v. */
 void sync_record_of(const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
 		    struct xlb_backend *r);

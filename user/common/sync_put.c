@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handover.h"
 #include "sync.h"
 #include "sync_int.h"
 
@@ -51,6 +52,7 @@ int sync_put_backends(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv
 struct swap_batch {
 	size_t n;
 	__u32 ids[SWAP_BATCH], sizes[SWAP_BATCH];
+	__u8 flow_states[SWAP_BATCH];
 	__u32 *tables[SWAP_BATCH];
 };
 
@@ -62,7 +64,8 @@ struct swap_batch *sync_batch_new(const struct xlb_sync *s)
 static int flush_batch(struct xlb_sync *s, struct swap_batch *b, struct xlb_err *err)
 {
 	int ret = b->n ? s->sink.tables_swap(s->sink.ctx, b->n, b->ids,
-					     (const __u32 *const *)b->tables, b->sizes)
+					     (const __u32 *const *)b->tables, b->sizes,
+					     b->flow_states)
 		       : 0;
 
 	if (ret)
@@ -83,6 +86,7 @@ int sync_swap_table(struct xlb_sync *s, struct swap_batch *batch, const struct x
 	if (batch) {
 		batch->ids[batch->n] = val->vip_id;
 		batch->sizes[batch->n] = val->table_size;
+		batch->flow_states[batch->n] = val->flow_state;
 		batch->tables[batch->n++] = table;
 		return batch->n == SWAP_BATCH ? flush_batch(s, batch, err) : 0;
 	}
@@ -121,19 +125,42 @@ int sync_put_vips(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv, si
 		struct xlb_vip_val val, oval;
 		struct xlb_vip_key k;
 		__u32 *table;
-		int same_entry = 0;
+		int same_entry = 0, same_maglev = 0;
+		int stateless = v->cfg.flow_state == XLB_FLOW_STATELESS;
 
 		v->table_fp = sync_table_fingerprint(v);
 		sync_val_of(v, &val);
 		if (ov) {
 			sync_val_of(ov, &oval);
 			same_entry = !memcmp(&val, &oval, sizeof(val));
-			if (ov->table_fp == v->table_fp && same_entry)
+			same_maglev = same_entry && ov->table_fp == v->table_fp;
+			if (same_maglev && !stateless)
 				continue; /* nothing of this VIP changed */
+			/* Stateless, the same table and backends, no handover
+			 * ended: the previous hops stay as they are (the usual
+			 * apply: a tick, a health change elsewhere). */
+			if (same_maglev && ov->ho && ov->ho->size == v->cfg.table_size &&
+			    ov->ho->inputs == sync_hops_fingerprint(v) &&
+			    (!ov->ho->next_end_ms || s->now_ms < ov->ho->next_end_ms)) {
+				v->ho_kept = 1;
+				continue;
+			}
 		}
 		xlb_sync_vip_key(&v->cfg, &k);
 		table = calloc(v->cfg.table_size, sizeof(*table));
-		ret = table ? sync_build_table(s, v, table) : -ENOMEM;
+		if (!table)
+			ret = -ENOMEM;
+		else if (same_maglev && ov->ho) /* the same backends: previous hops may end */
+			for (__u32 j = 0; j < v->cfg.table_size; j++)
+				table[j] = ov->ho->slot[j].cur;
+		else
+			ret = sync_build_table(s, v, table);
+		if (!ret && stateless)
+			ret = sync_handover(s, v, ov, table);
+		if (!ret && stateless && same_maglev && ov->ho && xlb_ho_same(ov->ho, v->ho)) {
+			free(table);
+			continue; /* no previous hop came or went */
+		}
 		if (!ret && ov && !ov->table_fp && s->sink.table_get) {
 			/* Adopted: the table the last xlbd built. The same (a
 			 * restart): nothing to write. Else keep it for a rollback. */

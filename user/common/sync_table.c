@@ -5,6 +5,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "handover.h"
 #include "maglev.h"
 #include "sync.h"
 #include "sync_int.h"
@@ -82,6 +83,7 @@ static void entry_of(const struct xlb_cfg_vip *c, __u32 id, struct xlb_vip_val *
 	val->hash = c->hash;
 	val->on_empty = c->on_empty;
 	val->reject_rate = c->reject_rate;
+	val->flow_state = c->flow_state;
 }
 
 void sync_val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
@@ -92,4 +94,85 @@ void sync_val_of(const struct xlb_sync_vip *v, struct xlb_vip_val *val)
 void sync_gone_val(const struct xlb_sync_gone *g, struct xlb_vip_val *val)
 {
 	entry_of(&g->cfg, g->id, val);
+}
+
+int sync_table_of(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table)
+{
+	if (v->ho && v->ho->size == v->cfg.table_size) {
+		xlb_ho_encode(v->ho, table);
+		return 0;
+	}
+	return sync_build_table(s, v, table);
+}
+
+/* A VIP's backends by id, for the handover's questions. */
+struct hops {
+	size_t n;
+	struct hop {
+		__u32 id, gen;
+		int state;
+	} * h;
+};
+
+static int cmp_hop(const void *a, const void *b)
+{
+	__u32 x = ((const struct hop *)a)->id, y = ((const struct hop *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int hop_of(void *ctx, __u32 id, __u32 *gen)
+{
+	const struct hops *hs = ctx;
+	struct hop key = {.id = id}, *h = bsearch(&key, hs->h, hs->n, sizeof(key), cmp_hop);
+
+	*gen = h ? h->gen : 0;
+	return h ? h->state : XLB_BE_DOWN; /* not (or no longer) a backend of the VIP */
+}
+
+int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_sync_vip *ov,
+		  __u32 *table)
+{
+	struct hops hs = {.h = calloc(v->nbackends ? v->nbackends : 1, sizeof(*hs.h))};
+	const struct xlb_handover *old =
+		ov && ov->cfg.flow_state == XLB_FLOW_STATELESS ? ov->ho : NULL;
+
+	if (!hs.h)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nbackends; i++)
+		hs.h[hs.n++] = (struct hop){.id = v->backends[i].id,
+					    .gen = v->backends[i].gen,
+					    .state = v->backends[i].state};
+	qsort(hs.h, hs.n, sizeof(*hs.h), cmp_hop);
+	free(v->ho);
+	v->ho = xlb_ho_next(old, table, v->cfg.table_size, s->now_ms, xlb_cfg_handover_ms(&v->cfg),
+			    hop_of, &hs);
+	free(hs.h);
+	if (!v->ho)
+		return -ENOMEM;
+	v->ho->inputs = sync_hops_fingerprint(v);
+	xlb_ho_encode(v->ho, table);
+	return 0;
+}
+
+__u64 sync_hops_fingerprint(const struct xlb_sync_vip *v)
+{
+	__u64 fp = xlb_mix64(xlb_cfg_handover_ms(&v->cfg));
+
+	for (size_t i = 0; i < v->nbackends; i++) {
+		const struct xlb_sync_backend *b = &v->backends[i];
+
+		fp += xlb_mix64((__u64)b->id | (__u64)b->state << 16 | (__u64)b->gen << 32);
+	}
+	return fp;
+}
+
+__u64 sync_handover_wake(const struct xlb_sync_vip *nv, size_t n)
+{
+	__u64 wake = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (nv[i].ho && nv[i].ho->next_end_ms && (!wake || nv[i].ho->next_end_ms < wake))
+			wake = nv[i].ho->next_end_ms;
+	return wake;
 }

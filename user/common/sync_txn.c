@@ -95,7 +95,7 @@ static int old_table(struct xlb_sync *s, const struct undo *u, __u32 **out)
 	if (u->saved)
 		memcpy(table, u->saved, u->val.table_size * sizeof(*table));
 	else if (u->from)
-		ret = sync_build_table(s, u->from, table);
+		ret = sync_table_of(s, u->from, table);
 	if (ret)
 		free(table);
 	else
@@ -126,7 +126,7 @@ int sync_rollback(struct xlb_sync *s, struct txn *t)
 			if (!ret && u->kind == UNDO_TABLE && s->sink.tables_swap)
 				ret = s->sink.tables_swap(s->sink.ctx, 1, &u->val.vip_id,
 							  (const __u32 *const *)&table,
-							  &u->val.table_size);
+							  &u->val.table_size, &u->val.flow_state);
 			else if (!ret)
 				ret = s->sink.vip_set(s->sink.ctx, &u->key, &u->val, table);
 			free(table);
@@ -183,7 +183,8 @@ void sync_give_back(struct xlb_sync *s, struct xlb_sync_vip *nv, size_t n, int r
 	for (size_t i = 0; rolled_back && i < n; i++) {
 		const struct xlb_sync_vip *v = &nv[i];
 
-		if (!v->prev && !v->grave && v->id)
+		/* a new id: none before, or a new flow_state (sync.h) */
+		if (v->id && v->id != (v->prev ? v->prev->id : v->grave ? v->grave->id : 0))
 			sync_quarantine(s, &(struct xlb_sync_quar){.id = v->id, .vip = 1}, 1);
 		for (size_t j = 0; j < v->nbackends; j++)
 			if (!v->backends[j].prev && v->backends[j].id)

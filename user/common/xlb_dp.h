@@ -68,6 +68,15 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic);
 int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out);
 
 /*
+ * Feature bits (XLB_FEAT_*, include/xlb_abi.h) of a program: of the one
+ * attached through the link pinned in pin_dir (-ENOENT: no link pinned),
+ * or of dp's own. A program from before the bits (no `xlb_features`
+ * variable) has none: 0 and *out = 0.
+ */
+int xlb_dp_pinned_features(const char *pin_dir, __u32 *out);
+int xlb_dp_features(const struct xlb_dp *dp, __u32 *out);
+
+/*
  * The NIC as the data plane sees it (map "nic", pinned with the others):
  * frames whose destination MAC is not its MAC pass untouched, forwarded and
  * rejected frames carry it as source, and ipip packets above its MTU (outer
@@ -101,18 +110,21 @@ int xlb_dp_prog_fd(const struct xlb_dp *dp);
 int xlb_xdp_attach(int prog_fd, int ifindex, int generic);
 int xlb_dp_flows_fd(const struct xlb_dp *dp);
 
-/* table: val->table_size backend ids, or NULL for an empty table. */
+/* table: val->table_size backend ids, or NULL for an empty table. A
+ * stateless VIP's (val flow_state, issue #14): one __u32 per slot, the
+ * current id | the previous hop's << 16, written as struct xlb_sl_slot. */
 /* Either call changes all it should or, failing, nothing (but see
  * xlb_dp_vip_set() in xlb_dp_maps.c for a table swap failing after the entry). */
 int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip_val *val,
 		   const __u32 *table);
 int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key);
-/* Replace a VIP's whole table with one map update. */
+/* Replace a VIP's whole table with one map update (a flow-table VIP's). */
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
 /* The same for n VIPs (whose size does not change) in one batch update:
- * one wait for running programs instead of one per table. */
+ * one wait for running programs instead of one per table. flow_states[i]
+ * (enum xlb_flow_state) is table i's layout; NULL: all flow-table VIPs. */
 int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
-		       const __u32 *const *tables, const __u32 *sizes);
+		       const __u32 *const *tables, const __u32 *sizes, const __u8 *flow_states);
 
 /* b all zero: the record of an id never set (what a rollback puts back). */
 int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b);
@@ -125,7 +137,8 @@ int xlb_dp_for_each_vip(struct xlb_dp *dp,
 int xlb_dp_for_each_backend(struct xlb_dp *dp,
 			    int (*cb)(__u32 id, const struct xlb_backend *b, void *ctx), void *ctx);
 int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b);
-/* The table of VIP vip_id, size slots (-EINVAL if its size differs). */
+/* The table of VIP vip_id, size slots (-EINVAL if its size differs); a
+ * stateless table (told by its length) as xlb_dp_vip_set() takes it. */
 int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table);
 
 /*

@@ -39,24 +39,31 @@ unsigned long xlb_dp_writes(const struct xlb_dp *dp)
 	return dp->writes;
 }
 
-/* A new inner table map holding `table` (NULL: every slot "no backend"). */
-static int table_fd(struct xlb_dp *dp, const __u32 *table, __u32 size)
+/* Values of a table of size slots in a layout (stateless or not). */
+static __u32 table_values(__u32 size, int stateless)
+{
+	return stateless ? XLB_SL_TABLE_VALUES(size) : XLB_TABLE_VALUES(size);
+}
+
+/* A new inner table map holding `table` (NULL: every slot "no backend"),
+ * in the layout of a stateless VIP (xlb_sl_slots) or of a flow-table one. */
+static int table_fd(struct xlb_dp *dp, const __u32 *table, __u32 size, int stateless)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
+	size_t bytes = (size_t)table_values(size, stateless) * sizeof(struct xlb_table_slots);
 	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	int fd, err;
 	void *mem;
 
 	if (!size || size > XLB_MAX_TABLE_SIZE)
 		return -EINVAL;
-	for (__u32 i = 0; table && i < size; i++)
+	for (__u32 i = 0; table && !stateless && i < size; i++)
 		if (table[i] >= XLB_MAX_BACKENDS)
 			return -EINVAL;
 	if (write_ok(dp))
 		return -ENOMEM;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
-			    sizeof(struct xlb_table_slots), XLB_TABLE_VALUES(size), &mopts);
+			    sizeof(struct xlb_table_slots), table_values(size, stateless), &mopts);
 	if (fd < 0)
 		return -errno;
 	mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -65,21 +72,26 @@ static int table_fd(struct xlb_dp *dp, const __u32 *table, __u32 size)
 		close(fd);
 		return err;
 	}
-	/* Slots back to back: the mapping is a plain __u16 array. A fresh
-	 * array is zero-filled: NULL table = every slot "no backend". */
-	for (__u32 i = 0; table && i < size; i++)
+	/* Slots back to back: the mapping is a plain __u16 array, or one of
+	 * {cur, prev}. A fresh array is zero-filled: NULL table = every slot
+	 * "no backend" (and no previous hop). */
+	for (__u32 i = 0; table && stateless && i < size; i++)
+		((struct xlb_sl_slot *)mem)[i] = (struct xlb_sl_slot){
+			.cur = (__u16)(table[i] & 0xffff), .prev = (__u16)(table[i] >> 16)};
+	for (__u32 i = 0; table && !stateless && i < size; i++)
 		((__u16 *)mem)[i] = (__u16)table[i];
 	munmap(mem, mapped);
 	return fd;
 }
 
-int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+static int table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size,
+		      int stateless)
 {
 	int fd, err;
 
 	if (vip_id >= XLB_MAX_VIPS)
 		return -EINVAL;
-	fd = table_fd(dp, table, size);
+	fd = table_fd(dp, table, size, stateless);
 	if (fd < 0)
 		return fd;
 	err = write_ok(dp)
@@ -89,8 +101,13 @@ int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32
 	return err;
 }
 
+int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+{
+	return table_swap(dp, vip_id, table, size, 0);
+}
+
 int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
-		       const __u32 *const *tables, const __u32 *sizes)
+		       const __u32 *const *tables, const __u32 *sizes, const __u8 *flow_states)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts, .elem_flags = BPF_ANY);
 	int *fds = calloc(n ? n : 1, sizeof(*fds)), err = 0;
@@ -104,7 +121,8 @@ int xlb_dp_tables_swap(struct xlb_dp *dp, size_t n, const __u32 *vip_ids,
 			err = -EINVAL;
 			break;
 		}
-		fds[made] = table_fd(dp, tables[made], sizes[made]);
+		fds[made] = table_fd(dp, tables[made], sizes[made],
+				     flow_states && flow_states[made] == XLB_FLOW_STATELESS);
 		if (fds[made] < 0) {
 			err = fds[made];
 			break;
@@ -143,7 +161,7 @@ static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *va
 	if (val->vip_id >= XLB_MAX_VIPS || !val->table_size || val->table_size > XLB_MAX_TABLE_SIZE)
 		return 0;
 	return val->mode <= XLB_MODE_IPIP && val->hash <= XLB_HASH_SRC &&
-	       val->on_empty <= XLB_EMPTY_PASS;
+	       val->on_empty <= XLB_EMPTY_PASS && val->flow_state <= XLB_FLOW_STATELESS;
 }
 
 /*
@@ -157,6 +175,7 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		   const __u32 *table)
 {
 	int fd = bpf_map__fd(dp->skel->maps.vips), tfd = bpf_map__fd(dp->skel->maps.maglev_tables);
+	int stateless = val->flow_state == XLB_FLOW_STATELESS;
 	struct xlb_vip_val old;
 	int err, exists;
 
@@ -165,14 +184,14 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 	exists = !bpf_map_lookup_elem(fd, key, &old);
 	if (!exists || old.vip_id != val->vip_id || val->table_size >= old.table_size) {
 		/* Table first: the VIP never points at a missing or smaller table. */
-		err = xlb_dp_table_swap(dp, val->vip_id, table, val->table_size);
+		err = table_swap(dp, val->vip_id, table, val->table_size, stateless);
 		if (!err)
 			err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
 	} else {
 		/* Shrinking: the smaller size first, then the smaller table. */
 		err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
 		if (!err) {
-			err = xlb_dp_table_swap(dp, val->vip_id, table, val->table_size);
+			err = table_swap(dp, val->vip_id, table, val->table_size, stateless);
 			if (err)
 				bpf_map_update_elem(fd, key, &old, BPF_EXIST);
 		}
@@ -182,8 +201,8 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		if (err)
 			bpf_map_delete_elem(fd, key);
 	}
-	if (err && !exists)
-		bpf_map_delete_elem(tfd, &val->vip_id); /* the new VIP's table */
+	if (err && (!exists || old.vip_id != val->vip_id))
+		bpf_map_delete_elem(tfd, &val->vip_id); /* the table under the new id */
 	if (err)
 		return err;
 	if (exists && old.vip_id != val->vip_id)
@@ -290,11 +309,10 @@ int xlb_dp_backend_get(struct xlb_dp *dp, __u32 id, struct xlb_backend *b)
 
 int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table)
 {
-	size_t bytes = (size_t)XLB_TABLE_VALUES(size) * sizeof(struct xlb_table_slots);
-	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), map_id;
-	int fd, err = 0;
+	int fd, err = 0, stateless;
+	size_t bytes, mapped;
 	void *mem;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &vip_id, &map_id))
@@ -302,16 +320,27 @@ int xlb_dp_table_get(struct xlb_dp *dp, __u32 vip_id, __u32 size, __u32 *table)
 	fd = bpf_map_get_fd_by_id(map_id);
 	if (fd < 0)
 		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries != XLB_TABLE_VALUES(size)) {
+	/* The layout shows in the length: a stateless table has two slots a
+	 * value, a flow-table VIP's four (sizes are primes >= 251). */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    (info.max_entries != XLB_TABLE_VALUES(size) &&
+	     info.max_entries != XLB_SL_TABLE_VALUES(size))) {
 		close(fd);
 		return -EINVAL; /* not a table of this size */
 	}
+	stateless = info.max_entries == XLB_SL_TABLE_VALUES(size);
+	bytes = (size_t)info.max_entries * sizeof(struct xlb_table_slots);
+	mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
 		err = -errno;
 	} else {
 		for (__u32 i = 0; i < size; i++)
-			table[i] = ((const __u16 *)mem)[i];
+			table[i] =
+				stateless ? ((const struct xlb_sl_slot *)mem)[i].cur |
+						    (__u32)((const struct xlb_sl_slot *)mem)[i].prev
+							    << 16
+					  : ((const __u16 *)mem)[i];
 		munmap(mem, mapped);
 	}
 	close(fd);

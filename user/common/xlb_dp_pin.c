@@ -184,6 +184,54 @@ int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out)
 	return err;
 }
 
+/* The program attached through the link pinned in pin_dir: an fd, or
+ * -ENOENT (no link pinned), -errno. */
+static int pinned_prog(const char *pin_dir)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd, err, prog_fd;
+
+	snprintf(path, sizeof(path), "%s/link", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
+	return prog_fd < 0 ? -errno : prog_fd;
+}
+
+static int features_of(int prog_fd, __u32 *out)
+{
+	int err = rodata_var(prog_fd, XLB_FEATURES_VAR, out, sizeof(*out));
+
+	if (err == -ENODATA) { /* a program from before the feature bits */
+		*out = 0;
+		return 0;
+	}
+	return err;
+}
+
+int xlb_dp_pinned_features(const char *pin_dir, __u32 *out)
+{
+	int prog_fd = pinned_prog(pin_dir), err;
+
+	if (prog_fd < 0)
+		return prog_fd;
+	err = features_of(prog_fd, out);
+	close(prog_fd);
+	return err;
+}
+
+int xlb_dp_features(const struct xlb_dp *dp, __u32 *out)
+{
+	return features_of(xlb_dp_prog_fd(dp), out);
+}
+
 /*
  * Refuse to adopt pinned maps that a program with another seed fills: the
  * flow table's buckets derive from the hash, so every flow would move.

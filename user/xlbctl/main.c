@@ -29,6 +29,8 @@ static const struct opt vip_opts[] = {
 	{"slow-start", "slow_start", OPT_STR},
 	{"drain-timeout", "drain_timeout", OPT_STR},
 	{"announce", "announce", OPT_STR},
+	{"flow-state", "flow_state", OPT_STR},
+	{"handover", "handover", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {
@@ -75,7 +77,8 @@ static const struct cmd cmds[] = {
 	 "VIP [mode dsr|ipip] [hash 5-tuple|source] [on-empty reject|drop|pass] [table-size N]\n"
 	 "                   [check '{type: http, path: /, interval: 2s}'] [panic-threshold PCT]\n"
 	 "                   [slow-start DURATION] [drain-timeout DURATION]\n"
-	 "                   [announce when-usable|always|never]",
+	 "                   [announce when-usable|always|never]\n"
+	 "                   [flow-state table|stateless] [handover DURATION]",
 	 NULL, NULL},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},
 	{"vip del", "vip-del", "vip", 1, NULL, "VIP", NULL, NULL},
@@ -389,10 +392,10 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	}
 
 	if (!strcmp(c->verb, "vip-list") && json_object_object_get_ex(reply, "vips", &v)) {
-		static const char *const cols[] = {"vip",      "mode",	     "hash",
-						   "on_empty", "table_size", "backends",
-						   "check",    "state",	     "announcement"};
-		table(v, cols, 9);
+		static const char *const cols[] = {"vip",      "mode",	      "flow_state", "hash",
+						   "on_empty", "table_size",  "backends",   "check",
+						   "state",    "announcement"};
+		table(v, cols, 10);
 	} else if (!strcmp(c->verb, "backend-list") &&
 		   json_object_object_get_ex(reply, "backends", &v)) {
 		static const char *const cols[] = {"vip",   "address", "weight",
@@ -421,9 +424,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 	} else if (!strcmp(c->verb, "config-dump")) {
 		fputs(get_str(reply, "yaml"), stdout);
 	} else if (!strcmp(c->verb, "status")) {
-		static const char *const vcols[] = {"vip",	"on_empty",    "backends",
-						    "in_table", "serving",     "panic",
-						    "flows",	"announcement"};
+		static const char *const vcols[] = {
+			"vip",	   "flow_state", "on_empty", "backends",	"in_table",
+			"serving", "panic",	 "flows",    "slots_with_prev", "announcement"};
 		static const char *const bcols[] = {"vip",	   "address",	 "admin",
 						    "health",	   "weight",	 "effective_weight",
 						    "state",	   "for",	 "flows",
@@ -436,7 +439,7 @@ static void print_reply(const struct cmd *c, json_object *reply)
 		}
 		printf("\n");
 		if (json_object_object_get_ex(reply, "vip_status", &v))
-			table(v, vcols, 8);
+			table(v, vcols, 10);
 		printf("\n");
 		if (json_object_object_get_ex(reply, "backend_status", &v))
 			table(v, bcols, 11);

@@ -52,6 +52,10 @@ struct agent {
 	int net_admin;		   /* CAP_NET_ADMIN kept: announcing possible */
 	/* cfgdigest.h: of cfg and seed, for status and /metrics; "" unknown */
 	char config_digest[XLB_CFG_DIGEST_LEN];
+	/* XLB_FEAT_* of the program that forwards (at start: the pinned one,
+	 * until ours is attached); stateless VIPs need XLB_FEAT_STATELESS */
+	__u32 features;
+	int own_program; /* features are those of this xlbd's own program */
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one

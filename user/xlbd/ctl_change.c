@@ -45,7 +45,10 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 	    ctl_enum(req, "on_empty", xlb_on_empty_from_name, "reject, drop, pass", &v->on_empty,
 		     err) < 0 ||
 	    ctl_enum(req, "announce", xlb_announce_from_name, "when-usable, always, never",
-		     &v->announce, err) < 0)
+		     &v->announce, err) < 0 ||
+	    ctl_enum(req, "flow_state", xlb_flow_state_from_name, "table, stateless",
+		     &v->flow_state, err) < 0 ||
+	    ctl_duration(req, "handover", &v->handover_ms, err) < 0)
 		return -EINVAL;
 	r = ctl_uint(req, "table_size", 0xffffffffUL, &n, err);
 	if (r < 0)

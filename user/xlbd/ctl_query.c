@@ -12,6 +12,7 @@
 #include "ctl_query.h"
 #include "ctl_req.h"
 #include "events.h"
+#include "handover.h"
 #include "nexthop.h"
 #include "sync.h"
 #include "xlb_dp.h"
@@ -43,6 +44,13 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "panic_threshold", json_object_new_int64(v->panic_percent));
 	json_object_object_add(o, "slow_start_ms", json_object_new_int64(v->slow_start_ms));
 	json_object_object_add(o, "drain_timeout_ms", json_object_new_int64(v->drain_timeout_ms));
+	/* issue #14: how connections stay on their backend; a stateless VIP's
+	 * slots that now carry a previous hop (handover.h) */
+	json_object_object_add(o, "flow_state",
+			       json_object_new_string(xlb_flow_state_name(v->flow_state)));
+	json_object_object_add(o, "handover_ms", json_object_new_int64(xlb_cfg_handover_ms(v)));
+	json_object_object_add(o, "slots_with_prev",
+			       json_object_new_int64(sv && sv->ho ? sv->ho->with_prev : 0));
 	return o;
 }
 

@@ -125,14 +125,14 @@ static int sink_vip_del(void *ctx, const struct xlb_vip_key *k)
 }
 
 static int sink_tables_swap(void *ctx, size_t n, const __u32 *vip_ids, const __u32 *const *tables,
-			    const __u32 *sizes)
+			    const __u32 *sizes, const __u8 *flow_states)
 {
 	struct agent *ag = ctx;
 	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes);
+	ret = ag->dp_sink.tables_swap(ag->dp_sink.ctx, n, vip_ids, tables, sizes, flow_states);
 	if (!ret)
 		count_tables(ag, n, &t0);
 	return ret;
@@ -392,8 +392,72 @@ static int can_announce(struct agent *ag, const struct xlb_cfg *next, struct xlb
 	return -EPERM;
 }
 
+/*
+ * A program from before stateless forwarding reads a stateless VIP's table
+ * as four ids a value and the entry's flow_state not at all: while such a
+ * program forwards, a configuration with a stateless VIP is refused as a
+ * whole (issue #14). At start that is the program an earlier xlbd pinned,
+ * until this xlbd's own replaces it at attach.
+ */
+static int can_stateless(const struct agent *ag, const struct xlb_cfg *next, struct xlb_err *err)
+{
+	char vn[80];
+
+	if (ag->features & XLB_FEAT_STATELESS)
+		return 0;
+	for (size_t i = 0; i < next->nvips; i++) {
+		if (next->vips[i].flow_state != XLB_FLOW_STATELESS)
+			continue;
+		xlb_cfg_vip_name(&next->vips[i], vn, sizeof(vn));
+		if (ag->own_program)
+			snprintf(
+				err->msg, sizeof(err->msg),
+				"couldn't apply VIP %s with flow_state stateless: this xlbd's XDP "
+				"program predates stateless forwarding; nothing changed. Set "
+				"'flow_state: table', or install an xlbd with stateless forwarding",
+				vn);
+		else
+			snprintf(err->msg, sizeof(err->msg),
+				 "couldn't apply VIP %s with flow_state stateless: the XDP program "
+				 "that forwards (pinned by an earlier xlbd) predates stateless "
+				 "forwarding and would misread its table; nothing changed. Start "
+				 "with 'flow_state: table' (this xlbd's program replaces it then; "
+				 "reload after), or replace it now: stop xlbd, run 'xlbd --detach "
+				 "--pin-dir %s', start xlbd (forwarding stops for about a second)",
+				 vn, ag->pin_dir);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The features of the program that forwards: the pinned one (while an
+ * earlier xlbd's is attached), else this xlbd's own. Unreadable: none. */
+static void read_features(struct agent *ag, int attached)
+{
+	int err = -ENOENT;
+
+	ag->features = 0;
+	if (!attached && xlb_dp_adopted(ag->dp))
+		err = xlb_dp_pinned_features(ag->pin_dir, &ag->features);
+	ag->own_program = err == -ENOENT;
+	if (ag->own_program)
+		err = xlb_dp_features(ag->dp, &ag->features);
+	if (err) {
+		pr_warn("couldn't read the features of the XDP program (%s): stateless VIPs are "
+			"refused\n",
+			strerror(-err));
+		ag->features = 0;
+	}
+}
+
 int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 {
+	if (can_stateless(ag, next, err)) {
+		pr_warn("reload rejected, still running the previous configuration: %s\n",
+			err->msg);
+		agent_count_reload(ag, 0);
+		return -EOPNOTSUPP;
+	}
 	if (can_announce(ag, next, err)) {
 		agent_count_reload(ag, 0);
 		return -EPERM;
@@ -428,6 +492,8 @@ static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 
 	if (can_announce(ag, next, err))
 		return -EPERM;
+	if (can_stateless(ag, next, err))
+		return -EOPNOTSUPP;
 	if (agent_apply(ag, next)) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "the data plane refused the change; nothing else changed");
@@ -721,8 +787,18 @@ static int start(struct agent *ag)
 			return err;
 		}
 	}
-	err = agent_apply(ag, &ag->cfg);
+	read_features(ag, 0);
+	{
+		struct xlb_err ferr = {};
+
+		err = can_stateless(ag, &ag->cfg, &ferr);
+		if (err)
+			pr_warn("%s\n", ferr.msg);
+	}
+	err = err ?: agent_apply(ag, &ag->cfg);
 	err = err ?: attach(ag);
+	if (!err)
+		read_features(ag, 1); /* ours forwards now */
 	if (!err) { /* attached: announcing may start (routes present are adopted) */
 		announce_start(ag->announce);
 		announce_sync(ag->announce, &ag->cfg, ag->sync);

@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "announce.h"
+#include "handover.h"
 #include "log.h"
 #include "counters.h"
 #include "metrics.h"
@@ -26,7 +27,8 @@
 struct snap_vip {
 	__u32 id, nbackends, in_table;
 	__u8 panic;
-	__u8 announced; /* its address is in the announce table */
+	__u8 announced;	 /* its address is in the announce table */
+	__u32 with_prev; /* stateless: slots carrying a previous hop */
 	char name[64];
 };
 
@@ -93,7 +95,8 @@ static struct snap *build(struct agent *ag)
 		*sv = (struct snap_vip){.id = v->id,
 					.nbackends = (__u32)v->nbackends,
 					.in_table = v->in_table,
-					.panic = v->panic};
+					.panic = v->panic,
+					.with_prev = v->ho ? v->ho->with_prev : 0};
 		xlb_cfg_vip_name(&v->cfg, sv->name, sizeof(sv->name));
 		if (ag->announce) {
 			struct announce_view av;
@@ -252,6 +255,13 @@ static void render_vips(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	       "1 while the panic threshold keeps unhealthy backends in the table.");
 	for (size_t i = 0; i < s->nvips; i++)
 		fprintf(f, "xlb_vip_panic{vip=\"%s\"} %u\n", s->vips[i].name, s->vips[i].panic);
+	/* issue #14: stateless VIPs (handover.h) */
+	family(f, "xlb_vip_handover_slots", "gauge",
+	       "Slots of the VIP's table that carry a previous hop (flow_state stateless; 0 "
+	       "otherwise).");
+	for (size_t i = 0; i < s->nvips; i++)
+		fprintf(f, "xlb_vip_handover_slots{vip=\"%s\"} %u\n", s->vips[i].name,
+			s->vips[i].with_prev);
 	/* issue #13: routes for BGP (announce.h) */
 	family(f, "xlb_vip_announced", "gauge",
 	       "1 while this host announces the VIP's address (a route in the announce table).");
