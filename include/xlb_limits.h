@@ -21,8 +21,16 @@
 #define XLB_MAX_BACKENDS 65536
 #define XLB_BACKEND_NONE 0
 
-/* Default flow-table capacity (flows); 60 bytes of kernel memory each. */
+/*
+ * Flow-table capacity (flows), config key flow_table_size: 64 bytes of kernel
+ * memory each (a 256-byte bucket of XLB_FLOW_WAYS). Any whole number of
+ * buckets works: the bucket of a hash is a multiply-shift (xlb_hash_bucket),
+ * not a mask, so the size need not be a power of two.
+ */
 #define XLB_DEFAULT_FLOW_ENTRIES (1u << 20)
+#define XLB_MIN_FLOW_ENTRIES 4096u
+#define XLB_MAX_FLOW_ENTRIES (1u << 26)
+#define XLB_FLOW_ENTRY_BYTES 64
 
 /* Maglev table size: prime. 65537 gives < 1% imbalance up to ~650 backends. */
 #define XLB_DEFAULT_TABLE_SIZE 65537
