@@ -66,7 +66,13 @@ enum xlb_reason_kind {
 	  "needed or ICMPv6 packet too big")                                                       \
 	X(20, ENCAP_TOO_BIG_DROP, "encap_too_big_drop", XLB_KIND_DROP,                             \
 	  "ipip: too big for the MTU with the outer header and not answerable: IPv4 without DF, "  \
-	  "an ICMP error, or a broadcast/multicast source")
+	  "an ICMP error, or a broadcast/multicast source")                                        \
+	X(21, FLOW_MISS, "flow_miss", XLB_KIND_EVENT,                                              \
+	  "a packet of a VIP, not a TCP SYN, found no usable flow-table entry: Maglev chose its "  \
+	  "backend")                                                                               \
+	X(22, FLOW_SYN, "flow_syn", XLB_KIND_EVENT,                                                \
+	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
+	  "lookup)")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,
