@@ -984,6 +984,16 @@ static int t_flow_table_counts_lookups(void)
 	ASSERT_EQ(l.evictions, 0, "no eviction");
 	ASSERT_OK(xlb_dp_flow_count(E.dp, NULL, NULL, 0, &used), "count");
 	ASSERT_EQ(used, 4, "four flows remembered");
+	/* hits are VIP packets minus misses and SYNs over every VIP id, so a
+	 * deleted VIP's hits stay in the total: the counter never goes back */
+	{
+		struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
+
+		pb_addr(V4_TCP.addr, k.addr.b);
+		ASSERT_OK(xlb_dp_vip_del(E.dp, &k), "delete the VIP");
+	}
+	ASSERT_OK(xlb_dp_flow_lookups(E.dp, &l), "lookups");
+	ASSERT_EQ(l.hits, 6, "a deleted VIP's hits still counted");
 	return 0;
 }
 
