@@ -93,6 +93,10 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	vip_id = vip->vip_id;
 	vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
 	xlb_vip_count(vs, p);
+	/* Flow-table hits are the VIP packets that never get here: the hit
+	 * path stays as it was, and the agent computes hits as VIP packets
+	 * minus these two (README "Flow table"). */
+	xlb_count(syn ? XLB_R_FLOW_SYN : XLB_R_FLOW_MISS);
 	ret = xlb_table_pick(p, vip, ref.hash, &bid, &be);
 	if (ret == XLB_NO_BACKEND) {
 		if (vs)

@@ -71,7 +71,13 @@ enum xlb_reason_kind {
 	  "stateless VIP: forwarded by its Maglev slot alone, no flow table")                      \
 	X(22, STATELESS_PREV_HOP, "stateless_prev_hop", XLB_KIND_EVENT,                            \
 	  "stateless VIP: of those, sent to the current backend carrying the slot's previous "     \
-	  "backend as a second IP header")
+	  "backend as a second IP header")                                                         \
+	X(23, FLOW_MISS, "flow_miss", XLB_KIND_EVENT,                                              \
+	  "a packet of a VIP, not a TCP SYN, found no usable flow-table entry: Maglev chose its "  \
+	  "backend")                                                                               \
+	X(24, FLOW_SYN, "flow_syn", XLB_KIND_EVENT,                                                \
+	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
+	  "lookup)")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

@@ -26,10 +26,24 @@ int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir)
 	return env_open_seeded(udp_idle_ms, pin_dir, &ENV_SEED);
 }
 
+static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
+		     const struct xlb_hash_seed *seed);
+
 int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed)
 {
+	return open_opts(4096, udp_idle_ms, pin_dir, seed);
+}
+
+int env_open_sized(__u32 flows, const char *pin_dir)
+{
+	return open_opts(flows, 0, pin_dir, &ENV_SEED);
+}
+
+static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
+		     const struct xlb_hash_seed *seed)
+{
 	struct xlb_dp_opts o = {
-		.flow_entries = 4096,
+		.flow_entries = flows,
 		.udp_idle_ms = udp_idle_ms,
 		.pin_dir = pin_dir,
 		.encap_vary_bits = 16,

@@ -29,6 +29,8 @@ int env_open(__u32 udp_idle_ms);
 int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir);
 /* The same with another hash seed. */
 int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed);
+/* The same with a flow table of `flows` flows (env_open's is 4096). */
+int env_open_sized(__u32 flows, const char *pin_dir);
 void env_close(void);
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */

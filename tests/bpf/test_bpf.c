@@ -889,6 +889,149 @@ static int t_full_bucket_evicts_least_recently_used(void)
 	return 0;
 }
 
+/* ---- the flow table's size and its counters ----------------------------- */
+
+/* Every bucket of a table of nb buckets is some hash's: the multiply-shift
+ * of xlb_hash_bucket has no unreachable bucket when nb is no power of two. */
+static int every_bucket_reachable(__u32 nb)
+{
+	for (__u32 v = 0; v < nb; v++) {
+		/* the least slot hash of bucket v, before the rotation */
+		__u32 h = (__u32)((((__u64)v << 32) + nb - 1) / nb);
+		__u32 flow_hash = (h >> 16) | (h << 16);
+
+		if (xlb_hash_bucket(flow_hash, nb) != v)
+			return -1;
+	}
+	return 0;
+}
+
+static int t_flow_table_size_applied(void)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), top = 0, nb = 6000 / XLB_FLOW_WAYS;
+	__u16 top_port = 0;
+	struct xlb_flow_entry e;
+	__u64 used = 0;
+
+	ASSERT_OK(every_bucket_reachable(1500), "1500 buckets: each reachable");
+	ASSERT_OK(every_bucket_reachable(XLB_MIN_FLOW_ENTRIES / XLB_FLOW_WAYS + 1), "1025 buckets");
+	ASSERT_OK(every_bucket_reachable(XLB_MAX_FLOW_ENTRIES / XLB_FLOW_WAYS - 1), "2^24 - 1");
+	env_close();
+	ASSERT_OK(env_open_sized(6000, NULL), "open with 6000 flows (1500 buckets)");
+	ASSERT_EQ(xlb_dp_flow_entries(E.dp), 6000, "size");
+	ASSERT_OK(bpf_obj_get_info_by_fd(xlb_dp_flows_fd(E.dp), &info, &len), "map info");
+	ASSERT_EQ(info.max_entries, nb, "the map has 1500 buckets");
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	for (__u16 port = 20000; port < 20400; port++) {
+		struct xlb_flow_key k = {.sport = htons(port), .dport = htons(80), .proto = TCP};
+		struct pb syn;
+		__u32 b;
+
+		pb_addr(CLIENT4, k.saddr.b);
+		pb_addr(V4_TCP.addr, k.daddr.b);
+		b = xlb_hash_bucket(xlb_hash_flow(&k, &ENV_SEED), nb);
+		if (b >= top) {
+			top = b;
+			top_port = port;
+		}
+		mk_flow(&syn, &V4_TCP, CLIENT4, port, F_SYN);
+		ASSERT_EQ(sent_to(&syn), 0, "forwarded");
+	}
+	ASSERT_TRUE(top > nb - 20, "some flow hashes near the table's end");
+	{
+		struct xlb_flow_key k = {
+			.sport = htons(top_port), .dport = htons(80), .proto = TCP};
+
+		pb_addr(CLIENT4, k.saddr.b);
+		pb_addr(V4_TCP.addr, k.daddr.b);
+		ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &e), "the data plane used 1500 buckets too");
+	}
+	ASSERT_OK(xlb_dp_flow_count(E.dp, NULL, NULL, 0, &used), "count");
+	ASSERT_EQ(used, 400, "400 flows in the table (none evicted at 7% fill)");
+	env_close();
+	return env_open(0);
+}
+
+/* SYNs, hits and misses: the data plane counts the miss path only. */
+static int t_flow_table_counts_lookups(void)
+{
+	struct xlb_dp_flow_lookups l = {};
+	struct pb syn[3], ack[3], stray;
+	__u64 used = 1;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip");
+	ASSERT_OK(xlb_dp_flow_count(E.dp, NULL, NULL, 0, &used), "count");
+	ASSERT_EQ(used, 0, "empty table");
+	for (int i = 0; i < 3; i++) {
+		mk_flow(&syn[i], &V4_TCP, CLIENT4, (__u16)(41000 + i), F_SYN);
+		mk_flow(&ack[i], &V4_TCP, CLIENT4, (__u16)(41000 + i), F_ACK);
+		ASSERT_EQ(sent_to(&syn[i]), 0, "SYN");
+	}
+	for (int n = 0; n < 2; n++)
+		for (int i = 0; i < 3; i++)
+			ASSERT_EQ(sent_to(&ack[i]), 0, "established");
+	mk_flow(&stray, &V4_TCP, CLIENT4, 41999, F_ACK); /* a flow the table never saw */
+	ASSERT_EQ(sent_to(&stray), 0, "miss: Maglev");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_SYN), 3, "three SYNs");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_MISS), 1, "one miss");
+	ASSERT_OK(xlb_dp_flow_lookups(E.dp, &l), "lookups");
+	ASSERT_EQ(l.hits, 6, "six hits");
+	ASSERT_EQ(l.misses, 1, "one miss");
+	ASSERT_EQ(l.syns, 3, "three SYNs");
+	ASSERT_EQ(l.evictions, 0, "no eviction");
+	ASSERT_OK(xlb_dp_flow_count(E.dp, NULL, NULL, 0, &used), "count");
+	ASSERT_EQ(used, 4, "four flows remembered");
+	/* hits are VIP packets minus misses and SYNs over every VIP id, so a
+	 * deleted VIP's hits stay in the total: the counter never goes back */
+	{
+		struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
+
+		pb_addr(V4_TCP.addr, k.addr.b);
+		ASSERT_OK(xlb_dp_vip_del(E.dp, &k), "delete the VIP");
+	}
+	ASSERT_OK(xlb_dp_flow_lookups(E.dp, &l), "lookups");
+	ASSERT_EQ(l.hits, 6, "a deleted VIP's hits still counted");
+	return 0;
+}
+
+/* A pinned flow table of another size is refused and left as it was. */
+static int t_flow_table_size_change_refused_on_pins(void)
+{
+	struct pb syn, ack;
+	char dir[64];
+	int rc = -1;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xt-size-%d", (int)getpid());
+	xlb_dp_unpin(dir);
+	env_close();
+	mk_flow(&syn, &V4_TCP, CLIENT4, 52000, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 52000, F_ACK);
+	if (env_open_sized(4096, dir) || backends() || env_vip(&V4_TCP, 1) || sent_to(&syn) != 0) {
+		harness_fail(__FILE__, __LINE__, "first instance: set up and forward");
+		goto out;
+	}
+	env_close();
+	if (env_open_sized(8192, dir) != -ESTALE) {
+		harness_fail(__FILE__, __LINE__, "another size adopted the pinned table");
+		goto out;
+	}
+	if (env_open_sized(4096, dir) || !xlb_dp_adopted(E.dp) ||
+	    xlb_dp_flow_entries(E.dp) != 4096 || env_table_fill(V4_TCP.vip_id, 2) ||
+	    sent_to(&ack) != 0) {
+		harness_fail(__FILE__, __LINE__,
+			     "the refusal changed the pinned table or its flow");
+		goto out;
+	}
+	rc = 0;
+out:
+	env_close();
+	xlb_dp_unpin(dir);
+	return rc ?: env_open(0);
+}
+
 static int t_torn_flow_entry_reads_as_miss(void)
 {
 	struct xlb_flow_key k = {.sport = htons(49000), .dport = htons(80), .proto = TCP};
@@ -1521,8 +1664,9 @@ static int t_counters_move_as_expected(void)
 	ASSERT_EQ(vs.no_backend_packets, 1, "VIP no-backend");
 	ASSERT_EQ(env_reason(XLB_R_NO_BACKEND_DROP), 1, "drop reason");
 	ASSERT_EQ(env_backend_stats(1).packets, 5, "backend packets");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_SYN), 3, "three SYNs took the Maglev table");
 	for (__u32 r = 1; r < XLB_REASON_SLOTS; r++)
-		if (r != XLB_R_NO_BACKEND_DROP)
+		if (r != XLB_R_NO_BACKEND_DROP && r != XLB_R_FLOW_SYN)
 			ASSERT_EQ(env_reason(r), 0, "no other reason moved");
 	return 0;
 }
@@ -1958,6 +2102,9 @@ static const struct harness_case cases[] = {
 	CASE(t_udp_idle_flow_rehashed),
 	CASE(t_full_bucket_evicts_least_recently_used),
 	CASE(t_torn_flow_entry_reads_as_miss),
+	CASE(t_flow_table_size_applied),
+	CASE(t_flow_table_counts_lookups),
+	CASE(t_flow_table_size_change_refused_on_pins),
 	CASE(t_empty_reject_tcp_syn_v4),
 	CASE(t_empty_reject_tcp_data_v6),
 	CASE(t_empty_reject_tcp_fin_vlan_v4),

@@ -1086,6 +1086,7 @@ t_decap_refuses_spoofed_ipip() {
 
 . "$(dirname "$0")/cases_top.sh" # xlbctl stats -i, xlbctl top
 . "$(dirname "$0")/cases_change.sh" # changes under live traffic
+. "$(dirname "$0")/cases_flowtable.sh" # flow_table_size, the table's statistics
 . "$(dirname "$0")/cases_privs.sh" # capabilities after setup, exec checks as nobody
 . "$(dirname "$0")/cases_upgrade.sh" # pins of another ABI version
 . "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
@@ -1142,6 +1143,7 @@ if xlbd_start; then
 		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
 		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip \
+		t_flow_table_stats_fill_rises t_flow_table_resize_refused t_flow_table_resize_by_detach \
 		t_announce_off_touches_nothing t_announce_usable_vips_routed t_announce_maintenance \
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \

@@ -156,7 +156,14 @@ static const struct reject_case {
 	{"top level is a list", "- a\n- b\n", "bad.yaml:1: each configuration must be a map"},
 	{"unknown top-level key", "interfaces: eth0\n",
 	 "bad.yaml:1: unknown key 'interfaces' at the top level; known keys: interface, "
-	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, announce, vips"},
+	 "deleted_vip_grace, hash_seed, hash_seed_file, mtu, flow_table_size, announce, vips"},
+	{"flow_table_size below the least", "flow_table_size: 4095\n",
+	 "bad.yaml:1: flow_table_size 4095 is outside 4096..67108864 flows (64 bytes of kernel "
+	 "memory each: 256 KiB..4 GiB); size it to about twice the concurrent flows"},
+	{"flow_table_size above the most", "flow_table_size: 67108865\n",
+	 "bad.yaml:1: flow_table_size 67108865 is outside 4096..67108864 flows"},
+	{"flow_table_size not a number", "flow_table_size: 1M\n",
+	 "bad.yaml:1: flow_table_size '1M' is not a whole number"},
 	{"announce table main", "announce: {table: 254}\n",
 	 "bad.yaml:1: announce table 254 is not a table xlbd may own: give 1 to 4294967295 but "
 	 "not 253, 254 or 255"},
@@ -372,6 +379,42 @@ static int t_config_rejects_each_bad_input(void)
 		xlb_cfg_free(&c);
 	}
 	xlb_cfg_free(&before);
+	return 0;
+}
+
+/* flow_table_size: absent is the default, a size is rounded up to whole
+ * buckets of XLB_FLOW_WAYS (any number of them: no power of two needed),
+ * the default written out equals it absent, and a dump loads back equal. */
+static int t_config_flow_table_size(void)
+{
+	struct xlb_cfg c = {}, d = {};
+	struct xlb_err err = {};
+	char *text = NULL;
+	size_t len = 0;
+
+	ASSERT_OK(xlb_cfg_load_string("a", "vips: []\n", &c, &err), err.msg);
+	ASSERT_EQ(xlb_cfg_flow_entries(&c), XLB_DEFAULT_FLOW_ENTRIES, "absent: the default");
+	ASSERT_OK(xlb_cfg_load_string("b", "flow_table_size: 1048576\n", &d, &err), err.msg);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "the default written out equals it absent");
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	ASSERT_OK(xlb_cfg_load_string("c", "flow_table_size: 3000001\n", &c, &err), err.msg);
+	ASSERT_EQ(xlb_cfg_flow_entries(&c), 3000004, "rounded up to whole buckets");
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "flow_table_size: 3000004\n") != NULL, text);
+	ASSERT_OK(xlb_cfg_load_string("dump", text, &d, &err), err.msg);
+	free(text);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "dump loads back equal");
+	d.flow_table_size = 4096;
+	ASSERT_TRUE(!xlb_cfg_equal(&c, &d), "another size is another config");
+	xlb_cfg_free(&c);
+	xlb_cfg_free(&d);
+	ASSERT_OK(xlb_cfg_load_string("e", "flow_table_size: 4096\n", &c, &err), err.msg);
+	ASSERT_EQ(xlb_cfg_flow_entries(&c), 4096, "the least");
+	xlb_cfg_free(&c);
+	ASSERT_OK(xlb_cfg_load_string("f", "flow_table_size: 67108864\n", &c, &err), err.msg);
+	ASSERT_EQ(xlb_cfg_flow_entries(&c), 67108864, "the most");
+	xlb_cfg_free(&c);
 	return 0;
 }
 
@@ -871,5 +914,6 @@ const struct harness_case config_cases[] = {
 	{"config_rejects_each_bad_input", t_config_rejects_each_bad_input},
 	{"config_missing_file", t_config_missing_file},
 	{"config_announce_block", t_config_announce_block},
+	{"config_flow_table_size", t_config_flow_table_size},
 };
 const size_t config_ncases = sizeof(config_cases) / sizeof(config_cases[0]);

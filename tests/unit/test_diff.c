@@ -151,6 +151,16 @@ static int t_diff_interface(void)
 	return 0;
 }
 
+static int t_diff_flow_table_size(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("interface: eth0\n", "interface: eth0\nflow_table_size: 4194304\n", &s),
+		  1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0], "~ -: flow_table_size 1048576 -> 4194304"), 0, s.lines[0]);
+	return 0;
+}
+
 /* The announce block going on, changing, and a VIP's announce mode. */
 static int t_diff_announce(void)
 {
@@ -191,5 +201,6 @@ const struct harness_case diff_cases[] = {
 	{"diff_check_and_vip_settings", t_diff_check_and_vip_settings},
 	{"diff_backend_check_override", t_diff_backend_check_override},
 	{"diff_interface", t_diff_interface},
+	{"diff_flow_table_size", t_diff_flow_table_size},
 };
 const size_t diff_ncases = sizeof(diff_cases) / sizeof(diff_cases[0]);

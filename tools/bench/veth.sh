@@ -3,7 +3,7 @@
 # namespaces, runs build/tools/xlb-veth-bench, removes them.
 set -u
 BUILD=${1:-build}
-P=xlbv
+P=${XLB_BENCH_NS:-xlbv} # namespace prefix (two runs on one host: set it)
 cleanup() { ip netns del $P-gen 2>/dev/null; ip netns del $P-lb 2>/dev/null; }
 trap cleanup EXIT
 cleanup

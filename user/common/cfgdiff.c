@@ -209,6 +209,11 @@ int xlb_cfg_diff(const struct xlb_cfg *cur, const struct xlb_cfg *next, xlb_cfg_
 		snprintf(buf, sizeof(buf), "interface \"%s\" -> \"%s\"", cur->iface, next->iface);
 		n += emit('~', NULL, NULL, buf, fn, ctx);
 	}
+	if (cur->flow_table_size != next->flow_table_size) {
+		snprintf(buf, sizeof(buf), "flow_table_size %u -> %u", xlb_cfg_flow_entries(cur),
+			 xlb_cfg_flow_entries(next));
+		n += emit('~', NULL, NULL, buf, fn, ctx);
+	}
 	n += announce_diff(&cur->announce, &next->announce, fn, ctx);
 	for (size_t i = 0; i < next->nvips; i++) {
 		const struct xlb_cfg_vip *nv = &next->vips[i];

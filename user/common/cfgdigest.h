@@ -10,7 +10,9 @@
  *  - independent of order: VIPs sorted by (family, address, port,
  *    protocol), each VIP's backends by (family, address);
  *  - without what is host-local: `interface`, the `announce:` block's
- *    table, protocol and hold, where the seed comes from (hash_seed_file or
+ *    table, protocol and hold, `flow_table_size` (how many flows this host
+ *    remembers: new flows take the Maglev table whatever the size, so
+ *    hosts with other sizes still pick the same backend for every flow), where the seed comes from (hash_seed_file or
  *    inline) and the source lines;
  *  - with every field that decides forwarding: modes, hashing, on_empty
  *    and its rate, table sizes, panic, slow start, drain timeout, weights,

@@ -323,6 +323,7 @@ static int backend_equal(const struct xlb_cfg_backend *a, const struct xlb_cfg_b
 int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 {
 	if (strcmp(a->iface, b->iface) || a->mtu != b->mtu || a->nvips != b->nvips ||
+	    a->flow_table_size != b->flow_table_size ||
 	    a->deleted_vip_grace_ms != b->deleted_vip_grace_ms ||
 	    a->announce.table != b->announce.table ||
 	    a->announce.protocol != b->announce.protocol ||
@@ -344,6 +345,11 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 				return 0;
 	}
 	return 1;
+}
+
+__u32 xlb_cfg_flow_entries(const struct xlb_cfg *c)
+{
+	return c->flow_table_size ? c->flow_table_size : XLB_DEFAULT_FLOW_ENTRIES;
 }
 
 void xlb_cfg_free(struct xlb_cfg *c)

@@ -20,6 +20,7 @@
  *   deleted_vip_grace: 60s        # a deleted VIP answers on_empty this long (0 = off)
  *   hash_seed_file: /etc/xlb/hash_seed  # the fleet's secret seed (default), or
  *   hash_seed: 00112233445566778899aabbccddeeff  # inline; read at start (seed.h)
+ *   flow_table_size: 1048576      # flows (default); rounded up to whole buckets of 4
  *   announce:                     # absent: this host announces nothing (README
  *     table: 9641                 # "Running a fleet"); {} = the defaults
  *     protocol: 250               # route protocol of xlbd's routes, 5..255
@@ -227,6 +228,10 @@ struct xlb_cfg {
 	char hash_seed[33];
 	char hash_seed_file[256];
 	__u32 mtu; /* ipip path MTU of the interface; 0 = the NIC's own */
+	/* Flows the flow table holds, a multiple of XLB_FLOW_WAYS; 0 = the
+	 * default (the parser stores the default as 0, so equal configs compare
+	 * equal). Host-local: not in the fleet digest (cfgdigest.h). */
+	__u32 flow_table_size;
 	struct xlb_cfg_announce announce;
 	struct xlb_cfg_vip *vips;
 	size_t nvips;
@@ -260,6 +265,9 @@ int xlb_parse_duration_ms(const char *s, __u32 *ms);
 int xlb_parse_status_ranges(const char *s, struct xlb_cfg_check *c);
 const char *xlb_check_type_name(int type);
 int xlb_check_type_from_name(const char *s);
+
+/* The flow table's size in flows (flow_table_size, or the default). */
+__u32 xlb_cfg_flow_entries(const struct xlb_cfg *c);
 
 /* Cross-field checks: duplicates, families the mode cannot carry, limits. */
 int xlb_cfg_validate(const struct xlb_cfg *c, const char *name, struct xlb_err *err);

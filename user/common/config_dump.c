@@ -85,6 +85,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 		fprintf(f, "deleted_vip_grace: %ums\n", c->deleted_vip_grace_ms);
 	if (c->mtu)
 		fprintf(f, "mtu: %u\n", c->mtu);
+	if (c->flow_table_size)
+		fprintf(f, "flow_table_size: %u\n", c->flow_table_size);
 	if (c->announce.table)
 		fprintf(f, "announce:\n  table: %u\n  protocol: %u\n  hold: %ums\n",
 			c->announce.table, c->announce.protocol, c->announce.hold_ms);

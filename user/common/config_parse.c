@@ -691,6 +691,29 @@ static int parse_announce(struct walk *w, yaml_node_t *n, struct xlb_cfg_announc
 	return 0;
 }
 
+/* flow_table_size: flows, rounded up to whole buckets; the default is 0. */
+static int parse_flow_table_size(struct walk *w, yaml_node_t *v, __u32 *out)
+{
+	unsigned long u;
+
+	if (unsigned_value(w, v, "flow_table_size", (unsigned long)-1, &u))
+		return -EINVAL;
+	if (u < XLB_MIN_FLOW_ENTRIES || u > XLB_MAX_FLOW_ENTRIES)
+		return xlb_cfg_fail(w->err,
+				    "%s:%d: flow_table_size %lu is outside %u..%u flows (%u bytes "
+				    "of kernel memory each: %u KiB..%u GiB); size it to about "
+				    "twice the concurrent flows",
+				    w->name, line_of(v), u, XLB_MIN_FLOW_ENTRIES,
+				    XLB_MAX_FLOW_ENTRIES, XLB_FLOW_ENTRY_BYTES,
+				    XLB_MIN_FLOW_ENTRIES * XLB_FLOW_ENTRY_BYTES / 1024,
+				    (unsigned)((unsigned long long)XLB_MAX_FLOW_ENTRIES *
+						       XLB_FLOW_ENTRY_BYTES >>
+					       30));
+	u = (u + XLB_FLOW_WAYS - 1) / XLB_FLOW_WAYS * XLB_FLOW_WAYS;
+	*out = u == XLB_DEFAULT_FLOW_ENTRIES ? 0 : (__u32)u;
+	return 0;
+}
+
 static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 {
 	if (!root)
@@ -734,6 +757,9 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 					"leave it out to use the interface's own",
 					w->name, line_of(v), u);
 			c->mtu = (__u32)u;
+		} else if (!strcmp(key, "flow_table_size")) {
+			if (parse_flow_table_size(w, v, &c->flow_table_size))
+				return -EINVAL;
 		} else if (!strcmp(key, "announce")) {
 			if (parse_announce(w, v, &c->announce))
 				return -EINVAL;
@@ -765,7 +791,7 @@ static int parse_root(struct walk *w, yaml_node_t *root, struct xlb_cfg *c)
 				w->err,
 				"%s:%d: unknown key '%s' at the top level; known keys: "
 				"interface, deleted_vip_grace, hash_seed, hash_seed_file, mtu, "
-				"announce, vips",
+				"flow_table_size, announce, vips",
 				w->name, line_of(v), key);
 		}
 	}

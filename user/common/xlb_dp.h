@@ -164,9 +164,24 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
  * active within udp_idle (UDP) or tcp_idle_s (TCP: a connection that ended
  * without a client FIN, e.g. reset by the server, stops counting then).
  * Reads the mmapped table: one pass, no syscall per bucket.
+ * In the same pass, *used (if not NULL) = the ways in use, live or not (the
+ * table's fill). count_by_id NULL: count only that.
  */
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
-		      __u32 tcp_idle_s);
+		      __u32 tcp_idle_s, __u64 *used);
+/* Flows the flow table holds (its size: buckets * XLB_FLOW_WAYS). */
+__u32 xlb_dp_flow_entries(const struct xlb_dp *dp);
+/*
+ * The flow table's work, since the maps were created: hits (packets that
+ * took a flow-table entry; the data plane does not count them, they are
+ * every VIP's packets minus misses and syns), misses (reason flow_miss),
+ * syns (reason flow_syn: a new TCP connection, never looked up), evictions
+ * (reason flow_evicted).
+ */
+struct xlb_dp_flow_lookups {
+	__u64 hits, misses, syns, evictions;
+};
+int xlb_dp_flow_lookups(struct xlb_dp *dp, struct xlb_dp_flow_lookups *out);
 /* Memory as the kernel accounts it (memlock, as bpftool shows it). */
 struct xlb_dp_memory {
 	__u64 maps;   /* every map of the program, the flow table included */

@@ -36,8 +36,8 @@ static inline int neg_errno(int ret)
 
 /* ---- xlb_dp_pin.c --------------------------------------------------------- */
 
-/* Pin every map under dp->pin_dir, reusing pinned ones; may lower
- * *flow_buckets to the pinned flow table's size. */
+/* Pin every map under dp->pin_dir, reusing pinned ones; -ESTALE when the
+ * pinned flow table has another size than *flow_buckets. */
 int xlb_dp_setup_pins(struct xlb_dp *dp, __u32 *flow_buckets);
 /* 0 if what is pinned at pin_dir hashes with want (or nothing runs there). */
 int xlb_dp_same_seed(const char *pin_dir, const struct xlb_hash_seed *want);

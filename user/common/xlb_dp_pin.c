@@ -61,8 +61,8 @@ static int ensure_bpffs(const char *pin_dir)
 
 /*
  * Pin every map under pin_dir; reuse what an earlier instance pinned there.
- * The flow table keeps the size it was created with (resizing it would
- * drop every flow): *flow_buckets is set from the pinned map if there is one.
+ * The flow table keeps the size it was created with: a pinned one of
+ * another size than *flow_buckets is refused (-ESTALE).
  */
 int xlb_dp_setup_pins(struct xlb_dp *dp, __u32 *flow_buckets)
 {
@@ -95,11 +95,18 @@ int xlb_dp_setup_pins(struct xlb_dp *dp, __u32 *flow_buckets)
 		__u32 len = sizeof(info);
 
 		dp->adopted = 1;
+		/* A flow's bucket depends on the table's size: another size
+		 * cannot reuse this table, and a new one would drop every flow. */
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries != *flow_buckets) {
-			pr_warn("keeping the pinned flow table of %u flows (asked for %u); detach "
-				"first to resize it\n",
-				info.max_entries * XLB_FLOW_WAYS, *flow_buckets * XLB_FLOW_WAYS);
-			*flow_buckets = info.max_entries;
+			pr_warn("couldn't adopt the flow table pinned at '%s': it holds %u flows, "
+				"flow_table_size asks for %u. To resize: stop xlbd, run 'xlbd "
+				"--detach --pin-dir %s' (forwarding stops until xlbd runs again), "
+				"start xlbd. Or set flow_table_size: %u\n",
+				path, info.max_entries * XLB_FLOW_WAYS,
+				*flow_buckets * XLB_FLOW_WAYS, dp->pin_dir,
+				info.max_entries * XLB_FLOW_WAYS);
+			close(fd);
+			return -ESTALE;
 		}
 		close(fd);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* What the data plane counts: per-CPU counters, flows, kernel memory. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,9 @@ int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m)
 }
 
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
-		      __u32 tcp_idle_s)
+		      __u32 tcp_idle_s, __u64 *used)
 {
+	__u64 n_used = 0;
 	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
 	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
 	unsigned int hz = xlb_kernel_hz();
@@ -106,7 +108,8 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 			const struct xlb_flow_entry *e = &b->way[w];
 			__u32 id = e->backend_id, hash, age;
 
-			if (!b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
+			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
+			if (!count_by_id || !b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
 			    e->backend_gen != gen_by_id[id])
 				continue;
 			/* the check word gives the hash back: a torn entry fails */
@@ -125,6 +128,60 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 		}
 	}
 	munmap(mem, mapped);
+	if (used)
+		*used = n_used;
+	return 0;
+}
+
+__u32 xlb_dp_flow_entries(const struct xlb_dp *dp)
+{
+	return dp->flow_buckets * XLB_FLOW_WAYS;
+}
+
+/* Packets of every VIP id, deleted ones included (their counters stay in the
+ * map, so the sum never goes down): one batch read of the per-CPU array. */
+static int all_vip_packets(struct xlb_dp *dp, __u64 *out)
+{
+	size_t nv = sizeof(struct xlb_vip_stats) / sizeof(__u64), per_key = (size_t)dp->ncpus * nv;
+	__u32 *keys = calloc(XLB_MAX_VIPS, sizeof(*keys)), out_batch = 0, count = XLB_MAX_VIPS;
+	__u64 *vals = calloc((size_t)XLB_MAX_VIPS * per_key, sizeof(*vals));
+	int err = 0;
+
+	*out = 0;
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* an array map returns every key in one batch; -ENOENT marks the end */
+	if (bpf_map_lookup_batch(bpf_map__fd(dp->skel->maps.vip_stats), NULL, &out_batch, keys,
+				 vals, &count, NULL) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 k = 0; k < count; k++)
+		for (int c = 0; c < dp->ncpus; c++)
+			*out += vals[k * per_key + (size_t)c * nv +
+				     offsetof(struct xlb_vip_stats, packets) / sizeof(__u64)];
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int xlb_dp_flow_lookups(struct xlb_dp *dp, struct xlb_dp_flow_lookups *out)
+{
+	__u64 packets = 0, taken;
+	int err = all_vip_packets(dp, &packets)
+			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_MISS, &out->misses)
+			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_SYN, &out->syns)
+			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_EVICTED, &out->evictions);
+
+	if (err)
+		return err;
+	/* counters read one after another: clamp what a race could tip over */
+	taken = out->misses + out->syns;
+	out->hits = packets > taken ? packets - taken : 0;
 	return 0;
 }
 

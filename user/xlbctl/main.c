@@ -382,6 +382,26 @@ static void print_changes(json_object *reply)
 		printf("%zu change%s applied\n", n, n == 1 ? "" : "s");
 }
 
+static long long get_ll(json_object *o, const char *k)
+{
+	json_object *f;
+
+	return json_object_object_get_ex(o, k, &f) ? (long long)json_object_get_int64(f) : 0;
+}
+
+/* stats: the flow table's size, fill and lookups since its maps were made. */
+static void print_flow_table(json_object *ft)
+{
+	long long size = get_ll(ft, "entries"), used = get_ll(ft, "used"),
+		  hits = get_ll(ft, "hits"), misses = get_ll(ft, "misses");
+
+	printf("\nflow table  %lld entries, %lld used (%.1f%%)\n", size, used,
+	       size ? 100.0 * (double)used / (double)size : 0.0);
+	printf("lookups     %lld hits, %lld misses (%.1f%% hit); %lld SYNs, %lld evictions\n", hits,
+	       misses, hits + misses ? 100.0 * (double)hits / (double)(hits + misses) : 0.0,
+	       get_ll(ft, "syns"), get_ll(ft, "evictions"));
+}
+
 static void print_reply(const struct cmd *c, json_object *reply)
 {
 	json_object *v;
@@ -421,6 +441,8 @@ static void print_reply(const struct cmd *c, json_object *reply)
 					       (long long)json_object_get_int64(count));
 			}
 		}
+		if (json_object_object_get_ex(reply, "flow_table", &v))
+			print_flow_table(v);
 	} else if (!strcmp(c->verb, "config-dump")) {
 		fputs(get_str(reply, "yaml"), stdout);
 	} else if (!strcmp(c->verb, "status")) {

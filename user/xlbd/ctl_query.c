@@ -163,7 +163,7 @@ __u32 *ctl_flow_counts(const struct ctl_view *view)
 		for (size_t j = 0; j < view->sync->vips[i].nbackends; j++)
 			gen[view->sync->vips[i].backends[j].id] =
 				view->sync->vips[i].backends[j].gen;
-	if (!gen || !cnt || xlb_dp_flow_count(view->dp, gen, cnt, XLB_FLOW_LIVE_TCP_IDLE_S)) {
+	if (!gen || !cnt || xlb_dp_flow_count(view->dp, gen, cnt, XLB_FLOW_LIVE_TCP_IDLE_S, NULL)) {
 		free(cnt);
 		cnt = NULL;
 	}
@@ -361,6 +361,25 @@ static int do_events(const struct ctl_view *view, json_object *req, json_object 
 	return 0;
 }
 
+/* The flow table: size, fill (one pass over the mmapped map), lookups. */
+static json_object *flow_table_json(struct xlb_dp *dp)
+{
+	json_object *o = json_object_new_object();
+	struct xlb_dp_flow_lookups l = {};
+	__u64 used = 0;
+
+	add_int(o, "entries", xlb_dp_flow_entries(dp));
+	if (!xlb_dp_flow_count(dp, NULL, NULL, 0, &used))
+		add_int(o, "used", (int64_t)used);
+	if (!xlb_dp_flow_lookups(dp, &l)) {
+		add_int(o, "hits", (int64_t)l.hits);
+		add_int(o, "misses", (int64_t)l.misses);
+		add_int(o, "syns", (int64_t)l.syns);
+		add_int(o, "evictions", (int64_t)l.evictions);
+	}
+	return o;
+}
+
 static int do_stats(const struct ctl_view *view, json_object *req, json_object *reply,
 		    struct xlb_err *err)
 {
@@ -412,6 +431,7 @@ static int do_stats(const struct ctl_view *view, json_object *req, json_object *
 	json_object_object_add(reply, "vips", vips);
 	json_object_object_add(reply, "backends", bes);
 	json_object_object_add(reply, "reasons", reasons);
+	json_object_object_add(reply, "flow_table", flow_table_json(view->dp));
 	return 0;
 }
 

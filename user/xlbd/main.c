@@ -333,6 +333,30 @@ static int same_seed(struct agent *ag, const struct xlb_cfg *next, struct xlb_er
 	return -EINVAL;
 }
 
+/*
+ * The flow table's size at start: when nothing is pinned (a first start, or
+ * after --detach) the file's flow_table_size is taken, even when the running
+ * state is restored: that is how a resize is applied (same_flow_table()).
+ * With a table pinned, the running state's size must match it
+ * (xlb_dp_open() refuses otherwise).
+ */
+static void start_flow_table_size(struct agent *ag)
+{
+	struct xlb_cfg file = {};
+	struct xlb_err err = {};
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/flows", ag->pin_dir);
+	if (!ag->config_path || !access(path, F_OK) ||
+	    xlb_cfg_load_file(ag->config_path, &file, &err))
+		return;
+	if (file.flow_table_size != ag->cfg.flow_table_size)
+		pr_info("flow table: %u flows (flow_table_size of %s)\n",
+			xlb_cfg_flow_entries(&file), ag->config_path);
+	ag->cfg.flow_table_size = file.flow_table_size;
+	xlb_cfg_free(&file);
+}
+
 /* The seed at start: from -c FILE when given (the running state keeps no
  * secret), else from the default seed file. */
 static int load_seed(struct agent *ag, struct xlb_err *err)
@@ -450,6 +474,26 @@ static void read_features(struct agent *ag, int attached)
 	}
 }
 
+/*
+ * The flow table keeps the size it was created with: a reload or apply that
+ * changes flow_table_size is refused as a whole (README "Flow table": why,
+ * and how to resize).
+ */
+static int same_flow_table(struct agent *ag, const struct xlb_cfg *next, struct xlb_err *err)
+{
+	__u32 have = xlb_dp_flow_entries(ag->dp), want = xlb_cfg_flow_entries(next);
+
+	if (have == want)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+		 "couldn't resize the flow table: flow_table_size %u -> %u needs a restart with "
+		 "--detach (stop xlbd, run 'xlbd --detach --pin-dir %s', start xlbd; forwarding "
+		 "stops meanwhile, about a second, and established flows are then re-hashed by "
+		 "the Maglev tables); nothing changed. Or keep flow_table_size: %u",
+		 have, want, ag->pin_dir, have);
+	return -EBUSY;
+}
+
 int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
 {
 	if (can_stateless(ag, next, err)) {
@@ -458,7 +502,7 @@ int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *e
 		agent_count_reload(ag, 0);
 		return -EOPNOTSUPP;
 	}
-	if (can_announce(ag, next, err)) {
+	if (can_announce(ag, next, err) || same_flow_table(ag, next, err)) {
 		agent_count_reload(ag, 0);
 		return -EPERM;
 	}
@@ -490,7 +534,7 @@ static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
 	struct agent *ag = ctx;
 
-	if (can_announce(ag, next, err))
+	if (can_announce(ag, next, err) || same_flow_table(ag, next, err))
 		return -EPERM;
 	if (can_stateless(ag, next, err))
 		return -EOPNOTSUPP;
@@ -743,8 +787,10 @@ static int attach(struct agent *ag)
 static int start(struct agent *ag)
 {
 	struct xlb_sink sink;
-	struct xlb_dp_opts o = {
-		.pin_dir = ag->pin_dir, .encap_vary_bits = 16, .hash_seed = ag->seed};
+	struct xlb_dp_opts o = {.flow_entries = xlb_cfg_flow_entries(&ag->cfg),
+				.pin_dir = ag->pin_dir,
+				.encap_vary_bits = 16,
+				.hash_seed = ag->seed};
 	int err;
 
 	ag->nh = xlb_nh_new();
@@ -994,6 +1040,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		return 2;
 	}
+	start_flow_table_size(&ag);
 	if (load_seed(&ag, &err)) {
 		fprintf(stderr, "xlbd: %s\n", err.msg);
 		xlb_cfg_free(&ag.cfg);

@@ -273,12 +273,38 @@ static void render_vips(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	fprintf(f, "xlb_maintenance %u\n", s->maintenance);
 }
 
+/* The flow table: size, fill (used from the backends' flow count pass),
+ * lookups and evictions (README "Flow table"). */
+static void render_flow_table(FILE *f, struct xlb_dp *dp, __u64 used)
+{
+	struct xlb_dp_flow_lookups l = {};
+
+	family(f, "xlb_flow_table_entries", "gauge",
+	       "Flows the flow table holds (flow_table_size).");
+	fprintf(f, "xlb_flow_table_entries %u\n", xlb_dp_flow_entries(dp));
+	family(f, "xlb_flow_table_used", "gauge",
+	       "Flow-table entries in use, live or not (fill = used / entries).");
+	fprintf(f, "xlb_flow_table_used %llu\n", (unsigned long long)used);
+	if (xlb_dp_flow_lookups(dp, &l))
+		return;
+	family(f, "xlb_flow_table_lookups_total", "counter",
+	       "Packets of established flows (not TCP SYNs) by flow-table result: hit, or miss "
+	       "(Maglev chose the backend).");
+	fprintf(f, "xlb_flow_table_lookups_total{result=\"hit\"} %llu\n",
+		(unsigned long long)l.hits);
+	fprintf(f, "xlb_flow_table_lookups_total{result=\"miss\"} %llu\n",
+		(unsigned long long)l.misses);
+	family(f, "xlb_flow_table_evictions_total", "counter",
+	       "New flows that replaced the least recently used flow of a full bucket.");
+	fprintf(f, "xlb_flow_table_evictions_total %llu\n", (unsigned long long)l.evictions);
+}
+
 static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 {
 	struct xlb_backend_stats *st = calloc(s->nbes ? s->nbes : 1, sizeof(*st));
 	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
 	__u32 *flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
-	__u64 total = 0;
+	__u64 total = 0, used = 0;
 
 	if (!st || !gen || !flows)
 		goto out;
@@ -286,7 +312,7 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 		xlb_dp_backend_stats(dp, s->bes[i].id, &st[i]);
 		gen[s->bes[i].id % XLB_MAX_BACKENDS] = s->bes[i].gen;
 	}
-	xlb_dp_flow_count(dp, gen, flows, XLB_FLOW_LIVE_TCP_IDLE_S);
+	xlb_dp_flow_count(dp, gen, flows, XLB_FLOW_LIVE_TCP_IDLE_S, &used);
 #define BE_LINE(metric, fmt, value)                                                                \
 	do {                                                                                       \
 		for (size_t i = 0; i < s->nbes; i++) {                                             \
@@ -332,6 +358,7 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 		total += flows[s->bes[i].id % XLB_MAX_BACKENDS];
 	family(f, "xlb_flows", "gauge", "Live flows in the flow table.");
 	fprintf(f, "xlb_flows %llu\n", (unsigned long long)total);
+	render_flow_table(f, dp, used);
 out:
 	free(st);
 	free(gen);
