@@ -1066,6 +1066,8 @@ t_decap_refuses_spoofed_ipip() {
 	sleep 0.3
 	foreign=$(decap_count b1 foreign_src); ipip=$(decap_count b1 ipip)
 	for _ in 1 2 3; do spoof_ipip; done
+	# the chaos case before kills backends: wait until they are back
+	wait_health 10.99.100.2:0/tcp 2 || ok=1
 	tcp_req 10.99.100.2 80 12 >"$TMP/out"
 	sleep 0.3
 	[ -s "$TMP/spoof-got" ] && { echo "    the spoofed packet reached the service on b1"; ok=1; }
