@@ -63,6 +63,62 @@ struct xlb_table_slots {
 #define XLB_TABLE_VALUES(m) (((m) + XLB_TABLE_SLOTS_PER_VALUE - 1) / XLB_TABLE_SLOTS_PER_VALUE)
 
 /*
+ * Where a VIP keeps what decides a connection's backend (xlb_vip_val
+ * .flow_state):
+ *  - TABLE: the flow table remembers each flow's backend; the Maglev table
+ *    (struct xlb_table_slots) decides only new flows. dsr VIPs use only this.
+ *  - STATELESS (ipip only): no flow table at all; every packet reads its
+ *    Maglev slot, which holds the slot's current backend and, while the
+ *    slot's previous backend may still hold connections, that one too
+ *    (struct xlb_sl_slot). A packet that is not a TCP SYN goes to `cur`
+ *    carrying `prev` as a second IP header (bpf/lib/forward.h); `cur`'s
+ *    decap program hands it on to `prev` when no local socket owns it
+ *    (bpf/decap.bpf.c).
+ */
+enum xlb_flow_state {
+	XLB_FLOW_TABLE = 0,
+	XLB_FLOW_STATELESS = 1,
+};
+
+/*
+ * A stateless VIP's Maglev table: the same kind of inner array map as
+ * above (8-byte values, the same template map), but each value holds two
+ * slots of {current, previous} backend ids. prev is XLB_BACKEND_NONE when
+ * the slot has no previous hop (or it equals cur). Slot s is
+ * value[s / 2].s[s % 2]; at M = 65537 a table is 256 KiB.
+ */
+#define XLB_SL_SLOTS_PER_VALUE 2
+
+struct xlb_sl_slot {
+	__u16 cur;  /* backend id new connections (and SYNs) go to */
+	__u16 prev; /* backend id the slot pointed to before, or XLB_BACKEND_NONE */
+};
+
+struct xlb_sl_slots {
+	struct xlb_sl_slot s[XLB_SL_SLOTS_PER_VALUE];
+};
+
+#define XLB_SL_TABLE_VALUES(m) (((m) + XLB_SL_SLOTS_PER_VALUE - 1) / XLB_SL_SLOTS_PER_VALUE)
+
+/*
+ * Features of an XDP program build, beyond what XLB_ABI_VERSION fixes: the
+ * program's .rodata variable `xlb_features` (XLB_FEATURES_VAR, a __u32) holds
+ * these bits. The pinned maps outlive programs, and a program older than a
+ * feature misreads the maps that use it (an old program reads a stateless
+ * table as four 16-bit ids per value), so before writing a stateless table
+ * an agent checks the program that forwards: the one attached to the
+ * pinned link. Read it like hash_seed (user/common/xlb_dp_pin.c,
+ * rodata_var()): link -> program id -> its maps -> the .rodata map's BTF
+ * -> variable "xlb_features". A program without the variable (-ENODATA) has
+ * no feature bit; refuse `flow_state: stateless` until the agent's own
+ * program is the one attached (the agent's freshly loaded program always
+ * has the bits of the header it was built with). A pinned map would not do:
+ * maps are reused across versions, the variable belongs to the program.
+ */
+#define XLB_FEATURES_VAR "xlb_features"
+#define XLB_FEAT_STATELESS (1u << 0) /* reads xlb_vip_val.flow_state, xlb_sl_slots */
+
+/*
  * on_empty=reject answers at most this many packets per second per VIP
  * (xlb_vip_val.reject_rate 0 means this default). 1000/s is Linux's own
  * default budget for ICMP errors (net.ipv4.icmp_msgs_per_sec): enough for
@@ -78,7 +134,7 @@ struct xlb_vip_val {
 	__u8 mode;	  /* enum xlb_mode */
 	__u8 hash;	  /* enum xlb_hash */
 	__u8 on_empty;	  /* enum xlb_on_empty */
-	__u8 pad;
+	__u8 flow_state;  /* enum xlb_flow_state; was padding (0 = TABLE) */
 	/* on_empty=reject replies per second, summed over CPUs (each CPU has
 	 * its own bucket of reject_rate / online CPUs); 0: the default,
 	 * XLB_REJECT_RATE_UNLIMITED: no limit. */
@@ -209,7 +265,14 @@ enum xlb_decap_counter {
 	XLB_DECAP_INVALID = 3,	   /* tunnel packet too short or fragmented */
 	XLB_DECAP_FOREIGN_SRC = 4, /* outer source outside the allowed prefixes: dropped */
 	XLB_DECAP_NOT_LOCAL = 5,   /* outer destination not this host's: dropped */
-	XLB_DECAP_COUNTERS = 6,
+	/* Stateless VIPs: a second (middle) IP header from an allowed source
+	 * names the previous hop (include "xlb_flow_state"). */
+	XLB_DECAP_SL_DELIVERED = 6,  /* carrier: passed up here (socket, SYN, or UDP) */
+	XLB_DECAP_SL_SELF = 7,	     /* carrier naming this host as previous hop: passed up */
+	XLB_DECAP_SL_HANDED_ON = 8,  /* carrier: no local socket, sent on to the previous hop */
+	XLB_DECAP_SL_FIB_FAILED = 9, /* carrier: no route/neighbour to the previous hop: dropped */
+	XLB_DECAP_SL_NESTED = 10,    /* carrier inside a carrier (would loop): dropped */
+	XLB_DECAP_COUNTERS = 11,
 };
 
 /* Keys of the decap allow-lists (LPM tries): prefix length, then the
@@ -232,6 +295,9 @@ struct xlb_lpm6_key {
 XLB_STATIC_ASSERT(sizeof(union xlb_addr) == 16, "xlb_addr");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_table_slots) == 8, "xlb_table_slots");
+XLB_STATIC_ASSERT(sizeof(struct xlb_sl_slot) == 4, "xlb_sl_slot");
+XLB_STATIC_ASSERT(sizeof(struct xlb_sl_slots) == 8,
+		  "xlb_sl_slots: same value size as xlb_table_slots");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_val) == 16, "xlb_vip_val");
 XLB_STATIC_ASSERT(sizeof(struct xlb_nic) == 12, "xlb_nic");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend) == 32, "xlb_backend");

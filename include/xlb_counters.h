@@ -66,7 +66,12 @@ enum xlb_reason_kind {
 	  "needed or ICMPv6 packet too big")                                                       \
 	X(20, ENCAP_TOO_BIG_DROP, "encap_too_big_drop", XLB_KIND_DROP,                             \
 	  "ipip: too big for the MTU with the outer header and not answerable: IPv4 without DF, "  \
-	  "an ICMP error, or a broadcast/multicast source")
+	  "an ICMP error, or a broadcast/multicast source")                                        \
+	X(21, STATELESS, "stateless", XLB_KIND_EVENT,                                              \
+	  "stateless VIP: forwarded by its Maglev slot alone, no flow table")                      \
+	X(22, STATELESS_PREV_HOP, "stateless_prev_hop", XLB_KIND_EVENT,                            \
+	  "stateless VIP: of those, sent to the current backend carrying the slot's previous "     \
+	  "backend as a second IP header")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

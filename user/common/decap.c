@@ -17,6 +17,11 @@ static const char *const counter_names[XLB_DECAP_COUNTERS] = {
 	[XLB_DECAP_INVALID] = "invalid",
 	[XLB_DECAP_FOREIGN_SRC] = "foreign_src",
 	[XLB_DECAP_NOT_LOCAL] = "not_local",
+	[XLB_DECAP_SL_DELIVERED] = "sl_delivered",
+	[XLB_DECAP_SL_SELF] = "sl_self",
+	[XLB_DECAP_SL_HANDED_ON] = "sl_handed_on",
+	[XLB_DECAP_SL_FIB_FAILED] = "sl_fib_failed",
+	[XLB_DECAP_SL_NESTED] = "sl_nested",
 };
 
 const char *xlb_decap_counter_name(__u32 id)
