@@ -187,8 +187,15 @@ XLB_INLINE int xlb_ho_decide(struct xdp_md *ctx, void *mid, void *end, __u32 mle
 	return xlb_ho_client6(ctx, (void *)(m6 + 1), end);
 }
 
-/* Route toward the middle header's destination: 0 with f's MACs and
- * ifindex filled, else -1. An output lookup: backends need not forward. */
+/*
+ * Route toward the middle header's destination: 0 with f's MACs and
+ * ifindex filled, else -1 (no route, no resolved neighbour, or forwarding
+ * off on the receiving interface: bpf_fib_lookup refuses every lookup
+ * then, even an output one, so a backend that hands on needs
+ * net.ipv4/ipv6.conf.<nic>.forwarding=1). A forwarding lookup (from the
+ * receiving interface) rather than an output one: the route may leave by
+ * another interface (bpf_redirect).
+ */
 XLB_INLINE int xlb_ho_route(struct xdp_md *ctx, void *mid, void *end, __u32 mlen,
 			    struct bpf_fib_lookup *f)
 {
@@ -216,9 +223,7 @@ XLB_INLINE int xlb_ho_route(struct xdp_md *ctx, void *mid, void *end, __u32 mlen
 		__builtin_memcpy(f->ipv6_dst, &m6->daddr, 16);
 	}
 	f->ifindex = ctx->ingress_ifindex;
-	return bpf_fib_lookup(ctx, f, sizeof(*f), BPF_FIB_LOOKUP_OUTPUT) == BPF_FIB_LKUP_RET_SUCCESS
-		       ? 0
-		       : -1;
+	return bpf_fib_lookup(ctx, f, sizeof(*f), 0) == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
 }
 
 #endif /* XLB_BPF_HANDOVER_H */
