@@ -18,78 +18,14 @@
  * interface's addresses; empty maps drop every tunnel packet. A fragmented
  * outer header or a truncated one is dropped and counted; everything that
  * is not a tunnel packet passes untouched.
+ *
+ * Stateless VIPs: a second IP header from an LB prefix right after the
+ * outer one names the previous backend of the client's flow; such a packet
+ * is delivered here or handed on to that backend (lib/handover.h).
  */
 #include "lib/common.h"
-
-/* Per-CPU packet counts by enum xlb_decap_counter. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_DECAP_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} decap_stats SEC(".maps");
-
-/* Outer sources allowed: the load balancers' encapsulation prefixes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 256);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xlb_lpm4_key);
-	__type(value, __u8);
-} decap_allow4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 256);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xlb_lpm6_key);
-	__type(value, __u8);
-} decap_allow6 SEC(".maps");
-
-/* Outer destinations accepted: this host's addresses (IPv4 mapped). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, union xlb_addr);
-	__type(value, __u8);
-} decap_local SEC(".maps");
-
-XLB_INLINE int decap_count(__u32 idx, int verdict)
-{
-	__u64 *c = bpf_map_lookup_elem(&decap_stats, &idx);
-
-	if (c)
-		*c += 1;
-	return verdict;
-}
-
-/* 0 when the outer addresses are trusted, else the counter of the drop. */
-XLB_INLINE __u32 decap_trust4(const struct iphdr *ip)
-{
-	struct xlb_lpm4_key k = {.prefixlen = 32};
-	union xlb_addr dst = {.w = {0, 0, bpf_htonl(0xffff), ip->daddr}};
-
-	__builtin_memcpy(k.addr, &ip->saddr, 4);
-	if (!bpf_map_lookup_elem(&decap_allow4, &k))
-		return XLB_DECAP_FOREIGN_SRC;
-	return bpf_map_lookup_elem(&decap_local, &dst) ? 0 : XLB_DECAP_NOT_LOCAL;
-}
-
-XLB_INLINE __u32 decap_trust6(const struct ipv6hdr *ip6)
-{
-	struct xlb_lpm6_key k = {.prefixlen = 128};
-	union xlb_addr dst;
-
-	__builtin_memcpy(k.addr, &ip6->saddr, 16);
-	__builtin_memcpy(&dst, &ip6->daddr, 16);
-	if (!bpf_map_lookup_elem(&decap_allow6, &k))
-		return XLB_DECAP_FOREIGN_SRC;
-	/* decap_local keeps IPv4 addresses mapped: an IPv6 outer naming one
-	 * (::ffff:a.b.c.d) is not addressed to this host. */
-	if (!dst.w[0] && !dst.w[1] && dst.w[2] == bpf_htonl(0xffff))
-		return XLB_DECAP_NOT_LOCAL;
-	return bpf_map_lookup_elem(&decap_local, &dst) ? 0 : XLB_DECAP_NOT_LOCAL;
-}
+#include "lib/decap_trust.h"
+#include "lib/handover.h"
 
 /*
  * Outer header length to strip and the inner EtherType: 1, 0 when not a
@@ -131,15 +67,76 @@ XLB_INLINE int decap_outer(void *l3, void *end, __be16 proto, __u32 *olen, __be1
 	return 0;
 }
 
+/*
+ * Remove len bytes after the L2 header and put the L2 header back in front
+ * with EtherType proto; with dmac, also new MACs (a packet sent on). 0 or -1.
+ */
+XLB_INLINE int decap_strip(struct xdp_md *ctx, __u32 l2_len, __u32 len, __be16 proto,
+			   const __u8 *dmac, const __u8 *smac)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 l2[sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr)];
+
+	if (data + sizeof(l2) > end)
+		return -1;
+	__builtin_memcpy(l2, data, sizeof(l2));
+	if (dmac) {
+		__builtin_memcpy(l2, dmac, ETH_ALEN);
+		__builtin_memcpy(l2 + ETH_ALEN, smac, ETH_ALEN);
+	}
+	if (bpf_xdp_adjust_head(ctx, (int)len))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + sizeof(l2) > end)
+		return -1;
+	if (l2_len == sizeof(l2)) {
+		__builtin_memcpy(data, l2, sizeof(l2));
+		*(__be16 *)(data + 16) = proto;
+	} else {
+		__builtin_memcpy(data, l2, sizeof(struct ethhdr));
+		*(__be16 *)(data + 12) = proto;
+	}
+	return 0;
+}
+
+/* A stateless VIP's carrier (lib/handover.h): deliver, hand on, or drop. */
+XLB_INLINE int decap_carrier(struct xdp_md *ctx, __u32 l2_len, __u32 olen, __be16 inner, __u32 mlen,
+			     __be16 client)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct bpf_fib_lookup f = {};
+	void *mid = data + l2_len + (olen & 0x3f);
+	int v = xlb_ho_decide(ctx, mid, end, mlen, client);
+
+	if (v == XLB_HO_NESTED)
+		return decap_count(XLB_DECAP_SL_NESTED, XDP_DROP);
+	if (v != XLB_HO_HAND_ON) {
+		if (decap_strip(ctx, l2_len, olen + mlen, client, NULL, NULL))
+			return decap_count(XLB_DECAP_INVALID, XDP_DROP);
+		return decap_count(v == XLB_HO_SELF ? XLB_DECAP_SL_SELF : XLB_DECAP_SL_DELIVERED,
+				   XDP_PASS);
+	}
+	if (xlb_ho_route(ctx, mid, end, mlen, &f))
+		return decap_count(XLB_DECAP_SL_FIB_FAILED, XDP_DROP);
+	if (decap_strip(ctx, l2_len, olen, inner, f.dmac, f.smac))
+		return decap_count(XLB_DECAP_INVALID, XDP_DROP);
+	decap_count(XLB_DECAP_SL_HANDED_ON, 0);
+	if (f.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(f.ifindex, 0);
+}
+
 SEC("xdp")
 int xlb_decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u8 l2[sizeof(struct ethhdr) + sizeof(struct xlb_vlan_hdr)];
-	__u32 l2_len = sizeof(*eth), olen = 0, drop = 0;
-	__be16 proto, inner = 0;
+	__u32 l2_len = sizeof(*eth), olen = 0, drop = 0, mlen = 0;
+	__be16 proto, inner = 0, client = 0;
 	int ret;
 
 	if ((void *)(eth + 1) > end)
@@ -160,24 +157,12 @@ int xlb_decap(struct xdp_md *ctx)
 		return decap_count(drop, XDP_DROP);
 	if (ret < 0 || olen > 60 || data + l2_len + olen + sizeof(struct iphdr) > end)
 		return decap_count(XLB_DECAP_INVALID, XDP_DROP);
+	if (xlb_ho_carrier(data + l2_len + olen, end, inner, &mlen, &client))
+		return decap_carrier(ctx, l2_len, olen, inner, mlen, client);
 
-	/* Save the L2 header, drop the outer header, put L2 back in front. */
-	if (data + sizeof(l2) > end)
+	/* Drop the outer header, put L2 back in front. */
+	if (decap_strip(ctx, l2_len, olen, inner, NULL, NULL))
 		return decap_count(XLB_DECAP_INVALID, XDP_DROP);
-	__builtin_memcpy(l2, data, sizeof(l2));
-	if (bpf_xdp_adjust_head(ctx, (int)olen))
-		return decap_count(XLB_DECAP_INVALID, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(l2) > end)
-		return decap_count(XLB_DECAP_INVALID, XDP_DROP);
-	if (l2_len == sizeof(l2)) {
-		__builtin_memcpy(data, l2, sizeof(l2));
-		*(__be16 *)(data + 16) = inner;
-	} else {
-		__builtin_memcpy(data, l2, sizeof(struct ethhdr));
-		*(__be16 *)(data + 12) = inner;
-	}
 	return decap_count(proto == bpf_htons(ETH_P_IP) ? XLB_DECAP_IPIP : XLB_DECAP_IP6, XDP_PASS);
 }
 

@@ -3,6 +3,7 @@
  * xlb XDP entry point: DESIGN "Data plane" steps 1-7, each in bpf/lib/.
  *
  *   parse -> (anomaly policy) -> VIP -> flow table / Maglev -> on_empty
+ *         (stateless VIP: its Maglev slot alone, no flow table)
  *         -> forward (dsr | ipip) -> count
  *
  * Every step returns a verdict, -reason, or XLB_CONTINUE (lib/common.h);
@@ -16,6 +17,10 @@
 #include "lib/reject.h"
 #include "lib/pmtu.h"
 
+/* What this build can do beyond XLB_ABI_VERSION (xlb_abi.h XLB_FEATURES_VAR):
+ * an agent reads it from the attached program before using a feature. */
+const volatile __u32 xlb_features = XLB_FEAT_STATELESS;
+
 /* Fragments, IPv4 options, IPv6 extension headers, malformed or truncated
  * headers: drop (and count) only what is addressed to a VIP address. */
 XLB_INLINE int xlb_anomaly(struct xlb_pkt *p)
@@ -25,18 +30,21 @@ XLB_INLINE int xlb_anomaly(struct xlb_pkt *p)
 	return XDP_PASS;
 }
 
+/* prev: a stateless VIP's previous hop to carry, or NULL. */
 XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct xlb_pkt *p, __u32 bid,
-			   const struct xlb_backend *be, __u8 mode)
+			   const struct xlb_backend *be, __u8 mode, int stateless,
+			   const struct xlb_backend *prev)
 {
 	struct xlb_backend_stats *bs;
 	int ret;
 
 	if (mode == XLB_MODE_IPIP) {
-		ret = xlb_pmtu(ctx, p, be); /* too big with the outer header: answered */
+		/* too big with the outer header(s): answered */
+		ret = xlb_pmtu(ctx, p, be, stateless);
 		if (ret != XLB_CONTINUE)
 			return ret;
 	}
-	ret = mode == XLB_MODE_IPIP ? xlb_fwd_ipip(ctx, p, be) : xlb_fwd_dsr(ctx, be);
+	ret = mode == XLB_MODE_IPIP ? xlb_fwd_ipip(ctx, p, be, prev) : xlb_fwd_dsr(ctx, be);
 	if (ret != XDP_TX)
 		return ret;
 	bs = bpf_map_lookup_elem(&backend_stats, &bid);
@@ -57,6 +65,49 @@ XLB_INLINE void xlb_vip_count(struct xlb_vip_stats *vs, const struct xlb_pkt *p)
 	}
 }
 
+/*
+ * Stateless VIP: the Maglev slot decides every packet (lib/select.h
+ * xlb_sl_pick). A TCP SYN, an ICMP error, or a slot without a previous
+ * backend (or whose previous backend is DOWN, or of the other family):
+ * plain to the current backend. Anything else carries the previous backend
+ * (lib/forward.h), whose connections the current backend's decap hands on.
+ */
+XLB_INLINE int xlb_stateless(struct xdp_md *ctx, struct xlb_pkt *p, const struct xlb_vip_val *vip,
+			     __u32 hash, int syn)
+{
+	__u32 vip_id = vip->vip_id, bid = 0, prev_id = XLB_BACKEND_NONE;
+	struct xlb_vip_stats *vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
+	struct xlb_backend *be = NULL, *prev = NULL;
+	int ret;
+
+	xlb_vip_count(vs, p);
+	ret = xlb_sl_pick(p, vip, hash, &bid, &prev_id, &be);
+	if (ret == XLB_NO_BACKEND) {
+		if (vs)
+			vs->no_backend_packets++;
+		return xlb_on_empty(ctx, p, vip);
+	}
+	if (ret != XLB_CONTINUE || !be)
+		return ret;
+	if (vip->mode == XLB_MODE_IPIP && !syn && !p->icmp_err && prev_id != XLB_BACKEND_NONE &&
+	    prev_id != bid) {
+		prev = bpf_map_lookup_elem(&backends, &prev_id);
+		if (prev && (prev->state == XLB_BE_DOWN || prev->family != be->family))
+			prev = NULL;
+	}
+	ret = xlb_forward(ctx, p, bid, be, vip->mode, 1, prev);
+	if (ret == XDP_TX && !p->reason) {
+		xlb_count(XLB_R_STATELESS);
+		if (prev)
+			xlb_count(XLB_R_STATELESS_PREV_HOP);
+	}
+	return ret;
+}
+
+/*
+ * The VIP first: a stateless VIP never touches the flow table, so its cost
+ * does not grow with the number of flows.
+ */
 XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	struct xlb_flow_ref ref = {};
@@ -72,30 +123,30 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (p->anomaly)
 		return xlb_anomaly(p);
 
-	/* Established flow: the flow table has the backend, and the backend its VIP. */
+	vip = xlb_vip_lookup(p);
+	if (!vip)
+		return XDP_PASS;
 	ref.hash = xlb_flow_hash(&p->key);
 	syn = p->key.proto == IPPROTO_TCP &&
 	      (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	if (vip->flow_state == XLB_FLOW_STATELESS)
+		return xlb_stateless(ctx, p, vip, ref.hash, syn);
+
+	/* Established flow: the flow table has the backend, and the backend its VIP. */
+	vip_id = vip->vip_id;
+	vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
+	xlb_vip_count(vs, p);
 	if (syn)
 		xlb_flow_find(p, &ref); /* a SYN is a new flow: only find its way */
 	else
 		be = xlb_flow_hit(p, &ref, &bid);
-	if (be) {
-		vip_id = be->vip_id;
-		xlb_vip_count(bpf_map_lookup_elem(&vip_stats, &vip_id), p);
-		return xlb_forward(ctx, p, bid, be, be->mode);
-	}
+	if (be)
+		return xlb_forward(ctx, p, bid, be, be->mode, 0, NULL);
 
-	/* New flow (or one whose backend went away): VIP, then Maglev. */
-	vip = xlb_vip_lookup(p);
-	if (!vip)
-		return XDP_PASS;
-	vip_id = vip->vip_id;
-	vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
-	xlb_vip_count(vs, p);
-	/* Flow-table hits are the VIP packets that never get here: the hit
-	 * path stays as it was, and the agent computes hits as VIP packets
-	 * minus these two (README "Flow table"). */
+	/* New flow (or one whose backend went away): Maglev. Flow-table hits
+	 * are the table-mode VIP packets that never get here: the hit path
+	 * stays as it was, and the agent computes hits as VIP packets minus
+	 * these two and the stateless ones (README "Flow table"). */
 	xlb_count(syn ? XLB_R_FLOW_SYN : XLB_R_FLOW_MISS);
 	ret = xlb_table_pick(p, vip, ref.hash, &bid, &be);
 	if (ret == XLB_NO_BACKEND) {
@@ -107,7 +158,7 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 		return ret;
 	if (!p->icmp_err)
 		xlb_flow_remember(p, &ref, vs, bid, be);
-	return xlb_forward(ctx, p, bid, be, vip->mode);
+	return xlb_forward(ctx, p, bid, be, vip->mode, 0, NULL);
 }
 
 /* The one exit: count the reason, turn -reason into XDP_DROP. */

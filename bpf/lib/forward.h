@@ -14,6 +14,19 @@
  *       carries the same value for ECMP. Outer TTL 64, TOS copied, outer DF
  *       copied from an IPv4 inner packet. A packet that no longer fits the
  *       MTU with the outer header is answered instead (lib/pmtu.h).
+ *
+ * Stateless VIPs carry the slot's previous backend ("handover", README
+ * "Stateless forwarding") as a second IP header between the outer header
+ * and the client's packet: outer LB -> current backend, middle same source
+ * -> previous backend (proto IPIP/IPV6 per the client's packet), then the
+ * client's packet. Why this carrier: no IP options or IPv6 extension
+ * headers (routers punt those to their slow path), no UDP/GUE port to
+ * allocate and open, the packet the current backend hands on is simply the
+ * packet minus its outer header (already a valid ipip packet to the
+ * previous backend, which any decap, xlb's or the kernel's, accepts), and
+ * the backends' decap allow-list (the LB encap prefixes) covers the middle
+ * header's source as well. Cost: 20 (IPv4) or 40 (IPv6) bytes, only on
+ * packets that carry a previous hop; the MTU budget counts it always.
  */
 #ifndef XLB_BPF_FORWARD_H
 #define XLB_BPF_FORWARD_H
@@ -56,20 +69,21 @@ XLB_INLINE __u32 xlb_encap_vary(const struct xlb_pkt *p)
  * The header is built on the stack and copied out whole: summing it in place
  * let clang re-derive the packet pointer into a register the verifier had
  * not range-checked ("invalid access to packet", kernel 6.18, clang 14).
+ * An IPv4 header carries IPv4 only; inner_len is what follows it.
  */
-XLB_INLINE void xlb_put_outer4(struct iphdr *o, const struct xlb_pkt *p,
-			       const struct xlb_backend *be, __u32 vary)
+XLB_INLINE void xlb_put_outer4(struct iphdr *o, const struct xlb_pkt *p, __be32 daddr,
+			       __u32 inner_len, __u32 vary)
 {
 	struct iphdr h = {
 		.version = 4,
 		.ihl = 5,
 		.tos = p->tos,
-		.tot_len = bpf_htons(p->ip_len + sizeof(h)),
+		.tot_len = bpf_htons(inner_len + sizeof(h)),
 		.frag_off = p->df ? bpf_htons(XLB_IP_DF) : 0,
 		.ttl = XLB_TTL,
 		.protocol = IPPROTO_IPIP,
 		.saddr = encap_src4 | bpf_htonl(vary),
-		.daddr = be->addr.w[3],
+		.daddr = daddr,
 	};
 
 	h.check = xlb_csum_fold(xlb_csum_add(0, &h, sizeof(h)));
@@ -77,17 +91,18 @@ XLB_INLINE void xlb_put_outer4(struct iphdr *o, const struct xlb_pkt *p,
 }
 
 XLB_INLINE void xlb_put_outer6(struct ipv6hdr *o, const struct xlb_pkt *p,
-			       const struct xlb_backend *be, __u32 vary)
+			       const union xlb_addr *daddr, __u32 inner_len, __u8 nexthdr,
+			       __u32 vary)
 {
 	*(__be32 *)o = bpf_htonl((6u << 28) | ((__u32)p->tos << 20) | vary);
-	o->payload_len = bpf_htons(p->ip_len);
-	o->nexthdr = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->payload_len = bpf_htons(inner_len);
+	o->nexthdr = nexthdr;
 	o->hop_limit = XLB_TTL;
 	o->saddr.in6_u.u6_addr32[0] = encap_src6.w[0];
 	o->saddr.in6_u.u6_addr32[1] = encap_src6.w[1];
 	o->saddr.in6_u.u6_addr32[2] = encap_src6.w[2];
 	o->saddr.in6_u.u6_addr32[3] = encap_src6.w[3] | bpf_htonl(vary);
-	__builtin_memcpy(&o->daddr, &be->addr, sizeof(o->daddr));
+	__builtin_memcpy(&o->daddr, daddr, sizeof(o->daddr));
 }
 
 /*
@@ -113,13 +128,21 @@ XLB_INLINE int xlb_move_l2(void *data, void *end, __u32 olen, __u32 l2_len, __be
 	return XLB_CONTINUE;
 }
 
+/*
+ * ipip to be; with prev (stateless VIPs, lib/select.h), a second header of
+ * the same family goes between the outer one and the client's packet: from
+ * the same source to the previous backend. The caller checked that prev's
+ * family is be's.
+ */
 XLB_INLINE int xlb_fwd_ipip(struct xdp_md *ctx, const struct xlb_pkt *p,
-			    const struct xlb_backend *be)
+			    const struct xlb_backend *be, const struct xlb_backend *prev)
 {
 	int outer6 = be->family == XLB_AF_INET6;
-	__u32 olen = outer6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 hlen = outer6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 olen = prev ? 2 * hlen : hlen;
 	__u32 l2_len = xlb_l2_len(p);
 	__u32 vary = xlb_encap_vary(p);
+	__u8 inner_proto = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	void *data, *end;
 	int ret;
 
@@ -137,15 +160,30 @@ XLB_INLINE int xlb_fwd_ipip(struct xdp_md *ctx, const struct xlb_pkt *p,
 	if (outer6) {
 		struct ipv6hdr *o6 = data + l2_len;
 
-		if ((void *)(o6 + 1) > end)
-			return -XLB_R_TRUNCATED;
-		xlb_put_outer6(o6, p, be, vary);
+		if (prev) {
+			if ((void *)(o6 + 2) > end)
+				return -XLB_R_TRUNCATED;
+			xlb_put_outer6(o6, p, &be->addr, p->ip_len + sizeof(*o6), IPPROTO_IPV6,
+				       vary);
+			xlb_put_outer6(o6 + 1, p, &prev->addr, p->ip_len, inner_proto, vary);
+		} else {
+			if ((void *)(o6 + 1) > end)
+				return -XLB_R_TRUNCATED;
+			xlb_put_outer6(o6, p, &be->addr, p->ip_len, inner_proto, vary);
+		}
 	} else {
 		struct iphdr *o4 = data + l2_len;
 
-		if ((void *)(o4 + 1) > end)
-			return -XLB_R_TRUNCATED;
-		xlb_put_outer4(o4, p, be, vary);
+		if (prev) {
+			if ((void *)(o4 + 2) > end)
+				return -XLB_R_TRUNCATED;
+			xlb_put_outer4(o4, p, be->addr.w[3], p->ip_len + sizeof(*o4), vary);
+			xlb_put_outer4(o4 + 1, p, prev->addr.w[3], p->ip_len, vary);
+		} else {
+			if ((void *)(o4 + 1) > end)
+				return -XLB_R_TRUNCATED;
+			xlb_put_outer4(o4, p, be->addr.w[3], p->ip_len, vary);
+		}
 	}
 	return XDP_TX;
 }

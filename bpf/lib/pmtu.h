@@ -23,6 +23,10 @@
  *    MTU - olen or the backend leg's MTU should be raised.
  *  - ICMP errors and packets from broadcast/multicast sources are never
  *    answered (RFC 1122): dropped, counted encap_too_big_drop.
+ * A stateless VIP's packets may carry a second header (the previous hop,
+ * lib/forward.h); the budget always counts it (olen = 40 or 80), with or
+ * without a previous hop, so a client's path MTU does not shrink only while
+ * its slot is handed over (and its packets never get dropped then).
  * Replies are not rate-limited: each is no larger than the packet that
  * caused it, so a flood gains no amplification, and throttling them would
  * black-hole real clients' large packets.
@@ -37,13 +41,16 @@
 /* What of the packet an ICMPv6 error of at most 1280 bytes can quote. */
 #define XLB_PTB_QUOTE (XLB_IPV6_MIN_MTU - sizeof(struct ipv6hdr) - sizeof(struct icmp6hdr))
 
-XLB_INLINE int xlb_pmtu(struct xdp_md *ctx, struct xlb_pkt *p, const struct xlb_backend *be)
+XLB_INLINE int xlb_pmtu(struct xdp_md *ctx, struct xlb_pkt *p, const struct xlb_backend *be,
+			int stateless)
 {
 	__u32 olen = be->family == XLB_AF_INET6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	const struct xlb_nic *nic = xlb_nic();
 	__u32 mtu = nic ? nic->mtu : 0;
 	int ret;
 
+	if (stateless)
+		olen *= 2;
 	if (!mtu || p->ip_len + olen <= mtu)
 		return XLB_CONTINUE;
 	if (p->icmp_err || (p->family == XLB_AF_INET && !p->df) || !xlb_answerable(ctx, p))

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Steps 2-4: flow table, VIP, Maglev table.
+ * Steps 2-4: VIP, flow table, Maglev table.
  *
- * The flow table is consulted before the VIP: a hit carries everything the
- * packet needs (backend record -> VIP id and mode), so an established flow
- * costs one inlined array lookup instead of two hash-map lookups. Rules
- * (DESIGN "Data plane"):
+ * The VIP comes first: its flow_state says whether the flow table is used
+ * at all (a stateless VIP reads only its Maglev slot, xlb_sl_pick). For a
+ * table VIP, a flow-table hit carries the backend record (and its mode).
+ * Rules (DESIGN "Data plane"):
  *  - a TCP SYN (without ACK) always takes the Maglev table, and its entry is
  *    overwritten: a new connection on an old 5-tuple is a new flow;
  *  - a hit whose backend is ACTIVE or DRAINING is used, so draining keeps
@@ -203,6 +203,49 @@ XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, 
 	/* The agent swaps a backend out of the table before demoting it. */
 	if (!be || be->state != XLB_BE_ACTIVE)
 		return -XLB_R_BACKEND_NOT_ACTIVE;
+	*out = be;
+	return XLB_CONTINUE;
+}
+
+/*
+ * Stateless VIP (xlb_vip_val.flow_state): the packet's Maglev slot alone
+ * decides, one table read, no flow table. *cur: the slot's current backend
+ * (ACTIVE, or DRAINING while the agent swaps it out); *prev: the previous
+ * one's id or XLB_BACKEND_NONE. An empty slot or a DOWN current backend is
+ * XLB_NO_BACKEND (on_empty).
+ */
+XLB_INLINE int xlb_sl_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, __u32 flow_hash,
+			   __u32 *bid, __u32 *prev, struct xlb_backend **out)
+{
+	__u32 vip_id = vip->vip_id;
+	void *table = bpf_map_lookup_elem(&maglev_tables, &vip_id);
+	struct xlb_sl_slots *slots;
+	struct xlb_sl_slot sl;
+	struct xlb_backend *be;
+	__u32 h, slot, idx;
+
+	if (!table)
+		return XLB_NO_BACKEND;
+	if (vip->hash == XLB_HASH_SRC) {
+		struct xlb_hash_seed seed = xlb_seed();
+
+		h = xlb_hash_src(&p->key.saddr, &seed);
+	} else {
+		h = flow_hash;
+	}
+	slot = xlb_hash_slot(h, vip->table_size);
+	idx = slot / XLB_SL_SLOTS_PER_VALUE;
+	slots = bpf_map_lookup_elem(table, &idx);
+	if (!slots)
+		return XLB_NO_BACKEND;
+	sl = slots->s[slot % XLB_SL_SLOTS_PER_VALUE];
+	*bid = sl.cur;
+	*prev = sl.prev;
+	if (*bid == XLB_BACKEND_NONE)
+		return XLB_NO_BACKEND;
+	be = bpf_map_lookup_elem(&backends, bid);
+	if (!be || be->state == XLB_BE_DOWN)
+		return XLB_NO_BACKEND;
 	*out = be;
 	return XLB_CONTINUE;
 }

@@ -166,6 +166,31 @@ int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *tabl
 	return xlb_dp_vip_set(E.dp, &k, &val, table);
 }
 
+int env_vip_sl(const struct vip_def *v, __u32 cur, __u32 prev)
+{
+	struct xlb_vip_key k;
+	struct xlb_vip_val val;
+
+	vip_kv(v, &k, &val);
+	val.flow_state = XLB_FLOW_STATELESS;
+	vip_mode[v->vip_id] = v->mode;
+	return bind_backend(cur, v->vip_id) ?: bind_backend(prev, v->vip_id)
+		?: xlb_dp_vip_set(E.dp, &k, &val, NULL) ?: env_sl_fill(v->vip_id, cur, prev);
+}
+
+int env_sl_fill(__u32 vip_id, __u32 cur, __u32 prev)
+{
+	/* {cur, prev} per slot is two consecutive 16-bit ids: the table
+	 * helper packs four ids per value, so 2M ids fill M stateless slots. */
+	__u32 table[2 * ENV_TABLE];
+
+	for (int i = 0; i < ENV_TABLE; i++) {
+		table[2 * i] = cur;
+		table[2 * i + 1] = prev;
+	}
+	return xlb_dp_table_swap(E.dp, vip_id, table, 2 * ENV_TABLE);
+}
+
 int env_table_fill(__u32 vip_id, __u32 backend)
 {
 	__u32 table[ENV_TABLE];
@@ -232,34 +257,54 @@ static __u16 vary(const char *client, __u16 port)
 	return (__u16)(port ^ (w & 0xffff) ^ (w >> 16));
 }
 
-void expect_ipip(const struct pb *in, size_t l2, int vlan, const char *backend, int mac,
-		 __u16 client_port, const char *client, struct pb *out)
+/* One tunnel header from the encap prefix (per-flow low bits) to dst. */
+static void put_tunnel(struct pb *out, const char *dst, __u16 v, __u8 proto, const __u8 *ip,
+		       int inner4)
 {
-	__u16 v = vary(client, client_port);
-	int v6_outer = strchr(backend, ':') != NULL;
-	int inner4 = (in->buf[l2] >> 4) == 4;
 	char src[64];
 	__u8 a[16];
 
-	pb_init(out);
-	pb_eth(out, MAC_BACKEND[mac], MAC_LB, vlan, v6_outer ? 0x86dd : 0x0800);
-	if (v6_outer) {
-		__u8 tc = inner4 ? in->buf[l2 + 1]
-				 : (__u8)(((in->buf[l2] & 0xf) << 4) | (in->buf[l2 + 1] >> 4));
+	if (strchr(dst, ':')) {
+		__u8 tc = inner4 ? ip[1] : (__u8)(((ip[0] & 0xf) << 4) | (ip[1] >> 4));
 
 		pb_addr(ENV_ENCAP_SRC6, a);
 		a[14] |= v >> 8;
 		a[15] |= v & 0xff;
 		inet_ntop(AF_INET6, a, src, sizeof(src));
-		pb_ip6(out, src, backend, inner4 ? 4 : 41, 64, tc, v);
+		pb_ip6(out, src, dst, proto, 64, tc, v);
 	} else {
-		int df = (in->buf[l2 + 6] & 0x40) != 0;
+		int df = (ip[6] & 0x40) != 0;
 
 		pb_addr(ENV_ENCAP_SRC4, a);
 		a[14] |= v >> 8;
 		a[15] |= v & 0xff;
 		inet_ntop(AF_INET, a + 12, src, sizeof(src));
-		pb_ip4(out, src, backend, 4, 64, in->buf[l2 + 1], df ? 0x4000 : 0, 0);
+		pb_ip4(out, src, dst, proto, 64, ip[1], df ? 0x4000 : 0, 0);
+	}
+}
+
+void expect_ipip(const struct pb *in, size_t l2, int vlan, const char *backend, int mac,
+		 __u16 client_port, const char *client, struct pb *out)
+{
+	expect_ipip_prev(in, l2, vlan, backend, NULL, mac, client_port, client, out);
+}
+
+void expect_ipip_prev(const struct pb *in, size_t l2, int vlan, const char *backend,
+		      const char *prev, int mac, __u16 client_port, const char *client,
+		      struct pb *out)
+{
+	__u16 v = vary(client, client_port);
+	int v6_outer = strchr(backend, ':') != NULL;
+	int inner4 = (in->buf[l2] >> 4) == 4;
+	__u8 inner_proto = inner4 ? 4 : 41;
+
+	pb_init(out);
+	pb_eth(out, MAC_BACKEND[mac], MAC_LB, vlan, v6_outer ? 0x86dd : 0x0800);
+	if (prev) {
+		put_tunnel(out, backend, v, v6_outer ? 41 : 4, in->buf + l2, inner4);
+		put_tunnel(out, prev, v, inner_proto, in->buf + l2, inner4);
+	} else {
+		put_tunnel(out, backend, v, inner_proto, in->buf + l2, inner4);
 	}
 	pb_bytes(out, in->buf + l2, in->len - l2);
 	pb_finish(out);

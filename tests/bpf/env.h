@@ -57,6 +57,10 @@ int env_vip(const struct vip_def *v, __u32 backend);
 int env_vip_rate(const struct vip_def *v, __u32 backend, __u32 reject_rate);
 /* VIP with a real Maglev table over the given backend ids (equal weights). */
 int env_vip_maglev(const struct vip_def *v, const __u32 *ids, int n, __u32 *table_out);
+/* Stateless VIP (flow_state stateless) whose every slot is {cur, prev}
+ * (0: none); env_sl_fill rewrites its slots the same way. */
+int env_vip_sl(const struct vip_def *v, __u32 cur, __u32 prev);
+int env_sl_fill(__u32 vip_id, __u32 cur, __u32 prev);
 /* Point every slot of the VIP's table at one backend (0: empty). */
 int env_table_fill(__u32 vip_id, __u32 backend);
 
@@ -71,5 +75,9 @@ void expect_dsr(const struct pb *in, int mac, struct pb *out);
 /* Expected ipip output for an input whose L2 header is l2 bytes long. */
 void expect_ipip(const struct pb *in, size_t l2, int vlan, const char *backend, int mac,
 		 __u16 client_port, const char *client, struct pb *out);
+/* The same with a second header to prev (NULL: none), as stateless VIPs send. */
+void expect_ipip_prev(const struct pb *in, size_t l2, int vlan, const char *backend,
+		      const char *prev, int mac, __u16 client_port, const char *client,
+		      struct pb *out);
 
 #endif /* XLB_TEST_ENV_H */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "sync_dp.h"
+#include "sl_dp.h"
 #include "xlb_hash.h"
 #include "decap.h"
 #include "decap.skel.h"
@@ -2170,6 +2171,11 @@ int main(int argc, char **argv)
 			 argc > 1 ? argv[1] : NULL, setup, env_close);
 	rc |= harness_run("test-bpf sync", sync_dp_cases, sync_dp_ncases, argc > 1 ? argv[1] : NULL,
 			  setup, env_close);
+	rc |= harness_run("test-bpf stateless", sl_dp_cases, sl_dp_ncases,
+			  argc > 1 ? argv[1] : NULL, setup, env_close);
+	sl_decap = decap;
+	rc |= harness_run("test-bpf handover", sl_decap_cases, sl_decap_ncases,
+			  argc > 1 ? argv[1] : NULL, setup, env_close);
 	decap__destroy(decap);
 	return rc;
 }
