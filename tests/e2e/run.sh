@@ -1094,6 +1094,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_ctl.sh" # the control socket under hostile clients
 . "$(dirname "$0")/cases_announce.sh" # routes for BGP, maintenance (#13)
 . "$(dirname "$0")/cases_fleet.sh" # several LB hosts: the config digest
+. "$(dirname "$0")/cases_stateless.sh" # stateless forwarding (issue #14)
 . "$(dirname "$0")/cases_fleet_agent.sh" # heartbeat, xlb-guard, sd_notify (issue #13)
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
