@@ -109,7 +109,7 @@ XLB_INLINE int decap_carrier(struct xdp_md *ctx, __u32 l2_len, __u32 olen, __be1
 	void *end = (void *)(long)ctx->data_end;
 	struct bpf_fib_lookup f = {};
 	void *mid = data + l2_len + (olen & 0x3f);
-	int v = xlb_ho_decide(ctx, mid, end, mlen, client);
+	int v = xlb_ho_decide(ctx, mid, end, mlen, client), fib;
 
 	if (v == XLB_HO_NESTED)
 		return decap_count(XLB_DECAP_SL_NESTED, XDP_DROP);
@@ -119,7 +119,15 @@ XLB_INLINE int decap_carrier(struct xdp_md *ctx, __u32 l2_len, __u32 olen, __be1
 		return decap_count(v == XLB_HO_SELF ? XLB_DECAP_SL_SELF : XLB_DECAP_SL_DELIVERED,
 				   XDP_PASS);
 	}
-	if (xlb_ho_route(ctx, mid, end, mlen, &f))
+	fib = xlb_ho_route(ctx, mid, end, mlen, &f);
+	if (fib == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The previous hop's MAC is not known yet: the kernel forwards
+		 * this packet (the outer header gone) and resolves it. */
+		if (decap_strip(ctx, l2_len, olen, inner, NULL, NULL))
+			return decap_count(XLB_DECAP_INVALID, XDP_DROP);
+		return decap_count(XLB_DECAP_SL_HANDED_ON, XDP_PASS);
+	}
+	if (fib)
 		return decap_count(XLB_DECAP_SL_FIB_FAILED, XDP_DROP);
 	if (decap_strip(ctx, l2_len, olen, inner, f.dmac, f.smac))
 		return decap_count(XLB_DECAP_INVALID, XDP_DROP);

@@ -223,7 +223,7 @@ XLB_INLINE int xlb_ho_route(struct xdp_md *ctx, void *mid, void *end, __u32 mlen
 		__builtin_memcpy(f->ipv6_dst, &m6->daddr, 16);
 	}
 	f->ifindex = ctx->ingress_ifindex;
-	return bpf_fib_lookup(ctx, f, sizeof(*f), 0) == BPF_FIB_LKUP_RET_SUCCESS ? 0 : -1;
+	return bpf_fib_lookup(ctx, f, sizeof(*f), 0);
 }
 
 #endif /* XLB_BPF_HANDOVER_H */

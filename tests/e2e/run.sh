@@ -177,6 +177,10 @@ CONF
 	start br "$TMP/pass.out" "$LAB_DP" pass v-lb || return 1
 	for b in b1 b2 b3; do
 		decap_attach "$b" || return 1
+		# the backends' decap hands stateless packets on with XDP_TX
+		start br "$TMP/pass-$b.out" "$LAB_DP" pass "v-$b" || return 1
+		# and needs forwarding on its NIC for the route lookup (README)
+		on "$b" sysctl -qw net.ipv4.conf.eth0.forwarding=1 net.ipv6.conf.eth0.forwarding=1
 	done
 	"$LAB_DP" unpin "$PIN" 2>/dev/null
 	start lb "$TMP/xlb.out" "$LAB_DP" xlb eth0 "$TMP/xlb.conf" "$PIN" || return 1
