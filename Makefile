@@ -40,6 +40,7 @@ HDRS     := $(wildcard include/*.h user/common/*.h user/xlbd/*.h user/xlbctl/*.h
 TEST_BPF   := $(BUILD)/tests/test_bpf
 TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
+DECAP_BENCH := $(BUILD)/tools/xlb-decap-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
@@ -53,7 +54,7 @@ LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH)
+	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -188,6 +189,11 @@ $(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(DECAP_BENCH): $(BUILD)/tools/bench/decap_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/bpf $(BUILD)/include:
 	$(Q)mkdir -p $@
 
@@ -312,6 +318,7 @@ test-fleet: all
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BENCH)
+	$(Q)$(DECAP_BENCH)
 	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
 

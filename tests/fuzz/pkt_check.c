@@ -126,6 +126,8 @@ static __u64 reason(__u32 id)
 
 struct expect {
 	__u32 fwd;	 /* the backend it must be forwarded to, 0: none usable */
+	__u32 prev;	 /* stateless: the previous hop it must carry, 0: none */
+	int sl;		 /* a stateless VIP's packet */
 	int found;	 /* its flow was in the flow table */
 	int full;	 /* its bucket is full */
 	const char *how; /* why that backend */
@@ -141,6 +143,22 @@ static void expect_vip(struct fuzz *fz, const struct fz_cls *c, struct expect *x
 	slot = xlb_hash_slot(v->hash == XLB_HASH_SRC ? hash_src(&c->key.saddr) : h, FZ_TABLE);
 	tid = v->table[slot];
 	memset(x, 0, sizeof(*x));
+	if (v->flow_state == XLB_FLOW_STATELESS) {
+		/* The slot alone: cur unless DOWN; prev on non-SYN ipip packets
+		 * while it is not DOWN and of cur's family. */
+		__u32 pid = v->prev[slot];
+
+		x->sl = 1;
+		if (tid == XLB_BACKEND_NONE || fz->w.be[tid].state == XLB_BE_DOWN)
+			return;
+		x->fwd = tid;
+		x->how = "stateless slot";
+		if (!syn && !c->icmp_err && pid != XLB_BACKEND_NONE && pid != tid &&
+		    fz->w.be[pid].state != XLB_BE_DOWN &&
+		    fz->w.be[pid].family == fz->w.be[tid].family)
+			x->prev = pid;
+		return;
+	}
 	x->found = flow_entry(fz, &c->key, h, &e, &x->full);
 	if (!syn && x->found && e.check == xlb_flow_check(h, e.backend_id, e.backend_gen)) {
 		if (e.backend_id < FZ_MAX_BE && fz->w.be[e.backend_id].gen == e.backend_gen &&
@@ -194,13 +212,15 @@ static void check_forward(struct fuzz *fz, const struct fz_cls *c, const struct 
 		report(fz, INV_BACKEND_CHOICE, c, in, in_len, XDP_TX, out, out_len, why);
 		return;
 	}
-	if (fz_check_forward(&fz->w, c, in, in_len, out, out_len, id,
+	if (fz_check_forward(&fz->w, c, in, in_len, out, out_len, id, x->prev,
 			     fz->m.nic_mac ? fz->m.nic : NULL, why, sizeof(why))) {
 		report(fz, INV_OUTPUT, c, in, in_len, XDP_TX, out, out_len, why);
 		return;
 	}
 	fz->t.be_packets[id]++;
 	fz->t.be_bytes[id] += in_len;
+	fz->t.sl += x->sl;
+	fz->t.sl_prev += x->prev != 0;
 	fz->fwd_dsr += c->vip->mode == XLB_MODE_DSR;
 	fz->fwd_ipip += c->vip->mode == XLB_MODE_IPIP;
 	fz->fwd_draining += be->state == XLB_BE_DRAINING;
@@ -287,18 +307,19 @@ static void check_on_empty(struct fuzz *fz, const struct fz_cls *c, const __u8 *
 	}
 }
 
-/* Outer header size of an ipip forward to backend id, 0 for dsr. */
-static __u32 encap_len(const struct fuzz *fz, const struct fz_cls *c, __u32 id)
+/* What the MTU check counts for an ipip forward to x->fwd, 0 for dsr: the
+ * outer header, twice for a stateless VIP (a previous hop or not). */
+static __u32 encap_len(const struct fuzz *fz, const struct fz_cls *c, const struct expect *x)
 {
 	if (c->vip->mode != XLB_MODE_IPIP)
 		return 0;
-	return fz->w.be[id].family == XLB_AF_INET6 ? 40 : 20;
+	return (fz->w.be[x->fwd].family == XLB_AF_INET6 ? 40 : 20) * (x->sl ? 2 : 1);
 }
 
 /* An ipip packet that no longer fits the MTU with its outer header. */
 static int too_big(const struct fuzz *fz, const struct fz_cls *c, const struct expect *x)
 {
-	__u32 olen = encap_len(fz, c, x->fwd);
+	__u32 olen = encap_len(fz, c, x);
 
 	return olen && fz->m.mtu && c->ip_len + olen > fz->m.mtu;
 }
@@ -312,7 +333,7 @@ static void check_too_big(struct fuzz *fz, const struct fz_cls *c, const struct 
 			  const __u8 *in, size_t in_len, int verdict, const __u8 *out,
 			  size_t out_len)
 {
-	__u32 olen = encap_len(fz, c, x->fwd), want = fz->m.mtu - olen;
+	__u32 olen = encap_len(fz, c, x), want = fz->m.mtu - olen;
 	int df = c->family == 6 || (in[c->l2 + 6] & 0x40);
 	const __u8 *l4 = out + c->l2 + (c->family == 4 ? 20 : 40);
 	char why[256];
@@ -354,11 +375,21 @@ static void check_vip(struct fuzz *fz, const struct fz_cls *c, const __u8 *in, s
 
 	fz->t.vip_packets[c->vip->id]++;
 	fz->t.vip_bytes[c->vip->id] += in_len;
+	if (x->sl) {
+		struct xlb_flow_entry e;
+		int full;
+
+		if (flow_entry(fz, &c->key, hash_flow(&c->key), &e, &full)) {
+			report(fz, INV_OUTPUT, c, in, in_len, verdict, out, out_len,
+			       "a stateless VIP's flow is in the flow table");
+			return;
+		}
+	}
 	if (!x->fwd) {
 		check_on_empty(fz, c, in, in_len, verdict, out, out_len);
 		return;
 	}
-	if (!c->icmp_err && !x->found) { /* entered before it is forwarded */
+	if (!c->icmp_err && !x->found && !x->sl) { /* entered before it is forwarded */
 		fz->t.vip_new_flows[c->vip->id]++;
 		fz->t.flow_evicted += x->full;
 	}
@@ -449,6 +480,8 @@ static void read_tally(const struct fuzz *fz, struct tally *got)
 	got->flow_gone = reason(XLB_R_FLOW_BACKEND_GONE);
 	got->flow_evicted = reason(XLB_R_FLOW_EVICTED);
 	got->too_big = fz->too_big_id ? reason((__u32)fz->too_big_id) : 0;
+	got->sl = reason(XLB_R_STATELESS);
+	got->sl_prev = reason(XLB_R_STATELESS_PREV_HOP);
 	for (int i = 0; i < fz->w.nvips; i++) {
 		__u32 v = fz->w.vip[i].id;
 		struct xlb_vip_stats s = env_vip_stats(v);
@@ -500,6 +533,8 @@ void fz_check_counters(struct fuzz *fz, unsigned long long from)
 	COUNTER(flow_gone, "%s", "reason flow_backend_gone vs flows found with a gone backend");
 	COUNTER(flow_evicted, "%s", "reason flow_evicted vs new flows into full buckets");
 	COUNTER(too_big, "%s", "reason encap_too_big vs too-big answers sent");
+	COUNTER(sl, "%s", "reason stateless vs stateless forwards");
+	COUNTER(sl_prev, "%s", "reason stateless_prev_hop vs forwards carrying a previous hop");
 	for (int i = 0; i < fz->w.nvips; i++) {
 		const struct fz_vip *v = &fz->w.vip[i];
 

@@ -45,6 +45,7 @@ struct tally {
 	__u64 vip_no_backend[FZ_MAX_VIPS + 1], vip_new_flows[FZ_MAX_VIPS + 1];
 	__u64 be_packets[FZ_MAX_BE], be_bytes[FZ_MAX_BE];
 	__u64 drops, rst, unreach, icmp_fwd, no_backend_pass, flow_gone, flow_evicted, too_big;
+	__u64 sl, sl_prev; /* stateless forwards, of those carrying a previous hop */
 };
 
 struct fuzz {

@@ -200,6 +200,8 @@ static void summary(const struct fuzz *fz, double secs)
 	printf("  flows: new %llu, evicted %llu, found with their backend gone %llu\n",
 	       (unsigned long long)new_flows, (unsigned long long)fz->t.flow_evicted,
 	       (unsigned long long)fz->t.flow_gone);
+	printf("  stateless: forwarded %llu, of those carrying a previous hop %llu\n",
+	       (unsigned long long)fz->t.sl, (unsigned long long)fz->t.sl_prev);
 	if (fz->m.mtu)
 		printf("  too big for MTU %u with the outer header: answered %llu, dropped %llu\n",
 		       fz->m.mtu, fz->too_big_answered, fz->too_big_dropped);

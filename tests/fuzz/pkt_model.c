@@ -438,15 +438,50 @@ static int check_l2(const struct fz_cls *c, const __u8 *in, const __u8 *out, con
 	return 0;
 }
 
+/* One tunnel header at o to dst carrying inner_len bytes of protocol proto;
+ * its source (the encap prefix plus the per-flow bits) into src. */
+static int check_tunnel(const __u8 *o, size_t olen, const union xlb_addr *dst, __u32 inner_len,
+			__u8 proto, union xlb_addr *src, char *err, size_t elen)
+{
+	if (olen == 20) {
+		addr4(src, o + 12);
+		if (get16(o + 2) != inner_len + 20)
+			return fail(err, elen, "tunnel total length %u, inner %u", get16(o + 2),
+				    inner_len);
+		if (pb_csum(o, 20, 0))
+			return fail(err, elen, "bad tunnel IPv4 header checksum");
+		if (o[9] != proto || (o[0] & 0xf) != 5)
+			return fail(err, elen, "tunnel protocol %u / IHL %u", o[9], o[0] & 0xf);
+		if (memcmp(o + 16, dst->b + 12, 4))
+			return fail(err, elen, "tunnel destination is not the backend's address");
+		if ((src->b[12] != 172 || src->b[13] != 16))
+			return fail(err, elen, "tunnel source outside the encap prefix");
+		return 0;
+	}
+	memcpy(src->b, o + 8, 16);
+	if (get16(o + 4) != inner_len)
+		return fail(err, elen, "tunnel payload length %u, inner %u", get16(o + 4),
+			    inner_len);
+	if (o[6] != proto)
+		return fail(err, elen, "tunnel next header %u, want %u", o[6], proto);
+	if (memcmp(o + 24, dst->b, 16))
+		return fail(err, elen, "tunnel destination is not the backend's address");
+	if (get32(src->b) != 0xfd00ffff || get32(src->b + 4) || get32(src->b + 8) ||
+	    get16(src->b + 12))
+		return fail(err, elen, "tunnel source outside the encap prefix");
+	return 0;
+}
+
 int fz_check_forward(const struct fz_world *w, const struct fz_cls *c, const __u8 *in,
-		     size_t in_len, const __u8 *out, size_t out_len, __u32 id, const __u8 *nic,
-		     char *err, size_t elen)
+		     size_t in_len, const __u8 *out, size_t out_len, __u32 id, __u32 prev,
+		     const __u8 *nic, char *err, size_t elen)
 {
 	const struct fz_backend *be = &w->be[id];
 	const struct fz_vip *v = &w->vip[be->vip >= 0 ? be->vip : 0];
-	size_t l2 = c->l2, olen, in_pad = in_len - l2 - c->ip_len;
+	size_t l2 = c->l2, olen, hdrs, in_pad = in_len - l2 - c->ip_len;
 	const __u8 *o = out + l2;
-	union xlb_addr src;
+	__u8 inner_proto = c->family == 4 ? 4 : 41;
+	union xlb_addr src, src2;
 	int pad;
 
 	if (be->vip < 0 || v->mode == XLB_MODE_DSR) {
@@ -457,45 +492,31 @@ int fz_check_forward(const struct fz_world *w, const struct fz_cls *c, const __u
 		return 0;
 	}
 	olen = be->family == XLB_AF_INET6 ? 40 : 20;
+	hdrs = prev ? 2 * olen : olen;
 	if (check_l2(c, in, out, be->mac, nic, be->family == XLB_AF_INET6 ? 0x86dd : 0x0800, err,
 		     elen))
 		return -1;
-	if (out_len != in_len + olen)
-		return fail(err, elen, "ipip frame of %zu bytes for a %zu-byte input (outer %zu)",
-			    out_len, in_len, olen);
-	if (memcmp(out + l2 + olen, in + l2, in_len - l2))
+	if (out_len != in_len + hdrs)
+		return fail(err, elen, "ipip frame of %zu bytes for a %zu-byte input (headers %zu)",
+			    out_len, in_len, hdrs);
+	if (memcmp(out + l2 + hdrs, in + l2, in_len - l2))
 		return fail(err, elen,
 			    "the encapsulated packet differs from the input's IP packet");
 	pad = fz_ip_valid(out, out_len, l2, err, elen);
 	if (pad < 0 && fz_ip_valid(in, in_len, l2, NULL, 0) >= 0)
 		return -1; /* valid in, invalid out */
-	if (olen == 20) {
-		addr4(&src, o + 12);
-		if (get16(o + 2) != c->ip_len + 20)
-			return fail(err, elen, "outer total length %u, inner %u", get16(o + 2),
-				    c->ip_len);
-		if (pb_csum(o, 20, 0))
-			return fail(err, elen, "bad outer IPv4 header checksum");
-		if (o[9] != 4 || (o[0] & 0xf) != 5)
-			return fail(err, elen, "outer protocol %u / IHL %u", o[9], o[0] & 0xf);
-		if (memcmp(o + 16, be->addr.b + 12, 4))
-			return fail(err, elen, "outer destination is not backend %u's address", id);
-		if ((src.b[12] != 172 || src.b[13] != 16))
-			return fail(err, elen, "outer source outside the encap prefix");
-	} else {
-		memcpy(src.b, o + 8, 16);
-		if (get16(o + 4) != c->ip_len)
-			return fail(err, elen, "outer payload length %u, inner %u", get16(o + 4),
-				    c->ip_len);
-		if (o[6] != (c->family == 4 ? 4 : 41))
-			return fail(err, elen, "outer next header %u", o[6]);
-		if (memcmp(o + 24, be->addr.b, 16))
-			return fail(err, elen, "outer destination is not backend %u's address", id);
-		if (get32(src.b) != 0xfd00ffff || get32(src.b + 4) || get32(src.b + 8) ||
-		    get16(src.b + 12))
-			return fail(err, elen, "outer source outside the encap prefix");
+	if (prev) {
+		if (check_tunnel(o, olen, &be->addr, c->ip_len + (__u32)olen, olen == 20 ? 4 : 41,
+				 &src, err, elen) ||
+		    check_tunnel(o + olen, olen, &w->be[prev].addr, c->ip_len, inner_proto, &src2,
+				 err, elen))
+			return -1;
+		if (memcmp(&src, &src2, sizeof(src)))
+			return fail(err, elen, "the two headers' sources differ");
+	} else if (check_tunnel(o, olen, &be->addr, c->ip_len, inner_proto, &src, err, elen)) {
+		return -1;
 	}
-	if (out_len - l2 - olen - c->ip_len != in_pad)
+	if (out_len - l2 - hdrs - c->ip_len != in_pad)
 		return fail(err, elen, "padding changed");
 	return 0;
 }

@@ -67,12 +67,14 @@ int fz_ip_valid(const __u8 *b, size_t len, size_t off, char *err, size_t elen);
 /*
  * A forward of in to backend id (decoded from the destination MAC): dsr
  * (only the MACs changed) or ipip (outer header, then the input's IP packet
- * byte for byte). nic: the source MAC required (NULL: not checked).
- * Returns 0 or -1 with the reason in err.
+ * byte for byte); with prev (a stateless VIP's previous hop, 0: none) a
+ * second header of the same family to prev between the two. nic: the
+ * source MAC required (NULL: not checked). Returns 0 or -1 with the reason
+ * in err.
  */
 int fz_check_forward(const struct fz_world *w, const struct fz_cls *c, const __u8 *in,
-		     size_t in_len, const __u8 *out, size_t out_len, __u32 id, const __u8 *nic,
-		     char *err, size_t elen);
+		     size_t in_len, const __u8 *out, size_t out_len, __u32 id, __u32 prev,
+		     const __u8 *nic, char *err, size_t elen);
 
 enum fz_reply {
 	FZ_REPLY_RST = 1,

@@ -27,6 +27,7 @@ struct vip_spec {
 	__u16 port;
 	__u8 proto, mode, hash, on_empty, be_family;
 	int pool; /* backends at start */
+	__u8 flow_state;
 };
 
 /*
@@ -34,21 +35,37 @@ struct vip_spec {
  * and VIPs that start empty (recycled ids may later join them).
  */
 static const struct vip_spec SPECS[] = {
-	{"10.0.0.10", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, FZ_POOL},
+	{"10.0.0.10", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, FZ_POOL,
+	 XLB_FLOW_TABLE},
 	{"10.0.0.10", 53, 17, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET,
-	 FZ_POOL},
-	{"10.0.0.20", 0, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_DROP, XLB_AF_INET6, FZ_POOL},
-	{"10.0.0.20", 0, 17, XLB_MODE_DSR, XLB_HASH_SRC, XLB_EMPTY_PASS, XLB_AF_INET, FZ_POOL},
+	 FZ_POOL, XLB_FLOW_TABLE},
+	{"10.0.0.20", 0, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_DROP, XLB_AF_INET6, FZ_POOL,
+	 XLB_FLOW_TABLE},
+	{"10.0.0.20", 0, 17, XLB_MODE_DSR, XLB_HASH_SRC, XLB_EMPTY_PASS, XLB_AF_INET, FZ_POOL,
+	 XLB_FLOW_TABLE},
 	{"fd00::10", 443, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6,
-	 FZ_POOL},
-	{"fd00::10", 53, 17, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6,
-	 FZ_POOL},
-	{"fd00::20", 80, 6, XLB_MODE_DSR, XLB_HASH_SRC, XLB_EMPTY_DROP, XLB_AF_INET6, FZ_POOL},
-	{"10.0.0.30", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, 0},
-	{"10.0.0.30", 53, 17, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, 0},
-	{"fd00::30", 80, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6, 0},
-	{"fd00::30", 53, 17, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6, 0},
-	{"10.0.0.31", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_PASS, XLB_AF_INET, 0},
+	 FZ_POOL, XLB_FLOW_TABLE},
+	{"fd00::10", 53, 17, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6, FZ_POOL,
+	 XLB_FLOW_TABLE},
+	{"fd00::20", 80, 6, XLB_MODE_DSR, XLB_HASH_SRC, XLB_EMPTY_DROP, XLB_AF_INET6, FZ_POOL,
+	 XLB_FLOW_TABLE},
+	{"10.0.0.30", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, 0,
+	 XLB_FLOW_TABLE},
+	{"10.0.0.30", 53, 17, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, 0,
+	 XLB_FLOW_TABLE},
+	{"fd00::30", 80, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6, 0,
+	 XLB_FLOW_TABLE},
+	{"fd00::30", 53, 17, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET6, 0,
+	 XLB_FLOW_TABLE},
+	{"10.0.0.31", 80, 6, XLB_MODE_DSR, XLB_HASH_5TUPLE, XLB_EMPTY_PASS, XLB_AF_INET, 0,
+	 XLB_FLOW_TABLE},
+	/* stateless: slots carry the previous backend after every table change */
+	{"10.0.0.40", 80, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_REJECT, XLB_AF_INET, FZ_POOL,
+	 XLB_FLOW_STATELESS},
+	{"10.0.0.40", 53, 17, XLB_MODE_IPIP, XLB_HASH_SRC, XLB_EMPTY_PASS, XLB_AF_INET6, FZ_POOL,
+	 XLB_FLOW_STATELESS},
+	{"fd00::40", 0, 6, XLB_MODE_IPIP, XLB_HASH_5TUPLE, XLB_EMPTY_DROP, XLB_AF_INET6, FZ_POOL,
+	 XLB_FLOW_STATELESS},
 };
 
 #define NSPECS (int)(sizeof(SPECS) / sizeof(SPECS[0]))
@@ -65,6 +82,20 @@ static void fill_vip_kv(const struct fz_vip *v, struct xlb_vip_key *k, struct xl
 	val->mode = v->mode;
 	val->hash = v->hash;
 	val->on_empty = v->on_empty;
+	val->flow_state = v->flow_state;
+}
+
+/* A stateless table: {cur, prev} per slot, two consecutive 16-bit ids. */
+static int put_sl(struct fz_world *w, int vi)
+{
+	const struct fz_vip *v = &w->vip[vi];
+	__u32 sl[2 * FZ_TABLE];
+
+	for (int i = 0; i < FZ_TABLE; i++) {
+		sl[2 * i] = v->table[i];
+		sl[2 * i + 1] = v->prev[i];
+	}
+	return xlb_dp_table_swap(w->dp, v->id, sl, 2 * FZ_TABLE);
 }
 
 /* The table the agent would build: Maglev over the VIP's ACTIVE backends. */
@@ -103,6 +134,20 @@ static int put_table(struct fz_world *w, int vi)
 
 	if (err)
 		return err;
+	if (w->vip[vi].flow_state == XLB_FLOW_STATELESS) {
+		struct fz_vip *v = &w->vip[vi];
+
+		/* A slot that moves keeps its old backend as previous hop (the
+		 * agent would expire it after the handover time). */
+		for (int i = 0; i < FZ_TABLE; i++) {
+			if (table[i] != v->table[i] && v->table[i] != XLB_BACKEND_NONE)
+				v->prev[i] = v->table[i];
+			if (v->prev[i] == table[i])
+				v->prev[i] = XLB_BACKEND_NONE;
+			v->table[i] = table[i];
+		}
+		return put_sl(w, vi);
+	}
 	err = xlb_dp_table_swap(w->dp, w->vip[vi].id, table, FZ_TABLE);
 	if (!err)
 		memcpy(w->vip[vi].table, table, sizeof(table));
@@ -160,6 +205,7 @@ int fz_world_init(struct fz_world *w, struct xlb_dp *dp)
 		v->hash = s->hash;
 		v->on_empty = s->on_empty;
 		v->be_family = s->be_family;
+		v->flow_state = s->flow_state;
 		v->id = (__u32)i + 1;
 		snprintf(v->name, sizeof(v->name), "%s%s%s:%u/%s", strchr(s->addr, ':') ? "[" : "",
 			 s->addr, strchr(s->addr, ':') ? "]" : "", s->port,
@@ -174,7 +220,10 @@ int fz_world_init(struct fz_world *w, struct xlb_dp *dp)
 		}
 		err = build_table(w, i, v->table);
 		fill_vip_kv(v, &k, &val);
-		err = err ?: xlb_dp_vip_set(dp, &k, &val, v->table);
+		if (v->flow_state == XLB_FLOW_STATELESS)
+			err = err ?: xlb_dp_vip_set(dp, &k, &val, NULL) ?: put_sl(w, i);
+		else
+			err = err ?: xlb_dp_vip_set(dp, &k, &val, v->table);
 		if (err) {
 			fprintf(stderr, "couldn't program VIP '%s': %s\n", v->name, strerror(-err));
 			return err;

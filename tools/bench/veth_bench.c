@@ -12,7 +12,7 @@
  * the scenarios so drift hits all alike; each run is a few seconds long
  * (a test run has a fixed setup cost of tens of ms). Prints Mpps, the ratio
  * to the trivial program and the ns each packet costs on top, per round and
- * as a median. Figures only.
+ * as a median, with the range of the rounds' ratios. Figures only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,19 +49,22 @@ enum prog {
 	FT_LRU_MAPS
 };
 
+/* How the bench VIP is set up for an xlb scenario. */
+enum vip_kind {
+	VIP_DSR = 0, /* dsr, flow table */
+	VIP_IPIP,    /* ipip, flow table */
+	VIP_SL,	     /* ipip, stateless, no previous hop */
+	VIP_SL_PREV, /* ipip, stateless, a previous hop on every slot */
+};
+
 struct scenario {
 	const char *name;
 	enum prog prog;
 	__u32 nflows;
 	int syn;
-	int table; /* xlb: index into table_flows (flow_table_size) */
+	enum vip_kind kind;
 	double mpps[ROUNDS];
-	double hit[ROUNDS]; /* xlb: flow-table hits / lookups in the run, -1: none */
 };
-
-/* Flow-table sizes of the xlb instances: the default, then larger ones. */
-static const __u32 table_flows[] = {XLB_DEFAULT_FLOW_ENTRIES, 2u << 20, 4u << 20};
-#define NTABLES (sizeof(table_flows) / sizeof(table_flows[0]))
 
 // clang-format off
 static struct scenario sc[] = {
@@ -69,9 +72,16 @@ static struct scenario sc[] = {
 	{.name = "xlb, 1 flow",               .prog = XLB,          .nflows = 1},
 	{.name = "xlb, 1,000 flows",          .prog = XLB,          .nflows = 1000},
 	{.name = "xlb, 1,000,000 flows",      .prog = XLB,          .nflows = 1000000},
-	{.name = "xlb, 1M flows, 2M table",   .prog = XLB,          .nflows = 1000000, .table = 1},
-	{.name = "xlb, 1M flows, 4M table",   .prog = XLB,          .nflows = 1000000, .table = 2},
 	{.name = "xlb, SYN flood (16M srcs)", .prog = XLB,          .nflows = 16000000, .syn = 1},
+	/* ipip: flow table vs stateless (issue #14), the same encapsulation */
+	{.name = "ipip table, 1 flow",        .prog = XLB, .nflows = 1,       .kind = VIP_IPIP},
+	{.name = "ipip table, 1M flows",      .prog = XLB, .nflows = 1000000, .kind = VIP_IPIP},
+	{.name = "stateless, 1 flow",         .prog = XLB, .nflows = 1,       .kind = VIP_SL},
+	{.name = "stateless, 1k flows",       .prog = XLB, .nflows = 1000,    .kind = VIP_SL},
+	{.name = "stateless, 1M flows",       .prog = XLB, .nflows = 1000000, .kind = VIP_SL},
+	{.name = "stateless+prev, 1 flow",    .prog = XLB, .nflows = 1,       .kind = VIP_SL_PREV},
+	{.name = "stateless+prev, 1k flows",  .prog = XLB, .nflows = 1000,    .kind = VIP_SL_PREV},
+	{.name = "stateless+prev, 1M flows",  .prog = XLB, .nflows = 1000000, .kind = VIP_SL_PREV},
 	/* the flow table alone (+ MAC swap), four designs */
 	{.name = "set-assoc array, 1k",       .prog = FT_SETASSOC,  .nflows = 1000},
 	{.name = "set-assoc array, 1M",       .prog = FT_SETASSOC,  .nflows = 1000000},
@@ -96,18 +106,24 @@ static int enter(const char *netns)
 	return err;
 }
 
-static int setup_xlb(struct xlb_dp *dp)
+/* The VIP (10.200.0.1:80, 16 backends) as the scenario wants it. */
+static int setup_xlb(struct xlb_dp *dp, enum vip_kind kind)
 {
 	struct xlb_maglev_backend mb[NBACKENDS];
 	struct xlb_vip_key k = {.port = htons(80), .proto = 6};
-	struct xlb_vip_val v = {.vip_id = 1, .table_size = XLB_DEFAULT_TABLE_SIZE};
+	struct xlb_vip_val v = {.vip_id = 1,
+				.table_size = XLB_DEFAULT_TABLE_SIZE,
+				.mode = kind == VIP_DSR ? XLB_MODE_DSR : XLB_MODE_IPIP,
+				.flow_state = kind >= VIP_SL ? XLB_FLOW_STATELESS : XLB_FLOW_TABLE};
 	__u32 *table = calloc(XLB_DEFAULT_TABLE_SIZE, sizeof(*table));
-	int err = table ? 0 : -ENOMEM;
+	__u32 *sl = calloc(2 * XLB_DEFAULT_TABLE_SIZE, sizeof(*sl));
+	int err = table && sl ? 0 : -ENOMEM;
 
 	for (int i = 0; !err && i < NBACKENDS; i++) {
 		struct xlb_backend b = {.state = XLB_BE_ACTIVE,
 					.gen = 1,
 					.vip_id = 1,
+					.mode = v.mode,
 					.family = XLB_AF_INET,
 					.mac = {0x02, 0, 0, 0, 0, (__u8)i}};
 		char name[32];
@@ -120,8 +136,21 @@ static int setup_xlb(struct xlb_dp *dp)
 	}
 	xlb_addr_parse(VIP, &k.addr);
 	err = err ?: xlb_maglev_build(mb, NBACKENDS, XLB_DEFAULT_TABLE_SIZE, table);
-	err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
+	if (err || kind < VIP_SL) {
+		err = err ?: xlb_dp_vip_set(dp, &k, &v, table);
+		free(table);
+		free(sl);
+		return err;
+	}
+	/* {cur, prev} per slot: two consecutive ids (xlb_abi.h xlb_sl_slots) */
+	for (__u32 i = 0; i < XLB_DEFAULT_TABLE_SIZE; i++) {
+		sl[2 * i] = table[i];
+		sl[2 * i + 1] = kind == VIP_SL_PREV ? table[i] % NBACKENDS + 1 : XLB_BACKEND_NONE;
+	}
+	err = xlb_dp_vip_set(dp, &k, &v, NULL)
+		      ?: xlb_dp_table_swap(dp, 1, sl, 2 * XLB_DEFAULT_TABLE_SIZE);
 	free(table);
+	free(sl);
 	return err;
 }
 
@@ -300,10 +329,13 @@ int main(int argc, char **argv)
 	struct veth_bench *vb = NULL;
 	struct baseline *bl = NULL;
 	struct ft_bench *ft = NULL;
-	struct xlb_dp *dp = NULL, *dps[NTABLES] = {0};
+	struct xlb_dp *dp = NULL;
 	struct xlb_dp_opts dopts = {0};
 	int gen_if, lb_if, sink_link = -1, err;
 	const char *json = argc > 5 ? argv[5] : "build/bench-veth.json";
+	/* XLB_BENCH_ONLY=TEXT: only the scenarios whose name has TEXT (and the
+	 * trivial program), no SYN-flood test */
+	const char *only = getenv("XLB_BENCH_ONLY");
 	FILE *f;
 
 	if (argc < 5) {
@@ -314,14 +346,10 @@ int main(int argc, char **argv)
 	/* the data plane is loaded in the LB's namespace and attached there */
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
-	for (size_t t = 0; !err && t < NTABLES; t++) {
-		dopts.flow_entries = table_flows[t];
-		err = xlb_dp_open(&dopts, &dps[t]);
-		/* the generator's frames go to 02:02:02:02:02:02 (dst_mac below) */
-		err = err ?: xlb_dp_nic_set(dps[t], (const __u8[6]){2, 2, 2, 2, 2, 2}, 0);
-		err = err ?: setup_xlb(dps[t]);
-	}
-	dp = dps[0];
+	err = err ?: xlb_dp_open(&dopts, &dp);
+	/* the generator's frames go to 02:02:02:02:02:02 (dst_mac below) */
+	err = err ?: xlb_dp_nic_set(dp, (const __u8[6]){2, 2, 2, 2, 2, 2}, 0);
+	err = err ?: setup_xlb(dp, VIP_DSR);
 	bl = baseline__open_and_load();
 	vb = veth_bench__open_and_load();
 	ft = ft_bench__open_and_load();
@@ -348,11 +376,14 @@ int main(int argc, char **argv)
 		for (size_t s = 0; s < NSC; s++) {
 			int link;
 
-			struct xlb_dp *sdp = dps[sc[s].table];
-			struct xlb_dp_flow_lookups l0 = {0}, l1 = {0};
-
+			if (only && sc[s].prog != TRIVIAL && !strstr(sc[s].name, only))
+				continue;
 			enter(argv[3]);
-			link = xlb_xdp_attach(prog_fd(&sc[s], sdp, bl, ft), lb_if, 0);
+			if (sc[s].prog == XLB && setup_xlb(dp, sc[s].kind)) {
+				fprintf(stderr, "xlb-veth-bench: couldn't set the VIP up\n");
+				return 1;
+			}
+			link = xlb_xdp_attach(prog_fd(&sc[s], dp, bl, ft), lb_if, 0);
 			enter(argv[1]);
 			if (link < 0) {
 				fprintf(stderr, "xlb-veth-bench: attach to '%s': %s\n", argv[4],
@@ -365,56 +396,55 @@ int main(int argc, char **argv)
 			vb->bss->seq = 0;
 			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1 && !sc[s].syn)
 				run_n(vb, gen_if, REPEAT); /* a warm-up pass: the flows are known */
-			sc[s].hit[r] = -1;
-			if (sc[s].prog == XLB && !xlb_dp_flow_lookups(sdp, &l0))
-				sc[s].hit[r] = 0;
 			sc[s].mpps[r] = run_n(vb, gen_if, REPEAT);
-			if (sc[s].hit[r] == 0 && !xlb_dp_flow_lookups(sdp, &l1) &&
-			    l1.hits + l1.misses > l0.hits + l0.misses)
-				sc[s].hit[r] = (double)(l1.hits - l0.hits) /
-					       (double)(l1.hits + l1.misses - l0.hits - l0.misses);
 			close(link);
 		}
 		printf("  round %d:", r + 1);
 		for (size_t s = 0; s < NSC; s++)
-			printf(" %.2f", sc[s].mpps[r]);
+			if (!only || sc[s].prog == TRIVIAL || strstr(sc[s].name, only))
+				printf(" %.2f", sc[s].mpps[r]);
 		printf(" Mpps\n");
 	}
 	double base = median(sc[0].mpps);
 
-	printf("\n  %-28s %8s %8s %12s %8s\n", "scenario (median)", "Mpps", "ratio", "+ns/packet",
-	       "hit %");
+	printf("\n  %-28s %8s %8s %12s\n", "scenario (median)", "Mpps", "ratio", "+ns/packet");
 	for (size_t s = 0; s < NSC; s++) {
-		double m = median(sc[s].mpps), h = median(sc[s].hit);
+		double m = median(sc[s].mpps), lo = 1e9, hi = 0;
 
+		/* each round's ratio to that round's trivial run */
+		for (int r = 0; r < ROUNDS; r++) {
+			double q = sc[0].mpps[r] > 0 ? sc[s].mpps[r] / sc[0].mpps[r] : 0;
+
+			lo = q < lo ? q : lo;
+			hi = q > hi ? q : hi;
+		}
+		if (only && sc[s].prog != TRIVIAL && !strstr(sc[s].name, only))
+			continue;
 		if (sc[s].prog == FT_SETASSOC && sc[s - 1].prog == XLB)
 			printf("  flow table alone (+ MAC swap):\n");
-		printf("  %-28s %8.2f %8.2f %12.1f", sc[s].name, m, base > 0 ? m / base : 0,
-		       m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0);
-		if (h >= 0 && !sc[s].syn)
-			printf(" %8.1f", 100 * h);
-		printf("\n");
+		printf("  %-28s %8.2f %8.2f %12.1f   ratio %.2f-%.2f\n", sc[s].name, m,
+		       base > 0 ? m / base : 0, m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0, lo,
+		       hi);
 	}
 	printf("  targets: ratio >= 0.90 with 1 and 1,000 flows, >= 0.80 with 1,000,000\n");
 	f = fopen(json, "w");
 	if (f) {
 		fprintf(f, "{\"veth\": [");
 		for (size_t s = 0; s < NSC; s++)
-			fprintf(f,
-				"%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f, "
-				"\"hit_rate\": %.3f}",
+			fprintf(f, "%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f}",
 				s ? ", " : "", sc[s].name, median(sc[s].mpps),
-				base > 0 ? median(sc[s].mpps) / base : 0, median(sc[s].hit));
+				base > 0 ? median(sc[s].mpps) / base : 0);
 		fprintf(f, "]");
 	}
-	flood_test(vb, dp, gen_if, argv[3], argv[1], lb_if, f);
+	enter(argv[3]);
+	if (!only && !setup_xlb(dp, VIP_DSR))
+		flood_test(vb, dp, gen_if, argv[3], argv[1], lb_if, f);
 	if (f) {
 		fprintf(f, "}\n");
 		fclose(f);
 	}
 	close(sink_link);
-	for (size_t t = 0; t < NTABLES; t++)
-		xlb_dp_close(dps[t]);
+	xlb_dp_close(dp);
 	veth_bench__destroy(vb);
 	ft_bench__destroy(ft);
 	baseline__destroy(bl);
