@@ -33,13 +33,13 @@ t_stateless_streams_survive_adds_restart_drain() {
 	wait_health $v 3 up || ok=1
 	sleep 1
 	prev1=$(lb_reason stateless_prev_hop); ho1=$(decap_sum sl_handed_on)
-	log "      after b2, b3 joined: $((prev1 - prev0)) packets carried a previous hop, $((ho1 - ho0)) handed on by the backends; $(ctl -j status | jq -r ".vips[] | select(.vip == \"$v\") | .slots_with_prev") slots with one"
+	log "      after b2, b3 joined: $((prev1 - prev0)) packets carried a previous hop, $((ho1 - ho0)) handed on by the backends; $(ctl -j vip list | jq -r ".vips[] | select(.vip == \"$v\") | .slots_with_prev") slots carry one"
 	[ $((prev1 - prev0)) -gt 0 ] || { echo "    no packet carried a previous hop"; ok=1; }
-	[ $((ho1 - ho0)) -gt 0 ] || { echo "    no backend handed a packet on"; ok=1; for b in b1 b2 b3; do echo "    $b:"; nsenter --net="/run/netns/$P-$b" "$XLB_DECAP" status eth0 --pin-dir "$DPIN-$b" | sed "s/^/      /"; done; }
-	if [ -z "${SL_SKIP:-}" ]; then kill -KILL "$XLBD_PID"
+	[ $((ho1 - ho0)) -gt 0 ] || { echo "    no backend handed a packet on"; ok=1; }
+	kill -KILL "$XLBD_PID"
 	wait "$XLBD_PID" 2>/dev/null
 	ADOPT=1 xlbd_start || return 1
-	ctl backend drain $v 10.99.0.11 || ok=1; fi
+	ctl backend drain $v 10.99.0.11 || ok=1
 	many 10.99.100.5 81 20 >"$TMP/out"
 	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained b1"; ok=1; }
 	grep -qE '^b(2|3)$' "$TMP/out" || { echo "    new connections: $(sort "$TMP/out" | uniq -c | tr '\n' ' ')"; ok=1; }
@@ -48,8 +48,6 @@ t_stateless_streams_survive_adds_restart_drain() {
 	[ "$on_b1" = 20 ] || { echo "    $on_b1 of 20 streams answered by b1 first"; ok=1; }
 	stream_check sl 20 1320 'b1' || ok=1
 	log "      20 streams: $(for i in $(seq 20); do tail -1 "$TMP/sl$i"; done | grep -cx ' *1320') complete; handed on in all: $(($(decap_sum sl_handed_on) - ho0))"
-	for b in b1 b2 b3; do echo "    $b: $(nsenter --net="/run/netns/$P-$b" "$XLB_DECAP" status eth0 --pin-dir "$DPIN-$b" | awk '$2 != 0 && NF == 2' | tr -s " \n" " ")"; done; scrape /metrics | grep -E "reason=\"(stateless|flow_)" | grep -v " 0$" | sed "s/^/    /"
-	for i in $(seq 20); do echo "    sl$i: $(tr '\n' '|' <"$TMP/sl$i")"; done | grep -v "|1320|" # DEBUG
 	ctl vip del $v
 	return $ok
 }

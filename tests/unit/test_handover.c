@@ -470,7 +470,32 @@ static int t_ho_one_hop_per_slot(void)
 	return 0;
 }
 
+/* Two backends added seconds apart move some slots twice: A held the slot
+ * for a long time, B for a moment, then C takes it; A keeps it as the
+ * previous hop (A has the connections), and B does where it held longer. */
+static int t_ho_longer_holder_stays_prev(void)
+{
+	__u32 a[2] = {1, 1}, b[2] = {2, 2}, c[2] = {3, 3};
+	struct xlb_handover *h0 = xlb_ho_next(NULL, a, 2, 0, 600000, all_active, NULL);
+	struct xlb_handover *h1 =
+		h0 ? xlb_ho_next(h0, b, 2, 60000, 600000, all_active, NULL) : NULL;
+	struct xlb_handover *h2 =
+		h1 ? xlb_ho_next(h1, c, 2, 61000, 600000, all_active, NULL) : NULL;
+	struct xlb_handover *h3 =
+		h2 ? xlb_ho_next(h2, a, 2, 200000, 600000, all_active, NULL) : NULL;
+	int ok = h3 && h1->slot[0].prev == 1 && h2->slot[0].prev == 1 && h2->slot[1].prev == 1 &&
+		 h3->slot[0].prev == 3;
+
+	free(h0);
+	free(h1);
+	free(h2);
+	free(h3);
+	ASSERT_TRUE(ok, "A (60 s) -> B (1 s) -> C keeps A; C (139 s) -> A keeps C");
+	return 0;
+}
+
 const struct harness_case handover_cases[] = {
+	{"ho_longer_holder_stays_prev", t_ho_longer_holder_stays_prev},
 	{"ho_one_hop_per_slot", t_ho_one_hop_per_slot},
 	{"ho_moved_slots_carry_the_old_backend", t_ho_moved_slots_carry_the_old_backend},
 	{"ho_prevs_end_with_the_handover", t_ho_prevs_end_with_the_handover},

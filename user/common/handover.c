@@ -56,11 +56,30 @@ struct xlb_handover *xlb_ho_next(const struct xlb_handover *old, const __u32 *cu
 			continue;
 		}
 		if (o->cur != n->cur) {
-			/* The slot moves: its old backend becomes the previous hop. */
+			/* The slot moves: its old backend becomes the previous hop,
+			 * unless the slot moved within the handover already and the
+			 * hop it has held the slot longer than the old backend did
+			 * (two backends added seconds apart: the connections are
+			 * the older owner's). One hop per slot, the larger share. */
+			__u64 held = o->since_ms == XLB_HO_SINCE_UNKNOWN ? XLB_HO_SINCE_UNKNOWN
+									 : now_ms - o->since_ms;
+			__u32 og = o->prev_gen;
+			__u64 oend;
+
 			n->since_ms = now_ms;
-			if (o->cur != XLB_BACKEND_NONE && hop(ctx, o->cur, &g) != XLB_BE_DOWN) {
+			if (o->since_ms == XLB_HO_SINCE_UNKNOWN && o->prev != XLB_BACKEND_NONE)
+				hop(ctx, o->prev, &og);
+			if (o->prev != XLB_BACKEND_NONE && o->prev != n->cur &&
+			    o->prev_held_ms > held && o->since_ms != XLB_HO_SINCE_UNKNOWN &&
+			    keeps(o->prev, og, o->since_ms, now_ms, handover_ms, hop, ctx, &oend)) {
+				n->prev = o->prev;
+				n->prev_gen = og;
+				n->prev_held_ms = o->prev_held_ms;
+			} else if (o->cur != XLB_BACKEND_NONE &&
+				   hop(ctx, o->cur, &g) != XLB_BE_DOWN) {
 				n->prev = o->cur;
 				n->prev_gen = g;
+				n->prev_held_ms = held;
 			}
 			end = now_ms + handover_ms;
 		} else {
@@ -74,6 +93,7 @@ struct xlb_handover *xlb_ho_next(const struct xlb_handover *old, const __u32 *cu
 			if (keeps(o->prev, g, n->since_ms, now_ms, handover_ms, hop, ctx, &end)) {
 				n->prev = o->prev;
 				n->prev_gen = g;
+				n->prev_held_ms = o->prev_held_ms;
 			}
 		}
 		if (n->prev == XLB_BACKEND_NONE)
@@ -94,6 +114,7 @@ struct xlb_handover *xlb_ho_from_table(const __u32 *table, __u32 size)
 		h->slot[i].cur = (__u16)xlb_ho_cur(table[i]);
 		h->slot[i].prev = (__u16)xlb_ho_prev(table[i]);
 		h->slot[i].since_ms = XLB_HO_SINCE_UNKNOWN;
+		h->slot[i].prev_held_ms = XLB_HO_SINCE_UNKNOWN;
 		h->with_prev += h->slot[i].prev != XLB_BACKEND_NONE;
 	}
 	return h;

@@ -42,6 +42,10 @@ struct xlb_ho_slot {
 	__u16 cur, prev;
 	__u32 prev_gen; /* generation of `prev` when it became the previous hop */
 	__u64 since_ms; /* when the slot took `cur` (the previous hop's clock) */
+	/* How long `prev` held the slot (XLB_HO_SINCE_UNKNOWN: adopted, long):
+	 * when the slot moves again within the handover, the backend that held
+	 * it longer stays the previous hop (it has the older connections). */
+	__u64 prev_held_ms;
 };
 
 struct xlb_handover {

@@ -171,16 +171,19 @@ out:
 
 int xlb_dp_flow_lookups(struct xlb_dp *dp, struct xlb_dp_flow_lookups *out)
 {
-	__u64 packets = 0, taken;
+	__u64 packets = 0, stateless = 0, taken;
 	int err = all_vip_packets(dp, &packets)
 			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_MISS, &out->misses)
 			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_SYN, &out->syns)
-			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_EVICTED, &out->evictions);
+			  ?: xlb_dp_reason_count(dp, XLB_R_FLOW_EVICTED, &out->evictions)
+			  ?: xlb_dp_reason_count(dp, XLB_R_STATELESS, &stateless);
 
 	if (err)
 		return err;
-	/* counters read one after another: clamp what a race could tip over */
-	taken = out->misses + out->syns;
+	/* counters read one after another: clamp what a race could tip over;
+	 * stateless VIPs' packets never look the flow table up (those a
+	 * stateless VIP drops, e.g. with no backend, still count as hits) */
+	taken = out->misses + out->syns + stateless;
 	out->hits = packets > taken ? packets - taken : 0;
 	return 0;
 }
