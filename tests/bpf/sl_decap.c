@@ -444,6 +444,31 @@ static int t_ho_no_route_dropped(void)
 	return in_netns(no_route);
 }
 
+/* The previous hop is on the link but its MAC is not known yet (no
+ * neighbour entry): the kernel forwards this packet, the outer header
+ * gone, and resolves the neighbour for the next ones. */
+static int no_neigh(void)
+{
+	struct pb c, in, want;
+	__u64 before = counter(XLB_DECAP_SL_HANDED_ON);
+
+	client_pkt(&c, CLIENT4, 50002, VIP4, 80, TCP, F_ACK);
+	carrier(&in, "10.1.0.15", &c, VIP4);
+	pb_init(&want);
+	pb_eth(&want, MAC_BACKEND[0], MAC_LB, 0, 0x0800);
+	pb_bytes(&want, in.buf + 14 + 20, in.len - 14 - 20);
+	pb_finish(&want);
+	ASSERT_OK(run(&in, XDP_PASS, &want, "no neighbour yet: to the kernel, outer header gone"),
+		  "");
+	ASSERT_EQ(counter(XLB_DECAP_SL_HANDED_ON), before + 1, "counted sl_handed_on");
+	return 0;
+}
+
+static int t_ho_no_neighbour_via_the_kernel(void)
+{
+	return in_netns(no_neigh);
+}
+
 /* Arrived elsewhere than the route out: redirected to the route's device. */
 static int redirect(void)
 {
@@ -537,6 +562,7 @@ const struct harness_case sl_decap_cases[] = {
 	CASE(t_ho_single_header_never_handed_on),
 	CASE(t_ho_nested_carrier_dropped),
 	CASE(t_ho_no_route_dropped),
+	CASE(t_ho_no_neighbour_via_the_kernel),
 	CASE(t_ho_redirect_to_route_device),
 	CASE(t_ho_foreign_middle_is_no_carrier),
 	CASE(t_ho_roundtrip_with_xlb),
