@@ -172,6 +172,19 @@ XLB_INLINE struct xlb_vip_val *xlb_vip_lookup(struct xlb_pkt *p)
 	return bpf_map_lookup_elem(&vips, &vk);
 }
 
+/* The VIP's Maglev slot for this packet: of the flow's hash, or of the
+ * client address for `hash: source` VIPs. */
+XLB_INLINE __u32 xlb_slot_of(const struct xlb_pkt *p, const struct xlb_vip_val *vip,
+			     __u32 flow_hash)
+{
+	if (vip->hash == XLB_HASH_SRC) {
+		struct xlb_hash_seed seed = xlb_seed();
+
+		flow_hash = xlb_hash_src(&p->key.saddr, &seed);
+	}
+	return xlb_hash_slot(flow_hash, vip->table_size);
+}
+
 /* Consistent hash: the VIP's Maglev slot for this flow. */
 XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, __u32 flow_hash,
 			      __u32 *bid, struct xlb_backend **out)
@@ -180,18 +193,11 @@ XLB_INLINE int xlb_table_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, 
 	void *table = bpf_map_lookup_elem(&maglev_tables, &vip_id);
 	struct xlb_table_slots *slots;
 	struct xlb_backend *be;
-	__u32 h, slot, idx;
+	__u32 slot, idx;
 
 	if (!table)
 		return XLB_NO_BACKEND;
-	if (vip->hash == XLB_HASH_SRC) {
-		struct xlb_hash_seed seed = xlb_seed();
-
-		h = xlb_hash_src(&p->key.saddr, &seed);
-	} else {
-		h = flow_hash;
-	}
-	slot = xlb_hash_slot(h, vip->table_size);
+	slot = xlb_slot_of(p, vip, flow_hash);
 	idx = slot / XLB_TABLE_SLOTS_PER_VALUE;
 	slots = bpf_map_lookup_elem(table, &idx);
 	if (!slots)
@@ -222,18 +228,11 @@ XLB_INLINE int xlb_sl_pick(struct xlb_pkt *p, const struct xlb_vip_val *vip, __u
 	struct xlb_sl_slots *slots;
 	struct xlb_sl_slot sl;
 	struct xlb_backend *be;
-	__u32 h, slot, idx;
+	__u32 slot, idx;
 
 	if (!table)
 		return XLB_NO_BACKEND;
-	if (vip->hash == XLB_HASH_SRC) {
-		struct xlb_hash_seed seed = xlb_seed();
-
-		h = xlb_hash_src(&p->key.saddr, &seed);
-	} else {
-		h = flow_hash;
-	}
-	slot = xlb_hash_slot(h, vip->table_size);
+	slot = xlb_slot_of(p, vip, flow_hash);
 	idx = slot / XLB_SL_SLOTS_PER_VALUE;
 	slots = bpf_map_lookup_elem(table, &idx);
 	if (!slots)

@@ -168,29 +168,6 @@ static int rodata_var(int prog_fd, const char *name, void *out, __u32 size)
 	return err;
 }
 
-int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	char path[256];
-	int fd, prog_fd, err;
-
-	snprintf(path, sizeof(path), "%s/link", pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -ENOENT;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
-	if (prog_fd < 0)
-		return -errno;
-	err = rodata_var(prog_fd, "hash_seed", out, sizeof(*out));
-	close(prog_fd);
-	return err;
-}
-
 /* The program attached through the link pinned in pin_dir: an fd, or
  * -ENOENT (no link pinned), -errno. */
 static int pinned_prog(const char *pin_dir)
@@ -210,6 +187,17 @@ static int pinned_prog(const char *pin_dir)
 		return err;
 	prog_fd = bpf_prog_get_fd_by_id(info.prog_id);
 	return prog_fd < 0 ? -errno : prog_fd;
+}
+
+int xlb_dp_pinned_seed(const char *pin_dir, struct xlb_hash_seed *out)
+{
+	int prog_fd = pinned_prog(pin_dir), err;
+
+	if (prog_fd < 0)
+		return prog_fd;
+	err = rodata_var(prog_fd, "hash_seed", out, sizeof(*out));
+	close(prog_fd);
+	return err;
 }
 
 static int features_of(int prog_fd, __u32 *out)
