@@ -63,8 +63,14 @@ struct scenario {
 	__u32 nflows;
 	int syn;
 	enum vip_kind kind;
+	int table; /* xlb: index into table_flows (flow_table_size) */
 	double mpps[ROUNDS];
+	double hit[ROUNDS]; /* xlb, table mode: flow-table hits / lookups in the run, -1: none */
 };
+
+/* Flow-table sizes of the xlb instances: the default, then larger ones. */
+static const __u32 table_flows[] = {XLB_DEFAULT_FLOW_ENTRIES, 2u << 20, 4u << 20};
+#define NTABLES (sizeof(table_flows) / sizeof(table_flows[0]))
 
 // clang-format off
 static struct scenario sc[] = {
@@ -72,6 +78,8 @@ static struct scenario sc[] = {
 	{.name = "xlb, 1 flow",               .prog = XLB,          .nflows = 1},
 	{.name = "xlb, 1,000 flows",          .prog = XLB,          .nflows = 1000},
 	{.name = "xlb, 1,000,000 flows",      .prog = XLB,          .nflows = 1000000},
+	{.name = "xlb, 1M flows, 2M table",   .prog = XLB,          .nflows = 1000000, .table = 1},
+	{.name = "xlb, 1M flows, 4M table",   .prog = XLB,          .nflows = 1000000, .table = 2},
 	{.name = "xlb, SYN flood (16M srcs)", .prog = XLB,          .nflows = 16000000, .syn = 1},
 	/* ipip: flow table vs stateless (issue #14), the same encapsulation */
 	{.name = "ipip table, 1 flow",        .prog = XLB, .nflows = 1,       .kind = VIP_IPIP},
@@ -329,7 +337,7 @@ int main(int argc, char **argv)
 	struct veth_bench *vb = NULL;
 	struct baseline *bl = NULL;
 	struct ft_bench *ft = NULL;
-	struct xlb_dp *dp = NULL;
+	struct xlb_dp *dp = NULL, *dps[NTABLES] = {0};
 	struct xlb_dp_opts dopts = {0};
 	int gen_if, lb_if, sink_link = -1, err;
 	const char *json = argc > 5 ? argv[5] : "build/bench-veth.json";
@@ -346,10 +354,14 @@ int main(int argc, char **argv)
 	/* the data plane is loaded in the LB's namespace and attached there */
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
-	err = err ?: xlb_dp_open(&dopts, &dp);
-	/* the generator's frames go to 02:02:02:02:02:02 (dst_mac below) */
-	err = err ?: xlb_dp_nic_set(dp, (const __u8[6]){2, 2, 2, 2, 2, 2}, 0);
-	err = err ?: setup_xlb(dp, VIP_DSR);
+	for (size_t t = 0; !err && t < NTABLES; t++) {
+		dopts.flow_entries = table_flows[t];
+		err = xlb_dp_open(&dopts, &dps[t]);
+		/* the generator's frames go to 02:02:02:02:02:02 (dst_mac below) */
+		err = err ?: xlb_dp_nic_set(dps[t], (const __u8[6]){2, 2, 2, 2, 2, 2}, 0);
+		err = err ?: setup_xlb(dps[t], VIP_DSR);
+	}
+	dp = dps[0];
 	bl = baseline__open_and_load();
 	vb = veth_bench__open_and_load();
 	ft = ft_bench__open_and_load();
@@ -374,16 +386,19 @@ int main(int argc, char **argv)
 	       REPEAT);
 	for (int r = 0; r < ROUNDS; r++) {
 		for (size_t s = 0; s < NSC; s++) {
+			struct xlb_dp *sdp = dps[sc[s].table];
+			struct xlb_dp_flow_lookups l0 = {0}, l1 = {0};
 			int link;
 
+			sc[s].hit[r] = -1;
 			if (only && sc[s].prog != TRIVIAL && !strstr(sc[s].name, only))
 				continue;
 			enter(argv[3]);
-			if (sc[s].prog == XLB && setup_xlb(dp, sc[s].kind)) {
+			if (sc[s].prog == XLB && setup_xlb(sdp, sc[s].kind)) {
 				fprintf(stderr, "xlb-veth-bench: couldn't set the VIP up\n");
 				return 1;
 			}
-			link = xlb_xdp_attach(prog_fd(&sc[s], dp, bl, ft), lb_if, 0);
+			link = xlb_xdp_attach(prog_fd(&sc[s], sdp, bl, ft), lb_if, 0);
 			enter(argv[1]);
 			if (link < 0) {
 				fprintf(stderr, "xlb-veth-bench: attach to '%s': %s\n", argv[4],
@@ -396,7 +411,14 @@ int main(int argc, char **argv)
 			vb->bss->seq = 0;
 			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1 && !sc[s].syn)
 				run_n(vb, gen_if, REPEAT); /* a warm-up pass: the flows are known */
+			if (sc[s].prog == XLB && sc[s].kind < VIP_SL && !sc[s].syn &&
+			    !xlb_dp_flow_lookups(sdp, &l0))
+				sc[s].hit[r] = 0;
 			sc[s].mpps[r] = run_n(vb, gen_if, REPEAT);
+			if (sc[s].hit[r] == 0 && !xlb_dp_flow_lookups(sdp, &l1) &&
+			    l1.hits + l1.misses > l0.hits + l0.misses)
+				sc[s].hit[r] = (double)(l1.hits - l0.hits) /
+					       (double)(l1.hits + l1.misses - l0.hits - l0.misses);
 			close(link);
 		}
 		printf("  round %d:", r + 1);
@@ -407,9 +429,10 @@ int main(int argc, char **argv)
 	}
 	double base = median(sc[0].mpps);
 
-	printf("\n  %-28s %8s %8s %12s\n", "scenario (median)", "Mpps", "ratio", "+ns/packet");
+	printf("\n  %-28s %8s %8s %12s %16s %7s\n", "scenario (median)", "Mpps", "ratio",
+	       "+ns/packet", "ratio range", "hit %");
 	for (size_t s = 0; s < NSC; s++) {
-		double m = median(sc[s].mpps), lo = 1e9, hi = 0;
+		double m = median(sc[s].mpps), h = median(sc[s].hit), lo = 1e9, hi = 0;
 
 		/* each round's ratio to that round's trivial run */
 		for (int r = 0; r < ROUNDS; r++) {
@@ -422,18 +445,23 @@ int main(int argc, char **argv)
 			continue;
 		if (sc[s].prog == FT_SETASSOC && sc[s - 1].prog == XLB)
 			printf("  flow table alone (+ MAC swap):\n");
-		printf("  %-28s %8.2f %8.2f %12.1f   ratio %.2f-%.2f\n", sc[s].name, m,
+		printf("  %-28s %8.2f %8.2f %12.1f %11.2f-%.2f", sc[s].name, m,
 		       base > 0 ? m / base : 0, m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0, lo,
 		       hi);
+		if (h >= 0)
+			printf(" %7.1f", 100 * h);
+		printf("\n");
 	}
 	printf("  targets: ratio >= 0.90 with 1 and 1,000 flows, >= 0.80 with 1,000,000\n");
 	f = fopen(json, "w");
 	if (f) {
 		fprintf(f, "{\"veth\": [");
 		for (size_t s = 0; s < NSC; s++)
-			fprintf(f, "%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f}",
+			fprintf(f,
+				"%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f, "
+				"\"hit_rate\": %.3f}",
 				s ? ", " : "", sc[s].name, median(sc[s].mpps),
-				base > 0 ? median(sc[s].mpps) / base : 0);
+				base > 0 ? median(sc[s].mpps) / base : 0, median(sc[s].hit));
 		fprintf(f, "]");
 	}
 	enter(argv[3]);
@@ -444,7 +472,8 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	close(sink_link);
-	xlb_dp_close(dp);
+	for (size_t t = 0; t < NTABLES; t++)
+		xlb_dp_close(dps[t]);
 	veth_bench__destroy(vb);
 	ft_bench__destroy(ft);
 	baseline__destroy(bl);
