@@ -74,6 +74,7 @@ struct result {
 	__u32 moved;	     /* ... either */
 	__u32 via_prev;	     /* flows whose next packet reached it as the previous hop */
 	__u64 evicted;	     /* flow-table evictions */
+	__u64 missed_table;  /* the flows' packets during the flood that missed it */
 };
 
 struct lab {
@@ -263,7 +264,7 @@ static int run_mode(struct lab *l, enum mode m, struct result *r)
 	struct xlb_dp *dp = NULL;
 	int link = -1, err, fd = bpf_map__fd(l->fl->maps.flood_probes);
 	struct flood_probe zero = {0};
-	__u64 back0;
+	__u64 back0, miss0 = 0;
 
 	memset(r, 0, sizeof(*r));
 	err = dp_open(m, &dp);
@@ -289,6 +290,7 @@ static int run_mode(struct lab *l, enum mode m, struct result *r)
 		r->slots_moved += m != M_SL && table4[i] != table5[i];
 	/* 3. the flood, the flows' packets among it */
 	back0 = sunk(l->fl, FLOOD_SUNK_SYN);
+	xlb_dp_reason_count(dp, XLB_R_FLOW_MISS, &miss0);
 	l->fl->bss->syns = 0;
 	if (!err && m != M_SL_NOPREV) {
 		r->seconds = gen(l, l->flood + l->flood / (PROBE_EVERY - 1) + 2, PROBE_EVERY);
@@ -296,6 +298,8 @@ static int run_mode(struct lab *l, enum mode m, struct result *r)
 	}
 	r->syns_sent = l->fl->bss->syns;
 	r->syns_back = sunk(l->fl, FLOOD_SUNK_SYN) - back0;
+	xlb_dp_reason_count(dp, XLB_R_FLOW_MISS, &r->missed_table);
+	r->missed_table -= miss0;
 	err = err ?: probes_read(l, during);
 	/* 4. each flow's next packet */
 	err = err ?: send_each(l, during, after);
@@ -335,6 +339,8 @@ static void report(const struct lab *l, const struct result *r)
 	    r[m].seconds > 0 ? (double)r[m].syns_back / r[m].seconds / 1e6 : 0.0);
 	ROW("flow-table evictions", "llu", (unsigned long long)r[m].evicted);
 	ROW("the flows' packets during the flood", "llu", (unsigned long long)r[m].probes_during);
+	ROW("  ... that missed the flow table (evicted)", "llu",
+	    (unsigned long long)r[m].missed_table);
 	ROW("flows moved during the flood", "u", r[m].moved_during);
 	ROW("flows moved at their next packet", "u", r[m].moved_next);
 	ROW("flows moved (any packet)", "u", r[m].moved);
