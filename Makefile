@@ -52,9 +52,10 @@ LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
+LAB_FLOOD  := $(BUILD)/tests/xlb-sl-flood
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH)
+	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -72,7 +73,7 @@ DEB_PKGS += bird2 frr
 
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-fleet test-demo uninstall bench check format clean install demo \
+.PHONY: all deps test test-unit test-bpf test-monitoring test-install test-e2e test-fleet test-demo test-flood uninstall bench check format clean install demo \
 	san test-san fuzz fuzz-build test-fuzz
 
 all: $(BINS) $(MANS)
@@ -172,6 +173,11 @@ $(VETH_BENCH): $(BUILD)/tools/bench/veth_bench.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# a SYN flood against established flows, table vs stateless (tests/flood/)
+$(LAB_FLOOD): $(BUILD)/tests/flood/sl_flood.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(LAB_TCP): $(BUILD)/tests/e2e/lab_tcp.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
@@ -199,8 +205,8 @@ $(BUILD)/bpf $(BUILD)/include:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-san test-fuzz test-monitoring \
-		test-install test-e2e test-fleet test-demo check
+	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-flood test-san test-fuzz \
+		test-monitoring test-install test-e2e test-fleet test-demo check
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
 test-monitoring:
@@ -310,6 +316,11 @@ test-fuzz: $(FUZZ_BINS)
 
 test-e2e: all
 	$(Q)tests/e2e/run.sh $(BUILD)
+
+# 8M-source SYN flood while 1,000 established flows send, flow_state table
+# vs stateless, through native XDP on a veth pair (issue #14): ~15 s.
+test-flood: $(LAB_FLOOD)
+	$(Q)tests/flood/run.sh $(BUILD)
 
 # Three LBs behind a router's ECMP, BGP + BFD (tools/fleet/): ~80 s.
 test-fleet: all
