@@ -222,3 +222,23 @@ t_guard_beat_removed_counts_as_silence() {
 	guard_clean
 	return $ok
 }
+
+# `xlbd --detach` with no agent running (the documented way to remove the
+# data plane after stopping xlbd): the routes the last beat names go at
+# once, both families, and only those; the pins go. Without it BGP would
+# announce the VIPs until xlb-guard noticed the silence (hold).
+t_offline_detach_withdraws_routes() {
+	local ok=0
+	guard_clean
+	mkdir -p "$GPIN"
+	guard_routes || { echo "    couldn't add the lab routes"; guard_clean; return 1; }
+	"$LAB_BEAT" write "$GPIN" 0 10000 9641 250 4545 || ok=1
+	nsenter --net="/run/netns/$P-lb" "$XLBD" --detach --pin-dir "$GPIN" >"$TMP/detach.out" 2>&1 ||
+		{ echo "    xlbd --detach failed:"; sed 's/^/    /' "$TMP/detach.out"; ok=1; }
+	[ "$(ours)" = 0 ] || { echo "    $(ours) of the agent's 2 routes left after --detach"; ok=1; }
+	[ "$(foreign)" = 3 ] || { echo "    foreign routes: $(foreign) of 3 left"; ok=1; }
+	grep -q "withdrew 2 announced routes" "$TMP/detach.out" || { echo "    --detach said: $(cat "$TMP/detach.out")"; ok=1; }
+	[ -e "$GPIN" ] && { echo "    $GPIN still there"; ok=1; }
+	guard_clean
+	return $ok
+}

@@ -1157,7 +1157,7 @@ if xlbd_start; then
 		t_announce_detach_withdraws_everything \
 		t_config_digest_follows_the_config \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
-		t_guard_beat_removed_counts_as_silence t_xlbd_sd_notify \
+		t_guard_beat_removed_counts_as_silence t_offline_detach_withdraws_routes t_xlbd_sd_notify \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"

@@ -5,6 +5,7 @@
  * fleet"). The tick is the loop's own timer, so a loop that hangs stops
  * beating even though the process lives.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "beat.h"
 #include "heartbeat.h"
 #include "log.h"
+#include "routes.h"
 
 void agent_beat(const char *pin_dir, const struct xlb_cfg_announce *a)
 {
@@ -33,4 +35,14 @@ void agent_beat(const char *pin_dir, const struct xlb_cfg_announce *a)
 	else if (!err && failing)
 		pr_info("heartbeat '%s/beat' written again\n", pin_dir);
 	failing = err != 0;
+}
+
+int agent_beat_withdraw(const char *pin_dir)
+{
+	struct xlb_beat b;
+	int err = xlb_beat_read(pin_dir, &b);
+
+	if (err == -ENOENT || (!err && (!b.table || !b.protocol)))
+		return 0;
+	return err ?: xlb_routes_flush(b.table, b.protocol);
 }

@@ -9,4 +9,11 @@
  * announcing) under pin_dir. Failures are said once, not every tick. */
 void agent_beat(const char *pin_dir, const struct xlb_cfg_announce *a);
 
+/* `xlbd --detach` without a running agent: withdraw the routes the last
+ * beat under pin_dir names (table and protocol) before the pins go, so no
+ * BGP daemon keeps announcing VIPs that nothing forwards any more. The
+ * number withdrawn, 0 when the agent did not announce or never beat, or
+ * -errno. */
+int agent_beat_withdraw(const char *pin_dir);
+
 #endif

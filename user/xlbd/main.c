@@ -1014,6 +1014,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (detach) {
+		/* the routes first: announced VIPs must not outlive forwarding */
+		ret = agent_beat_withdraw(ag.pin_dir);
+		if (ret < 0)
+			fprintf(stderr,
+				"xlbd: couldn't withdraw the announced routes named by '%s/beat': "
+				"%s; remove them with 'ip route flush table TABLE proto "
+				"PROTOCOL'\n",
+				ag.pin_dir, strerror(-ret));
+		else if (ret > 0)
+			printf("xlbd: withdrew %d announced routes\n", ret);
 		ret = xlb_dp_unpin(ag.pin_dir);
 		if (ret)
 			fprintf(stderr, "xlbd: couldn't remove '%s': %s\n", ag.pin_dir,
