@@ -46,8 +46,9 @@ ck_frozen_run() {
 	t0=$(date +%s%N)
 	wait_health $talk 1 down >/dev/null || { echo "    send/expect: b3 not down in 10 s"; ok=1; }
 	el=$(since "$t0")
-	# fall 2 x (interval 500 ms + 10% jitter) + timeout 300 ms = 1.4 s, + slack
-	le "$el" 2.5 || { echo "    send/expect: b3 down after ${el}s, want <= 2.5s"; ok=1; }
+	# fall 2 x (interval 500 ms + 10% jitter) + timeout 300 ms = 1.4 s, + 1.6 s
+	# slack for a loaded host (the plain check never sees it at all)
+	le "$el" 3 || { echo "    send/expect: b3 down after ${el}s, want <= 3s"; ok=1; }
 	sleep 1 # the plain check has had as long again
 	echo "    b3 frozen ${el}s: plain tcp: $(ck_health $plain 10.99.0.13)" \
 		" | send/expect: $(ck_health $talk 10.99.0.13)"
@@ -65,7 +66,7 @@ ck_frozen_run() {
 	wait_health $talk 2 up >/dev/null || { echo "    send/expect: b3 not back in 10 s"; return 1; }
 	el=$(since "$t0")
 	# rise 2 x 550 ms, + slack
-	le "$el" 2.5 || { echo "    send/expect: b3 back after ${el}s, want <= 2.5s"; ok=1; }
+	le "$el" 3 || { echo "    send/expect: b3 back after ${el}s, want <= 3s"; ok=1; }
 	echo "    b3 continued, back after ${el}s: plain tcp: $(ck_health $plain 10.99.0.13)" \
 		" | send/expect: $(ck_health $talk 10.99.0.13)"
 	return $ok
