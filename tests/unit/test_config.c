@@ -146,6 +146,8 @@ static int t_config_empty_file_is_empty_config(void)
 	return 0;
 }
 
+#define X64 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
 /* A VIP template: each rejected case changes one thing. */
 #define VIP(body) "vips:\n  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n" body
 
@@ -343,6 +345,26 @@ static const struct reject_case {
 	{"interface with a colon", "interface: \"eth0:1\"\n",
 	 "bad.yaml: interface \"eth0:1\" is not a network interface name (visible ASCII other "
 	 "than '/' and ':')"},
+	/* tcp send/expect (issue #16) */
+	{"send on an http check", VIP("    check:\n      type: http\n      send: x\n"),
+	 "VIP 10.0.0.10:80/tcp: check send and expect are for tcp and udp checks, not http; "
+	 "remove them or change the type"},
+	{"expect on an exec check",
+	 VIP("    check:\n      type: exec\n      command: /bin/true\n      expect: x\n"),
+	 "check send and expect are for tcp and udp checks, not exec"},
+	{"unknown escape in send", VIP("    check:\n      send: a\\qb\n"),
+	 "bad.yaml:6: check send: '\\qb' at character 2 is not an escape xlb reads; write "
+	 "\\r, \\n, \\t, \\\\ (a backslash) or \\xHH (01 to 7f)"},
+	{"\\x00 in send", VIP("    check:\n      send: 'a\\x00'\n"),
+	 "bad.yaml:6: check send: '\\x00' at character 2 is not an escape"},
+	{"\\xff in expect", VIP("    check:\n      expect: \\xff\n"),
+	 "bad.yaml:6: check expect: '\\xff' at character 1 is not an escape"},
+	{"\\x with one digit", VIP("    check:\n      expect: a\\x4\n"),
+	 "bad.yaml:6: check expect: '\\x4' at character 2 is not an escape"},
+	{"backslash at the end", VIP("    check:\n      send: a\\\n"),
+	 "bad.yaml:6: check send: '\\' at character 2 is not an escape"},
+	{"expect longer than 256 bytes", VIP("    check:\n      expect: " X64 X64 X64 X64 "y\n"),
+	 "bad.yaml:6: check expect is longer than 256 characters"},
 	{"NUL in a string", VIP("    check:\n      type: udp\n      send: \"a\\0b\"\n"),
 	 "bad.yaml:7: 'check send' holds a NUL character (\\0); remove it"},
 	{"NUL in a key", "vips:\n  - \"address\\0x\": 10.0.0.1\n    port: 80\n    protocol: tcp\n",
@@ -503,12 +525,12 @@ static int t_config_check_text_fills_its_field(void)
 	static const struct {
 		const char *key;
 		size_t room;
-	} fields[] = {{"path", XLB_CHECK_STR},	 {"host", XLB_CHECK_STR},
-		      {"body", XLB_CHECK_STR},	 {"send", XLB_CHECK_STR},
-		      {"expect", XLB_CHECK_STR}, {"command", XLB_CHECK_STR * 2}};
+	} fields[] = {{"path", XLB_CHECK_STR},		{"host", XLB_CHECK_STR},
+		      {"body", XLB_CHECK_STR},		{"send", XLB_CHECK_SEND_LEN},
+		      {"expect", XLB_CHECK_EXPECT_LEN}, {"command", XLB_CHECK_STR * 2}};
 	struct xlb_cfg_vip v = {.port = 80, .proto = IPPROTO_TCP};
 	struct xlb_err err = {};
-	char yaml[600], val[XLB_CHECK_STR * 2 + 1], want[80];
+	char yaml[XLB_CHECK_SEND_LEN + 64], val[XLB_CHECK_SEND_LEN + 1], want[80];
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		size_t n = fields[i].room - 1;
@@ -893,7 +915,70 @@ static int t_config_flow_state(void)
 	return 0;
 }
 
+/*
+ * tcp send/expect (issue #16): escapes mean the same in every YAML style
+ * (xlb decodes plain, single-quoted and block scalars; YAML double-quoted
+ * ones), the limits count decoded bytes, the dump loads back to the same
+ * bytes, and a request that changes the type drops them unless the new
+ * type uses them.
+ */
+static int t_config_tcp_send_expect(void)
+{
+	static const char *styles[] = {
+		"{type: tcp, send: PING\\r\\n\\x21\\t\\\\, expect: +PONG}",
+		"{type: tcp, send: 'PING\\r\\n\\x21\\t\\\\', expect: '+PONG'}",
+		"{type: tcp, send: \"PING\\r\\n\\x21\\t\\\\\", expect: \"+PONG\"}",
+		"type: tcp\nsend: |-\n  PING\\r\\n\\x21\\t\\\\\nexpect: +PONG\n",
+	};
+	struct xlb_cfg_vip v = {
+		.port = 6379, .proto = IPPROTO_TCP, .table_size = XLB_DEFAULT_TABLE_SIZE};
+	struct xlb_cfg c = {.vips = &v, .nvips = 1}, d = {};
+	struct xlb_cfg_check before;
+	struct xlb_err err = {};
+	char yaml[4200], *text = NULL;
+	size_t len;
+
+	v.family = (__u8)xlb_addr_parse("10.0.0.1", &v.addr);
+	for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+		xlb_cfg_check_defaults(&v.check);
+		ASSERT_OK(xlb_cfg_parse_check(styles[i], &v, NULL, &err), err.msg);
+		ASSERT_EQ(strcmp(v.check.send, "PING\r\n!\t\\"), 0, styles[i]);
+		ASSERT_EQ(strcmp(v.check.expect, "+PONG"), 0, styles[i]);
+		ASSERT_OK(xlb_cfg_validate(&c, "t", &err), err.msg);
+	}
+	/* the dump loads back to the same bytes */
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_OK(xlb_cfg_load_string("dump", text, &d, &err), err.msg);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "dump loads back equal");
+	xlb_cfg_free(&d);
+	free(text);
+	/* a refused escape changes nothing */
+	before = v.check;
+	ASSERT_EQ(xlb_cfg_parse_check("{send: 'x\\y'}", &v, NULL, &err), -EINVAL, "refused");
+	ASSERT_TRUE(strstr(err.msg, "check send: '\\y' at character 2") != NULL, err.msg);
+	ASSERT_TRUE(!memcmp(&before, &v.check, sizeof(before)), "unchanged");
+	/* 1024 bytes written as 4096 characters of escapes fit; 1025 do not */
+	strcpy(yaml, "{send: ");
+	for (int i = 0; i < 1024; i++)
+		strcat(yaml, "\\x41");
+	ASSERT_OK(xlb_cfg_parse_check(strcat(yaml, "}"), &v, NULL, &err), err.msg);
+	ASSERT_EQ(strlen(v.check.send), 1024, "1024 bytes");
+	strcpy(strrchr(yaml, '}'), "B}");
+	ASSERT_EQ(xlb_cfg_parse_check(yaml, &v, NULL, &err), -EINVAL, "1025 bytes");
+	ASSERT_TRUE(strstr(err.msg, "check send is longer than 1024 characters") != NULL, err.msg);
+	/* tcp -> udp keeps them (both use them), tcp -> http drops them */
+	ASSERT_OK(xlb_cfg_parse_check("{type: tcp, send: PING, expect: PONG}", &v, NULL, &err),
+		  err.msg);
+	ASSERT_OK(xlb_cfg_parse_check("{type: udp}", &v, NULL, &err), err.msg);
+	ASSERT_TRUE(!strcmp(v.check.send, "PING") && !strcmp(v.check.expect, "PONG"), "udp keeps");
+	ASSERT_OK(xlb_cfg_parse_check("{type: http}", &v, NULL, &err), err.msg);
+	ASSERT_TRUE(!v.check.send[0] && !v.check.expect[0], "http drops");
+	ASSERT_OK(xlb_cfg_validate(&c, "t", &err), err.msg);
+	return 0;
+}
+
 const struct harness_case config_cases[] = {
+	{"config_tcp_send_expect", t_config_tcp_send_expect},
 	{"config_flow_state", t_config_flow_state},
 	{"config_dump_escapes_every_nonprintable", t_config_dump_escapes_every_nonprintable},
 	{"config_dump_of_address_ending_in_colons", t_config_dump_of_address_ending_in_colons},

@@ -142,6 +142,22 @@ static int t_diff_backend_check_override(void)
 	return 0;
 }
 
+/* A tcp check that starts talking: its payload shows escaped, as the dump
+ * spells it, so a CR LF cannot split the line of an apply or an event. */
+static int t_diff_tcp_send_expect_escaped(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(diff_edit("    protocol: tcp\n",
+			    "    protocol: tcp\n    check: {send: PING\\r\\n, expect: +PONG}\n",
+			    &s),
+		  1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0], "~ 10.0.0.10:80/tcp: check send \"\" -> \"PING\\r\\n\", "
+				     "check expect \"\" -> \"+PONG\""),
+		  0, s.lines[0]);
+	return 0;
+}
+
 static int t_diff_interface(void)
 {
 	struct seen s = {};
@@ -201,6 +217,7 @@ const struct harness_case diff_cases[] = {
 	{"diff_check_and_vip_settings", t_diff_check_and_vip_settings},
 	{"diff_backend_check_override", t_diff_backend_check_override},
 	{"diff_interface", t_diff_interface},
+	{"diff_tcp_send_expect_escaped", t_diff_tcp_send_expect_escaped},
 	{"diff_flow_table_size", t_diff_flow_table_size},
 };
 const size_t diff_ncases = sizeof(diff_cases) / sizeof(diff_cases[0]);

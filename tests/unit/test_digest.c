@@ -126,6 +126,12 @@ static const struct xlb_hash_seed SEED = {{0x0011223344556677ull, 0x8899aabbccdd
 	"  - address: 10.0.0.10\n    port: 80\n    protocol: udp\n    check: {type: none}\n"       \
 	"    backends:\n      - address: 10.1.0.9\n"
 
+/* VIP6 with a tcp check that sends and expects (issue #16) */
+#define VIP6_CHECK(send, expect)                                                                   \
+	"  - address: 2001:db8::10\n    port: 443\n    protocol: tcp\n    mode: ipip\n"            \
+	"    check: {type: tcp, send: '" send "', expect: '" expect "'}\n"                         \
+	"    backends:\n      - address: 2001:db8:1::1\n      - address: 2001:db8:1::2\n"
+
 static const char *const BASE = "interface: eth0\nvips:\n" VIP4 VIP6 VIPUDP;
 
 static int digest_of(const char *yaml, const struct xlb_hash_seed *seed, char out[17])
@@ -215,6 +221,10 @@ static int t_digest_sees_what_forwards(void)
 		{"mtu", "mtu: 1400\nvips:\n" VIP4 VIP6 VIPUDP},
 		{"deleted_vip_grace", "deleted_vip_grace: 5s\nvips:\n" VIP4 VIP6 VIPUDP},
 		{"a VIP fewer", "vips:\n" VIP4 VIP6},
+		{"a tcp check's send and expect",
+		 "vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\r\\n", "+PONG")},
+		{"a tcp check's send", "vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\n", "")},
+		{"a tcp check's expect", "vips:\n" VIP4 VIPUDP VIP6_CHECK("", "+PONG")},
 	};
 	struct xlb_hash_seed other = SEED;
 	char base[17], d[17];
@@ -226,6 +236,13 @@ static int t_digest_sees_what_forwards(void)
 		ASSERT_OK(digest_of(changed[i].yaml, &SEED, d), changed[i].what);
 		ASSERT_TRUE(memcmp(d, base, 16), changed[i].what);
 	}
+	/* a payload that differs by one byte is another check */
+	ASSERT_OK(digest_of("vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\r\\n", "+PONG"), &SEED, base),
+		  "digest");
+	ASSERT_OK(digest_of("vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\n", "+PONG"), &SEED, d),
+		  "digest");
+	ASSERT_TRUE(memcmp(d, base, 16), "send PING\\r\\n or PING\\n");
+	ASSERT_OK(digest_of(BASE, &SEED, base), "digest");
 	other.k[1] ^= 1ull << 40;
 	ASSERT_OK(digest_of(BASE, &other, d), "digest");
 	ASSERT_TRUE(memcmp(d, base, 16), "another seed");

@@ -25,6 +25,8 @@ extern const struct harness_case seed_cases[];
 extern const size_t seed_ncases;
 extern const struct harness_case probe_cases[];
 extern const size_t probe_ncases;
+extern const struct harness_case probe_tcp_cases[];
+extern const size_t probe_tcp_ncases;
 extern const struct harness_case state_cases[];
 extern const size_t state_ncases;
 extern const struct harness_case procfs_cases[];
@@ -41,6 +43,8 @@ int sync_setup(void);
 void sync_teardown(void);
 int probe_setup(void);
 void probe_teardown(void);
+int probe_tcp_setup(void);
+void probe_tcp_teardown(void);
 int state_setup(void);
 void state_teardown(void);
 

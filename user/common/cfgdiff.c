@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cfgdiff.h"
+#include "text.h"
 
 /* A change being described: fields are appended as "name old -> new". */
 struct what {
@@ -59,10 +60,15 @@ static void ms(struct what *w, const char *name, __u32 a, __u32 b)
 		add(w, "%s %s -> %s", name, dur(a, x, sizeof(x)), dur(b, y, sizeof(y)));
 }
 
+/* Text as the dump spells it (a payload's \r\n must not break the line),
+ * each side cut to fit a line. */
 static void str(struct what *w, const char *name, const char *a, const char *b)
 {
+	char x[96], y[96];
+
 	if (strcmp(a, b))
-		add(w, "%s \"%s\" -> \"%s\"", name, a, b);
+		add(w, "%s \"%s\" -> \"%s\"", name, xlb_text_escape(a, x, sizeof(x)),
+		    xlb_text_escape(b, y, sizeof(y)));
 }
 
 static void name(struct what *w, const char *field, const char *a, const char *b)

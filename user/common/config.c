@@ -190,8 +190,8 @@ const struct xlb_cfg_check_text xlb_cfg_check_texts[] = {
 	{"command", offsetof(struct xlb_cfg_check, command), XLB_CHECK_STR * 2, XLB_TEXT_NO_CONTROL,
 	 "write the command on one line, without control characters"},
 	{"body", offsetof(struct xlb_cfg_check, body), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
-	{"send", offsetof(struct xlb_cfg_check, send), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
-	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_CHECK_STR, XLB_TEXT_UTF8, ""},
+	{"send", offsetof(struct xlb_cfg_check, send), XLB_CHECK_SEND_LEN, XLB_TEXT_UTF8, ""},
+	{"expect", offsetof(struct xlb_cfg_check, expect), XLB_CHECK_EXPECT_LEN, XLB_TEXT_UTF8, ""},
 };
 const size_t xlb_cfg_ncheck_texts = sizeof(xlb_cfg_check_texts) / sizeof(xlb_cfg_check_texts[0]);
 

@@ -56,8 +56,11 @@
  *         status: 200-399         # http(s): accepted codes, e.g. "200,204,300-399"
  *         body: ok                # http(s): the body must contain this (default: any)
  *         tls_verify: true        # https: verify the certificate      (default true)
- *         send: ping              # udp: payload sent                  (default empty)
- *         expect: pong            # udp: the reply must contain this   (default: any reply)
+ *         send: PING\r\n          # tcp, udp: payload sent after connecting (default none)
+ *         expect: +PONG           # tcp, udp: the reply must contain this (default: any
+ *                                 # reply; tcp with neither: connecting is enough)
+ *                                 # send and expect read \r \n \t \\ \xHH (01-7f) in
+ *                                 # any YAML style; at most 1024 and 256 bytes
  *         command: /usr/lib/xlb/check.sh  # exec: run with XLB_BACKEND_ADDR, _PORT,
  *                                 # as --exec-user, split on blanks, no shell
  *         shell: false            # exec: run command with /bin/sh -c   (default false)
@@ -84,7 +87,7 @@
 
 /* Health-check types. */
 enum xlb_check_type {
-	XLB_CHECK_TCP = 0,   /* connect */
+	XLB_CHECK_TCP = 0,   /* connect; then optionally send, expect a reply */
 	XLB_CHECK_HTTP = 1,  /* GET path, status in ranges, optional body match */
 	XLB_CHECK_HTTPS = 2, /* the same over TLS */
 	XLB_CHECK_UDP = 3,   /* send a payload, expect a reply */
@@ -93,6 +96,9 @@ enum xlb_check_type {
 };
 
 #define XLB_CHECK_STR 128
+/* send and expect of tcp and udp checks: at most 1024 and 256 bytes. */
+#define XLB_CHECK_SEND_LEN 1025
+#define XLB_CHECK_EXPECT_LEN 257
 #define XLB_CHECK_MAX_RANGES 8
 
 /* Defaults: HAProxy's. */
@@ -140,8 +146,8 @@ struct xlb_cfg_check {
 	char path[XLB_CHECK_STR];
 	char host[XLB_CHECK_STR];
 	char body[XLB_CHECK_STR];
-	char send[XLB_CHECK_STR];
-	char expect[XLB_CHECK_STR];
+	char send[XLB_CHECK_SEND_LEN];	   /* tcp, udp: escapes decoded */
+	char expect[XLB_CHECK_EXPECT_LEN]; /* tcp, udp: escapes decoded */
 	char command[XLB_CHECK_STR * 2];
 };
 

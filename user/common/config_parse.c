@@ -301,6 +301,38 @@ static int parse_backend_check(struct walk *w, yaml_node_t *n, struct xlb_cfg_ba
 }
 
 /* 1 when key is a text setting (*ret: 0, or -EINVAL for a bad value), else 0. */
+/*
+ * A payload or a match (send, expect) with its C escapes (\r \n \t \\
+ * \xHH) decoded, so `send: PING\r\n` sends what it says in every YAML
+ * style: a double-quoted scalar has them decoded by YAML already (the same
+ * escapes, the same meaning), any other style is decoded here.
+ */
+static int payload_value(struct walk *w, yaml_node_t *n, const char *key, char *out, size_t len)
+{
+	const char *s = scalar(w, n, key);
+	char buf[4096];
+	size_t bad = 0;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	if (n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		return string_value(w, n, key, out, len);
+	r = xlb_text_unescape(s, buf, len < sizeof(buf) ? len : sizeof(buf), &bad);
+	if (r == -E2BIG)
+		return xlb_cfg_fail(w->err, "%s:%d: %s is longer than %zu characters", w->name,
+				    line_of(n), key, len - 1);
+	if (r)
+		return xlb_cfg_fail(w->err,
+				    "%s:%d: %s: '%.4s' at character %zu is not an escape xlb "
+				    "reads; write \\r, \\n, \\t, \\\\ (a backslash) or \\xHH "
+				    "(01 to 7f)",
+				    w->name, line_of(n), key, s + bad, bad + 1);
+	memset(out, 0, len);
+	memcpy(out, buf, strlen(buf));
+	return 0;
+}
+
 static int check_string(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg_check *c,
 			int *ret)
 {
@@ -312,7 +344,10 @@ static int check_string(struct walk *w, const char *key, yaml_node_t *v, struct 
 		if (strcmp(key, t->key))
 			continue;
 		snprintf(what, sizeof(what), "check %s", key);
-		*ret = string_value(w, v, what, (char *)c + t->off, t->len);
+		if (!strcmp(key, "send") || !strcmp(key, "expect"))
+			*ret = payload_value(w, v, what, (char *)c + t->off, t->len);
+		else
+			*ret = string_value(w, v, what, (char *)c + t->off, t->len);
 		if (!*ret && !strcmp(key, "path") && c->path[0] != '/')
 			*ret = xlb_cfg_fail(w->err, "%s:%d: check path '%s' must start with '/'",
 					    w->name, line_of(v), c->path);
@@ -882,8 +917,8 @@ static void drop_other_type_settings(struct xlb_cfg_check *c, const struct xlb_c
 	DROP_STR(path, http);
 	DROP_STR(host, http);
 	DROP_STR(body, http);
-	DROP_STR(send, c->type == XLB_CHECK_UDP);
-	DROP_STR(expect, c->type == XLB_CHECK_UDP);
+	DROP_STR(send, c->type == XLB_CHECK_UDP || c->type == XLB_CHECK_TCP);
+	DROP_STR(expect, c->type == XLB_CHECK_UDP || c->type == XLB_CHECK_TCP);
 	DROP_STR(command, c->type == XLB_CHECK_EXEC);
 #undef DROP_STR
 	if (!http && c->nranges == old->nranges &&

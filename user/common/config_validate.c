@@ -162,11 +162,11 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 			"%s%s: check path, host, status and body are for http and https "
 			"checks, not %s; remove them or change the type",
 			at, who, xlb_check_type_name(c->type));
-	if (c->type != XLB_CHECK_UDP && (c->send[0] || c->expect[0]))
+	if (c->type != XLB_CHECK_UDP && c->type != XLB_CHECK_TCP && (c->send[0] || c->expect[0]))
 		return xlb_cfg_fail(
 			err,
-			"%s%s: check send and expect are for udp checks, not %s; remove them "
-			"or change the type",
+			"%s%s: check send and expect are for tcp and udp checks, not %s; remove "
+			"them or change the type (an http check matches its reply with body)",
 			at, who, xlb_check_type_name(c->type));
 	if (c->type != XLB_CHECK_EXEC && c->command[0])
 		return xlb_cfg_fail(err, "%s%s: check command is for exec checks; set 'type: exec'",

@@ -35,6 +35,7 @@
 #include "probe.h"
 
 #define BODY_MAX (64 * 1024) /* http: body searched for `body` */
+#define REPLY_MAX 4096	     /* tcp send/expect: reply searched for `expect` */
 #define BATCH 64	     /* epoll events handled per run */
 #define POLL_CHILD_US 10000  /* exec children without a pidfd: looked at this often */
 
@@ -61,6 +62,14 @@ struct link {
 	struct link *prev, *next;
 };
 
+/* Where a tcp probe is: a plain one finishes when connected; one with send
+ * or expect then talks (send, then read until expect is found). */
+enum tcp_phase {
+	TCP_CONNECTING,
+	TCP_SENDING,
+	TCP_READING,
+};
+
 struct probe {
 	struct src src; /* tcp/udp socket or exec pidfd */
 	void *tag;
@@ -70,16 +79,23 @@ struct probe {
 	__u8 type;
 	__u8 finished;
 	__u8 nranges;
+	__u8 talk;		    /* tcp: send or expect set */
+	__u8 phase;		    /* tcp: enum tcp_phase */
 	pid_t pid;		    /* exec: child not reaped yet (0: none) */
 	CURL *easy;		    /* http(s) */
 	struct curl_slist *conn_to; /* http(s): CURLOPT_CONNECT_TO, owned */
 	char *body;		    /* http(s): received body when matching */
 	size_t body_len;
+	char *out; /* tcp: what to send (owned), NULL: nothing */
+	size_t out_len, out_off;
+	char *reply; /* tcp: the reply so far (REPLY_MAX), while reading */
+	size_t reply_len;
 	__u64 start_us, deadline_us;
 	struct xlb_probe_result r;
 	struct xlb_status_range ranges[XLB_CHECK_MAX_RANGES];
-	char match[XLB_CHECK_STR]; /* http body or udp expect; "": anything */
+	char match[XLB_CHECK_EXPECT_LEN]; /* http body or tcp/udp expect; "": anything */
 };
+_Static_assert(XLB_CHECK_EXPECT_LEN >= XLB_CHECK_STR, "match holds a body too");
 
 /* A killed child whose exit the kernel has not reported yet. */
 struct reaper {
@@ -374,6 +390,10 @@ static void release(struct xlb_prober *p, struct probe *pr)
 	pr->conn_to = NULL;
 	free(pr->body);
 	pr->body = NULL;
+	free(pr->out);
+	pr->out = NULL;
+	free(pr->reply);
+	pr->reply = NULL;
 	if (pr->pid)
 		kill_child(p, pr);
 	if (pr->src.fd >= 0) {
@@ -478,10 +498,21 @@ static int sock_open(struct xlb_prober *p, struct probe *pr, int type, const str
 }
 
 static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct sockaddr *sa,
-		      socklen_t len)
+		      socklen_t len, const char *payload)
 {
 	int err;
 
+	pr->phase = TCP_CONNECTING;
+	pr->talk = payload[0] || pr->match[0];
+	if (payload[0]) {
+		pr->out_len = strlen(payload);
+		pr->out = malloc(pr->out_len);
+		if (!pr->out) {
+			finish(p, pr, 0, "%s", strerror(ENOMEM));
+			return;
+		}
+		memcpy(pr->out, payload, pr->out_len);
+	}
 	if (sock_open(p, pr, SOCK_STREAM, sa, len))
 		return;
 	err = ep_add(p, &pr->src, EPOLLOUT);
@@ -489,17 +520,123 @@ static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct socka
 		finish(p, pr, 0, "epoll: %s", strerror(-err));
 }
 
+/*
+ * What a reply began with, for a reason: printable ASCII as it is, the rest
+ * escaped (\r, \n, \t, \\, \xHH), "..." when cut to fit len.
+ */
+static const char *excerpt(const char *b, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)b[i];
+		char one[5];
+
+		if (c == '\r' || c == '\n' || c == '\t' || c == '\\')
+			snprintf(one, sizeof(one), "\\%c",
+				 c == '\r'   ? 'r'
+				 : c == '\n' ? 'n'
+				 : c == '\t' ? 't'
+					     : '\\');
+		else if (c >= 0x20 && c <= 0x7e)
+			snprintf(one, sizeof(one), "%c", c);
+		else
+			snprintf(one, sizeof(one), "\\x%02x", c);
+		if (o + strlen(one) + 4 > len && (i + 1 < n || o + strlen(one) + 1 > len)) {
+			snprintf(out + o, len - o, "...");
+			return out;
+		}
+		memcpy(out + o, one, strlen(one) + 1);
+		o += strlen(one);
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* A reply that did not hold `expect` (the peer closed, or REPLY_MAX came
+ * without it): counted as a reply mismatch, with what came. */
+static void tcp_mismatch(struct xlb_prober *p, struct probe *pr)
+{
+	char got[40];
+
+	if (!pr->reply_len)
+		finish(p, pr, 0, "reply mismatch: closed without a reply");
+	else
+		finish(p, pr, 0, "reply mismatch: got '%s'",
+		       excerpt(pr->reply, pr->reply_len, got, sizeof(got)));
+}
+
+/* Send what is left of the payload; then read. */
+static void tcp_send(struct xlb_prober *p, struct probe *pr)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &pr->src};
+
+	while (pr->out_off < pr->out_len) {
+		ssize_t n = send(pr->src.fd, pr->out + pr->out_off, pr->out_len - pr->out_off,
+				 MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return; /* EPOLLOUT again when there is room */
+		if (n < 0) {
+			finish(p, pr, 0, "%s", errno_reason(errno));
+			return;
+		}
+		pr->out_off += (size_t)n;
+	}
+	pr->phase = TCP_READING;
+	pr->reply = malloc(REPLY_MAX);
+	if (!pr->reply)
+		finish(p, pr, 0, "%s", strerror(ENOMEM));
+	else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, pr->src.fd, &ev))
+		finish(p, pr, 0, "epoll: %s", strerror(errno));
+}
+
+/* Read what came; success once `expect` is in it (or anything came, when
+ * only send is set). */
+static void tcp_read(struct xlb_prober *p, struct probe *pr)
+{
+	size_t mlen = strlen(pr->match);
+	ssize_t n = recv(pr->src.fd, pr->reply + pr->reply_len, REPLY_MAX - pr->reply_len, 0);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			finish(p, pr, 0, "%s", errno_reason(errno));
+		return;
+	}
+	if (n == 0) {
+		tcp_mismatch(p, pr);
+		return;
+	}
+	pr->reply_len += (size_t)n;
+	if (!mlen || memmem(pr->reply, pr->reply_len, pr->match, mlen))
+		finish(p, pr, 1, "ok");
+	else if (pr->reply_len == REPLY_MAX)
+		tcp_mismatch(p, pr);
+}
+
 static void tcp_event(struct xlb_prober *p, struct probe *pr)
 {
 	socklen_t len = sizeof(int);
 	int err = 0;
 
+	if (pr->phase == TCP_SENDING) {
+		tcp_send(p, pr);
+		return;
+	}
+	if (pr->phase == TCP_READING) {
+		tcp_read(p, pr);
+		return;
+	}
 	if (getsockopt(pr->src.fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		err = errno;
-	if (err)
+	if (err) {
 		finish(p, pr, 0, "%s", errno_reason(err));
-	else
+	} else if (!pr->talk) {
 		finish(p, pr, 1, "ok");
+	} else {
+		pr->phase = TCP_SENDING;
+		tcp_send(p, pr);
+	}
 }
 
 static void udp_start(struct xlb_prober *p, struct probe *pr, const struct sockaddr *sa,
@@ -952,6 +1089,23 @@ static void handle(struct xlb_prober *p, struct src *s, __u32 events)
 	}
 }
 
+/* The deadline passed: "timeout", and for a tcp probe that got through
+ * connecting, what it was waiting for. */
+static void timed_out(struct xlb_prober *p, struct probe *pr)
+{
+	char got[40];
+
+	if (pr->type != XLB_CHECK_TCP || pr->phase == TCP_CONNECTING)
+		finish(p, pr, 0, "timeout");
+	else if (pr->phase == TCP_SENDING)
+		finish(p, pr, 0, "timeout sending");
+	else if (!pr->reply_len)
+		finish(p, pr, 0, "timeout waiting for reply");
+	else
+		finish(p, pr, 0, "timeout: got '%s'",
+		       excerpt(pr->reply, pr->reply_len, got, sizeof(got)));
+}
+
 void xlb_prober_run(struct xlb_prober *p)
 {
 	struct epoll_event ev[BATCH];
@@ -964,7 +1118,7 @@ void xlb_prober_run(struct xlb_prober *p)
 	now = now_us();
 	poll_children(p, now);
 	while (p->nheap && p->heap[0]->deadline_us <= now)
-		finish(p, p->heap[0], 0, "timeout");
+		timed_out(p, p->heap[0]);
 	bury_curl_socks(p);
 	arm_deadline(p);
 	deliver(p);
@@ -993,11 +1147,10 @@ int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 
 	pr->start_us = now_us();
 	pr->deadline_us = pr->start_us + (__u64)timeout_ms * 1000;
 	link_init(&pr->qlink);
-	if (c->type == XLB_CHECK_UDP)
-		memcpy(pr->match, c->expect, sizeof(pr->match));
+	if (c->type == XLB_CHECK_UDP || c->type == XLB_CHECK_TCP)
+		snprintf(pr->match, sizeof(pr->match), "%s", c->expect);
 	else
-		memcpy(pr->match, c->body, sizeof(pr->match));
-	pr->match[sizeof(pr->match) - 1] = '\0';
+		snprintf(pr->match, sizeof(pr->match), "%s", c->body);
 	pr->nranges = c->nranges < XLB_CHECK_MAX_RANGES ? c->nranges : XLB_CHECK_MAX_RANGES;
 	memcpy(pr->ranges, c->ranges, sizeof(pr->ranges));
 	tag_insert(p, pr);
@@ -1007,7 +1160,7 @@ int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 
 	addr_str(addr, family, astr, sizeof(astr));
 	switch (c->type) {
 	case XLB_CHECK_TCP:
-		tcp_start(p, pr, (struct sockaddr *)&ss, len);
+		tcp_start(p, pr, (struct sockaddr *)&ss, len, c->send);
 		break;
 	case XLB_CHECK_HTTP:
 	case XLB_CHECK_HTTPS:

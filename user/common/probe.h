@@ -13,7 +13,13 @@
  *
  * Types (struct xlb_cfg_check, config.h):
  *  - tcp: non-blocking connect; success once connected (closed with a RST,
- *    so no TIME_WAIT piles up at thousands of checks per second);
+ *    so no TIME_WAIT piles up at thousands of checks per second). With
+ *    `send` or `expect` set it then talks, because a frozen application
+ *    (SIGSTOP, a deadlock) still has its kernel complete handshakes: it
+ *    writes `send` (partial writes resumed on EPOLLOUT) and reads until
+ *    the reply holds `expect` (any reply when only send is set; expect
+ *    alone waits for a banner), searching the first 4 KiB across reads;
+ *    the peer closing or 4 KiB without expect is a reply mismatch;
  *  - http/https: libcurl multi, GET path with Host header, status in the
  *    accepted ranges, body containing `body` (within its first 64 KiB) when
  *    set; https verifies the certificate against `host` (or the address)
@@ -34,7 +40,11 @@
  *
  * Reasons (struct xlb_probe_result.reason): "ok", "refused", "timeout",
  * "unreachable", "TLS error", "bad status N", "body mismatch",
- * "reply mismatch", "exit code N", "killed by signal N", "couldn't run
+ * "reply mismatch", "exit code N", "killed by signal N"; tcp with send or
+ * expect: "timeout sending", "timeout waiting for reply", "timeout: got
+ * 'REPLY'", "reply mismatch: got 'REPLY'", "reply mismatch: closed without
+ * a reply" (REPLY: the reply's start, escaped to printable ASCII, cut with
+ * "..."; the prefixes are what xlbd's result counters go by), "couldn't run
  * 'PROG': REASON", "couldn't become user 'U': REASON", or a short
  * description of a local failure ("socket: Too many open files").
  */

@@ -130,3 +130,61 @@ int xlb_text_check(const char *s, enum xlb_text_rule rule, size_t *bad)
 	}
 	return 0;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xlb_text_unescape(const char *s, char *out, size_t len, size_t *bad)
+{
+	size_t o = 0;
+
+	for (const char *c = s; *c; c++) {
+		char ch = *c;
+
+		if (ch == '\\') {
+			*bad = (size_t)(c - s);
+			switch (c[1]) {
+			case 'r':
+				ch = '\r';
+				break;
+			case 'n':
+				ch = '\n';
+				break;
+			case 't':
+				ch = '\t';
+				break;
+			case '\\':
+				ch = '\\';
+				break;
+			case 'x': {
+				int hi = hex_digit(c[2]), lo = hi < 0 ? -1 : hex_digit(c[3]);
+
+				/* 00 would end the C string; 80-ff is half a character */
+				if (lo < 0 || hi * 16 + lo == 0 || hi * 16 + lo > 0x7f)
+					return -EINVAL;
+				ch = (char)(hi * 16 + lo);
+				c += 2;
+				break;
+			}
+			default:
+				return -EINVAL;
+			}
+			c++;
+		}
+		if (o + 1 >= len)
+			return -E2BIG;
+		out[o++] = ch;
+	}
+	if (!len)
+		return -E2BIG;
+	out[o] = 0;
+	return 0;
+}

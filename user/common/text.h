@@ -43,4 +43,12 @@ int xlb_text_check(const char *s, enum xlb_text_rule rule, size_t *bad);
  * for messages; cut to fit len (always NUL-terminated). */
 const char *xlb_text_escape(const char *s, char *buf, size_t len);
 
+/*
+ * C escapes in s decoded into out (len bytes, its NUL included): \r \n \t
+ * \\ and \xHH for 01-7f (00 would end the string, 80-ff is not a character
+ * by itself). 0; -EINVAL with *bad = offset of the escape it does not know;
+ * -E2BIG when the result does not fit.
+ */
+int xlb_text_unescape(const char *s, char *out, size_t len, size_t *bad);
+
 #endif /* XLB_TEXT_H */
