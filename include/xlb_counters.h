@@ -77,7 +77,9 @@ enum xlb_reason_kind {
 	  "backend")                                                                               \
 	X(24, FLOW_SYN, "flow_syn", XLB_KIND_EVENT,                                                \
 	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
-	  "lookup)")
+	  "lookup)")                                                                               \
+	X(25, TCP_CLOSED_FLOW_EXPIRED, "tcp_closed_flow_expired", XLB_KIND_EVENT,                  \
+	  "a TCP flow the client had closed (FIN or RST), idle beyond the timeout, was re-hashed")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

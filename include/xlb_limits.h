@@ -45,6 +45,9 @@
 
 /* UDP flows idle longer than this are re-hashed (loader may override). */
 #define XLB_DEFAULT_UDP_IDLE_MS 30000
+/* TCP flows closed by the client (FIN or RST) and idle longer than this are
+ * re-hashed (loader may override; bpf/lib/select.h says why 10 s). */
+#define XLB_DEFAULT_CLOSED_IDLE_MS 10000
 
 /* A flow's access time is rewritten at most this often (cacheline writes). */
 #define XLB_ATIME_GRANULARITY_MS 250

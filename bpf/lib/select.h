@@ -16,7 +16,47 @@
  *  - ICMP errors read the table but never write it;
  *  - a client FIN or RST marks the entry closed (one store, only on those
  *    packets): the flow keeps its backend until it ends, and the agent stops
- *    counting it as a live flow of that backend (drain: "is it idle yet?").
+ *    counting it as a live flow of that backend (drain: "is it idle yet?");
+ *  - a closed TCP hit idle longer than closed_idle_jiffies is re-hashed.
+ *
+ * Why closed entries expire. A connection's entry outlives it; a new
+ * connection on the same 5-tuple begins with a SYN, which overwrites the
+ * entry, but only on the LB that sees the SYN. Behind ECMP another LB may
+ * still hold the old connection's entry, naming another backend; when the
+ * router later moves the flow there (an LB lost), that entry would send the
+ * new connection's mid-stream packets to the old backend, which resets
+ * them. Maglev on that LB picks what the SYN's LB picked (the same table),
+ * so once the old entry no longer counts, the move is harmless.
+ *
+ * The bound, XLB_DEFAULT_CLOSED_IDLE_MS = 10 s (xlb_dp_opts.closed_idle_ms).
+ * After its FIN the client still sends retransmissions of the FIN (one RTO
+ * apart: 200 ms at least, 1 s at first, doubling), ACKs of what the server
+ * still sends (a half-closed transfer: each packet refreshes the access
+ * time, at 250 ms granularity, so a transfer keeps its entry however long it
+ * runs), and the ACK of the server's FIN. 10 s covers a FIN lost three times
+ * from a 1 s RTO (1 + 2 + 4 s) and is the CLOSE timeout of IPVS and of
+ * netfilter's conntrack. Shorter, and a half-closed connection whose server
+ * is silent longer than the bound has its next ACK re-hashed: harmless while
+ * its Maglev slot still names its backend, broken if the slot moved since.
+ * Longer, and the window grows in which a stale entry can catch a reused
+ * 5-tuple (the LB move has to come within the bound of the old connection's
+ * last packet). After a client RST nothing more is due. The check costs
+ * nothing on a busy flow: it sits in the branch that refreshes the access
+ * time, taken at most once a granule per flow, and `closed` is in the
+ * entry's line the check word was read from.
+ *
+ * Open TCP entries do not expire by age, however long idle. A live
+ * connection may be silent for hours (TCP keepalive probes first after 2 h
+ * by default; many applications use none), and re-hashing it breaks it if
+ * its slot moved since it began: exactly what the table is there to
+ * prevent (IPVS's 15 min timeout for established connections is a known
+ * cause of such breaks). The entries this would clear (a client gone
+ * without a FIN, or a connection the server reset, which a DSR LB never
+ * sees) do harm only in the rare case above with the old connection not
+ * closed by the client; LRU eviction reclaims them when their bucket is
+ * needed, and the agent stops counting them as live after
+ * XLB_FLOW_LIVE_TCP_IDLE_S, so they never hold a drain up. It would be
+ * cheap (one more compare in the same branch), not safe, so it is not done.
  */
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
@@ -26,6 +66,7 @@
 /* Set by the loader before load (xlb_dp_opts, converted to jiffies). */
 const volatile __u32 flow_buckets = XLB_DEFAULT_FLOW_ENTRIES / XLB_FLOW_WAYS;
 const volatile __u32 udp_idle_jiffies = 30 * 250;
+const volatile __u32 closed_idle_jiffies = 10 * 250;
 const volatile __u32 atime_gran_jiffies = 250 / 4;
 /* The fleet's secret hash seed (xlb_dp_opts.hash_seed, xlb_hash.h). */
 const volatile struct xlb_hash_seed hash_seed = {};
@@ -84,6 +125,22 @@ XLB_INLINE int xlb_flow_find(struct xlb_pkt *p, struct xlb_flow_ref *ref)
 }
 
 /*
+ * The reason a hit idle for `age` jiffies is over, or 0. Asked only once
+ * the age passes the access-time granule (the loader keeps both bounds at
+ * least a granule). An ICMP error is hashed like its flow, never written:
+ * about a UDP flow it keeps the entry's backend (the LB sees only client
+ * packets, so a backend may be sending on a flow idle here), about an
+ * expired closed TCP flow it takes Maglev, where the 5-tuple's current
+ * connection is (a frag-needed sent to the old backend would be lost).
+ */
+XLB_INLINE int xlb_flow_expired(const struct xlb_pkt *p, const struct xlb_flow_entry *e, __u32 age)
+{
+	if (p->key.proto == IPPROTO_UDP)
+		return !p->icmp_err && age > udp_idle_jiffies ? XLB_R_UDP_FLOW_EXPIRED : 0;
+	return e->closed && age > closed_idle_jiffies ? XLB_R_TCP_CLOSED_FLOW_EXPIRED : 0;
+}
+
+/*
  * A usable hit: returns the backend, or NULL when the packet must be hashed
  * again (and its entry will be replaced).
  */
@@ -91,7 +148,8 @@ XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_r
 {
 	struct xlb_flow_entry *e;
 	struct xlb_backend *be;
-	__u32 now, *atime;
+	__u32 now, age, *atime;
+	int expired;
 
 	if (xlb_flow_find(p, ref) < 0 || !ref->bucket)
 		return NULL;
@@ -106,13 +164,17 @@ XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_r
 	}
 	now = (__u32)bpf_jiffies64();
 	atime = &ref->bucket->atime[ref->way & (XLB_FLOW_WAYS - 1)];
-	if (p->key.proto == IPPROTO_UDP && !p->icmp_err && now - *atime > udp_idle_jiffies) {
-		xlb_count(XLB_R_UDP_FLOW_EXPIRED);
-		return NULL;
-	}
-	/* Refresh the LRU clock, but write the shared line only once a granule. */
-	if (now - *atime > atime_gran_jiffies)
+	age = now - *atime;
+	/* Refresh the LRU clock, but write the shared line only once a granule;
+	 * a flow can only have expired then. */
+	if (age > atime_gran_jiffies) {
+		expired = xlb_flow_expired(p, e, age);
+		if (expired) {
+			xlb_count(expired);
+			return NULL;
+		}
 		*atime = now;
+	}
 	if (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) && !p->icmp_err)
 		e->closed = 1;
 	return be;

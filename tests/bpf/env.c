@@ -26,25 +26,31 @@ int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir)
 	return env_open_seeded(udp_idle_ms, pin_dir, &ENV_SEED);
 }
 
-static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
+static int open_opts(__u32 flows, __u32 udp_idle_ms, __u32 closed_idle_ms, const char *pin_dir,
 		     const struct xlb_hash_seed *seed);
 
 int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed)
 {
-	return open_opts(4096, udp_idle_ms, pin_dir, seed);
+	return open_opts(4096, udp_idle_ms, 0, pin_dir, seed);
 }
 
 int env_open_sized(__u32 flows, const char *pin_dir)
 {
-	return open_opts(flows, 0, pin_dir, &ENV_SEED);
+	return open_opts(flows, 0, 0, pin_dir, &ENV_SEED);
 }
 
-static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
+int env_open_idle(__u32 udp_idle_ms, __u32 closed_idle_ms)
+{
+	return open_opts(4096, udp_idle_ms, closed_idle_ms, NULL, &ENV_SEED);
+}
+
+static int open_opts(__u32 flows, __u32 udp_idle_ms, __u32 closed_idle_ms, const char *pin_dir,
 		     const struct xlb_hash_seed *seed)
 {
 	struct xlb_dp_opts o = {
 		.flow_entries = flows,
 		.udp_idle_ms = udp_idle_ms,
+		.closed_idle_ms = closed_idle_ms,
 		.pin_dir = pin_dir,
 		.encap_vary_bits = 16,
 		.hash_seed = *seed,
@@ -66,6 +72,25 @@ static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
 	if (err)
 		fprintf(stderr, "    couldn't set the NIC: %s\n", strerror(-err));
 	return err;
+}
+
+int env_flow_idle(const struct xlb_flow_key *k, __u32 ms)
+{
+	__u32 h = xlb_hash_flow(k, &ENV_SEED);
+	__u32 idx = xlb_hash_bucket(h, xlb_dp_flow_entries(E.dp) / XLB_FLOW_WAYS);
+	__u32 back = (__u32)((__u64)ms * xlb_kernel_hz() / 1000);
+	int fd = xlb_dp_flows_fd(E.dp);
+	struct xlb_flow_bucket b;
+
+	if (bpf_map_lookup_elem(fd, &idx, &b))
+		return -errno;
+	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+		if (b.tag[w] == (h | 1) && !memcmp(&b.way[w].key, k, sizeof(*k))) {
+			b.atime[w] -= back;
+			return bpf_map_update_elem(fd, &idx, &b, BPF_ANY) ? -errno : 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void env_close(void)

@@ -31,7 +31,14 @@ int env_open_pinned(__u32 udp_idle_ms, const char *pin_dir);
 int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_hash_seed *seed);
 /* The same with a flow table of `flows` flows (env_open's is 4096). */
 int env_open_sized(__u32 flows, const char *pin_dir);
+/* The same with both idle timeouts (0 = default): UDP flows, and TCP flows
+ * the client closed. */
+int env_open_idle(__u32 udp_idle_ms, __u32 closed_idle_ms);
 void env_close(void);
+
+/* Make k's flow-table entry look `ms` idler than it is: its access time
+ * moved back, as if the data plane's clock had moved on (-ENOENT: no entry). */
+int env_flow_idle(const struct xlb_flow_key *k, __u32 ms);
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */
 int env_backend(__u32 id, const char *addr, int mac, __u8 state);

@@ -840,6 +840,129 @@ static int t_udp_idle_flow_rehashed(void)
 	return 0;
 }
 
+/* The flow key of a client's packets to v. */
+static struct xlb_flow_key flow_key(const struct vip_def *v, const char *client, __u16 cport)
+{
+	struct xlb_flow_key k = {.sport = htons(cport), .dport = htons(v->port), .proto = v->proto};
+
+	pb_addr(client, k.saddr.b);
+	pb_addr(v->addr, k.daddr.b);
+	return k;
+}
+
+/*
+ * The fleet case (select.h): a connection ended by the client (FIN, or RST)
+ * leaves its entry; a new connection on the same 5-tuple began on another
+ * LB, which Maglev sent to the table's current backend; the router moves it
+ * here mid-stream. Past the closed bound, the old entry no longer counts.
+ */
+static int t_closed_idle_flow_rehashed(void)
+{
+	static const __u8 closing[] = {F_FIN | F_ACK, F_RST};
+
+	ASSERT_OK(backends(), "backends");
+	for (int i = 0; i < 2; i++) {
+		__u16 port = (__u16)(45000 + i);
+		struct xlb_flow_key k = flow_key(&V4_TCP, CLIENT4, port);
+		struct pb syn, end, ack;
+		struct xlb_flow_entry e;
+
+		ASSERT_OK(env_vip(&V4_TCP, 1), "vip on backend 1");
+		mk_flow(&syn, &V4_TCP, CLIENT4, port, F_SYN);
+		mk_flow(&end, &V4_TCP, CLIENT4, port, closing[i]);
+		mk_flow(&ack, &V4_TCP, CLIENT4, port, F_ACK);
+		ASSERT_EQ(sent_to(&syn), 0, "old connection on backend 1");
+		ASSERT_EQ(sent_to(&end), 0, "its client's FIN (RST) too");
+		ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &e), "entry");
+		ASSERT_EQ(e.closed, 1, "the entry is closed");
+		ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+		ASSERT_OK(env_flow_idle(&k, XLB_DEFAULT_CLOSED_IDLE_MS + 1000), "idle 11 s");
+		ASSERT_EQ(sent_to(&ack), 1,
+			  "mid-stream packet: the table's backend, not the stale one");
+		ASSERT_EQ(env_reason(XLB_R_TCP_CLOSED_FLOW_EXPIRED), (__u64)i + 1,
+			  "expiry counted");
+		ASSERT_EQ(env_reason(XLB_R_FLOW_MISS), (__u64)i + 1, "as a miss");
+		ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &e), "entry");
+		ASSERT_EQ(e.backend_id, 2, "the entry was replaced");
+		ASSERT_EQ(e.closed, 0, "by an open one");
+		ASSERT_EQ(sent_to(&ack), 1, "the flow stays on backend 2");
+		ASSERT_EQ(env_reason(XLB_R_TCP_CLOSED_FLOW_EXPIRED), (__u64)i + 1, "once");
+	}
+	ASSERT_EQ(env_vip_stats(V4_TCP.vip_id).new_flows, 2, "a replaced entry is no new flow");
+	return 0;
+}
+
+/* A closing connection's last packets keep its backend: a FIN retransmitted
+ * within the bound, and a half-closed transfer whose every ACK refreshes. */
+static int t_closed_flow_within_bound_keeps_backend(void)
+{
+	struct xlb_flow_key k = flow_key(&V6_TCP, CLIENT6, 45100);
+	struct pb syn, fin, ack;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V6_TCP, 11), "vip on backend 11");
+	mk_flow(&syn, &V6_TCP, CLIENT6, 45100, F_SYN);
+	mk_flow(&fin, &V6_TCP, CLIENT6, 45100, F_FIN | F_ACK);
+	mk_flow(&ack, &V6_TCP, CLIENT6, 45100, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "connection on backend 11");
+	ASSERT_EQ(sent_to(&fin), 0, "client's FIN");
+	ASSERT_OK(env_table_fill(V6_TCP.vip_id, 12), "table now says backend 12");
+	ASSERT_OK(env_flow_idle(&k, XLB_DEFAULT_CLOSED_IDLE_MS / 2), "idle 5 s");
+	ASSERT_EQ(sent_to(&fin), 0, "the FIN retransmitted: still backend 11");
+	ASSERT_OK(env_flow_idle(&k, XLB_DEFAULT_CLOSED_IDLE_MS * 7 / 10), "idle 7 s more");
+	ASSERT_EQ(sent_to(&ack), 0, "an ACK 12 s after the FIN, 7 s after the last packet");
+	ASSERT_EQ(env_reason(XLB_R_TCP_CLOSED_FLOW_EXPIRED), 0, "nothing expired");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_MISS), 0, "no miss");
+	return 0;
+}
+
+/* An open TCP connection never expires by age (select.h says why): idle
+ * past the closed bound, or for hours, it keeps its backend. */
+static int t_open_idle_flow_keeps_backend(void)
+{
+	struct xlb_flow_key k = flow_key(&V4_TCP, CLIENT4, 45200);
+	struct pb syn, ack;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip on backend 1");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 45200, F_SYN);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 45200, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "connection on backend 1");
+	ASSERT_EQ(sent_to(&ack), 0, "established");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+	ASSERT_OK(env_flow_idle(&k, XLB_DEFAULT_CLOSED_IDLE_MS + 1000), "idle 11 s");
+	ASSERT_EQ(sent_to(&ack), 0, "idle as long as an expired closed flow: kept");
+	ASSERT_OK(env_flow_idle(&k, 3 * 3600 * 1000), "idle 3 h");
+	ASSERT_EQ(sent_to(&ack), 0, "idle past a keepalive interval: kept");
+	ASSERT_EQ(env_reason(XLB_R_TCP_CLOSED_FLOW_EXPIRED), 0, "nothing expired");
+	ASSERT_EQ(env_reason(XLB_R_FLOW_MISS), 0, "no miss");
+	return 0;
+}
+
+/* The loader's option sets the bound. */
+static int t_closed_idle_bound_is_an_option(void)
+{
+	struct xlb_flow_key k = flow_key(&V4_TCP, CLIENT4, 45300);
+	struct pb syn, fin, ack;
+
+	env_close();
+	ASSERT_OK(env_open_idle(0, 2000), "open with a 2 s closed bound");
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip on backend 1");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 45300, F_SYN);
+	mk_flow(&fin, &V4_TCP, CLIENT4, 45300, F_FIN | F_ACK);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 45300, F_ACK);
+	ASSERT_EQ(sent_to(&syn), 0, "connection on backend 1");
+	ASSERT_EQ(sent_to(&fin), 0, "client's FIN");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+	ASSERT_OK(env_flow_idle(&k, 1000), "idle 1 s");
+	ASSERT_EQ(sent_to(&ack), 0, "within 2 s: kept");
+	ASSERT_OK(env_flow_idle(&k, 3000), "idle 3 s");
+	ASSERT_EQ(sent_to(&ack), 1, "beyond 2 s: re-hashed");
+	ASSERT_EQ(env_reason(XLB_R_TCP_CLOSED_FLOW_EXPIRED), 1, "expiry counted");
+	return 0;
+}
+
 /* Client ports whose flows to v share one flow-table bucket (4096-flow env). */
 static int same_bucket_ports(const struct vip_def *v, __u16 *ports, int n)
 {
@@ -1315,6 +1438,35 @@ static int icmp_err_case(const struct vip_def *v, const char *client, int v6, __
 	/* A quoted flow the table does not know is hashed like the flow would be. */
 	mk_icmp_err(&err, v, client, 46001, v6, type, code, rest);
 	ASSERT_EQ(sent_to(&err), 1, "unknown flow: hashed to B");
+	return 0;
+}
+
+/* About a closed flow idle beyond the bound, an ICMP error (a frag-needed
+ * for the 5-tuple's new connection) goes where Maglev sends that connection,
+ * and leaves the entry as it was. */
+static int t_icmp_error_about_closed_idle_flow(void)
+{
+	struct xlb_flow_key k = flow_key(&V4_TCP, CLIENT4, 46100);
+	struct pb syn, fin, ack, err;
+	struct xlb_flow_entry e;
+
+	ASSERT_OK(backends(), "backends");
+	ASSERT_OK(env_vip(&V4_TCP, 1), "vip on backend 1");
+	mk_flow(&syn, &V4_TCP, CLIENT4, 46100, F_SYN);
+	mk_flow(&fin, &V4_TCP, CLIENT4, 46100, F_FIN | F_ACK);
+	mk_flow(&ack, &V4_TCP, CLIENT4, 46100, F_ACK);
+	mk_icmp_err(&err, &V4_TCP, CLIENT4, 46100, 0, 3, 4, 1400);
+	ASSERT_EQ(sent_to(&syn), 0, "old connection on backend 1");
+	ASSERT_EQ(sent_to(&fin), 0, "closed by the client");
+	ASSERT_EQ(sent_to(&err), 0, "an ICMP error about the closing flow: its backend");
+	ASSERT_OK(env_table_fill(V4_TCP.vip_id, 2), "table now says backend 2");
+	ASSERT_OK(env_flow_idle(&k, XLB_DEFAULT_CLOSED_IDLE_MS + 1000), "idle 11 s");
+	ASSERT_EQ(sent_to(&err), 1, "idle beyond the bound: Maglev's backend");
+	ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &e), "entry");
+	ASSERT_EQ(e.backend_id, 1, "the ICMP error did not write the entry");
+	ASSERT_EQ(sent_to(&ack), 1, "the next packet re-hashes too");
+	ASSERT_OK(xlb_dp_flow_get(E.dp, &k, &e), "entry");
+	ASSERT_EQ(e.backend_id, 2, "and replaces the entry");
 	return 0;
 }
 
@@ -2101,6 +2253,10 @@ static const struct harness_case cases[] = {
 	CASE(t_down_backend_flow_moves),
 	CASE(t_recycled_backend_id_moves_flow),
 	CASE(t_udp_idle_flow_rehashed),
+	CASE(t_closed_idle_flow_rehashed),
+	CASE(t_closed_flow_within_bound_keeps_backend),
+	CASE(t_open_idle_flow_keeps_backend),
+	CASE(t_closed_idle_bound_is_an_option),
 	CASE(t_full_bucket_evicts_least_recently_used),
 	CASE(t_torn_flow_entry_reads_as_miss),
 	CASE(t_flow_table_size_applied),
@@ -2117,6 +2273,7 @@ static const struct harness_case cases[] = {
 	CASE(t_empty_pass),
 	CASE(t_table_names_inactive_backend),
 	CASE(t_icmp_frag_needed_v4),
+	CASE(t_icmp_error_about_closed_idle_flow),
 	CASE(t_icmp6_packet_too_big),
 	CASE(t_icmp_time_exceeded_udp_v4),
 	CASE(t_icmp_error_ipip),

@@ -299,8 +299,9 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &fz.o))
 		return 2;
-	/* UDP flows never expire during a run: the flow table is read as is. */
-	if (env_open(3600u * 1000u))
+	/* Flows never expire during a run (UDP ones, TCP ones the client
+	 * closed): the flow table is read as is. */
+	if (env_open_idle(3600u * 1000u, 3600u * 1000u))
 		return 2;
 	ret = fz_world_init(&fz.w, E.dp) ?: map_flows(&fz);
 	if (ret) {

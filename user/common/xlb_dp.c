@@ -14,10 +14,19 @@
 #include "xlb_dp_int.h"
 #include "xlb.skel.h"
 
+/* Milliseconds to jiffies, rounded up, at least `floor` jiffies. */
+static __u32 ms_to_jiffies(__u32 ms, unsigned int hz, __u32 floor)
+{
+	__u64 j = ((__u64)ms * hz + 999) / 1000;
+
+	return j > floor ? (__u32)j : floor;
+}
+
 int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = opts ? *opts : (struct xlb_dp_opts){};
 	unsigned int hz, flows;
+	__u32 gran;
 	struct xlb_dp *dp;
 	int err;
 
@@ -50,11 +59,14 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 			goto cleanup;
 	}
 	dp->skel->rodata->flow_buckets = dp->flow_buckets;
+	/* The access time moves once a granule, so no idle bound is shorter
+	 * (select.h asks the bounds only once a flow's age passes it). */
+	gran = XLB_ATIME_GRANULARITY_MS * hz / 1000;
+	dp->skel->rodata->atime_gran_jiffies = gran;
 	dp->skel->rodata->udp_idle_jiffies =
-		(__u32)(((__u64)(o.udp_idle_ms ? o.udp_idle_ms : XLB_DEFAULT_UDP_IDLE_MS) * hz +
-			 999) /
-			1000);
-	dp->skel->rodata->atime_gran_jiffies = XLB_ATIME_GRANULARITY_MS * hz / 1000;
+		ms_to_jiffies(o.udp_idle_ms ?: XLB_DEFAULT_UDP_IDLE_MS, hz, gran);
+	dp->skel->rodata->closed_idle_jiffies =
+		ms_to_jiffies(o.closed_idle_ms ?: XLB_DEFAULT_CLOSED_IDLE_MS, hz, gran);
 	dp->skel->rodata->encap_src4 = o.encap_src4;
 	memcpy((void *)&dp->skel->rodata->encap_src6, &o.encap_src6, sizeof(o.encap_src6));
 	dp->skel->rodata->encap_vary_mask = (1u << o.encap_vary_bits) - 1;

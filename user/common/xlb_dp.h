@@ -32,6 +32,7 @@
 struct xlb_dp_opts {
 	__u32 flow_entries;	   /* flows the table holds; 0: XLB_DEFAULT_FLOW_ENTRIES */
 	__u32 udp_idle_ms;	   /* 0: XLB_DEFAULT_UDP_IDLE_MS */
+	__u32 closed_idle_ms;	   /* TCP closed by the client; 0: XLB_DEFAULT_CLOSED_IDLE_MS */
 	__be32 encap_src4;	   /* outer IPv4 source prefix for ipip */
 	union xlb_addr encap_src6; /* outer IPv6 source prefix for ipip */
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
