@@ -155,8 +155,21 @@ int sync_put_vips(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv, si
 				table[j] = ov->ho->slot[j].cur;
 		else
 			ret = sync_build_table(s, v, table);
-		if (!ret && stateless)
+		if (!ret && stateless) {
 			ret = sync_handover(s, v, ov, table);
+			if (ret && ov && ov->cfg.flow_state == XLB_FLOW_TABLE)
+				sync_fail(
+					err, ret,
+					"couldn't switch VIP %s to stateless: reading where the "
+					"flow "
+					"table holds its connections failed (%s); nothing changed",
+					xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn)), strerror(-ret));
+			else if (ret)
+				sync_fail(err, ret,
+					  "couldn't compute the previous hops of VIP %s: %s",
+					  xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn)),
+					  strerror(-ret));
+		}
 		if (!ret && stateless && same_maglev && ov->ho && xlb_ho_same(ov->ho, v->ho)) {
 			free(table);
 			continue; /* no previous hop came or went */
