@@ -1157,6 +1157,7 @@ if xlbd_start; then
 		t_announce_off_touches_nothing t_announce_usable_vips_routed t_announce_maintenance \
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \
+		t_announce_changes_never_unroute \
 		t_announce_detach_withdraws_everything \
 		t_config_digest_follows_the_config \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
