@@ -688,7 +688,7 @@ static int t_sw_to_table_waits_for_the_previous_hops(void)
 	struct xlb_programmed_backend pb[NB];
 	struct xlb_sync *s = h_sync(&D), *s2;
 	struct xlb_vip_val val = {};
-	__u32 before[TBL], id;
+	__u32 before[TBL], id, gen[4];
 	size_t nv = 0, nb = 0;
 
 	memset(&D, 0, sizeof(D));
@@ -696,6 +696,8 @@ static int t_sw_to_table_waits_for_the_previous_hops(void)
 	ASSERT_OK(h_apply(s, T0 + 1000, HO5 B(1) B(2) B(3)), "b2, b3 join");
 	memcpy(before, table_of(&D, &val), sizeof(before));
 	id = val.vip_id;
+	for (int b = 1; b <= 3; b++)
+		gen[b] = D.be[id_of(s, b)].gen;
 	ASSERT_TRUE(slots_with_prev(before, 0) > 100, "b1 is the previous hop of many slots");
 	D.table_writes = 0;
 	ASSERT_OK(h_apply(s, T0 + 2000, TM("251") B(1) B(2) B(3)), "switch to table");
@@ -732,6 +734,8 @@ static int t_sw_to_table_waits_for_the_previous_hops(void)
 	ASSERT_TRUE(val.vip_id != id, "under a new id");
 	ASSERT_EQ(s2->vips[0].note, XLB_SYNC_SWITCHED, "noted");
 	ASSERT_TRUE(!s2->vips[0].switching, "done");
+	for (int b = 1; b <= 3; b++) /* stale flow-table entries of the VIP miss */
+		ASSERT_TRUE(D.be[id_of(s2, b)].gen != gen[b], "a new generation");
 	for (int i = 0; i < TBL; i++)
 		ASSERT_EQ(table_of(&D, NULL)[i], xlb_ho_cur(before[i]),
 			  "plain ids, the same backends");

@@ -294,6 +294,15 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 				b->state = XLB_BE_ACTIVE;
 			}
 		}
+		/* Into table mode from stateless: the flow table still holds this
+		 * VIP's entries from before it was stateless (SYNs do not write
+		 * them while stateless), and a client that reused a 5-tuple since
+		 * would hit one naming another backend. New generations make
+		 * every such entry a miss. */
+		if (!ret && old && old->cfg.flow_state == XLB_FLOW_STATELESS &&
+		    v->cfg.flow_state == XLB_FLOW_TABLE)
+			for (size_t j = 0; j < v->nbackends; j++)
+				v->backends[j].gen = s->next_gen++;
 		ret = ret ?: select_vip(s, v);
 	}
 	free(vx.slot);
