@@ -1154,6 +1154,7 @@ if xlbd_start; then
 		t_sl_switch_to_stateless_keeps_streams \
 		t_sl_switch_to_table_keeps_handover \
 		t_sl_switch_refused_changes_nothing \
+		t_sl_switch_back_to_table_ignores_old_flows \
 		t_announce_off_touches_nothing t_announce_usable_vips_routed t_announce_maintenance \
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \
