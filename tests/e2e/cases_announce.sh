@@ -250,15 +250,17 @@ t_announce_table_change() {
 }
 
 # Changes of where and whether VIPs are announced, while streams run: the
-# block moves to table 9642 and back, and a VIP's 'announce' goes to
-# always and back. No VIP is unrouted for a moment: 'ip monitor' sees each
-# route added to the new table before it is deleted from the old one (a
-# BGP daemon exporting both tables withdraws nothing), and the setting
-# change touches no route at all. The streams (dsr, port 81) all finish.
+# block moves to table 9642 and back, a VIP's 'announce' goes to always
+# and back, the protocol to 251 and back. No VIP is unrouted for a
+# moment: 'ip monitor' sees each route added to the new table before it
+# is deleted from the old one (a BGP daemon exporting both tables
+# withdraws nothing), a protocol change replaces each route in place, and
+# the setting change touches no route at all. The streams all finish.
 t_announce_changes_never_unroute() {
 	local ok=0 mon p
 	ann_begin || return 1
 	sed 's/^announce: {}/announce: {table: 9642}/' "$TMP/ann.yaml" >"$TMP/ann-9642.yaml"
+	sed 's/^announce: {}/announce: {protocol: 251}/' "$TMP/ann.yaml" >"$TMP/ann-251.yaml"
 	ann_routes | awk '{print $1}' | sort -u >"$TMP/ann-before"
 	stream_start 6 40 annst 10.99.100.1
 	streams_connected annst 6 || ok=1
@@ -272,6 +274,12 @@ t_announce_changes_never_unroute() {
 	ctl vip set 10.99.100.1:80/tcp announce when-usable >/dev/null || ok=1
 	sleep 0.5
 	ctl apply -f "$TMP/ann.yaml" >"$TMP/out" || { echo "    apply 9641: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	ctl apply -f "$TMP/ann-251.yaml" >"$TMP/out" || { echo "    apply protocol 251: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	[ "$(on lb ip route show table $ANN_T proto 251 | wc -l)" = "$(grep -c '\.' "$TMP/ann-before")" ] ||
+		{ echo "    protocol 251: $(on lb ip route show table $ANN_T | tr '\n' ' ')"; ok=1; }
+	ctl apply -f "$TMP/ann.yaml" >"$TMP/out" || { echo "    apply protocol $ANN_P: $(cat "$TMP/out")"; ok=1; }
 	sleep 0.5
 	kill "$mon"
 	wait "$mon" 2>/dev/null

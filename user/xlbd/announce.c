@@ -300,6 +300,23 @@ static int route_in(const struct xlb_route *r, const struct xlb_route *set, size
 	return 0;
 }
 
+/* Our routes of the current table take protocol `to` in place (the sync
+ * that follows then finds them present); those that fail stay, and go
+ * with the old protocol's flush. */
+static void reprotocol(struct announce *a, __u8 to)
+{
+	size_t n = 0;
+	struct xlb_route *r = present_routes(a, &n);
+
+	for (size_t i = 0; r && i < n; i++) {
+		int ret = xlb_route_replace(a->table, to, &r[i]);
+
+		if (ret)
+			route_failed(a, &r[i], 1, ret);
+	}
+	free(r);
+}
+
 void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct xlb_sync *s)
 {
 	size_t n = s->nvips, np = 0, nadd = 0, ndel = 0, nok = 0;
@@ -315,15 +332,17 @@ void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct x
 	/* Another table: make before break. The routes go into the new table
 	 * first and leave the old one after, so a BGP daemon exporting both
 	 * never sees a VIP without a route. The same table with another
-	 * protocol cannot overlap (the kernel keys a route by prefix, table
-	 * and metric, not protocol): the old routes go first there. */
+	 * protocol cannot hold both (the kernel keys a route by prefix, table
+	 * and metric, not protocol): each route of ours is replaced in place. */
 	if (a->table && cfg->announce.table && a->table != cfg->announce.table) {
 		old_table = a->table;
 		old_protocol = a->protocol;
-	} else if (a->table &&
-		   (a->table != cfg->announce.table || a->protocol != cfg->announce.protocol)) {
-		flush(a, cfg->announce.table ? "the announce table or protocol changed"
-					     : "the announce block was removed");
+	} else if (a->table && cfg->announce.table && a->protocol != cfg->announce.protocol) {
+		reprotocol(a, cfg->announce.protocol);
+		old_table = a->table;
+		old_protocol = a->protocol;
+	} else if (a->table && !cfg->announce.table) {
+		flush(a, "the announce block was removed");
 	}
 	if (!cfg->announce.table) {
 		for (size_t i = 0; i < n; i++) {
@@ -382,7 +401,7 @@ void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct x
 	}
 out:
 	if (old_table) /* whether or not the new table took them: the config moved */
-		flush_table(a, old_table, old_protocol, "the announce table changed");
+		flush_table(a, old_table, old_protocol, "the announce table or protocol changed");
 	free(present);
 	free(v);
 	free(why);
