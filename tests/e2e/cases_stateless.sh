@@ -149,6 +149,7 @@ t_sl_switch_to_table_keeps_handover() {
 	now=$(sm_field flow_state_now)
 	[ "$now" = stateless ] ||
 		{ echo "    right after the switch the data plane is '$now', not stateless (previous hops left: $(sm_field slots_with_prev))"; ok=1; }
+	ctl vip list | grep "^$v " | grep -q "switching to table" || { echo "    vip list: $(ctl vip list | grep "^$v ")"; ok=1; }
 	sm_load b 17 10 10
 	sm_load_clean a || ok=1
 	for i in $(seq 150); do

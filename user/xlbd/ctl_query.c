@@ -149,7 +149,13 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 
 		json_object *o = vip_json(&sv->cfg, sv);
 
-		json_object_object_add(o, "state", json_object_new_string("configured"));
+		/* a switch to table that waits for the previous hops (sync.h) */
+		json_object_object_add(
+			o, "state",
+			json_object_new_string(sv->switching
+						       ? "switching to table once the previous "
+							 "hops end (stateless until then)"
+						       : "configured"));
 		announce_json(view, sv, o);
 		json_object_array_add(arr, o);
 	}
