@@ -249,6 +249,55 @@ t_announce_table_change() {
 	return $ok
 }
 
+# Changes of where and whether VIPs are announced, while streams run: the
+# block moves to table 9642 and back, a VIP's 'announce' goes to always
+# and back, the protocol to 251 and back. No VIP is unrouted for a
+# moment: 'ip monitor' sees each route added to the new table before it
+# is deleted from the old one (a BGP daemon exporting both tables
+# withdraws nothing), a protocol change replaces each route in place, and
+# the setting change touches no route at all. The streams all finish.
+t_announce_changes_never_unroute() {
+	local ok=0 mon p
+	ann_begin || return 1
+	sed 's/^announce: {}/announce: {table: 9642}/' "$TMP/ann.yaml" >"$TMP/ann-9642.yaml"
+	sed 's/^announce: {}/announce: {protocol: 251}/' "$TMP/ann.yaml" >"$TMP/ann-251.yaml"
+	ann_routes | awk '{print $1}' | sort -u >"$TMP/ann-before"
+	stream_start 6 40 annst 10.99.100.1
+	streams_connected annst 6 || ok=1
+	bg lb ip -o monitor route >"$TMP/ann-mon2" 2>/dev/null
+	mon=${PIDS[-1]}
+	sleep 0.3
+	ctl apply -f "$TMP/ann-9642.yaml" >"$TMP/out" || { echo "    apply 9642: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	ctl vip set 10.99.100.1:80/tcp announce always >/dev/null || ok=1
+	sleep 0.5
+	ctl vip set 10.99.100.1:80/tcp announce when-usable >/dev/null || ok=1
+	sleep 0.5
+	ctl apply -f "$TMP/ann.yaml" >"$TMP/out" || { echo "    apply 9641: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	ctl apply -f "$TMP/ann-251.yaml" >"$TMP/out" || { echo "    apply protocol 251: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	[ "$(on lb ip route show table $ANN_T proto 251 | wc -l)" = "$(grep -c '\.' "$TMP/ann-before")" ] ||
+		{ echo "    protocol 251: $(on lb ip route show table $ANN_T | tr '\n' ' ')"; ok=1; }
+	ctl apply -f "$TMP/ann.yaml" >"$TMP/out" || { echo "    apply protocol $ANN_P: $(cat "$TMP/out")"; ok=1; }
+	sleep 0.5
+	kill "$mon"
+	wait "$mon" 2>/dev/null
+	# every prefix routed somewhere at every event: +1 per add, -1 per delete
+	awk -v t1="table $ANN_T" -v t2='table 9642' 'NR == FNR { n[$1] = 1; next }
+		index($0, t1) || index($0, t2) {
+			if ($1 == "Deleted") { if (--n[$2] < 1) print "unrouted: " $0 }
+			else n[$1]++
+		}' "$TMP/ann-before" "$TMP/ann-mon2" >"$TMP/ann-gaps"
+	[ -s "$TMP/ann-gaps" ] && { echo "    a VIP had no route for a moment:"; head -4 "$TMP/ann-gaps" | sed 's/^/      /'; ok=1; }
+	grep -c "table 9642" "$TMP/ann-mon2" | grep -qx 0 && { echo "    nothing happened in table 9642"; ok=1; }
+	for p in $(cat "$TMP/ann-before"); do ann_has "$p" || { echo "    $p not back in $ANN_T"; ok=1; }; done
+	on lb ip route show table 9642 proto $ANN_P | grep -q . && { echo "    routes left in 9642"; ok=1; }
+	wait "${CONNS[@]}"
+	stream_check annst 6 440 '.*' || ok=1
+	return $ok
+}
+
 # Last of these: detach withdraws every route before the program goes;
 # the lab's xlbd comes back from its own state for the cases after.
 t_announce_detach_withdraws_everything() {

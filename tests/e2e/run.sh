@@ -1153,9 +1153,14 @@ if xlbd_start; then
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
 		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip \
 		t_flow_table_stats_fill_rises t_flow_table_resize_refused t_flow_table_resize_by_detach t_stateless_streams_survive_adds_restart_drain \
+		t_sl_switch_to_stateless_keeps_streams \
+		t_sl_switch_to_table_keeps_handover \
+		t_sl_switch_refused_changes_nothing \
+		t_sl_switch_back_to_table_ignores_old_flows \
 		t_announce_off_touches_nothing t_announce_usable_vips_routed t_announce_maintenance \
 		t_announce_group_member_may_maintain \
 		t_announce_restart_does_not_flap t_announce_table_change \
+		t_announce_changes_never_unroute \
 		t_announce_detach_withdraws_everything \
 		t_config_digest_follows_the_config \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \

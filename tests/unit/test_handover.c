@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "config.h"
 #include "handover.h"
@@ -16,10 +18,12 @@
 #include "sync.h"
 #include "test_unit.h"
 #include "xlb_dp.h"
+#include "xlb_hash.h"
 
 #define TBL 251
 #define NV 8
 #define NB 64
+#define NFLOWS 600
 
 struct hdp {
 	struct xlb_backend be[NB];
@@ -33,6 +37,12 @@ struct hdp {
 	/* health: last octet of an address that is down; of one whose drain
 	 * timed out (admin turns disabled, as xlbd's checks do) */
 	int down, drain_over;
+	/* the flow table's live flows (flows_each), and an error it fails with */
+	struct {
+		struct xlb_flow_key k;
+		__u32 id;
+	} flow[NFLOWS];
+	int nflows, flows_err;
 };
 
 static int h_backend_set(void *ctx, __u32 id, const struct xlb_backend *b)
@@ -127,6 +137,22 @@ static int h_table_get(void *ctx, __u32 vip_id, __u32 size, __u32 *table)
 	return 0;
 }
 
+static int h_flows_each(void *ctx, const __u32 *gen_by_id,
+			int (*cb)(void *cb_ctx, const struct xlb_flow_key *k, __u32 id),
+			void *cb_ctx)
+{
+	struct hdp *d = ctx;
+	int ret = 0;
+
+	if (d->flows_err)
+		return d->flows_err;
+	for (int i = 0; !ret && i < d->nflows; i++)
+		if (gen_by_id[d->flow[i].id] &&
+		    gen_by_id[d->flow[i].id] == d->be[d->flow[i].id].gen)
+			ret = cb(cb_ctx, &d->flow[i].k, d->flow[i].id);
+	return ret;
+}
+
 static int h_resolve(void *ctx, const union xlb_addr *a, __u8 mac[6])
 {
 	(void)ctx;
@@ -155,7 +181,8 @@ static struct xlb_sync *h_sync(struct hdp *d)
 				.vip_del = h_vip_del,
 				.tables_swap = h_tables_swap,
 				.backend_get = h_backend_get,
-				.table_get = h_table_get};
+				.table_get = h_table_get,
+				.flows_each = h_flows_each};
 	struct xlb_sync *s = xlb_sync_new(&sink, h_resolve, d);
 
 	if (s) {
@@ -494,6 +521,228 @@ static int t_ho_longer_holder_stays_prev(void)
 	return 0;
 }
 
+/* ---- flow_state switches (handover.h "Switching") ------------------------ */
+
+/* table mode; the handover stays the stateless one's (xlbctl vip set keeps it) */
+#define TM(size)                                                                                   \
+	"vips:\n  - address: 10.0.0.10\n    port: 80\n    protocol: tcp\n    mode: ipip\n"         \
+	"    handover: 5s\n    table_size: " size "\n    check: {type: none}\n    backends:\n"
+
+/* A client's flow to the VIP (10.0.0.10:80/tcp) and its slot. */
+static struct xlb_flow_key flow_key(int i)
+{
+	struct xlb_flow_key k = {
+		.sport = htons((__u16)(1024 + i)), .dport = htons(80), .proto = IPPROTO_TCP};
+
+	xlb_addr_parse("10.2.0.1", &k.saddr);
+	xlb_addr_parse("10.0.0.10", &k.daddr);
+	return k;
+}
+
+static __u32 slot_of(struct xlb_sync *s, const struct xlb_flow_key *k)
+{
+	return xlb_hash_slot(xlb_hash_flow(k, &s->seed), TBL);
+}
+
+/* handover.c alone: per slot the backend with the most flows other than
+ * the current one (the lower id on a tie); the rest are lost. */
+static int t_sw_seed_picks_the_most_flows(void)
+{
+	__u32 cur[4] = {1, 1, 2, 2}, seeded, lost;
+	struct xlb_ho_flow f[] = {{0, 1}, {0, 1}, {1, 3}, {1, 2}, {1, 3}, {1, 2},
+				  {1, 2}, {2, 3}, {2, 4}, {3, 2}, {9, 5}};
+	struct xlb_handover *h = xlb_ho_seed(cur, 4, f, sizeof(f) / sizeof(f[0]), &seeded, &lost);
+	int ok = h && h->slot[0].cur == 1 && h->slot[1].cur == 2 && h->slot[2].cur == 3 &&
+		 h->slot[3].cur == 2 && seeded == 2 && lost == 3 && h->with_prev == 0;
+
+	free(h);
+	ASSERT_TRUE(ok, "its own backend: nothing; 2 (3 flows) over 3 (2); 3 and 4 tie: 3");
+	return 0;
+}
+
+/*
+ * table -> stateless: flows made while the VIP had b1 and b2 stay in the
+ * flow table on their backend after b3 joins (table mode); the switch
+ * gives every slot whose flows sit on another backend than its current
+ * one that backend as previous hop, and no other slot one. A slot with
+ * flows on two other backends keeps the one with more; the other's break.
+ */
+static int t_sw_to_stateless_seeds_hops_from_the_flow_table(void)
+{
+	struct xlb_sync *s = h_sync(&D);
+	struct xlb_vip_val val = {};
+	__u32 two[TBL], old_id, lost_slot = TBL, other = 0;
+	const __u32 *t;
+	int moved = 0, n = 0, cx = 0;
+
+	memset(&D, 0, sizeof(D));
+	ASSERT_OK(h_apply(s, T0, TM("251") B(1) B(2)), "b1, b2 in table mode");
+	memcpy(two, table_of(&D, &val), sizeof(two));
+	old_id = val.vip_id;
+	for (int i = 0; i < NFLOWS - 8; i++, D.nflows++) {
+		D.flow[i].k = flow_key(i);
+		D.flow[i].id = two[slot_of(s, &D.flow[i].k)];
+	}
+	ASSERT_OK(h_apply(s, T0 + 1000, TM("251") B(1) B(2) B(3)), "b3 joins, table mode");
+	t = table_of(&D, NULL);
+	/* a slot that moved to b3 with flows on one backend: two more flows
+	 * there, on the other of b1 and b2, win its previous hop */
+	for (int i = 0; i < D.nflows && lost_slot == TBL; i++)
+		if (t[slot_of(s, &D.flow[i].k)] != D.flow[i].id) {
+			lost_slot = slot_of(s, &D.flow[i].k);
+			other = D.flow[i].id == id_of(s, 1) ? id_of(s, 2) : id_of(s, 1);
+		}
+	ASSERT_TRUE(lost_slot < TBL, "a flow sits elsewhere than its slot names");
+	for (int i = 0; i < D.nflows; i++) /* all on one backend: that slot's old one */
+		cx += slot_of(s, &D.flow[i].k) == lost_slot;
+	ASSERT_TRUE(cx > 0 && cx < 8, "a few flows in that slot");
+	for (int i = 10000, more = cx + 1; i < 400000 && more; i++) {
+		struct xlb_flow_key k = flow_key(i);
+
+		if (slot_of(s, &k) == lost_slot) {
+			D.flow[D.nflows].k = k;
+			D.flow[D.nflows++].id = other;
+			more--;
+		}
+	}
+	ASSERT_EQ(D.nflows, NFLOWS - 8 + cx + 1, "one more flow there on the other backend");
+
+	ASSERT_OK(h_apply(s, T0 + 2000, HO5 B(1) B(2) B(3)), "switch to stateless");
+	t = table_of(&D, &val);
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "stateless");
+	ASSERT_TRUE(val.vip_id != old_id, "under a new id");
+	for (int i = 0; i < D.nflows; i++) {
+		__u32 e = t[slot_of(s, &D.flow[i].k)];
+
+		if (xlb_ho_cur(e) == D.flow[i].id)
+			continue;
+		moved++;
+		if (slot_of(s, &D.flow[i].k) == lost_slot)
+			ASSERT_EQ(xlb_ho_prev(e), other, "the backend with more flows there");
+		else
+			ASSERT_EQ(xlb_ho_prev(e), D.flow[i].id, "its flow's backend is the hop");
+	}
+	for (int sl = 0; sl < TBL; sl++) {
+		int has = 0;
+
+		for (int i = 0; i < D.nflows && !has; i++)
+			has = slot_of(s, &D.flow[i].k) == (__u32)sl &&
+			      xlb_ho_cur(t[sl]) != D.flow[i].id;
+		n += has;
+		if (!has)
+			ASSERT_EQ(xlb_ho_prev(t[sl]), 0, "a slot without such flows: no hop");
+	}
+	ASSERT_TRUE(moved > 100, "about a third of the flows sat elsewhere");
+	ASSERT_EQ(s->vips[0].note, XLB_SYNC_SEEDED, "noted");
+	ASSERT_EQ(s->vips[0].seeded, (__u32)n, "seeded slots");
+	ASSERT_EQ(s->vips[0].ho->with_prev, (__u32)n, "as many hops");
+	ASSERT_EQ(s->vips[0].seed_flows, (__u32)D.nflows, "every flow read");
+	ASSERT_EQ(s->vips[0].seed_lost, (__u32)cx, "the minority's flows lost");
+	ASSERT_EQ(s->wake_ms, T0 + 2000 + 5000, "the seeded hops last the handover");
+	xlb_sync_free(s);
+	return 0;
+}
+
+/* A switch to stateless whose flow table cannot be read is refused and
+ * changes nothing; it goes through once it can. */
+static int t_sw_unreadable_flow_table_changes_nothing(void)
+{
+	struct xlb_sync *s = h_sync(&D);
+	struct xlb_vip_val val = {}, val2 = {};
+	struct xlb_backend be[NB];
+	struct xlb_cfg c = {};
+	struct xlb_err err = {};
+	__u32 before[TBL];
+
+	memset(&D, 0, sizeof(D));
+	ASSERT_OK(h_apply(s, T0, TM("251") B(1) B(2) B(3)), "table mode");
+	memcpy(before, table_of(&D, &val), sizeof(before));
+	memcpy(be, D.be, sizeof(be));
+	D.flows_err = -EIO;
+	ASSERT_OK(xlb_cfg_load_string("t.yaml", HO5 B(1) B(2) B(3), &c, &err), "config");
+	s->now_ms = T0 + 1000;
+	ASSERT_TRUE(xlb_sync_apply(s, &c, &err) == -EIO, "refused");
+	ASSERT_TRUE(strstr(err.msg, "couldn't switch VIP 10.0.0.10:80/tcp to stateless") != NULL,
+		    err.msg);
+	ASSERT_EQ(memcmp(before, table_of(&D, &val2), sizeof(before)), 0, "the same table");
+	ASSERT_EQ(memcmp(&val, &val2, sizeof(val)), 0, "the same entry");
+	ASSERT_EQ(memcmp(be, D.be, sizeof(be)), 0, "the same backend records");
+	ASSERT_EQ(s->vips[0].cfg.flow_state, XLB_FLOW_TABLE, "the view: table");
+	D.flows_err = 0;
+	ASSERT_OK(xlb_sync_apply(s, &c, &err), err.msg);
+	table_of(&D, &val2);
+	ASSERT_EQ(val2.flow_state, XLB_FLOW_STATELESS, "then it switches");
+	xlb_cfg_free(&c);
+	xlb_sync_free(s);
+	return 0;
+}
+
+/*
+ * stateless -> table while previous hops live: the entry stays stateless
+ * (same id, same table) until the apply after the last hop ended, then
+ * switches; an agent restart in between keeps waiting.
+ */
+static int t_sw_to_table_waits_for_the_previous_hops(void)
+{
+	struct xlb_programmed_vip pv[NV];
+	struct xlb_programmed_backend pb[NB];
+	struct xlb_sync *s = h_sync(&D), *s2;
+	struct xlb_vip_val val = {};
+	__u32 before[TBL], id, gen[4];
+	size_t nv = 0, nb = 0;
+
+	memset(&D, 0, sizeof(D));
+	ASSERT_OK(h_apply(s, T0, HO5 B(1)), "stateless, b1");
+	ASSERT_OK(h_apply(s, T0 + 1000, HO5 B(1) B(2) B(3)), "b2, b3 join");
+	memcpy(before, table_of(&D, &val), sizeof(before));
+	id = val.vip_id;
+	for (int b = 1; b <= 3; b++)
+		gen[b] = D.be[id_of(s, b)].gen;
+	ASSERT_TRUE(slots_with_prev(before, 0) > 100, "b1 is the previous hop of many slots");
+	D.table_writes = 0;
+	ASSERT_OK(h_apply(s, T0 + 2000, TM("251") B(1) B(2) B(3)), "switch to table");
+	ASSERT_EQ(memcmp(before, table_of(&D, &val), sizeof(before)), 0, "the same table");
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "still stateless");
+	ASSERT_EQ(val.vip_id, id, "the same id");
+	ASSERT_EQ(D.table_writes, 0, "nothing written");
+	ASSERT_TRUE(s->vips[0].switching, "switching");
+	ASSERT_EQ(s->vips[0].note, XLB_SYNC_DEFERRED, "noted");
+	ASSERT_EQ(s->wake_ms, T0 + 1000 + 5000, "wake when the hops end");
+
+	xlb_sync_free(s); /* killed while waiting */
+	for (int i = 0; i < NV; i++)
+		if (D.vip[i].live)
+			pv[nv++] = (struct xlb_programmed_vip){D.vip[i].k, D.vip[i].v};
+	for (__u32 b = 1; b < NB; b++)
+		if (D.be[b].gen)
+			pb[nb++] = (struct xlb_programmed_backend){b, D.be[b]};
+	s2 = h_sync(&D);
+	ASSERT_OK(xlb_sync_adopt(s2, pv, nv, pb, nb), "adopt");
+	ASSERT_OK(h_apply(s2, T0 + 3000, TM("251") B(1) B(2) B(3)), "restarted");
+	table_of(&D, &val);
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "still waiting after the restart");
+	ASSERT_EQ(slots_with_prev(table_of(&D, NULL), 0), slots_with_prev(before, 0), "same hops");
+	ASSERT_EQ(s2->wake_ms, T0 + 3000 + 5000, "the handover counted again from the restart");
+	ASSERT_OK(h_apply(s2, s2->wake_ms, TM("251") B(1) B(2) B(3)), "the hops end");
+	table_of(&D, &val);
+	ASSERT_EQ(val.flow_state, XLB_FLOW_STATELESS, "this apply only ends them");
+	ASSERT_EQ(slots_with_prev(table_of(&D, NULL), 0), 0, "gone");
+	ASSERT_EQ(s2->wake_ms, T0 + 8000, "apply again at once");
+	ASSERT_OK(h_apply(s2, T0 + 8200, TM("251") B(1) B(2) B(3)), "the next tick");
+	table_of(&D, &val);
+	ASSERT_EQ(val.flow_state, XLB_FLOW_TABLE, "table now");
+	ASSERT_TRUE(val.vip_id != id, "under a new id");
+	ASSERT_EQ(s2->vips[0].note, XLB_SYNC_SWITCHED, "noted");
+	ASSERT_TRUE(!s2->vips[0].switching, "done");
+	for (int b = 1; b <= 3; b++) /* stale flow-table entries of the VIP miss */
+		ASSERT_TRUE(D.be[id_of(s2, b)].gen != gen[b], "a new generation");
+	for (int i = 0; i < TBL; i++)
+		ASSERT_EQ(table_of(&D, NULL)[i], xlb_ho_cur(before[i]),
+			  "plain ids, the same backends");
+	xlb_sync_free(s2);
+	return 0;
+}
+
 const struct harness_case handover_cases[] = {
 	{"ho_longer_holder_stays_prev", t_ho_longer_holder_stays_prev},
 	{"ho_one_hop_per_slot", t_ho_one_hop_per_slot},
@@ -507,5 +756,10 @@ const struct harness_case handover_cases[] = {
 	{"ho_restart_keeps_previous_hops", t_ho_restart_keeps_previous_hops},
 	{"ho_same_history_same_hops", t_ho_same_history_same_hops},
 	{"ho_flow_state_change_takes_a_new_id", t_ho_flow_state_change_takes_a_new_id},
+	{"sw_seed_picks_the_most_flows", t_sw_seed_picks_the_most_flows},
+	{"sw_to_stateless_seeds_hops_from_the_flow_table",
+	 t_sw_to_stateless_seeds_hops_from_the_flow_table},
+	{"sw_unreadable_flow_table_changes_nothing", t_sw_unreadable_flow_table_changes_nothing},
+	{"sw_to_table_waits_for_the_previous_hops", t_sw_to_table_waits_for_the_previous_hops},
 };
 const size_t handover_ncases = sizeof(handover_cases) / sizeof(handover_cases[0]);

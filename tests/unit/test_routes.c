@@ -113,6 +113,16 @@ static int routes_body(void)
 	ASSERT_EQ(xlb_routes_list(T, P, v, 8), 1, "v6 left");
 	ASSERT_OK(xlb_route_set(T, P, &a4, true), "add v4 back");
 
+	/* a protocol change: each of ours replaced in place, and back */
+	ASSERT_OK(xlb_route_replace(T, 252, &a4), "replace v4 with protocol 252");
+	ASSERT_OK(xlb_route_replace(T, 252, &a6), "replace v6 with protocol 252");
+	ASSERT_EQ(xlb_routes_list(T, P, v, 8), 0, "none left under the old protocol");
+	ASSERT_EQ(xlb_routes_list(T, 252, v, 8), 2, "both under the new one");
+	ASSERT_OK(sh("[ $(ip -6 route show table 9641 | grep -c '^2001:db8::10 ') = 1 ]"),
+		  "one v6 route, not two");
+	ASSERT_OK(xlb_route_replace(T, P, &a4) ?: xlb_route_replace(T, P, &a6), "and back");
+	ASSERT_EQ(xlb_routes_list(T, 252, v, 8), 0, "none left under 252");
+
 	ASSERT_EQ(xlb_routes_flush(T, P), 2, "flush: both of ours");
 	ASSERT_EQ(xlb_routes_list(T, P, v, 8), 0, "flushed");
 	ASSERT_EQ(xlb_routes_flush(T, P), 0, "flush again: nothing");

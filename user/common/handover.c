@@ -135,3 +135,51 @@ int xlb_ho_same(const struct xlb_handover *a, const struct xlb_handover *b)
 			return 0;
 	return 1;
 }
+
+static int cmp_flow(const void *a, const void *b)
+{
+	const struct xlb_ho_flow *x = a, *y = b;
+
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct xlb_handover *xlb_ho_seed(const __u32 *cur, __u32 size, struct xlb_ho_flow *flows, size_t n,
+				 __u32 *seeded, __u32 *lost)
+{
+	struct xlb_handover *h = ho_new(size);
+	size_t i = 0;
+
+	*seeded = *lost = 0;
+	if (!h)
+		return NULL;
+	for (__u32 s = 0; s < size; s++) {
+		h->slot[s].cur = (__u16)cur[s];
+		h->slot[s].since_ms = XLB_HO_SINCE_UNKNOWN;
+		h->slot[s].prev_held_ms = XLB_HO_SINCE_UNKNOWN;
+	}
+	qsort(flows, n, sizeof(*flows), cmp_flow);
+	while (i < n) {
+		__u32 s = flows[i].slot, best = XLB_BACKEND_NONE, others = 0;
+		size_t most = 0;
+
+		for (size_t j = i; i < n && flows[i].slot == s; j = i) {
+			while (i < n && flows[i].slot == s && flows[i].id == flows[j].id)
+				i++;
+			if (s >= size || flows[j].id == cur[s] || flows[j].id == XLB_BACKEND_NONE)
+				continue;
+			others += (__u32)(i - j);
+			if (i - j > most) { /* ids ascend: a tie keeps the lower */
+				most = i - j;
+				best = flows[j].id;
+			}
+		}
+		if (best == XLB_BACKEND_NONE)
+			continue;
+		h->slot[s].cur = (__u16)best;
+		*seeded += 1;
+		*lost += others - (__u32)most;
+	}
+	return h;
+}

@@ -68,6 +68,42 @@ typedef int (*xlb_ho_hop_fn)(void *ctx, __u32 id, __u32 *gen);
 struct xlb_handover *xlb_ho_next(const struct xlb_handover *old, const __u32 *cur, __u32 size,
 				 __u64 now_ms, __u32 handover_ms, xlb_ho_hop_fn hop, void *ctx);
 
+/*
+ * Switching a VIP's flow_state (sync.h). table -> stateless: the flow
+ * table knows where each connection lives; the stateless table does not.
+ * A slot whose connections sit on another backend than the slot's current
+ * one (the slot moved while the VIP was in table mode, or the switch
+ * comes with a table change) would send them to the current backend,
+ * plain, and break them. So the first stateless table is built as if each
+ * such slot had just moved from the backend that holds its connections:
+ * xlb_ho_seed gives that "before" state, xlb_ho_next(seeded, cur, ...)
+ * names the backend the slot's previous hop for the handover from the
+ * switch. One hop a slot: where the flow table holds a slot's flows on
+ * two backends other than the current one, the one with more flows wins
+ * (the lower id on a tie) and the others break (*lost). The seeding reads
+ * the flow table once, at the switch; from then on the flow table is not
+ * used (the cost per packet stays flat).
+ *
+ * stateless -> table: the LB does not know which connections live on a
+ * previous hop (only the backends do), and a table-mode miss takes the
+ * slot's current backend without a carrier. So the VIP stays stateless in
+ * the data plane until its last previous hop ends, then switches: by then
+ * every connection it keeps lives on its slot's current backend, which is
+ * where a table-mode miss sends it. (The alternative, a table mode that
+ * carries the previous hop on misses and does not enter those flows,
+ * would need a third table layout in the data plane and a per-packet
+ * decision; waiting needs nothing new there.)
+ */
+struct xlb_ho_flow {
+	__u32 slot; /* the flow's slot in the VIP's table */
+	__u32 id;   /* the backend the flow table holds it on */
+};
+
+/* The "before" state for cur[0..size) from n flows (sorted in place);
+ * *seeded: slots given another backend; *lost: flows that break. */
+struct xlb_handover *xlb_ho_seed(const __u32 *cur, __u32 size, struct xlb_ho_flow *flows, size_t n,
+				 __u32 *seeded, __u32 *lost);
+
 /* The state of a table read back (entries as above); since unknown. */
 struct xlb_handover *xlb_ho_from_table(const __u32 *table, __u32 size);
 

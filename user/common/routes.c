@@ -11,7 +11,8 @@
  * Only routes of the given table AND protocol are ever touched: an add
  * never replaces (NLM_F_EXCL: a foreign route with the same key is an
  * error, not a takeover), a delete names the protocol (both families'
- * kernels then match it).
+ * kernels then match it). The one exception, xlb_route_replace(), is for
+ * xlbd's own routes when its protocol changes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -291,6 +292,32 @@ int xlb_route_set(__u32 table, __u8 protocol, const struct xlb_route *r, bool on
 		if (!err && !f.found)
 			err = -EEXIST;
 	}
+	nl_socket_free(sk);
+	return err;
+}
+
+int xlb_route_replace(__u32 table, __u8 protocol, const struct xlb_route *r)
+{
+	struct nl_sock *sk;
+	struct nl_msg *msg;
+	struct kroute k;
+	struct talk t = {};
+	int err, lo = (int)if_nametoindex("lo");
+
+	if (!table || !protocol || (r->family != XLB_AF_INET && r->family != XLB_AF_INET6))
+		return -EINVAL;
+	if (!lo)
+		return -ENODEV;
+	to_kroute(r, &k);
+	sk = open_rtnl();
+	if (!sk)
+		return -ENOMEM;
+	msg = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, table, protocol, &k);
+	if (msg && nla_put_u32(msg, RTA_OIF, (__u32)lo) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	err = msg ? talk(sk, msg, &t) : -ENOMEM;
 	nl_socket_free(sk);
 	return err;
 }

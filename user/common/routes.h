@@ -20,6 +20,10 @@ struct xlb_route {
 
 /* Add (idempotent) or remove (absent is fine) one prefix. 0 or -errno. */
 int xlb_route_set(__u32 table, __u8 protocol, const struct xlb_route *r, bool on);
+/* Replace the route of r's prefix in table (whatever its protocol) by one
+ * of this protocol, in one step: for a route of xlbd's own under its old
+ * protocol, which the caller has just listed. 0 or -errno. */
+int xlb_route_replace(__u32 table, __u8 protocol, const struct xlb_route *r);
 /* The prefixes present now: up to max into out; returns the count (which
  * may exceed max: call again with more room) or -errno. */
 int xlb_routes_list(__u32 table, __u8 protocol, struct xlb_route *out, size_t max);

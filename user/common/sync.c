@@ -135,6 +135,18 @@ static int dp_table_get(void *ctx, __u32 vip_id, __u32 size, __u32 *table)
 	return xlb_dp_table_get(ctx, vip_id, size, table);
 }
 
+/* The flows a switch to stateless seeds previous hops from: live ones,
+ * and closed ones for 10 s (their last ACKs may still come). */
+#define SEED_CLOSED_S 10
+
+static int dp_flows_each(void *ctx, const __u32 *gen_by_id,
+			 int (*cb)(void *cb_ctx, const struct xlb_flow_key *k, __u32 id),
+			 void *cb_ctx)
+{
+	return xlb_dp_flow_each(ctx, gen_by_id, XLB_FLOW_LIVE_TCP_IDLE_S, SEED_CLOSED_S, cb,
+				cb_ctx);
+}
+
 void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp)
 {
 	*sink = (struct xlb_sink){.ctx = dp,
@@ -143,7 +155,8 @@ void xlb_sync_dp_sink(struct xlb_sink *sink, struct xlb_dp *dp)
 				  .vip_del = dp_vip_del,
 				  .tables_swap = dp_tables_swap,
 				  .backend_get = dp_backend_get,
-				  .table_get = dp_table_get};
+				  .table_get = dp_table_get,
+				  .flows_each = dp_flows_each};
 }
 
 /*
@@ -197,6 +210,19 @@ static int select_vip(struct xlb_sync *s, struct xlb_sync_vip *v)
 	return 0;
 }
 
+/*
+ * stateless -> table while previous hops live: a table-mode VIP would send
+ * every non-SYN packet of a flow it has no entry for to the slot's current
+ * backend, plain, and so reset the connections that live on a previous hop
+ * (the flow table never saw them). It stays stateless until they end.
+ * Only for a VIP that can stay stateless (ipip).
+ */
+static int waits_for_hops(const struct xlb_sync_vip *old, const struct xlb_cfg_vip *c)
+{
+	return old->cfg.flow_state == XLB_FLOW_STATELESS && c->flow_state == XLB_FLOW_TABLE &&
+	       c->mode == XLB_MODE_IPIP && old->ho && old->ho->with_prev;
+}
+
 /* Build the desired view: ids kept or given out, next hops resolved. */
 static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_vip *nv,
 		struct xlb_err *err)
@@ -217,8 +243,16 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 		/* Back within its grace period: it takes its reserved id again.
 		 * Another flow_state: a new id (sync.h), the old one is freed. */
 		v->grave = old ? NULL : sync_find_gone(s, c);
-		v->id = old && old->cfg.flow_state == c->flow_state ? old->id
-			: !old && v->grave && v->grave->cfg.flow_state == c->flow_state
+		if (old && waits_for_hops(old, c)) {
+			v->cfg.flow_state = XLB_FLOW_STATELESS; /* as programmed, for now */
+			v->switching = 1;
+			v->note = old->switching ? XLB_SYNC_NOTE_NONE : XLB_SYNC_DEFERRED;
+		} else if (old && old->cfg.flow_state == XLB_FLOW_STATELESS &&
+			   c->flow_state == XLB_FLOW_TABLE) {
+			v->note = XLB_SYNC_SWITCHED;
+		}
+		v->id = old && old->cfg.flow_state == v->cfg.flow_state ? old->id
+			: !old && v->grave && v->grave->cfg.flow_state == v->cfg.flow_state
 				? v->grave->id
 				: alloc_id(s->vip_used, XLB_MAX_VIPS);
 		if (!v->id) {
@@ -260,6 +294,15 @@ static int plan(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_sync_v
 				b->state = XLB_BE_ACTIVE;
 			}
 		}
+		/* Into table mode from stateless: the flow table still holds this
+		 * VIP's entries from before it was stateless (SYNs do not write
+		 * them while stateless), and a client that reused a 5-tuple since
+		 * would hit one naming another backend. New generations make
+		 * every such entry a miss. */
+		if (!ret && old && old->cfg.flow_state == XLB_FLOW_STATELESS &&
+		    v->cfg.flow_state == XLB_FLOW_TABLE)
+			for (size_t j = 0; j < v->nbackends; j++)
+				v->backends[j].gen = s->next_gen++;
 		ret = ret ?: select_vip(s, v);
 	}
 	free(vx.slot);
@@ -332,6 +375,9 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_cfg *cfg, struct xlb_err
 		if (ho && (!s->wake_ms || ho < s->wake_ms))
 			s->wake_ms = ho;
 	}
+	for (size_t i = 0; i < s->nvips; i++) /* a switch to table waits no more */
+		if (s->vips[i].switching && (!s->vips[i].ho || !s->vips[i].ho->with_prev))
+			s->wake_ms = s->now_ms ? s->now_ms : 1;
 	sync_txn_release(&t);
 	return 0;
 }

@@ -47,6 +47,12 @@
  *   flow_state changes gets a new VIP id: its table in the new layout is
  *   put in under the new id, then the entry switches in one update, so no
  *   packet reads a table in the other layout (its counters start again).
+ * - flow_state changes keep connections (issue #14, handover.h "Switching"):
+ *   table -> stateless seeds previous hops from the flow table's live
+ *   flows (sink.flows_each) before the entry switches; stateless -> table
+ *   waits while previous hops live: the VIP stays stateless in the data
+ *   plane (`switching`, its id kept) and switches at the first apply after
+ *   the last one ended (wake_ms says when to apply again).
  * - A backend whose next hop cannot be resolved stays out of the table and
  *   is reported (xlb_sync_backend.resolve_err), never forwarded to a wrong
  *   MAC. One that is only being resolved again (-EAGAIN) keeps the MAC it
@@ -78,6 +84,13 @@ struct xlb_sink {
 	 * VIP's table is put back as the engine would build it. */
 	int (*backend_get)(void *ctx, __u32 id, struct xlb_backend *b);
 	int (*table_get)(void *ctx, __u32 vip_id, __u32 size, __u32 *table);
+	/* Optional: the flow table's live flows (xlb_dp_flow_each) whose
+	 * backend id has the generation gen_by_id[id] (XLB_MAX_BACKENDS
+	 * entries); cb for each until it returns nonzero. Without it a switch
+	 * to stateless seeds no previous hop. 0 or -errno. */
+	int (*flows_each)(void *ctx, const __u32 *gen_by_id,
+			  int (*cb)(void *cb_ctx, const struct xlb_flow_key *k, __u32 id),
+			  void *cb_ctx);
 };
 
 struct xlb_dp;
@@ -119,6 +132,21 @@ struct xlb_sync_vip {
 	const struct xlb_sync_vip *prev;
 	const struct xlb_sync_gone *grave;
 	int ho_kept; /* during an apply: prev's handover state stays, as it is */
+	/* The configuration says table, but previous hops still live: cfg
+	 * (as programmed) says stateless until they end (see above). */
+	__u8 switching;
+	/* What the last apply did about flow_state (for the agent's log). */
+	__u8 note;	  /* enum xlb_sync_note */
+	__u32 seeded;	  /* XLB_SYNC_SEEDED: slots given a previous hop */
+	__u32 seed_flows; /* the live flows the flow table held for the VIP */
+	__u32 seed_lost;  /* of them, on a third backend of their slot: they break */
+};
+
+enum xlb_sync_note {
+	XLB_SYNC_NOTE_NONE,
+	XLB_SYNC_SEEDED,   /* switched to stateless, hops seeded from the flow table */
+	XLB_SYNC_DEFERRED, /* the switch to table waits for the previous hops */
+	XLB_SYNC_SWITCHED, /* switched to table (after waiting, or at once) */
 };
 
 /* A deleted VIP in its grace period: programmed with an empty table. */

@@ -54,6 +54,11 @@ int sync_table_of(struct xlb_sync *s, const struct xlb_sync_vip *v, __u32 *table
  * -ENOMEM. */
 int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_sync_vip *ov,
 		  __u32 *table);
+/* A switch to stateless (ov in table mode): the handover state "before"
+ * v's first stateless table (Maglev ids in table), from the flow table's
+ * live flows (handover.h "Switching"); sets v's seed counts. -errno. */
+int sync_seed(struct xlb_sync *s, struct xlb_sync_vip *v, const __u32 *table,
+	      struct xlb_handover **out);
 /* What a stateless VIP's previous hops depend on besides its Maglev
  * table: its handover and its backends' ids, generations and states. */
 __u64 sync_hops_fingerprint(const struct xlb_sync_vip *v);

@@ -107,6 +107,22 @@ int sync_end_batch(struct xlb_sync *s, struct swap_batch *batch, int ret, struct
 	return ret;
 }
 
+static void handover_failed(const struct xlb_sync_vip *v, const struct xlb_sync_vip *ov, int ret,
+			    struct xlb_err *err)
+{
+	char vn[80];
+
+	xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn));
+	if (ov && ov->cfg.flow_state == XLB_FLOW_TABLE)
+		sync_fail(err, ret,
+			  "couldn't switch VIP %s to stateless: reading the flow table failed "
+			  "(%s); nothing changed",
+			  vn, strerror(-ret));
+	else
+		sync_fail(err, ret, "couldn't compute the previous hops of VIP %s: %s", vn,
+			  strerror(-ret));
+}
+
 /*
  * Tables and VIP entries that changed. A VIP whose entry stays the same
  * and whose table changed (the usual case: health moved a backend) joins
@@ -155,8 +171,11 @@ int sync_put_vips(struct xlb_sync *s, struct txn *t, struct xlb_sync_vip *nv, si
 				table[j] = ov->ho->slot[j].cur;
 		else
 			ret = sync_build_table(s, v, table);
-		if (!ret && stateless)
+		if (!ret && stateless) {
 			ret = sync_handover(s, v, ov, table);
+			if (ret)
+				handover_failed(v, ov, ret, err);
+		}
 		if (!ret && stateless && same_maglev && ov->ho && xlb_ho_same(ov->ho, v->ho)) {
 			free(table);
 			continue; /* no previous hop came or went */

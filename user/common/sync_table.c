@@ -136,9 +136,20 @@ int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_s
 	struct hops hs = {.h = calloc(v->nbackends ? v->nbackends : 1, sizeof(*hs.h))};
 	const struct xlb_handover *old =
 		ov && ov->cfg.flow_state == XLB_FLOW_STATELESS ? ov->ho : NULL;
+	struct xlb_handover *seeded = NULL;
 
 	if (!hs.h)
 		return -ENOMEM;
+	/* table -> stateless: the flow table says where connections live */
+	if (ov && ov->cfg.flow_state == XLB_FLOW_TABLE && s->sink.flows_each) {
+		int ret = sync_seed(s, v, table, &seeded);
+
+		if (ret) {
+			free(hs.h);
+			return ret;
+		}
+		old = seeded;
+	}
 	for (size_t i = 0; i < v->nbackends; i++)
 		hs.h[hs.n++] = (struct hop){.id = v->backends[i].id,
 					    .gen = v->backends[i].gen,
@@ -148,6 +159,7 @@ int sync_handover(struct xlb_sync *s, struct xlb_sync_vip *v, const struct xlb_s
 	v->ho = xlb_ho_next(old, table, v->cfg.table_size, s->now_ms, xlb_cfg_handover_ms(&v->cfg),
 			    hop_of, &hs);
 	free(hs.h);
+	free(seeded);
 	if (!v->ho)
 		return -ENOMEM;
 	v->ho->inputs = sync_hops_fingerprint(v);

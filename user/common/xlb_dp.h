@@ -170,6 +170,15 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
  */
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
 		      __u32 tcp_idle_s, __u64 *used);
+/*
+ * The live flows one by one: cb(ctx, key, backend id) for each entry of a
+ * backend id whose generation is gen_by_id[id] (0: none), active within
+ * udp_idle (UDP) or tcp_idle_s (TCP), and, if the client closed it, within
+ * closed_s (its last packets may still come); until cb returns nonzero,
+ * which is returned. Reads the mmapped table in one pass.
+ */
+int xlb_dp_flow_each(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 tcp_idle_s, __u32 closed_s,
+		     int (*cb)(void *ctx, const struct xlb_flow_key *k, __u32 id), void *ctx);
 /* Flows the flow table holds (its size: buckets * XLB_FLOW_WAYS). */
 __u32 xlb_dp_flow_entries(const struct xlb_dp *dp);
 /*

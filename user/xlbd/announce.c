@@ -210,17 +210,14 @@ static void route_failed(struct announce *a, const struct xlb_route *r, int on, 
 				: "");
 }
 
-/* Withdraw everything xlbd announced under its current table. */
-static void flush(struct announce *a, const char *why)
+/* Withdraw everything xlbd announced under table+protocol. */
+static void flush_table(struct announce *a, __u32 table, __u8 protocol, const char *why)
 {
-	int n;
+	int n = xlb_routes_flush(table, protocol);
 
-	if (!a->table)
-		return;
-	n = xlb_routes_flush(a->table, a->protocol);
 	if (n < 0)
-		pr_warn("couldn't withdraw the routes of table %u protocol %u: %s\n", a->table,
-			a->protocol, strerror(-n));
+		pr_warn("couldn't withdraw the routes of table %u protocol %u: %s\n", table,
+			protocol, strerror(-n));
 	else if (n) {
 		struct event e = {};
 
@@ -229,9 +226,17 @@ static void flush(struct announce *a, const char *why)
 		snprintf(e.from, sizeof(e.from), "announced");
 		snprintf(e.to, sizeof(e.to), "withdrawn");
 		snprintf(e.reason, sizeof(e.reason), "%s: %d route%s of table %u protocol %u", why,
-			 n, n == 1 ? "" : "s", a->table, a->protocol);
+			 n, n == 1 ? "" : "s", table, protocol);
 		event_add(a->ev, &e);
 	}
+}
+
+/* Withdraw everything xlbd announced under its current table. */
+static void flush(struct announce *a, const char *why)
+{
+	if (!a->table)
+		return;
+	flush_table(a, a->table, a->protocol, why);
 	a->table = 0;
 	a->protocol = 0;
 }
@@ -295,19 +300,50 @@ static int route_in(const struct xlb_route *r, const struct xlb_route *set, size
 	return 0;
 }
 
+/* Our routes of the current table take protocol `to` in place (the sync
+ * that follows then finds them present); those that fail stay, and go
+ * with the old protocol's flush. */
+static void reprotocol(struct announce *a, __u8 to)
+{
+	size_t n = 0;
+	struct xlb_route *r = present_routes(a, &n);
+
+	for (size_t i = 0; r && i < n; i++) {
+		int ret = xlb_route_replace(a->table, to, &r[i]);
+
+		if (ret)
+			route_failed(a, &r[i], 1, ret);
+	}
+	free(r);
+}
+
 void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct xlb_sync *s)
 {
 	size_t n = s->nvips, np = 0, nadd = 0, ndel = 0, nok = 0;
-	struct xlb_route *present, *add, *del, *now;
-	struct xlb_ann_vip *v;
-	int *why, *add_why, *del_why;
+	struct xlb_route *present, *add = NULL, *del = NULL, *now = NULL;
+	struct xlb_ann_vip *v = NULL;
+	int *why = NULL, *add_why = NULL, *del_why = NULL;
+	__u32 old_table = 0;
+	__u8 old_protocol = 0;
 
 	if (!a->started)
 		return; /* before attach: nothing is touched */
 	a->last_sync_ms = mono_ms();
-	if (a->table && (a->table != cfg->announce.table || a->protocol != cfg->announce.protocol))
-		flush(a, cfg->announce.table ? "the announce table or protocol changed"
-					     : "the announce block was removed");
+	/* Another table: make before break. The routes go into the new table
+	 * first and leave the old one after, so a BGP daemon exporting both
+	 * never sees a VIP without a route. The same table with another
+	 * protocol cannot hold both (the kernel keys a route by prefix, table
+	 * and metric, not protocol): each route of ours is replaced in place. */
+	if (a->table && cfg->announce.table && a->table != cfg->announce.table) {
+		old_table = a->table;
+		old_protocol = a->protocol;
+	} else if (a->table && cfg->announce.table && a->protocol != cfg->announce.protocol) {
+		reprotocol(a, cfg->announce.protocol);
+		old_table = a->table;
+		old_protocol = a->protocol;
+	} else if (a->table && !cfg->announce.table) {
+		flush(a, "the announce block was removed");
+	}
 	if (!cfg->announce.table) {
 		for (size_t i = 0; i < n; i++) {
 			a->per[s->vips[i].id % XLB_MAX_VIPS].why = XLB_ANN_OFF;
@@ -319,7 +355,7 @@ void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct x
 	a->protocol = cfg->announce.protocol;
 	present = present_routes(a, &np);
 	if (!present)
-		return;
+		goto out;
 	v = calloc(n + 1, sizeof(*v));
 	why = calloc(n + 1, sizeof(*why));
 	add = calloc(n + 1, sizeof(*add));
@@ -364,6 +400,8 @@ void announce_sync(struct announce *a, const struct xlb_cfg *cfg, const struct x
 		p->announced = (__u8)route_in(&v[i].route, now, nok);
 	}
 out:
+	if (old_table) /* whether or not the new table took them: the config moved */
+		flush_table(a, old_table, old_protocol, "the announce table or protocol changed");
 	free(present);
 	free(v);
 	free(why);

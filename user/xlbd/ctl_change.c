@@ -47,9 +47,18 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 	    ctl_enum(req, "announce", xlb_announce_from_name, "when-usable, always, never",
 		     &v->announce, err) < 0 ||
 	    ctl_enum(req, "flow_state", xlb_flow_state_from_name, "table, stateless",
-		     &v->flow_state, err) < 0 ||
-	    ctl_duration(req, "handover", &v->handover_ms, err) < 0)
+		     &v->flow_state, err) < 0)
 		return -EINVAL;
+	/* as the file has it: 0 in the struct means "the default", so a
+	 * given 0s must be refused here, not taken for the default */
+	r = ctl_duration(req, "handover", &v->handover_ms, err);
+	if (r < 0)
+		return r;
+	if (r &&
+	    (v->handover_ms < XLB_CFG_MIN_HANDOVER_MS || v->handover_ms > XLB_CFG_MAX_HANDOVER_MS))
+		return ctl_bad(
+			err, "field 'handover': %ums is out of range; give 1s to 24h (default 10m)",
+			v->handover_ms);
 	r = ctl_uint(req, "table_size", 0xffffffffUL, &n, err);
 	if (r < 0)
 		return r;

@@ -46,7 +46,12 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "drain_timeout_ms", json_object_new_int64(v->drain_timeout_ms));
 	/* issue #14: how connections stay on their backend; a stateless VIP's
 	 * slots that now carry a previous hop (handover.h) */
+	/* flow_state as configured; flow_state_now as the data plane runs it
+	 * (a switch to table waits for the previous hops to end, sync.h) */
 	json_object_object_add(o, "flow_state",
+			       json_object_new_string(xlb_flow_state_name(
+				       sv && sv->switching ? XLB_FLOW_TABLE : v->flow_state)));
+	json_object_object_add(o, "flow_state_now",
 			       json_object_new_string(xlb_flow_state_name(v->flow_state)));
 	json_object_object_add(o, "handover_ms", json_object_new_int64(xlb_cfg_handover_ms(v)));
 	json_object_object_add(o, "slots_with_prev",
@@ -144,7 +149,13 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 
 		json_object *o = vip_json(&sv->cfg, sv);
 
-		json_object_object_add(o, "state", json_object_new_string("configured"));
+		/* a switch to table that waits for the previous hops (sync.h) */
+		json_object_object_add(
+			o, "state",
+			json_object_new_string(sv->switching
+						       ? "switching to table once the previous "
+							 "hops end (stateless until then)"
+						       : "configured"));
 		announce_json(view, sv, o);
 		json_object_array_add(arr, o);
 	}

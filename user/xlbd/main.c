@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "config.h"
 #include "exec_child.h"
+#include "handover.h"
 #include "heartbeat.h"
 #include "notify.h"
 #include "log.h"
@@ -153,6 +154,15 @@ static int sink_table_get(void *ctx, __u32 vip_id, __u32 size, __u32 *table)
 	return ag->dp_sink.table_get(ag->dp_sink.ctx, vip_id, size, table);
 }
 
+static int sink_flows_each(void *ctx, const __u32 *gen_by_id,
+			   int (*cb)(void *cb_ctx, const struct xlb_flow_key *k, __u32 id),
+			   void *cb_ctx)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp_sink.flows_each(ag->dp_sink.ctx, gen_by_id, cb, cb_ctx);
+}
+
 /* ---- adoption of what an earlier xlbd left pinned -------------------- */
 
 struct programmed {
@@ -237,6 +247,35 @@ static void report_unresolved(struct agent *ag)
 	}
 }
 
+/* What an apply did about a VIP's flow_state (sync.h), once each. */
+static void log_flow_state_notes(const struct xlb_sync *s)
+{
+	char vn[80];
+
+	for (size_t i = 0; i < s->nvips; i++) {
+		const struct xlb_sync_vip *v = &s->vips[i];
+
+		xlb_cfg_vip_name(&v->cfg, vn, sizeof(vn));
+		if (v->note == XLB_SYNC_SEEDED)
+			pr_info("VIP %s: stateless now; of its %u live flows in the flow table, "
+				"those on another backend than their slot's are kept: %u slots "
+				"carry that backend as previous hop\n",
+				vn, v->seed_flows, v->seeded);
+		if (v->note == XLB_SYNC_SEEDED && v->seed_lost)
+			pr_warn("VIP %s: %u flows sat on a third backend of their slot (one "
+				"previous "
+				"hop a slot): they break\n",
+				vn, v->seed_lost);
+		if (v->note == XLB_SYNC_DEFERRED)
+			pr_info("VIP %s: flow_state table: stays stateless until its %u slots' "
+				"previous hops end (their connections would break), then "
+				"switches\n",
+				vn, v->ho ? v->ho->with_prev : 0);
+		if (v->note == XLB_SYNC_SWITCHED)
+			pr_info("VIP %s: flow_state table now\n", vn);
+	}
+}
+
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 {
 	struct xlb_err err = {};
@@ -278,6 +317,7 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 			pr_warn("health checks: out of memory; some backends are not checked\n");
 	}
 	checks_note_apply(ag->checks, ag->sync);
+	log_flow_state_notes(ag->sync);
 	if (ag->announce)
 		announce_sync(ag->announce, &ag->cfg, ag->sync);
 	if (ag->unresolved != before)
@@ -816,7 +856,8 @@ static int start(struct agent *ag)
 				 .vip_del = sink_vip_del,
 				 .tables_swap = sink_tables_swap,
 				 .backend_get = sink_backend_get,
-				 .table_get = sink_table_get};
+				 .table_get = sink_table_get,
+				 .flows_each = sink_flows_each};
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	ag->events = events_new();
 	ag->checks = checks_new(ag);
