@@ -640,13 +640,26 @@ static int t_sync_stateless_tables_roll_back_and_adopt(void)
 			     xlb_dp_writes(E.dp) - writes, err.msg);
 		goto out;
 	}
-	/* both VIPs change flow_state: each a new id, in the other layout */
+	/* both VIPs change flow_state: 21 at once (a new id, the other layout);
+	 * 20 still has previous hops, so it stays stateless, same id, until
+	 * they end (handover.h "Switching"), then it switches */
 	n = fail_every_write(
 		s2, "vips:\n" V(20, "    mode: ipip\n") B(1) B(2) B(3) B(5) SV(21, "") B(4), 3000);
-	if (n < 0 || sl_table(20, &val2, after) || val2.flow_state != XLB_FLOW_TABLE ||
-	    val2.vip_id == val.vip_id || sl_table(21, &val2, after) ||
+	if (n < 0 || sl_table(20, &val2, after) || val2.flow_state != XLB_FLOW_STATELESS ||
+	    val2.vip_id != val.vip_id || sl_table(21, &val2, after) ||
 	    val2.flow_state != XLB_FLOW_STATELESS) {
 		harness_fail(__FILE__, __LINE__, "after the flow_state changes");
+		goto out;
+	}
+	/* the first apply after the handover ends the hops, the next switches */
+	if (do_apply(s2, "vips:\n" V(20, "    mode: ipip\n") B(1) B(2) B(3) B(5) SV(21, "") B(4),
+		     3000 + 11 * 60 * 1000, &err) ||
+	    do_apply(s2, "vips:\n" V(20, "    mode: ipip\n") B(1) B(2) B(3) B(5) SV(21, "") B(4),
+		     3200 + 11 * 60 * 1000, &err) ||
+	    sl_table(20, &val2, after) || val2.flow_state != XLB_FLOW_TABLE ||
+	    val2.vip_id == val.vip_id) {
+		harness_fail(__FILE__, __LINE__, "the hops ended: VIP 20 flow_state %u id %u (%s)",
+			     val2.flow_state, val2.vip_id, err.msg);
 		goto out;
 	}
 	rc = 0;
