@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The flow table's live flows one by one (a switch to stateless seeds
- * previous hops from them, handover.h "Switching"). */
+/*
+ * The flow table read from user space (mmapped, one pass, no syscall per
+ * bucket): counts per backend and the table's fill (status, drain, metrics)
+ * and the live flows one by one (a switch to stateless seeds previous hops
+ * from them, handover.h "Switching"). One rule says which entries are live.
+ */
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
@@ -11,50 +15,112 @@
 #include "xlb_dp_int.h"
 #include "xlb.skel.h"
 
+/* The mapped table and what deciding liveness needs. */
+struct flow_view {
+	const struct xlb_flow_bucket *b;
+	size_t mapped;
+	__u32 now, tcp_idle, udp_idle;
+};
+
+static int view_open(struct xlb_dp *dp, __u32 tcp_idle_s, struct flow_view *v)
+{
+	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
+	void *mem;
+
+	v->mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	v->now = (__u32)xlb_kernel_jiffies();
+	v->tcp_idle = tcp_idle_s * xlb_kernel_hz();
+	v->udp_idle = dp->skel->rodata->udp_idle_jiffies;
+	if (!v->now)
+		return -ENOENT;
+	mem = mmap(NULL, v->mapped, PROT_READ, MAP_SHARED, xlb_dp_flows_fd(dp), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	v->b = mem;
+	return 0;
+}
+
+static void view_close(struct flow_view *v)
+{
+	munmap((void *)v->b, v->mapped);
+}
+
+/*
+ * Way w of bucket b, if it is a flow of a current backend (gen_by_id) that
+ * the data plane would still keep: its idle time in *age, else -1.
+ */
+static int live(const struct flow_view *v, const struct xlb_flow_bucket *b, int w,
+		const __u32 *gen_by_id, __u32 *age)
+{
+	const struct xlb_flow_entry *e = &b->way[w];
+	__u32 id = e->backend_id;
+
+	if (!b->tag[w] || id >= XLB_MAX_BACKENDS || !gen_by_id[id] ||
+	    e->backend_gen != gen_by_id[id])
+		return -1;
+	/* the check word gives the hash back: a torn entry (written while we
+	 * read) fails */
+	if (((e->check ^ xlb_flow_check(0, id, e->backend_gen)) | 1) != b->tag[w])
+		return -1;
+	/* /proc/timer_list's jiffies can trail the data plane's by a tick or
+	 * more (measured: up to 0.6 s on kernel 6.18): an access time "in the
+	 * future" is a fresh flow, not one idle for 2^32 jiffies */
+	*age = v->now - b->atime[w];
+	if ((__s32)*age < 0)
+		*age = 0;
+	return *age > (e->key.proto == IPPROTO_UDP ? v->udp_idle : v->tcp_idle) ? -1 : 0;
+}
+
+int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
+		      __u32 tcp_idle_s, __u64 *used)
+{
+	struct flow_view v;
+	__u64 n_used = 0;
+	int err = view_open(dp, tcp_idle_s, &v);
+
+	if (err)
+		return err;
+	for (__u32 i = 0; i < dp->flow_buckets; i++) {
+		const struct xlb_flow_bucket *b = &v.b[i];
+
+		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+			__u32 age;
+
+			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
+			if (count_by_id && !b->way[w].closed && !live(&v, b, w, gen_by_id, &age))
+				count_by_id[b->way[w].backend_id]++;
+		}
+	}
+	view_close(&v);
+	if (used)
+		*used = n_used;
+	return 0;
+}
+
 int xlb_dp_flow_each(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 tcp_idle_s, __u32 closed_s,
 		     int (*cb)(void *ctx, const struct xlb_flow_key *k, __u32 id), void *ctx)
 {
-	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
-	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
-	unsigned int hz = xlb_kernel_hz();
-	__u32 now = (__u32)xlb_kernel_jiffies();
-	__u32 tcp_idle = tcp_idle_s * hz, udp_idle = dp->skel->rodata->udp_idle_jiffies;
-	__u32 closed_idle = closed_s * hz;
-	const struct xlb_flow_bucket *b;
-	void *mem;
-	int ret = 0;
+	__u32 closed_idle = closed_s * xlb_kernel_hz();
+	struct flow_view v;
+	int ret = view_open(dp, tcp_idle_s, &v);
 
-	if (!now)
-		return -ENOENT;
-	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, xlb_dp_flows_fd(dp), 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	b = mem;
-	for (__u32 i = 0; !ret && i < dp->flow_buckets; i++, b++) {
+	if (ret)
+		return ret;
+	for (__u32 i = 0; !ret && i < dp->flow_buckets; i++) {
+		const struct xlb_flow_bucket *b = &v.b[i];
+
 		for (int w = 0; !ret && w < XLB_FLOW_WAYS; w++) {
-			const struct xlb_flow_entry *e = &b->way[w];
 			struct xlb_flow_key k;
-			__u32 id = e->backend_id, age;
+			__u32 age;
 
-			if (!b->tag[w] || id >= XLB_MAX_BACKENDS || !gen_by_id[id] ||
-			    e->backend_gen != gen_by_id[id])
+			if (live(&v, b, w, gen_by_id, &age))
 				continue;
-			/* a torn entry (written while we read) fails its check */
-			if (((e->check ^ xlb_flow_check(0, id, e->backend_gen)) | 1) != b->tag[w])
-				continue;
-			/* jiffies from /proc can trail the data plane's: an access
-			 * "in the future" is a fresh flow (as xlb_dp_flow_count) */
-			age = now - b->atime[w];
-			if ((__s32)age < 0)
-				age = 0;
-			if (age > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
-				continue; /* the data plane would not keep it either */
-			if (e->closed && age > closed_idle)
+			if (b->way[w].closed && age > closed_idle)
 				continue; /* ended (the client's FIN or RST) a while ago */
-			k = e->key;
-			ret = cb(ctx, &k, id);
+			k = b->way[w].key;
+			ret = cb(ctx, &k, b->way[w].backend_id);
 		}
 	}
-	munmap(mem, mapped);
+	view_close(&v);
 	return ret;
 }

@@ -85,54 +85,6 @@ int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m)
 	return 0;
 }
 
-int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
-		      __u32 tcp_idle_s, __u64 *used)
-{
-	__u64 n_used = 0;
-	size_t bytes = (size_t)dp->flow_buckets * sizeof(struct xlb_flow_bucket);
-	size_t mapped = (bytes + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
-	unsigned int hz = xlb_kernel_hz();
-	__u32 now = (__u32)xlb_kernel_jiffies();
-	__u32 tcp_idle = tcp_idle_s * hz, udp_idle = dp->skel->rodata->udp_idle_jiffies;
-	const struct xlb_flow_bucket *b;
-	void *mem;
-
-	if (!now)
-		return -ENOENT;
-	mem = mmap(NULL, mapped, PROT_READ, MAP_SHARED, xlb_dp_flows_fd(dp), 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	b = mem;
-	for (__u32 i = 0; i < dp->flow_buckets; i++, b++) {
-		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
-			const struct xlb_flow_entry *e = &b->way[w];
-			__u32 id = e->backend_id, hash, age;
-
-			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
-			if (!count_by_id || !b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
-			    e->backend_gen != gen_by_id[id])
-				continue;
-			/* the check word gives the hash back: a torn entry fails */
-			hash = e->check ^ xlb_flow_check(0, id, e->backend_gen);
-			if ((hash | 1) != b->tag[w])
-				continue;
-			/* /proc/timer_list's jiffies can trail the data plane's by
-			 * a tick or more (measured: up to 0.6 s on kernel 6.18): an
-			 * access time "in the future" is a fresh flow, not one idle
-			 * for 2^32 jiffies. */
-			age = now - b->atime[w];
-			if ((__s32)age > 0 &&
-			    age > (e->key.proto == IPPROTO_UDP ? udp_idle : tcp_idle))
-				continue;
-			count_by_id[id]++;
-		}
-	}
-	munmap(mem, mapped);
-	if (used)
-		*used = n_used;
-	return 0;
-}
-
 __u32 xlb_dp_flow_entries(const struct xlb_dp *dp)
 {
 	return dp->flow_buckets * XLB_FLOW_WAYS;
