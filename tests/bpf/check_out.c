@@ -184,9 +184,9 @@ static int t_check_out_forgotten_probe_untouched(void)
 	return run(&in, TC_UNSPEC, &in, "forgotten probe untouched");
 }
 
-#define CASE(f)                                                                                    \
+#define CASE(fn)                                                                                   \
 	{                                                                                          \
-#f + 2, f                                                                          \
+		&(#fn)[2], fn                                                                      \
 	}
 const struct harness_case check_out_cases[] = {
 	CASE(t_check_out_dsr_to_backend_mac),
