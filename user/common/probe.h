@@ -45,8 +45,9 @@
  * 'REPLY'", "reply mismatch: got 'REPLY'", "reply mismatch: closed without
  * a reply" (REPLY: the reply's start, escaped to printable ASCII, cut with
  * "..."; the prefixes are what xlbd's result counters go by), "couldn't run
- * 'PROG': REASON", "couldn't become user 'U': REASON", or a short
- * description of a local failure ("socket: Too many open files").
+ * 'PROG': REASON", "couldn't become user 'U': REASON", "via vip: couldn't
+ * STEP: REASON" (xlb_prober_start_via()), or a short description of a
+ * local failure ("socket: Too many open files").
  */
 #ifndef XLB_PROBE_H
 #define XLB_PROBE_H
