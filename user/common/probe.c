@@ -501,20 +501,24 @@ static socklen_t to_sockaddr(const union xlb_addr *a, __u8 family, __u16 port,
 static int via_bind(struct probe *pr, int fd, int family, const char **what)
 {
 	struct xlb_prober *p = pr->owner;
-	struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
-	socklen_t len =
-		family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	socklen_t len = family == AF_INET ? sizeof(u.sin) : sizeof(u.sin6);
 	struct xlb_check_key k = {.proto = pr->vproto};
 	int err;
 
+	memset(&u, 0, sizeof(u));
+	u.sa.sa_family = (sa_family_t)family;
 	*what = "bind to the NIC";
 	if (setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &pr->via.ifindex, sizeof(pr->via.ifindex)))
 		return -errno;
 	*what = "bind a local port";
-	if (bind(fd, (struct sockaddr *)&ss, len) || getsockname(fd, (struct sockaddr *)&ss, &len))
+	if (bind(fd, &u.sa, len) || getsockname(fd, &u.sa, &len))
 		return -errno;
-	k.sport = family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-				    : ((struct sockaddr_in6 *)&ss)->sin6_port;
+	k.sport = family == AF_INET ? u.sin.sin_port : u.sin6.sin6_port;
 	k.vip = pr->via.vip;
 	k.vport = htons(pr->via.port);
 	*what = "record the probe";
@@ -876,6 +880,7 @@ static int curl_sockopt_cb(void *userp, curl_socket_t fd, curlsocktype purpose)
 		return CURL_SOCKOPT_OK;
 	/* Through the VIP: one connection per transfer (FORBID_REUSE), and a
 	 * second socket would need a key of its own: refuse it. */
+	memset(&ss, 0, sizeof(ss));
 	if (pr->vfd >= 0 || getsockname(fd, (struct sockaddr *)&ss, &len))
 		return CURL_SOCKOPT_ERROR;
 	err = via_bind(pr, fd, ss.ss_family, &what);
