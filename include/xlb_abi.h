@@ -299,7 +299,25 @@ XLB_STATIC_ASSERT(sizeof(struct xlb_sl_slot) == 4, "xlb_sl_slot");
 XLB_STATIC_ASSERT(sizeof(struct xlb_sl_slots) == 8,
 		  "xlb_sl_slots: same value size as xlb_table_slots");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_val) == 16, "xlb_vip_val");
+/*
+ * A health-check probe sent through the VIP (check `via: vip`): xlbd
+ * records each probe socket, by what its packets carry, with the backend
+ * id the probe is for (map "check_socks", value __u32 id); the tc egress
+ * program bpf/check_out.bpf.c delivers a packet that matches one to that
+ * backend the way the XDP program delivers client packets. A probe socket
+ * holds its local port alone (bound before it connects), so no other
+ * socket sends with the same key.
+ */
+struct xlb_check_key {
+	union xlb_addr vip; /* the probe's destination, 16-byte form */
+	__be16 vport;	    /* its destination port (the check port) */
+	__be16 sport;	    /* the probe socket's local port */
+	__u8 proto;	    /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 pad[3];
+};
+
 XLB_STATIC_ASSERT(sizeof(struct xlb_nic) == 12, "xlb_nic");
+XLB_STATIC_ASSERT(sizeof(struct xlb_check_key) == 24, "xlb_check_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend) == 32, "xlb_backend");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_entry) == 56, "xlb_flow_entry");

@@ -25,6 +25,7 @@
 #include "sync_dp.h"
 #include "sl_dp.h"
 #include "xlb_hash.h"
+#include "check_out.h"
 #include "decap.h"
 #include "decap.skel.h"
 
@@ -2329,6 +2330,8 @@ int main(int argc, char **argv)
 	rc |= harness_run("test-bpf sync", sync_dp_cases, sync_dp_ncases, argc > 1 ? argv[1] : NULL,
 			  setup, env_close);
 	rc |= harness_run("test-bpf stateless", sl_dp_cases, sl_dp_ncases,
+			  argc > 1 ? argv[1] : NULL, setup, env_close);
+	rc |= harness_run("test-bpf check_out", check_out_cases, check_out_ncases,
 			  argc > 1 ? argv[1] : NULL, setup, env_close);
 	sl_decap = decap;
 	rc |= harness_run("test-bpf handover", sl_decap_cases, sl_decap_ncases,

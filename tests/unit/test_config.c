@@ -365,6 +365,16 @@ static const struct reject_case {
 	 "bad.yaml:6: check send: '\\' at character 2 is not an escape"},
 	{"expect longer than 256 bytes", VIP("    check:\n      expect: " X64 X64 X64 X64 "y\n"),
 	 "bad.yaml:6: check expect is longer than 256 characters"},
+	/* via (issue #16, checks through the data path) */
+	{"via neither backend nor vip", VIP("    check:\n      via: lb\n"),
+	 "bad.yaml:6: check via 'lb' is not one of: backend (probes to the backend's address), "
+	 "vip"},
+	{"via vip on an exec check",
+	 VIP("    check:\n      type: exec\n      command: /bin/true\n      via: vip\n"),
+	 "check via vip sends the probe to the VIP through the data path, which a exec check "
+	 "has no probe for"},
+	{"via vip on a none check", VIP("    check:\n      type: none\n      via: vip\n"),
+	 "which a none check has no probe for"},
 	{"NUL in a string", VIP("    check:\n      type: udp\n      send: \"a\\0b\"\n"),
 	 "bad.yaml:7: 'check send' holds a NUL character (\\0); remove it"},
 	{"NUL in a key", "vips:\n  - \"address\\0x\": 10.0.0.1\n    port: 80\n    protocol: tcp\n",
@@ -977,7 +987,50 @@ static int t_config_tcp_send_expect(void)
 	return 0;
 }
 
+/* via: default backend, vip for tcp/http/https/udp, dumped only when set,
+ * loads back equal, and a change of type to exec drops it. */
+static int t_config_check_via(void)
+{
+	struct xlb_cfg_vip v = {
+		.port = 80, .proto = IPPROTO_TCP, .table_size = XLB_DEFAULT_TABLE_SIZE};
+	struct xlb_cfg c = {.vips = &v, .nvips = 1}, d = {};
+	static const char *const types[] = {"tcp", "http", "https", "udp"};
+	struct xlb_err err = {};
+	char yaml[80], *text = NULL;
+	size_t len;
+
+	v.family = (__u8)xlb_addr_parse("10.0.0.1", &v.addr);
+	xlb_cfg_check_defaults(&v.check);
+	ASSERT_EQ(v.check.via, XLB_CHECK_VIA_BACKEND, "default: the backend's address");
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(!strstr(text, "via:"), "the default is not dumped");
+	free(text);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "{type: %s, via: vip}", types[i]);
+		ASSERT_OK(xlb_cfg_parse_check(yaml, &v, NULL, &err), err.msg);
+		ASSERT_EQ(v.check.via, XLB_CHECK_VIA_VIP, yaml);
+		ASSERT_OK(xlb_cfg_validate(&c, "t", &err), err.msg);
+	}
+	ASSERT_OK(xlb_cfg_dump_checked(&c, &text, &len, &err), err.msg);
+	ASSERT_TRUE(strstr(text, "      via: vip\n") != NULL, text);
+	ASSERT_OK(xlb_cfg_load_string("dump", text, &d, &err), err.msg);
+	ASSERT_TRUE(xlb_cfg_equal(&c, &d), "dump loads back equal");
+	ASSERT_EQ(d.vips[0].check.via, XLB_CHECK_VIA_VIP, "via vip loaded back");
+	xlb_cfg_free(&d);
+	free(text);
+	/* a timing change keeps it; type exec drops it (it has no probe to send) */
+	ASSERT_OK(xlb_cfg_parse_check("{interval: 5s}", &v, NULL, &err), err.msg);
+	ASSERT_EQ(v.check.via, XLB_CHECK_VIA_VIP, "kept");
+	ASSERT_OK(xlb_cfg_parse_check("{type: none}", &v, NULL, &err), err.msg);
+	ASSERT_EQ(v.check.via, XLB_CHECK_VIA_BACKEND, "type none drops via vip");
+	ASSERT_OK(xlb_cfg_validate(&c, "t", &err), err.msg);
+	ASSERT_OK(xlb_cfg_parse_check("{type: tcp, via: backend}", &v, NULL, &err), err.msg);
+	ASSERT_EQ(v.check.via, XLB_CHECK_VIA_BACKEND, "via backend");
+	return 0;
+}
+
 const struct harness_case config_cases[] = {
+	{"config_check_via", t_config_check_via},
 	{"config_tcp_send_expect", t_config_tcp_send_expect},
 	{"config_flow_state", t_config_flow_state},
 	{"config_dump_escapes_every_nonprintable", t_config_dump_escapes_every_nonprintable},

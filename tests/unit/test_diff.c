@@ -158,6 +158,18 @@ static int t_diff_tcp_send_expect_escaped(void)
 	return 0;
 }
 
+static int t_diff_check_via(void)
+{
+	struct seen s = {};
+
+	ASSERT_EQ(
+		diff_edit("    protocol: tcp\n", "    protocol: tcp\n    check: {via: vip}\n", &s),
+		1, "one change");
+	ASSERT_EQ(strcmp(s.lines[0], "~ 10.0.0.10:80/tcp: check via backend -> vip"), 0,
+		  s.lines[0]);
+	return 0;
+}
+
 static int t_diff_interface(void)
 {
 	struct seen s = {};
@@ -217,6 +229,7 @@ const struct harness_case diff_cases[] = {
 	{"diff_check_and_vip_settings", t_diff_check_and_vip_settings},
 	{"diff_backend_check_override", t_diff_backend_check_override},
 	{"diff_interface", t_diff_interface},
+	{"diff_check_via", t_diff_check_via},
 	{"diff_tcp_send_expect_escaped", t_diff_tcp_send_expect_escaped},
 	{"diff_flow_table_size", t_diff_flow_table_size},
 };

@@ -132,6 +132,12 @@ static const struct xlb_hash_seed SEED = {{0x0011223344556677ull, 0x8899aabbccdd
 	"    check: {type: tcp, send: '" send "', expect: '" expect "'}\n"                         \
 	"    backends:\n      - address: 2001:db8:1::1\n      - address: 2001:db8:1::2\n"
 
+/* VIP6 with its check through the VIP (issue #16) */
+#define VIP6_VIA                                                                                   \
+	"  - address: 2001:db8::10\n    port: 443\n    protocol: tcp\n    mode: ipip\n"            \
+	"    check: {via: vip}\n"                                                                  \
+	"    backends:\n      - address: 2001:db8:1::1\n      - address: 2001:db8:1::2\n"
+
 static const char *const BASE = "interface: eth0\nvips:\n" VIP4 VIP6 VIPUDP;
 
 static int digest_of(const char *yaml, const struct xlb_hash_seed *seed, char out[17])
@@ -225,6 +231,7 @@ static int t_digest_sees_what_forwards(void)
 		 "vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\r\\n", "+PONG")},
 		{"a tcp check's send", "vips:\n" VIP4 VIPUDP VIP6_CHECK("PING\\n", "")},
 		{"a tcp check's expect", "vips:\n" VIP4 VIPUDP VIP6_CHECK("", "+PONG")},
+		{"a check via the VIP", "vips:\n" VIP4 VIP6_VIA VIPUDP},
 	};
 	struct xlb_hash_seed other = SEED;
 	char base[17], d[17];

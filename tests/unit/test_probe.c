@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -628,6 +629,82 @@ static int t_probe_udp_echo_mismatch_refused(void)
 	return 0;
 }
 
+/* ---- through the VIP (via: vip) ----------------------------------------- */
+
+static struct {
+	struct xlb_check_key k[8];
+	__u32 id[8];
+	int add[8], n, ret;
+} R;
+
+static int record_route(void *ctx, const struct xlb_check_key *k, __u32 id, int add)
+{
+	(void)ctx;
+	if (add && R.ret)
+		return R.ret;
+	if (R.n < 8) {
+		R.k[R.n] = *k;
+		R.id[R.n] = id;
+		R.add[R.n] = add;
+	}
+	R.n++;
+	return 0;
+}
+
+/* One probe through the VIP: its socket recorded before it connects, with
+ * what its packets carry, and forgotten before it closes. */
+static int via_one(const struct xlb_cfg_check *c, __u16 port, __u8 proto)
+{
+	struct xlb_probe_via via = {.ifindex = (int)if_nametoindex("lo"), .backend_id = 42};
+	union xlb_addr a;
+	int fam = xlb_addr_parse("127.0.0.1", &a);
+
+	memset(&R, 0, sizeof(R));
+	memset(F.o, 0, sizeof(F.o));
+	ASSERT_TRUE(via.ifindex > 0, "lo");
+	xlb_prober_set_route(F.p, record_route, NULL);
+	ASSERT_OK(xlb_prober_start_via(F.p, c, 2000, &a, (__u8)fam, port, &F.o[0], &via), "start");
+	ASSERT_OK(drive(F.o, 1, 2000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 1, "ok");
+	ASSERT_EQ(R.n, 2, "recorded once, forgotten once");
+	ASSERT_TRUE(R.add[0] && !R.add[1], "recorded, then forgotten");
+	ASSERT_TRUE(!memcmp(&R.k[0], &R.k[1], sizeof(R.k[0])), "the same key");
+	ASSERT_EQ(R.id[0], 42, "the backend's id");
+	ASSERT_TRUE(!memcmp(&R.k[0].vip, &a, sizeof(a)), "the destination");
+	ASSERT_EQ(ntohs(R.k[0].vport), port, "the check port");
+	ASSERT_EQ(R.k[0].proto, proto, "the protocol");
+	ASSERT_TRUE(R.k[0].sport != 0, "the socket's own local port");
+	return 0;
+}
+
+static int t_probe_via_records_each_socket(void)
+{
+	struct xlb_cfg_check tcp = check(XLB_CHECK_TCP), http = check(XLB_CHECK_HTTP),
+			     udp = check(XLB_CHECK_UDP);
+	struct xlb_probe_via via = {.ifindex = (int)if_nametoindex("lo"), .backend_id = 42};
+	union xlb_addr a;
+	__u16 up, web, echo;
+
+	ASSERT_TRUE(bound("127.0.0.1", SOCK_STREAM, 1, &up, 1) >= 0, "listening socket");
+	ASSERT_TRUE(server_start("127.0.0.1", 0, HTTP_OK, &web), "http server");
+	ASSERT_TRUE(server_start("127.0.0.1", 1, NULL, &echo), "udp echo server");
+	strcpy(udp.send, "ping");
+	ASSERT_OK(via_one(&tcp, up, IPPROTO_TCP), "tcp");
+	ASSERT_OK(via_one(&http, web, IPPROTO_TCP), "http");
+	ASSERT_OK(via_one(&udp, echo, IPPROTO_UDP), "udp");
+	/* a route function that refuses fails the probe; nothing to forget */
+	memset(&R, 0, sizeof(R));
+	memset(F.o, 0, sizeof(F.o));
+	R.ret = -EPERM;
+	xlb_addr_parse("127.0.0.1", &a);
+	ASSERT_OK(xlb_prober_start_via(F.p, &tcp, 1000, &a, XLB_AF_INET, up, &F.o[0], &via),
+		  "start");
+	ASSERT_OK(drive(F.o, 1, 1000 + SLACK_MS), "outcome");
+	ASSERT_OUTCOME(F.o[0], 0, "via vip: couldn't record the probe: Operation not permitted");
+	ASSERT_EQ(R.n, 0, "nothing recorded, nothing forgotten");
+	return 0;
+}
+
 /* Many probes, deadlines in shuffled order: each times out in its turn. */
 static int t_probe_many_deadlines_in_order(void)
 {
@@ -1017,6 +1094,7 @@ static int t_probe_free_releases_everything(void)
 }
 
 const struct harness_case probe_cases[] = {
+	{"probe_via_records_each_socket", t_probe_via_records_each_socket},
 	{"probe_tcp_ok_and_refused", t_probe_tcp_ok_and_refused},
 	{"probe_tcp_ipv6", t_probe_tcp_ipv6},
 	{"probe_http_ok_with_host_path_and_body", t_probe_http_ok_with_host_path_and_body},

@@ -105,6 +105,7 @@ static void check(struct what *w, const struct xlb_cfg_check *a, const struct xl
 {
 	name(w, "check type", xlb_check_type_name(a->type), xlb_check_type_name(b->type));
 	num(w, "check start_up", a->start_up, b->start_up);
+	name(w, "check via", xlb_check_via_name(a->via), xlb_check_via_name(b->via));
 	num(w, "check tls_verify", a->tls_verify, b->tls_verify);
 	if (a->nranges != b->nranges ||
 	    memcmp(a->ranges, b->ranges, a->nranges * sizeof(a->ranges[0])))

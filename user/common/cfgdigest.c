@@ -69,6 +69,10 @@ static void feed_check(struct xlb_sha256 *h, const struct xlb_cfg_check *c)
 	feed_str(h, "send", c->send, sizeof(c->send));
 	feed_str(h, "expect", c->expect, sizeof(c->expect));
 	feed_str(h, "command", c->command, sizeof(c->command));
+	/* Only when set, so a configuration without it keeps its digest across
+	 * the upgrade that added the key. */
+	if (c->via != XLB_CHECK_VIA_BACKEND)
+		feed(h, " via=%u", c->via);
 	feed(h, "\n");
 }
 

@@ -138,6 +138,13 @@ int xlb_check_type_from_name(const char *s)
 	return index_of(check_names, 6, s);
 }
 
+static const char *const via_names[] = {"backend", "vip"};
+
+const char *xlb_check_via_name(int via)
+{
+	return NAME_OF(via_names, via);
+}
+
 /* ---- checks: defaults, durations, status ranges ----------------------- */
 
 void xlb_cfg_check_defaults(struct xlb_cfg_check *c)

@@ -51,6 +51,8 @@
  *         jitter: 10%             # each interval varies by up to this (default 10%)
  *         port: 8080              # (default: the VIP's port; required when it is 0)
  *         start: unknown          # unknown | up: health of a new backend
+ *         via: backend            # backend | vip: probes to the backend's address, or
+ *                                 # to the VIP through the data path (not exec)
  *         path: /healthz          # http(s): request path              (default /)
  *         host: www.example.com   # http(s): Host header and TLS name  (default: address)
  *         status: 200-399         # http(s): accepted codes, e.g. "200,204,300-399"
@@ -93,6 +95,17 @@ enum xlb_check_type {
 	XLB_CHECK_UDP = 3,   /* send a payload, expect a reply */
 	XLB_CHECK_EXEC = 4,  /* a command; exit 0 = healthy */
 	XLB_CHECK_NONE = 5,  /* no check: always up */
+};
+
+/*
+ * Where a check's probes go (`via:`). BACKEND: to the backend's own address.
+ * VIP: to the VIP (and the check port), delivered to the backend the way
+ * client packets are (dsr: its MAC; ipip: encapsulated), so a backend that
+ * lost its VIP fails its check (xlbd's check path, bpf/check_out.bpf.c).
+ */
+enum xlb_check_via {
+	XLB_CHECK_VIA_BACKEND = 0,
+	XLB_CHECK_VIA_VIP = 1,
 };
 
 #define XLB_CHECK_STR 128
@@ -138,9 +151,9 @@ struct xlb_cfg_check {
 	__u8 type;     /* enum xlb_check_type */
 	__u8 start_up; /* a new backend starts up instead of unknown */
 	__u8 tls_verify;
-	__u8 nranges;  /* 0: 200-399 */
-	__u8 shell;    /* exec: run command with /bin/sh -c (else split on blanks) */
-	__u8 reserved; /* 0 */
+	__u8 nranges; /* 0: 200-399 */
+	__u8 shell;   /* exec: run command with /bin/sh -c (else split on blanks) */
+	__u8 via;     /* enum xlb_check_via: where probes are addressed */
 	struct xlb_status_range ranges[XLB_CHECK_MAX_RANGES];
 	struct xlb_check_timing t;
 	char path[XLB_CHECK_STR];
@@ -270,6 +283,7 @@ int xlb_parse_duration_ms(const char *s, __u32 *ms);
 /* Parse "200-399", "200,204,300-399" into c->ranges: 0, or -EINVAL. */
 int xlb_parse_status_ranges(const char *s, struct xlb_cfg_check *c);
 const char *xlb_check_type_name(int type);
+const char *xlb_check_via_name(int via);
 int xlb_check_type_from_name(const char *s);
 
 /* The flow table's size in flows (flow_table_size, or the default). */

@@ -60,6 +60,8 @@ static void dump_check(FILE *f, const struct xlb_cfg_check *c)
 	dump_timing(f, ind, &c->t, 0xff & ~(c->t.fast_interval_ms ? 0 : XLB_CHK_SET_FAST));
 	if (c->start_up)
 		fprintf(f, "%sstart: up\n", ind);
+	if (c->via != XLB_CHECK_VIA_BACKEND)
+		fprintf(f, "%svia: %s\n", ind, xlb_check_via_name(c->via));
 	if (!c->tls_verify)
 		fprintf(f, "%stls_verify: false\n", ind);
 	if (c->nranges) {

@@ -389,6 +389,18 @@ static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_che
 					"%s:%d: check start '%s' is not one of: unknown, up",
 					w->name, line_of(v), s);
 			c->start_up = s[0] == 'u' && s[1] == 'p';
+		} else if (!strcmp(key, "via")) {
+			s = scalar(w, v, "check via");
+			if (!s)
+				return -EINVAL;
+			if (strcmp(s, "backend") && strcmp(s, "vip"))
+				return xlb_cfg_fail(
+					w->err,
+					"%s:%d: check via '%s' is not one of: backend (probes to "
+					"the backend's address), vip (probes to the VIP through "
+					"the data path)",
+					w->name, line_of(v), s);
+			c->via = !strcmp(s, "vip") ? XLB_CHECK_VIA_VIP : XLB_CHECK_VIA_BACKEND;
 		} else if (!strcmp(key, "tls_verify")) {
 			if (bool_value(w, v, "check tls_verify", &c->tls_verify))
 				return -EINVAL;
@@ -413,7 +425,8 @@ static int parse_check_fields(struct walk *w, yaml_node_t *n, struct xlb_cfg_che
 			return xlb_cfg_fail(
 				w->err,
 				"%s:%d: unknown key '%s' in a check; known keys: type, interval, "
-				"fast_interval, timeout, rise, fall, jitter, port, start, path, "
+				"fast_interval, timeout, rise, fall, jitter, port, start, via, "
+				"path, "
 				"host, status, body, tls_verify, send, expect, command, shell",
 				w->name, line_of(v), key);
 		}
@@ -928,6 +941,8 @@ static void drop_other_type_settings(struct xlb_cfg_check *c, const struct xlb_c
 	}
 	if (c->type != XLB_CHECK_HTTPS && c->tls_verify == old->tls_verify)
 		c->tls_verify = 1;
+	if ((c->type == XLB_CHECK_EXEC || c->type == XLB_CHECK_NONE) && c->via == old->via)
+		c->via = XLB_CHECK_VIA_BACKEND; /* nothing to send through the VIP */
 }
 
 int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,

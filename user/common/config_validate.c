@@ -173,6 +173,15 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 				    at, who);
 	if (validate_exec(c, at, who, err))
 		return -EINVAL;
+	if (c->via > XLB_CHECK_VIA_VIP)
+		return xlb_cfg_fail(err, "%s%s: check via must be backend or vip", at, who);
+	if (c->via == XLB_CHECK_VIA_VIP && (c->type == XLB_CHECK_EXEC || c->type == XLB_CHECK_NONE))
+		return xlb_cfg_fail(
+			err,
+			"%s%s: check via vip sends the probe to the VIP through the data path, "
+			"which a %s check has no probe for; remove 'via: vip' or use a tcp, "
+			"http, https or udp check",
+			at, who, xlb_check_type_name(c->type));
 	for (unsigned int i = 0; i < c->nranges && i < XLB_CHECK_MAX_RANGES; i++)
 		if (c->ranges[i].lo < 100 || c->ranges[i].hi > 599 ||
 		    c->ranges[i].lo > c->ranges[i].hi)

@@ -43,6 +43,9 @@
 
 /* ---- Records ------------------------------------------------------------ */
 
+struct probe;
+static void via_forget(struct probe *pr, int fd);
+
 /* What an epoll event points to: every registered object starts with one. */
 enum src_kind {
 	SRC_PROBE,	/* a probe's socket or pidfd */
@@ -94,6 +97,12 @@ struct probe {
 	struct xlb_probe_result r;
 	struct xlb_status_range ranges[XLB_CHECK_MAX_RANGES];
 	char match[XLB_CHECK_EXPECT_LEN]; /* http body or tcp/udp expect; "": anything */
+	/* through the VIP (xlb_prober_start_via()): */
+	struct xlb_prober *owner;  /* for libcurl's callbacks */
+	struct xlb_probe_via via;  /* ifindex 0: to the address itself */
+	struct xlb_check_key vkey; /* what its socket's packets carry, once recorded */
+	int vfd;		   /* the socket recorded, -1: none */
+	__u8 vproto;		   /* IPPROTO_TCP / IPPROTO_UDP */
 };
 _Static_assert(XLB_CHECK_EXPECT_LEN >= XLB_CHECK_STR, "match holds a body too");
 
@@ -126,8 +135,10 @@ struct xlb_prober {
 	struct link reaping; /* struct reaper */
 	struct link polled;  /* exec probes without a pidfd, see exec_start() */
 	__u64 poll_at_us;
-	struct csock *dead; /* curl sockets let go of, to free after the batch */
-	char buf[65536];    /* udp replies */
+	struct csock *dead;	  /* curl sockets let go of, to free after the batch */
+	xlb_probe_route_fn route; /* records probe sockets through the VIP */
+	void *route_ctx;
+	char buf[65536]; /* udp replies */
 };
 
 static void link_init(struct link *h)
@@ -397,6 +408,7 @@ static void release(struct xlb_prober *p, struct probe *pr)
 	if (pr->pid)
 		kill_child(p, pr);
 	if (pr->src.fd >= 0) {
+		via_forget(pr, pr->src.fd); /* before the port is free again */
 		/* A RST instead of a FIN: no TIME_WAIT left per check. */
 		if (pr->type == XLB_CHECK_TCP)
 			setsockopt(pr->src.fd, SOL_SOCKET, SO_LINGER,
@@ -480,14 +492,73 @@ static socklen_t to_sockaddr(const union xlb_addr *a, __u8 family, __u16 port,
 	return sizeof(*sin6);
 }
 
+/*
+ * A probe through the VIP: bind fd (not connected yet) to the NIC the
+ * probe path watches and to a local port of its own, and record the key
+ * its packets will carry with the backend's id (bpf/check_out.bpf.c).
+ * 0 or -errno; *what says which step failed.
+ */
+static int via_bind(struct probe *pr, int fd, int family, const char **what)
+{
+	struct xlb_prober *p = pr->owner;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	socklen_t len = family == AF_INET ? sizeof(u.sin) : sizeof(u.sin6);
+	struct xlb_check_key k = {.proto = pr->vproto};
+	int err;
+
+	memset(&u, 0, sizeof(u));
+	u.sa.sa_family = (sa_family_t)family;
+	*what = "bind to the NIC";
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &pr->via.ifindex, sizeof(pr->via.ifindex)))
+		return -errno;
+	*what = "bind a local port";
+	if (bind(fd, &u.sa, len) || getsockname(fd, &u.sa, &len))
+		return -errno;
+	k.sport = family == AF_INET ? u.sin.sin_port : u.sin6.sin6_port;
+	k.vip = pr->via.vip;
+	k.vport = htons(pr->via.port);
+	*what = "record the probe";
+	if (!p->route)
+		return -EOPNOTSUPP;
+	err = p->route(p->route_ctx, &k, pr->via.backend_id, 1);
+	if (err)
+		return err;
+	pr->vkey = k;
+	pr->vfd = fd;
+	return 0;
+}
+
+/* The recorded socket fd closes: forget it first. */
+static void via_forget(struct probe *pr, int fd)
+{
+	struct xlb_prober *p = pr->owner;
+
+	if (pr->vfd < 0 || pr->vfd != fd)
+		return;
+	if (p->route)
+		p->route(p->route_ctx, &pr->vkey, pr->via.backend_id, 0);
+	pr->vfd = -1;
+}
+
 /* A non-blocking socket connected (or connecting) to the backend; 0 or the
  * probe is finished. */
 static int sock_open(struct xlb_prober *p, struct probe *pr, int type, const struct sockaddr *sa,
 		     socklen_t len)
 {
+	const char *what;
+	int err;
+
 	pr->src.fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (pr->src.fd < 0) {
 		finish(p, pr, 0, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (pr->via.ifindex && (err = via_bind(pr, pr->src.fd, sa->sa_family, &what))) {
+		finish(p, pr, 0, "via vip: couldn't %s: %s", what, strerror(-err));
 		return -1;
 	}
 	if (connect(pr->src.fd, sa, len) && errno != EINPROGRESS) {
@@ -796,12 +867,35 @@ static int curl_timer_cb(CURLM *m, long ms, void *userp)
 static int curl_sockopt_cb(void *userp, curl_socket_t fd, curlsocktype purpose)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	struct probe *pr = userp;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *what;
+	int err;
 
-	(void)userp;
 	(void)purpose;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (!pr->via.ifindex)
+		return CURL_SOCKOPT_OK;
+	/* Through the VIP: one connection per transfer (FORBID_REUSE), and a
+	 * second socket would need a key of its own: refuse it. */
+	memset(&ss, 0, sizeof(ss));
+	if (pr->vfd >= 0 || getsockname(fd, (struct sockaddr *)&ss, &len))
+		return CURL_SOCKOPT_ERROR;
+	err = via_bind(pr, fd, ss.ss_family, &what);
+	if (err) {
+		pr_debug("probe via vip: couldn't %s: %s\n", what, strerror(-err));
+		return CURL_SOCKOPT_ERROR;
+	}
 	return CURL_SOCKOPT_OK;
+}
+
+/* libcurl closes a socket: a recorded one is forgotten first. */
+static int curl_close_cb(void *userp, curl_socket_t fd)
+{
+	via_forget(userp, fd);
+	return close(fd);
 }
 
 /* Keep up to BODY_MAX bytes when the body is matched; discard otherwise. */
@@ -954,6 +1048,9 @@ static void http_start(struct xlb_prober *p, struct probe *pr, const struct xlb_
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, pr);
 	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, curl_sockopt_cb);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, pr);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, curl_close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, pr);
 	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
 		finish(p, pr, 0, "curl: couldn't add transfer");
 }
@@ -1124,8 +1221,21 @@ void xlb_prober_run(struct xlb_prober *p)
 	deliver(p);
 }
 
+void xlb_prober_set_route(struct xlb_prober *p, xlb_probe_route_fn fn, void *ctx)
+{
+	p->route = fn;
+	p->route_ctx = ctx;
+}
+
 int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 timeout_ms,
 		     const union xlb_addr *addr, __u8 family, __u16 port, void *tag)
+{
+	return xlb_prober_start_via(p, c, timeout_ms, addr, family, port, tag, NULL);
+}
+
+int xlb_prober_start_via(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 timeout_ms,
+			 const union xlb_addr *addr, __u8 family, __u16 port, void *tag,
+			 const struct xlb_probe_via *via)
 {
 	struct sockaddr_storage ss;
 	char astr[INET6_ADDRSTRLEN];
@@ -1143,6 +1253,14 @@ int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 
 		timeout_ms = XLB_CHECK_DEFAULT_TIMEOUT_MS;
 	pr->src = (struct src){SRC_PROBE, -1};
 	pr->tag = tag;
+	pr->owner = p;
+	pr->vfd = -1;
+	if (via && c->type != XLB_CHECK_EXEC && c->type != XLB_CHECK_NONE) {
+		pr->via = *via;
+		pr->via.vip = *addr; /* the probe's destination */
+		pr->via.port = port;
+		pr->vproto = c->type == XLB_CHECK_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	}
 	pr->type = c->type;
 	pr->start_us = now_us();
 	pr->deadline_us = pr->start_us + (__u64)timeout_ms * 1000;

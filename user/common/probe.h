@@ -45,8 +45,9 @@
  * 'REPLY'", "reply mismatch: got 'REPLY'", "reply mismatch: closed without
  * a reply" (REPLY: the reply's start, escaped to printable ASCII, cut with
  * "..."; the prefixes are what xlbd's result counters go by), "couldn't run
- * 'PROG': REASON", "couldn't become user 'U': REASON", or a short
- * description of a local failure ("socket: Too many open files").
+ * 'PROG': REASON", "couldn't become user 'U': REASON", "via vip: couldn't
+ * STEP: REASON" (xlb_prober_start_via()), or a short description of a
+ * local failure ("socket: Too many open files").
  */
 #ifndef XLB_PROBE_H
 #define XLB_PROBE_H
@@ -87,6 +88,33 @@ void xlb_prober_run(struct xlb_prober *p);
  */
 int xlb_prober_start(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 timeout_ms,
 		     const union xlb_addr *addr, __u8 family, __u16 port, void *tag);
+
+/*
+ * Probes through the VIP (check `via: vip`, bpf/check_out.bpf.c): addr and
+ * port are the VIP's and the check port; the probe's socket is bound to
+ * via->ifindex (the NIC the probe path watches) and to a local port of its
+ * own before it connects, and the prober's route function records the key
+ * its packets carry with via->backend_id (add 1), and forgets it (add 0)
+ * before the socket closes. A route function that fails (or none set)
+ * fails the probe: "via vip: couldn't record the probe: REASON" (or
+ * "... bind to the NIC: ...", "... bind a port: ...").
+ * tcp, http, https and udp; exec and none ignore via. via NULL: as
+ * xlb_prober_start().
+ */
+struct xlb_probe_via {
+	int ifindex;	    /* > 0 */
+	__u32 backend_id;   /* the backend record the probe is for */
+	union xlb_addr vip; /* (set by the prober: addr) */
+	__u16 port;	    /* (set by the prober: port) */
+};
+
+struct xlb_check_key;
+typedef int (*xlb_probe_route_fn)(void *ctx, const struct xlb_check_key *k, __u32 backend_id,
+				  int add);
+void xlb_prober_set_route(struct xlb_prober *p, xlb_probe_route_fn fn, void *ctx);
+int xlb_prober_start_via(struct xlb_prober *p, const struct xlb_cfg_check *c, __u32 timeout_ms,
+			 const union xlb_addr *addr, __u8 family, __u16 port, void *tag,
+			 const struct xlb_probe_via *via);
 
 /* Stop tag's probe, if one runs; no callback for it. */
 void xlb_prober_cancel(struct xlb_prober *p, void *tag);

@@ -36,6 +36,7 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	if (!dp)
 		return -ENOMEM;
 	dp->link_fd = -1;
+	dp->chk_link_fd = -1;
 	if (o.pin_dir)
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o.pin_dir);
 	dp->ncpus = libbpf_num_possible_cpus();
@@ -83,6 +84,8 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 				    : "");
 		goto cleanup;
 	}
+	/* Without it checks through the VIP fail; everything else works. */
+	xlb_dp_check_open(dp, &o);
 	*out = dp;
 	return 0;
 cleanup:
@@ -96,6 +99,7 @@ void xlb_dp_close(struct xlb_dp *dp)
 		return;
 	if (dp->link_fd >= 0)
 		close(dp->link_fd); /* a pinned link stays attached */
+	xlb_dp_check_close(dp);
 	xlb__destroy(dp->skel);
 	free(dp);
 }
@@ -163,6 +167,7 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
 			return err;
 		}
 		dp->link_fd = fd;
+		xlb_dp_check_attach(dp, ifindex); /* failing: checks via the VIP fail */
 		return 0;
 	}
 	/* The program's NIC before it sees a frame. */
@@ -181,6 +186,7 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, int generic)
 		return err;
 	}
 	dp->link_fd = fd;
+	xlb_dp_check_attach(dp, ifindex); /* failing: checks via the VIP fail */
 	return 0;
 }
 

@@ -201,6 +201,24 @@ struct xlb_dp_memory {
 };
 int xlb_dp_memory(struct xlb_dp *dp, struct xlb_dp_memory *m);
 
+/*
+ * Health-check probes through the VIP (check `via: vip`; the owner is
+ * bpf/check_out.bpf.c, whose header says how it works). The tc egress
+ * program is loaded with the XDP program and attached next to it by
+ * xlb_dp_attach() (link pinned as "check_link" and adopted like "link").
+ * check_sock_set: a probe socket's packets (struct xlb_check_key, network
+ * order) go to backend id (-EOPNOTSUPP: the program did not load).
+ * check_ready: 1 when the program is attached. Without it no probe may go
+ * to the VIP (a kernel without tcx): it would reach the VIP through the
+ * router and pass for any backend. check_sock_del: forget a probe socket
+ * (-ENOENT if unknown).
+ */
+int xlb_dp_check_ready(const struct xlb_dp *dp);
+int xlb_dp_check_sock_set(struct xlb_dp *dp, const struct xlb_check_key *k, __u32 id);
+int xlb_dp_check_sock_del(struct xlb_dp *dp, const struct xlb_check_key *k);
+/* The program's fd (fixtures run it), or -1. */
+int xlb_dp_check_prog_fd(const struct xlb_dp *dp);
+
 /* The kernel's jiffies now (from /proc/timer_list), 0 if unreadable. */
 unsigned long long xlb_kernel_jiffies(void);
 

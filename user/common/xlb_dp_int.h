@@ -12,7 +12,8 @@
 #include "xlb_dp.h"
 #include "xlb_hash.h"
 
-struct xlb; /* the skeleton (xlb.skel.h), included where its maps are used */
+struct xlb;	  /* the skeleton (xlb.skel.h), included where its maps are used */
+struct check_out; /* the probe path's skeleton (check_out.skel.h, xlb_dp_check.c) */
 
 struct xlb_dp {
 	struct xlb *skel;
@@ -24,8 +25,10 @@ struct xlb_dp {
 	unsigned long writes;  /* map writes counted by write_ok() */
 	unsigned long fail_at; /* test-only: this write fails (0: none) */
 	struct xlb_hash_seed seed;
-	int ifindex; /* the interface whose MAC and MTU the "nic" map holds */
-	__u32 mtu;   /* configured ipip MTU, 0: the NIC's */
+	int ifindex;	       /* the interface whose MAC and MTU the "nic" map holds */
+	__u32 mtu;	       /* configured ipip MTU, 0: the NIC's */
+	struct check_out *chk; /* probes through the VIP; NULL: not loaded */
+	int chk_link_fd;       /* its tc egress link, -1 before attach (or without) */
 };
 
 /* 0, or -errno for a libbpf call's negative return. */
@@ -46,5 +49,14 @@ int xlb_dp_same_seed(const char *pin_dir, const struct xlb_hash_seed *want);
 
 /* Write the "nic" entry for ifindex; 1 if it changed, 0 if not, or -errno. */
 int xlb_dp_nic_from_link(struct xlb_dp *dp, int ifindex);
+
+/* ---- xlb_dp_check.c ------------------------------------------------------- */
+
+/* Load the probe path's program next to dp's (its backends map): 0, or
+ * -errno (the caller goes on without it: probes through the VIP fail). */
+int xlb_dp_check_open(struct xlb_dp *dp, const struct xlb_dp_opts *o);
+/* Attach it to ifindex's tc egress (adopting a pinned link): 0 or -errno. */
+int xlb_dp_check_attach(struct xlb_dp *dp, int ifindex);
+void xlb_dp_check_close(struct xlb_dp *dp);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/timerfd.h>
 
 #include "clock.h"
@@ -15,13 +16,21 @@
 
 #define LATENESS_RING 65536 /* 6.5 s of checks at 10,000 a second */
 
-/* What makes two checks the same probe. */
+/*
+ * What makes two checks the same probe. A check through the VIP (via: vip)
+ * also names its VIP: it tests that VIP's path to the backend, so VIPs
+ * that share a backend do not share it.
+ */
 struct tkey {
 	union xlb_addr addr;
-	__u64 what; /* digest of type, strings, status ranges, tls_verify */
+	union xlb_addr vip; /* via vip: the VIP's address (else zero) */
+	__u64 what;	    /* digest of type, strings, status ranges, tls_verify, via */
 	__u16 port;
-	__u8 family;
-	__u8 pad[5];
+	__u16 vport;  /* via vip: the VIP's port */
+	__u8 family;  /* the backend's */
+	__u8 vfamily; /* via vip: the VIP's (else 0) */
+	__u8 vproto;  /* via vip: the VIP's protocol */
+	__u8 pad;
 };
 
 struct target {
@@ -126,6 +135,12 @@ static void key_of(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
 	k->family = b->family;
 	k->port = b->check.port ? b->check.port : v->port;
 	k->what = check_digest(&v->check);
+	if (v->check.via == XLB_CHECK_VIA_VIP) {
+		k->vip = v->addr;
+		k->vport = v->port;
+		k->vfamily = v->family;
+		k->vproto = v->proto;
+	}
 }
 
 static size_t slot_of(const struct tkey *k, size_t nslots)
@@ -133,7 +148,8 @@ static size_t slot_of(const struct tkey *k, size_t nslots)
 	__u64 a[2];
 
 	memcpy(a, &k->addr, sizeof(a));
-	return (size_t)xlb_mix64(k->what ^ xlb_mix64(a[0] ^ xlb_mix64(a[1] ^ k->port))) &
+	return (size_t)xlb_mix64(k->what ^ xlb_mix64(a[0] ^ xlb_mix64(a[1] ^ k->port)) ^
+				 k->vip.w[3]) &
 	       (nslots - 1);
 }
 
@@ -311,6 +327,53 @@ static __u64 next_interval(struct checks *c, const struct target *t)
 	return iv ? iv : 1;
 }
 
+/* ---- checks through the VIP ------------------------------------------- */
+
+/* The backend record id of a via-vip target's (VIP, backend): 0, -ENOENT
+ * while the data plane has none (not applied yet). */
+static int via_backend_id(const struct checks *c, const struct target *t, __u32 *id)
+{
+	struct xlb_vip_key vk = {
+		.addr = t->key.vip, .port = htons(t->key.vport), .proto = t->key.vproto};
+	const struct xlb_sync_vip *v = c->ag->sync ? xlb_sync_find(c->ag->sync, &vk) : NULL;
+
+	for (size_t i = 0; v && i < v->nbackends; i++)
+		if (!memcmp(&v->backends[i].cfg.addr, &t->key.addr, sizeof(t->key.addr))) {
+			*id = v->backends[i].id;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* The prober's route function: probe sockets in and out of the probe path. */
+static int via_route(void *ctx, const struct xlb_check_key *k, __u32 id, int add)
+{
+	struct checks *c = ctx;
+
+	if (!c->ag->dp)
+		return -EOPNOTSUPP;
+	if (!add)
+		return xlb_dp_check_sock_del(c->ag->dp, k);
+	/* Not attached (a kernel without tcx): the probe would reach the VIP
+	 * through the router, i.e. any backend: fail it instead. */
+	if (!xlb_dp_check_ready(c->ag->dp))
+		return -EOPNOTSUPP;
+	return xlb_dp_check_sock_set(c->ag->dp, k, id);
+}
+
+static int start_probe(struct checks *c, struct target *t)
+{
+	struct xlb_probe_via via = {.ifindex = c->ag->ifindex};
+
+	if (!t->key.vfamily)
+		return xlb_prober_start(c->prober, &t->check, t->t.timeout_ms, &t->key.addr,
+					t->key.family, t->key.port, t);
+	if (via_backend_id(c, t, &via.backend_id))
+		return -ENOENT; /* before the first apply: next time */
+	return xlb_prober_start_via(c->prober, &t->check, t->t.timeout_ms, &t->key.vip,
+				    t->key.vfamily, t->key.port, t, &via);
+}
+
 void checks_on_timer(struct checks *c)
 {
 	__u64 now_us = mono_us(), now = now_us / 1000, ticks;
@@ -322,8 +385,7 @@ void checks_on_timer(struct checks *c)
 		__u64 due;
 
 		c->late_us[c->nlate++ % LATENESS_RING] = (__u32)(now_us - t->due_ms * 1000);
-		if (!t->running && !xlb_prober_start(c->prober, &t->check, t->t.timeout_ms,
-						     &t->key.addr, t->key.family, t->key.port, t))
+		if (!t->running && !start_probe(c, t))
 			t->running = 1;
 		due = t->due_ms + next_interval(c, t);
 		if (due <= now) /* we fell far behind: do not burst */
@@ -754,6 +816,7 @@ struct checks *checks_new(struct agent *ag)
 		checks_free(c);
 		return NULL;
 	}
+	xlb_prober_set_route(c->prober, via_route, c);
 	return c;
 }
 

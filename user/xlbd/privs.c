@@ -23,6 +23,14 @@
  * configurations never gain would give the loop the power to rewrite the
  * host's network for nothing; a restart keeps forwarding and routes.
  *
+ * Checks through the VIP (`via: vip`, bpf/check_out.bpf.c) add nothing:
+ * their tc egress link is attached at setup with the XDP link (NET_ADMIN,
+ * then dropped); each probe socket is bound to the NIC with
+ * SO_BINDTOIFINDEX (no capability for a socket's first binding since Linux
+ * 5.7) and to an ephemeral port, and recorded in a map (CAP_BPF, kept).
+ * They do not mark sockets: SO_MARK needs CAP_NET_RAW or CAP_NET_ADMIN.
+ * (t_check_via_vip_sees_a_lost_vip runs with the reduced set.)
+ *
  * The calls themselves are user/common/caps.c's, shared with xlb-guard.
  */
 #include <stddef.h>
