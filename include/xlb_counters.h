@@ -77,7 +77,20 @@ enum xlb_reason_kind {
 	  "backend")                                                                               \
 	X(24, FLOW_SYN, "flow_syn", XLB_KIND_EVENT,                                                \
 	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
-	  "lookup)")
+	  "lookup)")                                                                               \
+	X(25, SYN_RETRANSMIT, "syn_retransmit", XLB_KIND_EVENT,                                    \
+	  "a TCP SYN of a flow still opening on its backend, 200 ms or more after the SYN "        \
+	  "before: "                                                                               \
+	  "the client got no answer and retransmitted (counted on that backend)")                  \
+	X(26, SYN_REROUTED, "syn_rerouted", XLB_KIND_EVENT,                                        \
+	  "of those, sent to another ACTIVE backend of the VIP (syn_retry another-backend); the "  \
+	  "flow entry follows it")                                                                 \
+	X(27, SYN_NO_OTHER_BACKEND, "syn_no_other_backend", XLB_KIND_EVENT,                        \
+	  "of those, syn_retry another-backend found no other ACTIVE backend near the flow's "     \
+	  "Maglev slot: sent where the table says")                                                \
+	X(28, SYN_DUPLICATE, "syn_duplicate", XLB_KIND_EVENT,                                      \
+	  "a TCP SYN of a flow still opening, under 200 ms after the SYN before: a duplicate, "    \
+	  "sent where that one went")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

@@ -16,7 +16,10 @@
  *  - ICMP errors read the table but never write it;
  *  - a client FIN or RST marks the entry closed (one store, only on those
  *    packets): the flow keeps its backend until it ends, and the agent stops
- *    counting it as a live flow of that backend (drain: "is it idle yet?").
+ *    counting it as a live flow of that backend (drain: "is it idle yet?");
+ *  - an entry a SYN made is "opening" until the client's next packet (one
+ *    store a flow, on the line the hit already read): a SYN that finds its
+ *    flow still opening is a retransmission (lib/synretry.h).
  */
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
@@ -113,8 +116,14 @@ XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_r
 	/* Refresh the LRU clock, but write the shared line only once a granule. */
 	if (now - *atime > atime_gran_jiffies)
 		*atime = now;
-	if (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) && !p->icmp_err)
-		e->closed = 1;
+	if (!p->icmp_err) {
+		/* flags shares the line of check, read above: no new miss */
+		__u32 f = (e->flags & ~XLB_FLOW_OPENING) |
+			  (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) ? XLB_FLOW_CLOSED : 0);
+
+		if (f != e->flags)
+			e->flags = f;
+	}
 	return be;
 }
 
@@ -151,7 +160,8 @@ XLB_INLINE void xlb_flow_remember(struct xlb_pkt *p, struct xlb_flow_ref *ref,
 	__builtin_memcpy(&b->way[w].key, &p->key, sizeof(p->key));
 	b->way[w].backend_id = bid;
 	b->way[w].backend_gen = be->gen;
-	b->way[w].closed = !!(p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST));
+	b->way[w].flags = (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) ? XLB_FLOW_CLOSED : 0) |
+			  (xlb_is_syn(p) ? XLB_FLOW_OPENING : 0);
 	b->atime[w] = now;
 	b->way[w].check = xlb_flow_check(ref->hash, bid, be->gen);
 	b->tag[w] = ref->hash | 1;

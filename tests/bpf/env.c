@@ -238,6 +238,14 @@ struct xlb_backend_stats env_backend_stats(__u32 id)
 	return s;
 }
 
+struct xlb_backend_syn_stats env_backend_syn_stats(__u32 id)
+{
+	struct xlb_backend_syn_stats s = {};
+
+	xlb_dp_backend_syn_stats(E.dp, id, &s);
+	return s;
+}
+
 void expect_dsr(const struct pb *in, int mac, struct pb *out)
 {
 	*out = *in;

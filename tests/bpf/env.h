@@ -69,6 +69,7 @@ int env_run(int prog_fd, const void *in, size_t in_len, void *out, size_t *out_l
 __u64 env_reason(__u32 reason);
 struct xlb_vip_stats env_vip_stats(__u32 vip_id);
 struct xlb_backend_stats env_backend_stats(__u32 id);
+struct xlb_backend_syn_stats env_backend_syn_stats(__u32 id);
 
 /* Expected DSR output: the input with dst MAC := backend's, src := LB's. */
 void expect_dsr(const struct pb *in, int mac, struct pb *out);

@@ -153,6 +153,8 @@ unsigned long xlb_dp_writes(const struct xlb_dp *dp);
 /* Counters summed over CPUs. */
 int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out);
 int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
+/* A backend's SYN counters (monotonic; outlier detection reads them each tick). */
+int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out);
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
 
 /* The flow-table entry of a 5-tuple: 0, or -ENOENT. */
@@ -160,7 +162,8 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
 
 /*
  * Live flows per backend: count_by_id[id] += entries of backend id whose
- * generation is gen_by_id[id], not closed by the client (FIN/RST), and
+ * generation is gen_by_id[id], not closed by the client (FIN/RST; a flow
+ * still in its handshake counts), and
  * active within udp_idle (UDP) or tcp_idle_s (TCP: a connection that ended
  * without a client FIN, e.g. reset by the server, stops counting then).
  * Reads the mmapped table: one pass, no syscall per bucket.

@@ -45,6 +45,12 @@ int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *
 			  sizeof(*out) / sizeof(__u64));
 }
 
+int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out)
+{
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.backend_syn_stats), id, (__u64 *)out,
+			  sizeof(*out) / sizeof(__u64));
+}
+
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 {
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
@@ -109,8 +115,8 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 			__u32 id = e->backend_id, hash, age;
 
 			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
-			if (!count_by_id || !b->tag[w] || e->closed || id >= XLB_MAX_BACKENDS ||
-			    e->backend_gen != gen_by_id[id])
+			if (!count_by_id || !b->tag[w] || (e->flags & XLB_FLOW_CLOSED) ||
+			    id >= XLB_MAX_BACKENDS || e->backend_gen != gen_by_id[id])
 				continue;
 			/* the check word gives the hash back: a torn entry fails */
 			hash = e->check ^ xlb_flow_check(0, id, e->backend_gen);
