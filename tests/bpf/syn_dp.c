@@ -7,8 +7,11 @@
  * ago" by moving its entry's access time back, not by sleeping.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -336,6 +339,44 @@ out:
 	return rc;
 }
 
+/* Pins of a release before backend_syn_stats are adopted (the map is
+ * created and pinned, the flows kept); any other missing map is refused. */
+static int t_pins_without_syn_stats_adopted(void)
+{
+	char dir[64], path[96];
+	int a, rc = -1;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xt-syn-%d", (int)getpid());
+	xlb_dp_unpin(dir);
+	env_close();
+	if (env_open_pinned(0, dir) || setup() || (a = sent_to(40800, F_SYN)) <= 0) {
+		harness_fail(__FILE__, __LINE__, "first instance: set up and forward");
+		goto out;
+	}
+	env_close();
+	snprintf(path, sizeof(path), "%s/backend_syn_stats", dir);
+	if (unlink(path)) {
+		harness_fail(__FILE__, __LINE__, "unpin backend_syn_stats");
+		goto out;
+	}
+	if (env_open_pinned(0, dir) || !xlb_dp_adopted(E.dp) || sent_to(40800, F_ACK) != a ||
+	    sent_to(40801, F_SYN) <= 0 || access(path, F_OK)) {
+		harness_fail(__FILE__, __LINE__, "older pins not adopted, or the map not pinned");
+		goto out;
+	}
+	env_close();
+	snprintf(path, sizeof(path), "%s/backend_stats", dir);
+	if (unlink(path) || env_open_pinned(0, dir) != -EPROTO) {
+		harness_fail(__FILE__, __LINE__, "pins without backend_stats adopted");
+		goto out;
+	}
+	rc = 0;
+out:
+	env_close();
+	xlb_dp_unpin(dir);
+	return rc ?: env_open(0);
+}
+
 #define CASE(fn)                                                                                   \
 	{                                                                                          \
 		&(#fn)[2], fn                                                                      \
@@ -345,7 +386,7 @@ const struct harness_case syn_dp_cases[] = {
 	CASE(t_syn_retransmit_rerouted),     CASE(t_syn_second_retransmit_third_backend),
 	CASE(t_syn_duplicate_too_early),     CASE(t_syn_after_ack_is_a_new_flow),
 	CASE(t_syn_reroute_only_to_active),  CASE(t_syn_retry_same_backend),
-	CASE(t_opening_flow_counts_as_live),
+	CASE(t_opening_flow_counts_as_live), CASE(t_pins_without_syn_stats_adopted),
 };
 
 const size_t syn_dp_ncases = sizeof(syn_dp_cases) / sizeof(syn_dp_cases[0]);
