@@ -31,6 +31,7 @@ static const struct opt vip_opts[] = {
 	{"announce", "announce", OPT_STR},
 	{"flow-state", "flow_state", OPT_STR},
 	{"handover", "handover", OPT_STR},
+	{"syn-retry", "syn_retry", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {

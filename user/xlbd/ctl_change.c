@@ -48,6 +48,8 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 		     &v->announce, err) < 0 ||
 	    ctl_enum(req, "flow_state", xlb_flow_state_from_name, "table, stateless",
 		     &v->flow_state, err) < 0 ||
+	    ctl_enum(req, "syn_retry", xlb_syn_retry_from_name, "another-backend, same-backend",
+		     &v->syn_retry, err) < 0 ||
 	    ctl_duration(req, "handover", &v->handover_ms, err) < 0)
 		return -EINVAL;
 	r = ctl_uint(req, "table_size", 0xffffffffUL, &n, err);

@@ -49,6 +49,9 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "flow_state",
 			       json_object_new_string(xlb_flow_state_name(v->flow_state)));
 	json_object_object_add(o, "handover_ms", json_object_new_int64(xlb_cfg_handover_ms(v)));
+	/* issue #16: where a retransmitted SYN goes */
+	json_object_object_add(o, "syn_retry",
+			       json_object_new_string(xlb_syn_retry_name(v->syn_retry)));
 	json_object_object_add(o, "slots_with_prev",
 			       json_object_new_int64(sv && sv->ho ? sv->ho->with_prev : 0));
 	return o;
