@@ -228,6 +228,16 @@ static json_object *backend_json(const struct ctl_view *view, const struct xlb_s
 	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
 	if (flows)
 		add_int(o, "flows", flows[b->id]);
+	{
+		/* issue #16: SYNs sent to it, those retransmitted (the client got
+		 * no answer), and of those the ones sent elsewhere */
+		struct xlb_backend_syn_stats ss = {};
+
+		xlb_dp_backend_syn_stats(view->dp, b->id, &ss);
+		add_int(o, "syn", (int64_t)ss.syn);
+		add_int(o, "syn_retransmits", (int64_t)ss.syn_retransmits);
+		add_int(o, "syn_rerouted", (int64_t)ss.syn_rerouted);
+	}
 	add_str(o, "mac", mac);
 	add_str(o, "next_hop", xlb_nh_strerror(b->resolve_err));
 	add_int(o, "id", b->id);
@@ -410,6 +420,7 @@ static int do_stats(const struct ctl_view *view, json_object *req, json_object *
 		for (size_t j = 0; j < sv->nbackends; j++) {
 			const struct xlb_sync_backend *b = &sv->backends[j];
 			struct xlb_backend_stats bs = {};
+			struct xlb_backend_syn_stats ss = {};
 			json_object *bo = json_object_new_object();
 
 			xlb_dp_backend_stats(view->dp, b->id, &bs);
@@ -421,6 +432,12 @@ static int do_stats(const struct ctl_view *view, json_object *req, json_object *
 					       json_object_new_int64((int64_t)bs.packets));
 			json_object_object_add(bo, "bytes",
 					       json_object_new_int64((int64_t)bs.bytes));
+			xlb_dp_backend_syn_stats(view->dp, b->id, &ss);
+			json_object_object_add(bo, "syn", json_object_new_int64((int64_t)ss.syn));
+			json_object_object_add(bo, "syn_retransmits",
+					       json_object_new_int64((int64_t)ss.syn_retransmits));
+			json_object_object_add(bo, "syn_rerouted",
+					       json_object_new_int64((int64_t)ss.syn_rerouted));
 			json_object_array_add(bes, bo);
 		}
 	}
