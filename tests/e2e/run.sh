@@ -1100,6 +1100,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_fleet.sh" # several LB hosts: the config digest
 . "$(dirname "$0")/cases_stateless.sh" # stateless forwarding (issue #14)
 . "$(dirname "$0")/cases_fleet_agent.sh" # heartbeat, xlb-guard, sd_notify (issue #13)
+. "$(dirname "$0")/cases_blackhole.sh" # a silent backend: SYN retransmits, second chance (#16)
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1158,6 +1159,7 @@ if xlbd_start; then
 		t_config_digest_follows_the_config \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
 		t_guard_beat_removed_counts_as_silence t_xlbd_sd_notify \
+		t_blackhole_second_chance \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"

@@ -79,7 +79,8 @@ static const struct cmd cmds[] = {
 	 "                   [check '{type: http, path: /, interval: 2s}'] [panic-threshold PCT]\n"
 	 "                   [slow-start DURATION] [drain-timeout DURATION]\n"
 	 "                   [announce when-usable|always|never]\n"
-	 "                   [flow-state table|stateless] [handover DURATION]",
+	 "                   [flow-state table|stateless] [handover DURATION]\n"
+	 "                   [syn-retry another-backend|same-backend]",
 	 NULL, NULL},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},
 	{"vip del", "vip-del", "vip", 1, NULL, "VIP", NULL, NULL},
