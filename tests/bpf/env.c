@@ -39,10 +39,13 @@ int env_open_sized(__u32 flows, const char *pin_dir)
 	return open_opts(flows, 0, pin_dir, &ENV_SEED);
 }
 
+__u32 env_syn_retry_min_ms;
+
 static int open_opts(__u32 flows, __u32 udp_idle_ms, const char *pin_dir,
 		     const struct xlb_hash_seed *seed)
 {
 	struct xlb_dp_opts o = {
+		.syn_retry_min_ms = env_syn_retry_min_ms,
 		.flow_entries = flows,
 		.udp_idle_ms = udp_idle_ms,
 		.pin_dir = pin_dir,

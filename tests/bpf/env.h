@@ -32,6 +32,8 @@ int env_open_seeded(__u32 udp_idle_ms, const char *pin_dir, const struct xlb_has
 /* The same with a flow table of `flows` flows (env_open's is 4096). */
 int env_open_sized(__u32 flows, const char *pin_dir);
 void env_close(void);
+/* xlb_dp_opts.syn_retry_min_ms of the next env_open* (0: the default). */
+extern __u32 env_syn_retry_min_ms;
 
 /* Backend id with address, MAC index into MAC_BACKEND, state; gen 1. */
 int env_backend(__u32 id, const char *addr, int mac, __u8 state);

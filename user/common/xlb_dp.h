@@ -37,7 +37,12 @@ struct xlb_dp_opts {
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
 	const char *pin_dir; /* pin maps and link here (e.g. /sys/fs/bpf/xlb); NULL: no pins */
 	struct xlb_hash_seed hash_seed; /* the fleet's secret (xlb_hash.h) */
+	/* 0: XLB_SYN_RETRY_MIN_MS; XLB_SYN_RETRY_MIN_NONE: no minimum, every
+	 * SYN of a flow still opening is a retransmission (tests whose model
+	 * cannot know the data plane's clock: the packet fuzzer) */
+	__u32 syn_retry_min_ms;
 };
+#define XLB_SYN_RETRY_MIN_NONE 0xffffffffu
 
 struct xlb_dp;
 
