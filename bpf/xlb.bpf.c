@@ -13,13 +13,14 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/select.h"
+#include "lib/synretry.h"
 #include "lib/forward.h"
 #include "lib/reject.h"
 #include "lib/pmtu.h"
 
 /* What this build can do beyond XLB_ABI_VERSION (xlb_abi.h XLB_FEATURES_VAR):
  * an agent reads it from the attached program before using a feature. */
-const volatile __u32 xlb_features = XLB_FEAT_STATELESS;
+const volatile __u32 xlb_features = XLB_FEAT_STATELESS | XLB_FEAT_SYN_RETRY;
 
 /* Fragments, IPv4 options, IPv6 extension headers, malformed or truncated
  * headers: drop (and count) only what is addressed to a VIP address. */
@@ -111,11 +112,11 @@ XLB_INLINE int xlb_stateless(struct xdp_md *ctx, struct xlb_pkt *p, const struct
 XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	struct xlb_flow_ref ref = {};
-	struct xlb_backend *be = NULL;
+	struct xlb_backend *be = NULL, *old = NULL;
 	struct xlb_vip_stats *vs;
 	struct xlb_vip_val *vip;
-	__u32 bid = 0, vip_id;
-	int ret, syn;
+	__u32 bid = 0, old_id = 0, vip_id;
+	int ret, syn, seen = XLB_SYN_NEW;
 
 	ret = xlb_parse(ctx, p);
 	if (ret != XLB_CONTINUE)
@@ -127,8 +128,7 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (!vip)
 		return XDP_PASS;
 	ref.hash = xlb_flow_hash(&p->key);
-	syn = p->key.proto == IPPROTO_TCP &&
-	      (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	syn = xlb_is_syn(p);
 	if (vip->flow_state == XLB_FLOW_STATELESS)
 		return xlb_stateless(ctx, p, vip, ref.hash, syn);
 
@@ -136,12 +136,28 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	vip_id = vip->vip_id;
 	vs = bpf_map_lookup_elem(&vip_stats, &vip_id);
 	xlb_vip_count(vs, p);
-	if (syn)
-		xlb_flow_find(p, &ref); /* a SYN is a new flow: only find its way */
-	else
+	if (syn) {
+		/* a SYN is a new flow, unless its flow is still opening
+		 * (lib/synretry.h): only find its way */
+		xlb_flow_find(p, &ref);
+		seen = xlb_syn_seen(&ref, &old_id, &old);
+	} else {
 		be = xlb_flow_hit(p, &ref, &bid);
+	}
+	if (seen == XLB_SYN_DUPLICATE && old && old->state != XLB_BE_DOWN) {
+		/* where the SYN before went (one forward call site for both:
+		 * each one inlines the whole forwarding code) */
+		xlb_count(XLB_R_FLOW_SYN); /* not a hit: keeps hits = packets - these */
+		xlb_count(XLB_R_SYN_DUPLICATE);
+		be = old;
+		bid = old_id;
+	}
 	if (be)
 		return xlb_forward(ctx, p, bid, be, be->mode, 0, NULL);
+	if (seen == XLB_SYN_RETRANSMIT && old) {
+		xlb_count(XLB_R_SYN_RETRANSMIT);
+		xlb_syn_count(old_id, XLB_SYN_C_RETRANSMIT);
+	}
 
 	/* New flow (or one whose backend went away): Maglev. Flow-table hits
 	 * are the table-mode VIP packets that never get here: the hit path
@@ -156,9 +172,14 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	}
 	if (ret != XLB_CONTINUE)
 		return ret;
+	if (seen == XLB_SYN_RETRANSMIT && old)
+		xlb_syn_retry(p, vip, ref.hash, old_id, old, &bid, &be);
 	if (!p->icmp_err)
 		xlb_flow_remember(p, &ref, vs, bid, be);
-	return xlb_forward(ctx, p, bid, be, vip->mode, 0, NULL);
+	ret = xlb_forward(ctx, p, bid, be, vip->mode, 0, NULL);
+	if (syn && ret == XDP_TX)
+		xlb_syn_count(bid, XLB_SYN_C_SYN);
+	return ret;
 }
 
 /* The one exit: count the reason, turn -reason into XDP_DROP. */

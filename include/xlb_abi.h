@@ -117,6 +117,7 @@ struct xlb_sl_slots {
  */
 #define XLB_FEATURES_VAR "xlb_features"
 #define XLB_FEAT_STATELESS (1u << 0) /* reads xlb_vip_val.flow_state, xlb_sl_slots */
+#define XLB_FEAT_SYN_RETRY (1u << 1) /* counts backend_syn_stats, reads xlb_backend.syn_retry */
 
 /*
  * on_empty=reject answers at most this many packets per second per VIP
@@ -169,6 +170,17 @@ enum xlb_backend_state {
 	XLB_BE_DRAINING = 2, /* out of the table; existing flows stay */
 };
 
+/*
+ * What a VIP does with a client's retransmitted SYN (a SYN of a flow still
+ * opening on its backend, bpf/lib/synretry.h): send it to another ACTIVE
+ * backend of the VIP (the default: 0, what records written before the
+ * field existed hold), or where the Maglev table says, as every SYN.
+ */
+enum xlb_syn_retry {
+	XLB_SYN_RETRY_ANOTHER = 0, /* "another-backend": a second chance elsewhere */
+	XLB_SYN_RETRY_SAME = 1,	   /* "same-backend": counted, not moved */
+};
+
 enum xlb_family {
 	XLB_AF_INET = 4,
 	XLB_AF_INET6 = 6,
@@ -188,9 +200,9 @@ struct xlb_backend {
 	__u8 family;	     /* enum xlb_family */
 	__u8 state;	     /* enum xlb_backend_state */
 	__u32 gen;
-	__u16 vip_id; /* the VIP this record serves */
-	__u8 mode;    /* that VIP's enum xlb_mode */
-	__u8 pad;
+	__u16 vip_id;	/* the VIP this record serves */
+	__u8 mode;	/* that VIP's enum xlb_mode */
+	__u8 syn_retry; /* that VIP's enum xlb_syn_retry; was padding (0 = ANOTHER) */
 };
 
 /*
@@ -218,12 +230,22 @@ struct xlb_flow_key {
  */
 #define XLB_FLOW_WAYS 4
 
+/*
+ * xlb_flow_entry.flags. Bit 0 is what releases before issue #16 called
+ * `closed` (and they read any non-zero value as closed): an xlbd of such a
+ * release counts a flow still in its handshake as closed. Only flows
+ * caught between SYN and the client's next packet while programs change
+ * are affected, so this kept the ABI version (README "Upgrades").
+ */
+#define XLB_FLOW_CLOSED 0x1u  /* the client sent a FIN or RST: not counted as a live flow */
+#define XLB_FLOW_OPENING 0x2u /* made by the client's SYN; no other client packet since */
+
 struct xlb_flow_entry {
 	struct xlb_flow_key key;
 	__u32 backend_id;
 	__u32 backend_gen;
-	__u32 check;  /* xlb_flow_check(hash, backend_id, backend_gen) */
-	__u32 closed; /* the client sent a FIN or RST: not counted as a live flow */
+	__u32 check; /* xlb_flow_check(hash, backend_id, backend_gen) */
+	__u32 flags; /* XLB_FLOW_CLOSED | XLB_FLOW_OPENING */
 };
 
 /*
@@ -254,6 +276,19 @@ struct xlb_vip_stats {
 struct xlb_backend_stats {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/*
+ * Per-CPU SYN counters of one backend record (map backend_syn_stats, its
+ * own map so that struct xlb_backend_stats and the pins of earlier
+ * releases keep their layout). Monotonic: outlier detection reads them
+ * every tick and works on differences (bpf/lib/synretry.h).
+ */
+struct xlb_backend_syn_stats {
+	__u64 syn; /* TCP SYNs (no ACK) forwarded to it: each attempt, retries included */
+	__u64 syn_retransmits; /* SYNs of flows still opening on it: the client got no answer */
+	__u64 syn_rerouted;    /* of those, sent to another backend (syn_retry another-backend) */
+	__u64 pad;	       /* reserved (issue #16: client data retransmissions) */
 };
 
 /* Counters of the backend-side decapsulation program (per-CPU array).
@@ -324,6 +359,7 @@ XLB_STATIC_ASSERT(sizeof(struct xlb_flow_entry) == 56, "xlb_flow_entry");
 XLB_STATIC_ASSERT(sizeof(struct xlb_flow_bucket) == 256, "xlb_flow_bucket");
 XLB_STATIC_ASSERT(sizeof(struct xlb_vip_stats) == 32, "xlb_vip_stats");
 XLB_STATIC_ASSERT(sizeof(struct xlb_backend_stats) == 16, "xlb_backend_stats");
+XLB_STATIC_ASSERT(sizeof(struct xlb_backend_syn_stats) == 32, "xlb_backend_syn_stats");
 XLB_STATIC_ASSERT(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key");
 XLB_STATIC_ASSERT(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key");
 

@@ -79,7 +79,20 @@ enum xlb_reason_kind {
 	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
 	  "lookup)")                                                                               \
 	X(25, TCP_CLOSED_FLOW_EXPIRED, "tcp_closed_flow_expired", XLB_KIND_EVENT,                  \
-	  "a TCP flow the client had closed (FIN or RST), idle beyond the timeout, was re-hashed")
+	  "a TCP flow the client had closed (FIN or RST), idle beyond the timeout, was re-hashed")  \
+	X(26, SYN_RETRANSMIT, "syn_retransmit", XLB_KIND_EVENT,                                    \
+	  "a TCP SYN of a flow still opening on its backend, 200 ms or more after the SYN "        \
+	  "before: "                                                                               \
+	  "the client got no answer and retransmitted (counted on that backend)")                  \
+	X(27, SYN_REROUTED, "syn_rerouted", XLB_KIND_EVENT,                                        \
+	  "of those, sent to another ACTIVE backend of the VIP (syn_retry another-backend); the "  \
+	  "flow entry follows it")                                                                 \
+	X(28, SYN_NO_OTHER_BACKEND, "syn_no_other_backend", XLB_KIND_EVENT,                        \
+	  "of those, syn_retry another-backend found no other ACTIVE backend near the flow's "     \
+	  "Maglev slot: sent where the table says")                                                \
+	X(29, SYN_DUPLICATE, "syn_duplicate", XLB_KIND_EVENT,                                      \
+	  "a TCP SYN of a flow still opening, under 200 ms after the SYN before: a duplicate, "    \
+	  "sent where that one went")
 
 enum xlb_reason {
 #define XLB_REASON_ENUM(id, e, name, kind, help) XLB_R_##e = id,

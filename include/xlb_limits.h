@@ -55,4 +55,20 @@
  * a live flow of its backend (IPVS's default for established TCP). */
 #define XLB_FLOW_LIVE_TCP_IDLE_S 900
 
+/*
+ * A SYN of a flow still opening counts as the client's retransmission only
+ * this long after the SYN before it; sooner, it is a duplicate (the network
+ * copied it, or a client sent two) and goes where the first went. Clients
+ * retransmit a SYN after their initial RTO: 1 s on Linux (RFC 6298), 3 s on
+ * older stacks (RFC 1122), at least 200 ms (TCP_RTO_MIN) even where a
+ * data-centre stack lowers it; duplicates arrive within microseconds to a
+ * few milliseconds. 200 ms lies between, a multiple of every HZ's jiffy.
+ */
+#define XLB_SYN_RETRY_MIN_MS 200
+/* Maglev slots after the flow's own that a retransmitted SYN's second
+ * chance looks through for another ACTIVE backend (a bounded loop, run only
+ * for retransmitted SYNs): with two equal backends every 16 slots hold both
+ * but for 1 time in 2^15. */
+#define XLB_SYN_RETRY_SCAN 16
+
 #endif /* XLB_LIMITS_H */

@@ -92,6 +92,13 @@ XLB_INLINE __u32 xlb_l2_len(const struct xlb_pkt *p)
 	return p->l2_len & 0x1f;
 }
 
+/* A TCP SYN without ACK: a client opening a connection. */
+XLB_INLINE int xlb_is_syn(const struct xlb_pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+}
+
 /* Store an IPv4 address as IPv4-mapped IPv6. */
 XLB_INLINE void xlb_addr_set4(union xlb_addr *a, __be32 v4)
 {

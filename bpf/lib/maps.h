@@ -82,6 +82,15 @@ struct {
 	__type(value, struct xlb_backend_stats);
 } backend_stats SEC(".maps");
 
+/* Per-CPU SYN, SYN-retransmit and reroute counts per backend id (its own
+ * map: backend_stats keeps the layout earlier releases pinned). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend_syn_stats);
+} backend_syn_stats SEC(".maps");
+
 /* Key 0: this NIC's MAC and the ipip MTU (struct xlb_nic), set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

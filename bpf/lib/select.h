@@ -17,7 +17,10 @@
  *  - a client FIN or RST marks the entry closed (one store, only on those
  *    packets): the flow keeps its backend until it ends, and the agent stops
  *    counting it as a live flow of that backend (drain: "is it idle yet?");
- *  - a closed TCP hit idle longer than closed_idle_jiffies is re-hashed.
+ *  - a closed TCP hit idle longer than closed_idle_jiffies is re-hashed;
+ *  - an entry a SYN made is "opening" until the client's next packet (one
+ *    store a flow, on the line the hit already read): a SYN that finds its
+ *    flow still opening is a retransmission (lib/synretry.h).
  *
  * Why closed entries expire. A connection's entry outlives it; a new
  * connection on the same 5-tuple begins with a SYN, which overwrites the
@@ -42,7 +45,7 @@
  * 5-tuple (the LB move has to come within the bound of the old connection's
  * last packet). After a client RST nothing more is due. The check costs
  * nothing on a busy flow: it sits in the branch that refreshes the access
- * time, taken at most once a granule per flow, and `closed` is in the
+ * time, taken at most once a granule per flow, and `flags` (closed) is in the
  * entry's line the check word was read from.
  *
  * Open TCP entries do not expire by age, however long idle. A live
@@ -137,7 +140,9 @@ XLB_INLINE int xlb_flow_expired(const struct xlb_pkt *p, const struct xlb_flow_e
 {
 	if (p->key.proto == IPPROTO_UDP)
 		return !p->icmp_err && age > udp_idle_jiffies ? XLB_R_UDP_FLOW_EXPIRED : 0;
-	return e->closed && age > closed_idle_jiffies ? XLB_R_TCP_CLOSED_FLOW_EXPIRED : 0;
+	return (e->flags & XLB_FLOW_CLOSED) && age > closed_idle_jiffies
+		       ? XLB_R_TCP_CLOSED_FLOW_EXPIRED
+		       : 0;
 }
 
 /*
@@ -175,8 +180,14 @@ XLB_INLINE struct xlb_backend *xlb_flow_hit(struct xlb_pkt *p, struct xlb_flow_r
 		}
 		*atime = now;
 	}
-	if (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) && !p->icmp_err)
-		e->closed = 1;
+	if (!p->icmp_err) {
+		/* flags shares the line of check, read above: no new miss */
+		__u32 f = (e->flags & ~XLB_FLOW_OPENING) |
+			  (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) ? XLB_FLOW_CLOSED : 0);
+
+		if (f != e->flags)
+			e->flags = f;
+	}
 	return be;
 }
 
@@ -213,7 +224,8 @@ XLB_INLINE void xlb_flow_remember(struct xlb_pkt *p, struct xlb_flow_ref *ref,
 	__builtin_memcpy(&b->way[w].key, &p->key, sizeof(p->key));
 	b->way[w].backend_id = bid;
 	b->way[w].backend_gen = be->gen;
-	b->way[w].closed = !!(p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST));
+	b->way[w].flags = (p->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST) ? XLB_FLOW_CLOSED : 0) |
+			  (xlb_is_syn(p) ? XLB_FLOW_OPENING : 0);
 	b->atime[w] = now;
 	b->way[w].check = xlb_flow_check(ref->hash, bid, be->gen);
 	b->tag[w] = ref->hash | 1;

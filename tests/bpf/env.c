@@ -39,6 +39,8 @@ int env_open_sized(__u32 flows, const char *pin_dir)
 	return open_opts(flows, 0, 0, pin_dir, &ENV_SEED);
 }
 
+__u32 env_syn_retry_min_ms;
+
 int env_open_idle(__u32 udp_idle_ms, __u32 closed_idle_ms)
 {
 	return open_opts(4096, udp_idle_ms, closed_idle_ms, NULL, &ENV_SEED);
@@ -48,6 +50,7 @@ static int open_opts(__u32 flows, __u32 udp_idle_ms, __u32 closed_idle_ms, const
 		     const struct xlb_hash_seed *seed)
 {
 	struct xlb_dp_opts o = {
+		.syn_retry_min_ms = env_syn_retry_min_ms,
 		.flow_entries = flows,
 		.udp_idle_ms = udp_idle_ms,
 		.closed_idle_ms = closed_idle_ms,
@@ -260,6 +263,14 @@ struct xlb_backend_stats env_backend_stats(__u32 id)
 	struct xlb_backend_stats s = {};
 
 	xlb_dp_backend_stats(E.dp, id, &s);
+	return s;
+}
+
+struct xlb_backend_syn_stats env_backend_syn_stats(__u32 id)
+{
+	struct xlb_backend_syn_stats s = {};
+
+	xlb_dp_backend_syn_stats(E.dp, id, &s);
 	return s;
 }
 

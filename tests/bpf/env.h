@@ -35,6 +35,8 @@ int env_open_sized(__u32 flows, const char *pin_dir);
  * the client closed. */
 int env_open_idle(__u32 udp_idle_ms, __u32 closed_idle_ms);
 void env_close(void);
+/* xlb_dp_opts.syn_retry_min_ms of the next env_open* (0: the default). */
+extern __u32 env_syn_retry_min_ms;
 
 /* Make k's flow-table entry look `ms` idler than it is: its access time
  * moved back, as if the data plane's clock had moved on (-ENOENT: no entry). */
@@ -76,6 +78,7 @@ int env_run(int prog_fd, const void *in, size_t in_len, void *out, size_t *out_l
 __u64 env_reason(__u32 reason);
 struct xlb_vip_stats env_vip_stats(__u32 vip_id);
 struct xlb_backend_stats env_backend_stats(__u32 id);
+struct xlb_backend_syn_stats env_backend_syn_stats(__u32 id);
 
 /* Expected DSR output: the input with dst MAC := backend's, src := LB's. */
 void expect_dsr(const struct pb *in, int mac, struct pb *out);

@@ -5,7 +5,7 @@
  * STREAMS long-lived connections sending, then reports every failure with
  * its wall-clock time, so a test can say which failures a change caused.
  *
- *   xlb-lab-load ADDR PORT [-r RATE] [-d SECONDS] [-s STREAMS] [-t TIMEOUT_MS]
+ *   xlb-lab-load ADDR PORT [-r RATE] [-d SECONDS] [-s STREAMS] [-t TIMEOUT_MS] [-l]
  *
  * Against xlb-lab-tcp in `count` mode (it greets with its name, counts what
  * it reads, answers the count at the client's end of stream):
@@ -14,6 +14,8 @@
  *    and succeeds when the server counted every byte sent.
  * Output, one line each:
  *   fail MS conn|stream REASON [NAME]    as it happens (MS: CLOCK_REALTIME)
+ *   conn LATENCY_MS NAME                 -l: each new connection that succeeded,
+ *                                        connect() to greeting
  *   stream I NAME SENT COUNTED ok|REASON at the end
  *   backend NAME CONNS                   new connections each backend took
  *   summary conns N ok N streams N ok N
@@ -56,6 +58,7 @@ struct peer {
 	enum phase phase;
 	long long deadline; /* ms: the greeting (conn) or the count (stream) is due */
 	long long next;	    /* stream: ms of the next line */
+	long long started;  /* ms: connect() */
 	long sent;
 	char buf[64]; /* what the server said so far */
 	size_t len;
@@ -65,6 +68,7 @@ struct peer {
 };
 
 static volatile sig_atomic_t stop;
+static int print_latency; /* -l */
 static struct sockaddr_storage dst;
 static socklen_t dst_len;
 static struct peer peers[MAX_FDS];
@@ -111,7 +115,9 @@ static void finish(struct peer *p, const char *result)
 	if (strcmp(result, "ok"))
 		printf("fail %lld %s %s %s\n", wall_ms(), p->kind == CONN ? "conn" : "stream",
 		       result, *p->name ? p->name : "-");
-	else if (p->kind == CONN)
+	else if (p->kind == CONN && print_latency)
+		printf("conn %lld %s\n", mono_ms() - p->started, p->name);
+	if (!strcmp(result, "ok") && p->kind == CONN)
 		for (int i = 0; i < MAX_NAMES; i++)
 			if (!strcmp(names[i], p->name) || !names[i][0]) {
 				snprintf(names[i], sizeof(names[i]), "%s", p->name);
@@ -134,7 +140,7 @@ static struct peer *start(enum kind kind, long long now, int timeout_ms)
 	if (fd < 0)
 		return NULL;
 	p = &peers[npeers++];
-	*p = (struct peer){.fd = fd, .kind = kind, .deadline = now + timeout_ms};
+	*p = (struct peer){.fd = fd, .kind = kind, .deadline = now + timeout_ms, .started = now};
 	if (connect(fd, (struct sockaddr *)&dst, dst_len) && errno != EINPROGRESS)
 		finish(p, errno_reason(errno));
 	return p;
@@ -248,7 +254,7 @@ int main(int argc, char **argv)
 	static struct pollfd pfd[MAX_FDS];
 	long long t0, end, now;
 
-	while ((opt = getopt(argc, argv, "r:d:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:s:t:l")) != -1) {
 		switch (opt) {
 		case 'r':
 			rate = atoi(optarg);
@@ -261,6 +267,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout_ms = atoi(optarg);
+			break;
+		case 'l':
+			print_latency = 1;
 			break;
 		default:
 			goto usage;
@@ -334,6 +343,6 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 		"usage: xlb-lab-load ADDR PORT [-r RATE<=500] [-d SECONDS] [-s STREAMS<=200] "
-		"[-t TIMEOUT_MS]\n");
+		"[-t TIMEOUT_MS] [-l]\n");
 	return 2;
 }

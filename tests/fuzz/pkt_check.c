@@ -133,6 +133,32 @@ struct expect {
 	const char *how; /* why that backend */
 };
 
+/* The second chance of a retransmitted SYN (bpf/lib/synretry.h), written
+ * out: the first ACTIVE backend after `left` in slot order that is neither
+ * left nor the slot's own; else the first ACTIVE one that is not left. */
+static __u32 second_chance(const struct fuzz *fz, const struct fz_vip *v, __u32 slot, __u32 left)
+{
+	__u32 own = v->table[slot], first = 0;
+	int seen = 0;
+
+	for (__u32 j = 0; j < XLB_SYN_RETRY_SCAN; j++) {
+		__u32 id = v->table[(slot + j) % FZ_TABLE];
+
+		if (id == left) {
+			seen = 1;
+			continue;
+		}
+		if (id == XLB_BACKEND_NONE || id >= FZ_MAX_BE ||
+		    fz->w.be[id].state != XLB_BE_ACTIVE)
+			continue;
+		if (seen && id != own)
+			return id;
+		if (!first)
+			first = id;
+	}
+	return first;
+}
+
 static void expect_vip(struct fuzz *fz, const struct fz_cls *c, struct expect *x)
 {
 	const struct fz_vip *v = c->vip;
@@ -173,6 +199,25 @@ static void expect_vip(struct fuzz *fz, const struct fz_cls *c, struct expect *x
 	if (tid != XLB_BACKEND_NONE && fz->w.be[tid].state == XLB_BE_ACTIVE) {
 		x->fwd = tid;
 		x->how = syn ? "Maglev slot (a SYN)" : "Maglev slot";
+	}
+	/* A SYN of a flow still opening on the same backend record: a
+	 * retransmission (pkt_fuzz sets no minimum age); another-backend
+	 * moves it when the table had a usable choice. */
+	if (x->fwd && syn && x->found && (e.flags & XLB_FLOW_OPENING) &&
+	    e.check == xlb_flow_check(h, e.backend_id, e.backend_gen) && e.backend_id < FZ_MAX_BE &&
+	    fz->w.be[e.backend_id].gen == e.backend_gen) {
+		const struct fz_backend *old = &fz->w.be[e.backend_id];
+		__u32 alt;
+
+		fz->syn_retx++;
+		if (old->vip >= 0 && fz->w.vip[old->vip].syn_retry != XLB_SYN_RETRY_ANOTHER)
+			return;
+		alt = second_chance(fz, v, slot, e.backend_id);
+		if (alt) {
+			fz->syn_second_chance++;
+			x->fwd = alt;
+			x->how = "second chance (a retransmitted SYN)";
+		}
 	}
 }
 

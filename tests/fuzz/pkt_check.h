@@ -71,6 +71,7 @@ struct fuzz {
 	/* how deep the packets went: forwarded dsr/ipip, of those to a
 	 * DRAINING backend; answers; on_empty drops and passes */
 	unsigned long long fwd_dsr, fwd_ipip, fwd_draining, answers, empty_drop, empty_pass;
+	unsigned long long syn_retx, syn_second_chance; /* expected of SYNs of opening flows */
 	unsigned long long too_big_answered, too_big_dropped;
 	int reports;
 	struct {

@@ -200,6 +200,9 @@ static void summary(const struct fuzz *fz, double secs)
 	printf("  flows: new %llu, evicted %llu, found with their backend gone %llu\n",
 	       (unsigned long long)new_flows, (unsigned long long)fz->t.flow_evicted,
 	       (unsigned long long)fz->t.flow_gone);
+	printf("  SYNs of flows still opening (retransmissions): %llu, of those sent to a second "
+	       "backend %llu\n",
+	       fz->syn_retx, fz->syn_second_chance);
 	printf("  stateless: forwarded %llu, of those carrying a previous hop %llu\n",
 	       (unsigned long long)fz->t.sl, (unsigned long long)fz->t.sl_prev);
 	if (fz->m.mtu)
@@ -300,7 +303,10 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &fz.o))
 		return 2;
 	/* Flows never expire during a run (UDP ones, TCP ones the client
-	 * closed): the flow table is read as is. */
+	 * closed): the flow table is read as is; every SYN of a flow still
+	 * opening is a retransmission, whatever the clock says (the model
+	 * cannot read the data plane's jiffies). */
+	env_syn_retry_min_ms = XLB_SYN_RETRY_MIN_NONE;
 	if (env_open_idle(3600u * 1000u, 3600u * 1000u))
 		return 2;
 	ret = fz_world_init(&fz.w, E.dp) ?: map_flows(&fz);

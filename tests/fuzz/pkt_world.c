@@ -69,6 +69,9 @@ static const struct vip_spec SPECS[] = {
 };
 
 #define NSPECS (int)(sizeof(SPECS) / sizeof(SPECS[0]))
+/* SPECS[FZ_SAME_BACKEND] (10.0.0.20:0/tcp) has syn_retry same-backend; the
+ * other table VIPs the default, another-backend. */
+#define FZ_SAME_BACKEND 2
 
 static void fill_vip_kv(const struct fz_vip *v, struct xlb_vip_key *k, struct xlb_vip_val *val)
 {
@@ -123,6 +126,7 @@ static int put_record(struct fz_world *w, __u32 id)
 	if (b->vip >= 0) {
 		r.vip_id = (__u16)w->vip[b->vip].id;
 		r.mode = w->vip[b->vip].mode;
+		r.syn_retry = w->vip[b->vip].syn_retry;
 	}
 	return xlb_dp_backend_set(w->dp, id, &r);
 }
@@ -206,6 +210,7 @@ int fz_world_init(struct fz_world *w, struct xlb_dp *dp)
 		v->on_empty = s->on_empty;
 		v->be_family = s->be_family;
 		v->flow_state = s->flow_state;
+		v->syn_retry = i == FZ_SAME_BACKEND ? XLB_SYN_RETRY_SAME : XLB_SYN_RETRY_ANOTHER;
 		v->id = (__u32)i + 1;
 		snprintf(v->name, sizeof(v->name), "%s%s%s:%u/%s", strchr(s->addr, ':') ? "[" : "",
 			 s->addr, strchr(s->addr, ':') ? "]" : "", s->port,

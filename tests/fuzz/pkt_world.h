@@ -39,6 +39,7 @@ struct fz_vip {
 	__u8 proto, mode, hash, on_empty;
 	__u8 be_family;	 /* family of the backends it gets (ipip: outer family) */
 	__u8 flow_state; /* enum xlb_flow_state */
+	__u8 syn_retry;	 /* enum xlb_syn_retry, stamped on its backends' records */
 	__u32 id;
 	__u32 table[FZ_TABLE]; /* as last programmed (stateless: each slot's cur) */
 	__u32 prev[FZ_TABLE];  /* stateless: each slot's previous backend, or 0 */

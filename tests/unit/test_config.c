@@ -46,6 +46,7 @@ static const char *full = "interface: eth0\n"
 			  "      - address: 2001:db8::12\n"
 			  "        admin: drain\n"
 			  "    reject_rate: 50\n"
+			  "    syn_retry: same-backend\n"
 			  "  - address: 2001:db8::10\n"
 			  "    port: 0\n"
 			  "    protocol: udp\n"
@@ -74,6 +75,8 @@ static int t_config_full_example(void)
 	ASSERT_EQ(c.vips[0].table_size, 251, "table_size");
 	ASSERT_EQ(c.mtu, 9000, "mtu");
 	ASSERT_EQ(c.vips[0].reject_rate, 50, "reject_rate");
+	ASSERT_EQ(c.vips[0].syn_retry, XLB_SYN_RETRY_SAME, "syn_retry");
+	ASSERT_EQ(c.vips[1].syn_retry, XLB_SYN_RETRY_ANOTHER, "default syn_retry");
 	ASSERT_EQ(c.vips[1].reject_rate, XLB_REJECT_RATE_UNLIMITED, "reject_rate unlimited");
 	ASSERT_EQ(c.vips[0].nbackends, 2, "two backends");
 	ASSERT_EQ(c.vips[0].backends[0].weight, 3, "weight");
@@ -204,6 +207,10 @@ static const struct reject_case {
 	 "bad.yaml:1: deleted_vip_grace '-1s' is not a duration"},
 	{"mtu below IPv6's minimum", "mtu: 1000\n", "bad.yaml:1: mtu 1000 is below 1280"},
 	{"mtu too big", "mtu: 70000\n", "bad.yaml:1: mtu '70000' is not a whole number"},
+	{"syn_retry unknown", VIP("    syn_retry: retry\n"), "bad.yaml:5: syn_retry 'retry'"},
+	{"syn_retry same-backend on a stateless VIP",
+	 VIP("    mode: ipip\n    flow_state: stateless\n    syn_retry: same-backend\n"),
+	 "syn_retry same-backend has no effect on a stateless VIP"},
 	{"reject_rate 0", VIP("    reject_rate: 0\n"),
 	 "bad.yaml:5: reject_rate 0 would answer nothing: use 'on_empty: drop'"},
 	{"reject_rate not a number", VIP("    reject_rate: fast\n"),

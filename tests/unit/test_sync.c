@@ -368,6 +368,38 @@ static int t_sync_reject_rate_in_vip_value(void)
 	return 0;
 }
 
+/* syn_retry is stamped on the VIP's backend records (the data plane reads
+ * it from the record of the backend a SYN leaves); a change rewrites them,
+ * and an adopting agent reads it back. */
+static int t_sync_syn_retry_on_records(void)
+{
+	struct xlb_programmed_vip pv[8];
+	struct xlb_programmed_backend pb[64];
+	size_t nv = 0, nb = 0;
+
+	ASSERT_OK(apply(THREE), "apply");
+	ASSERT_EQ(F.be[1].syn_retry, XLB_SYN_RETRY_ANOTHER, "default: another-backend");
+	ASSERT_OK(apply(HEAD "    syn_retry: same-backend\n    backends:\n" B(1) B(2) B(3)),
+		  "same-backend");
+	for (__u32 id = 1; id <= 3; id++)
+		ASSERT_EQ(F.be[id].syn_retry, XLB_SYN_RETRY_SAME, "every record stamped");
+	ASSERT_TRUE(op_index("be 1 active") >= 0, "records rewritten");
+	for (int i = 0; i < 8; i++)
+		if (F.vip[i].live)
+			pv[nv++] = (struct xlb_programmed_vip){F.vip[i].k, F.vip[i].v};
+	for (__u32 id = 1; id < 64; id++)
+		if (F.be[id].gen)
+			pb[nb++] = (struct xlb_programmed_backend){id, F.be[id]};
+	xlb_sync_free(S);
+	S = new_sync();
+	ASSERT_TRUE(S != NULL, "second agent");
+	ASSERT_OK(xlb_sync_adopt(S, pv, nv, pb, nb), "adopt");
+	ASSERT_OK(apply(THREE), "back to the default");
+	for (__u32 id = 1; id <= 3; id++)
+		ASSERT_EQ(F.be[id].syn_retry, XLB_SYN_RETRY_ANOTHER, "the adopted value was known");
+	return 0;
+}
+
 /* A restarted agent learns ids and generations from the programmed state. */
 static int t_sync_adopt_then_same_config_moves_nothing(void)
 {
@@ -914,6 +946,7 @@ const struct harness_case sync_cases[] = {
 	{"sync_rollback_puts_a_grace_entry_back_exactly",
 	 t_sync_rollback_puts_a_grace_entry_back_exactly},
 	{"sync_adopt_then_same_config_moves_nothing", t_sync_adopt_then_same_config_moves_nothing},
+	{"sync_syn_retry_on_records", t_sync_syn_retry_on_records},
 	{"sync_deleted_vip_answers_for_its_grace_period",
 	 t_sync_deleted_vip_answers_for_its_grace_period},
 	{"sync_readded_during_grace_takes_its_id_back",

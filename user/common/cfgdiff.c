@@ -132,6 +132,7 @@ static void vip_fields(struct what *w, const struct xlb_cfg_vip *a, const struct
 	name(w, "flow_state", xlb_flow_state_name(a->flow_state),
 	     xlb_flow_state_name(b->flow_state));
 	ms(w, "handover", xlb_cfg_handover_ms(a), xlb_cfg_handover_ms(b));
+	name(w, "syn_retry", xlb_syn_retry_name(a->syn_retry), xlb_syn_retry_name(b->syn_retry));
 	check(w, &a->check, &b->check);
 }
 

@@ -123,6 +123,10 @@ static int feed_vip(struct xlb_sha256 *h, const struct xlb_cfg_vip *v)
 	 * handover: 'handover: 10m' and no handover run the same. */
 	if (v->flow_state || xlb_cfg_handover_ms(v) != XLB_CFG_DEFAULT_HANDOVER_MS)
 		feed(h, "flow_state=%u handover=%u\n", v->flow_state, xlb_cfg_handover_ms(v));
+	/* issue #16's likewise: the LBs of a fleet must agree on it (a
+	 * retransmitted SYN goes to the same second backend everywhere) */
+	if (v->syn_retry)
+		feed(h, "syn_retry=%u\n", v->syn_retry);
 	feed_check(h, &v->check);
 	for (size_t i = 0; i < v->nbackends; i++)
 		b[i] = &v->backends[i];

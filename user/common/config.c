@@ -118,6 +118,19 @@ int xlb_flow_state_from_name(const char *s)
 	return index_of(flow_state_names, 2, s);
 }
 
+static const char *const syn_retry_names[] = {
+	[XLB_SYN_RETRY_ANOTHER] = "another-backend", [XLB_SYN_RETRY_SAME] = "same-backend"};
+
+const char *xlb_syn_retry_name(int syn_retry)
+{
+	return NAME_OF(syn_retry_names, syn_retry);
+}
+
+int xlb_syn_retry_from_name(const char *s)
+{
+	return index_of(syn_retry_names, 2, s);
+}
+
 __u32 xlb_cfg_handover_ms(const struct xlb_cfg_vip *v)
 {
 	return v->handover_ms ? v->handover_ms : XLB_CFG_DEFAULT_HANDOVER_MS;
@@ -345,7 +358,7 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 		    x->panic_percent != y->panic_percent || x->slow_start_ms != y->slow_start_ms ||
 		    x->drain_timeout_ms != y->drain_timeout_ms || x->announce != y->announce ||
 		    x->flow_state != y->flow_state || x->handover_ms != y->handover_ms ||
-		    memcmp(&x->check, &y->check, sizeof(x->check)))
+		    x->syn_retry != y->syn_retry || memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;
 		for (size_t j = 0; j < x->nbackends; j++)
 			if (!backend_equal(&x->backends[j], &y->backends[j]))

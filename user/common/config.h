@@ -41,6 +41,8 @@
  *       flow_state: table         # table | stateless (ipip only)  (default table)
  *       handover: 10m             # stateless: how long a slot that changed keeps
  *                                 # its previous backend as a previous hop (1s..24h)
+ *       syn_retry: another-backend  # a retransmitted SYN: another-backend |
+ *                                 # same-backend (default another-backend; table only)
  *       check:                    # health check of every backend (README "Health checks")
  *         type: tcp               # tcp | http | https | udp | exec | none (default tcp)
  *         interval: 2s            # durations: 1500ms, 2s, 1m          (default 2s)
@@ -200,6 +202,7 @@ struct xlb_cfg_vip {
 	__u8 announce;		/* enum xlb_announce: when this host announces the VIP */
 	__u8 flow_state;	/* enum xlb_flow_state: flow table, or stateless (ipip) */
 	__u32 handover_ms;	/* stateless: previous hops live this long; 0 = default */
+	__u8 syn_retry;		/* enum xlb_syn_retry: a retransmitted SYN's second chance */
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
@@ -320,6 +323,8 @@ const char *xlb_announce_name(int announce);
 int xlb_announce_from_name(const char *s);
 const char *xlb_flow_state_name(int flow_state);
 int xlb_flow_state_from_name(const char *s);
+const char *xlb_syn_retry_name(int syn_retry);
+int xlb_syn_retry_from_name(const char *s);
 /* 1 when xlbd may keep its routes in table t: not 0 (off), 253-255 (the
  * kernel's default, main and local tables). */
 int xlb_cfg_announce_table_ok(__u32 t);

@@ -119,6 +119,8 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "    flow_state: %s\n", xlb_flow_state_name(v->flow_state));
 		if (v->handover_ms)
 			fprintf(f, "    handover: %ums\n", v->handover_ms);
+		if (v->syn_retry)
+			fprintf(f, "    syn_retry: %s\n", xlb_syn_retry_name(v->syn_retry));
 		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {

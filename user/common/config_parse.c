@@ -563,6 +563,9 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 	if (!strcmp(key, "flow_state"))
 		return enum_value(w, v, "flow_state", xlb_flow_state_from_name, "table, stateless",
 				  &vip->flow_state);
+	if (!strcmp(key, "syn_retry"))
+		return enum_value(w, v, "syn_retry", xlb_syn_retry_from_name,
+				  "another-backend, same-backend", &vip->syn_retry);
 	if (!strcmp(key, "handover")) {
 		if (duration_value(w, v, "handover", &vip->handover_ms))
 			return -EINVAL;
@@ -606,7 +609,7 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		w->err,
 		"%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
 		"hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
-		"reject_rate, announce, flow_state, handover, check, backends",
+		"reject_rate, announce, flow_state, handover, syn_retry, check, backends",
 		w->name, line_of(v), key);
 }
 

@@ -239,6 +239,17 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 	where(name, v->line, at, sizeof(at));
 	if (validate_flow_state(v, at, vn, err))
 		return -EINVAL;
+	if (v->syn_retry > XLB_SYN_RETRY_SAME)
+		return xlb_cfg_fail(
+			err, "%sVIP %s: syn_retry must be another-backend or same-backend", at, vn);
+	/* issue #16: only a flow entry remembers a SYN */
+	if (v->syn_retry && v->flow_state == XLB_FLOW_STATELESS)
+		return xlb_cfg_fail(
+			err,
+			"%sVIP %s: syn_retry same-backend has no effect on a stateless "
+			"VIP (no flow entry remembers its SYN); remove syn_retry or use "
+			"'flow_state: table'",
+			at, vn);
 	if (validate_check(v, at, vn, err))
 		return -EINVAL;
 	for (size_t i = 0; i < v->nbackends; i++) {

@@ -435,6 +435,7 @@ int xlb_sync_adopt(struct xlb_sync *s, const struct xlb_programmed_vip *vips, si
 			b->gen = pb->b.gen;
 			b->state = pb->b.state;
 			memcpy(b->mac, pb->b.mac, 6);
+			sv->cfg.syn_retry = pb->b.syn_retry; /* stamped on each record */
 			s->backend_used[b->id] = 1;
 			sv->nbackends++;
 		}

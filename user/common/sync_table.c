@@ -70,6 +70,7 @@ void sync_record_of(const struct xlb_sync_vip *v, const struct xlb_sync_backend 
 	r->gen = b->gen;
 	r->vip_id = (__u16)v->id;
 	r->mode = v->cfg.mode;
+	r->syn_retry = v->cfg.syn_retry;
 }
 
 /* The data-plane entry of the VIP with this configuration and id: one

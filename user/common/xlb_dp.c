@@ -68,6 +68,11 @@ int xlb_dp_open(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		ms_to_jiffies(o.udp_idle_ms ?: XLB_DEFAULT_UDP_IDLE_MS, hz, gran);
 	dp->skel->rodata->closed_idle_jiffies =
 		ms_to_jiffies(o.closed_idle_ms ?: XLB_DEFAULT_CLOSED_IDLE_MS, hz, gran);
+	dp->skel->rodata->syn_retry_min_jiffies =
+		o.syn_retry_min_ms == XLB_SYN_RETRY_MIN_NONE
+			? 0
+			: (o.syn_retry_min_ms ? o.syn_retry_min_ms : XLB_SYN_RETRY_MIN_MS) * hz /
+				  1000;
 	dp->skel->rodata->encap_src4 = o.encap_src4;
 	memcpy((void *)&dp->skel->rodata->encap_src6, &o.encap_src6, sizeof(o.encap_src6));
 	dp->skel->rodata->encap_vary_mask = (1u << o.encap_vary_bits) - 1;

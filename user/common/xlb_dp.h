@@ -38,7 +38,12 @@ struct xlb_dp_opts {
 	__u8 encap_vary_bits;	   /* 0..16 low bits of the source set per flow */
 	const char *pin_dir; /* pin maps and link here (e.g. /sys/fs/bpf/xlb); NULL: no pins */
 	struct xlb_hash_seed hash_seed; /* the fleet's secret (xlb_hash.h) */
+	/* 0: XLB_SYN_RETRY_MIN_MS; XLB_SYN_RETRY_MIN_NONE: no minimum, every
+	 * SYN of a flow still opening is a retransmission (tests whose model
+	 * cannot know the data plane's clock: the packet fuzzer) */
+	__u32 syn_retry_min_ms;
 };
+#define XLB_SYN_RETRY_MIN_NONE 0xffffffffu
 
 struct xlb_dp;
 
@@ -154,6 +159,8 @@ unsigned long xlb_dp_writes(const struct xlb_dp *dp);
 /* Counters summed over CPUs. */
 int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out);
 int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
+/* A backend's SYN counters (monotonic; outlier detection reads them each tick). */
+int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out);
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
 
 /* The flow-table entry of a 5-tuple: 0, or -ENOENT. */
@@ -161,7 +168,8 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
 
 /*
  * Live flows per backend: count_by_id[id] += entries of backend id whose
- * generation is gen_by_id[id], not closed by the client (FIN/RST), and
+ * generation is gen_by_id[id], not closed by the client (FIN/RST; a flow
+ * still in its handshake counts), and
  * active within udp_idle (UDP) or tcp_idle_s (TCP: a connection that ended
  * without a client FIN, e.g. reset by the server, stops counting then).
  * Reads the mmapped table: one pass, no syscall per bucket.

@@ -87,7 +87,8 @@ int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by
 			__u32 age;
 
 			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
-			if (count_by_id && !b->way[w].closed && !live(&v, b, w, gen_by_id, &age))
+			if (count_by_id && !(b->way[w].flags & XLB_FLOW_CLOSED) &&
+			    !live(&v, b, w, gen_by_id, &age))
 				count_by_id[b->way[w].backend_id]++;
 		}
 	}
@@ -115,7 +116,7 @@ int xlb_dp_flow_each(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 tcp_idle_s
 
 			if (live(&v, b, w, gen_by_id, &age))
 				continue;
-			if (b->way[w].closed && age > closed_idle)
+			if ((b->way[w].flags & XLB_FLOW_CLOSED) && age > closed_idle)
 				continue; /* ended (the client's FIN or RST) a while ago */
 			k = b->way[w].key;
 			ret = cb(ctx, &k, b->way[w].backend_id);

@@ -236,7 +236,8 @@ int xlb_dp_backend_set(struct xlb_dp *dp, __u32 id, const struct xlb_backend *b)
 	if (id == XLB_BACKEND_NONE || id >= XLB_MAX_BACKENDS || b->state > XLB_BE_DRAINING ||
 	    (b->family != XLB_AF_INET && b->family != XLB_AF_INET6 &&
 	     memcmp(b, &unset, sizeof(unset))) ||
-	    b->vip_id >= XLB_MAX_VIPS || b->mode > XLB_MODE_IPIP)
+	    b->vip_id >= XLB_MAX_VIPS || b->mode > XLB_MODE_IPIP ||
+	    b->syn_retry > XLB_SYN_RETRY_SAME)
 		return -EINVAL;
 	return write_ok(dp)
 		       ?: neg_errno(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id,

@@ -45,6 +45,12 @@ int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *
 			  sizeof(*out) / sizeof(__u64));
 }
 
+int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out)
+{
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.backend_syn_stats), id, (__u64 *)out,
+			  sizeof(*out) / sizeof(__u64));
+}
+
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 {
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);

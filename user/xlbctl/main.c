@@ -31,6 +31,7 @@ static const struct opt vip_opts[] = {
 	{"announce", "announce", OPT_STR},
 	{"flow-state", "flow_state", OPT_STR},
 	{"handover", "handover", OPT_STR},
+	{"syn-retry", "syn_retry", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {
@@ -79,6 +80,7 @@ static const struct cmd cmds[] = {
 	 "                   [slow-start DURATION] [drain-timeout DURATION]\n"
 	 "                   [announce when-usable|always|never]\n"
 	 "                   [flow-state table|stateless] [handover DURATION]\n"
+	 "                   [syn-retry another-backend|same-backend]\n"
 	 "                   (a tcp check that talks: check '{send: PING\\r\\n, expect: +PONG}')",
 	 NULL, NULL},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},

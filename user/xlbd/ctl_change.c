@@ -47,7 +47,9 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 	    ctl_enum(req, "announce", xlb_announce_from_name, "when-usable, always, never",
 		     &v->announce, err) < 0 ||
 	    ctl_enum(req, "flow_state", xlb_flow_state_from_name, "table, stateless",
-		     &v->flow_state, err) < 0)
+		     &v->flow_state, err) < 0 ||
+	    ctl_enum(req, "syn_retry", xlb_syn_retry_from_name, "another-backend, same-backend",
+		     &v->syn_retry, err) < 0)
 		return -EINVAL;
 	/* as the file has it: 0 in the struct means "the default", so a
 	 * given 0s must be refused here, not taken for the default */

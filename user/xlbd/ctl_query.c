@@ -54,6 +54,9 @@ static json_object *vip_json(const struct xlb_cfg_vip *v, const struct xlb_sync_
 	json_object_object_add(o, "flow_state_now",
 			       json_object_new_string(xlb_flow_state_name(v->flow_state)));
 	json_object_object_add(o, "handover_ms", json_object_new_int64(xlb_cfg_handover_ms(v)));
+	/* issue #16: where a retransmitted SYN goes */
+	json_object_object_add(o, "syn_retry",
+			       json_object_new_string(xlb_syn_retry_name(v->syn_retry)));
 	json_object_object_add(o, "slots_with_prev",
 			       json_object_new_int64(sv && sv->ho ? sv->ho->with_prev : 0));
 	return o;
@@ -236,6 +239,16 @@ static json_object *backend_json(const struct ctl_view *view, const struct xlb_s
 	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
 	if (flows)
 		add_int(o, "flows", flows[b->id]);
+	{
+		/* issue #16: SYNs sent to it, those retransmitted (the client got
+		 * no answer), and of those the ones sent elsewhere */
+		struct xlb_backend_syn_stats ss = {};
+
+		xlb_dp_backend_syn_stats(view->dp, b->id, &ss);
+		add_int(o, "syn", (int64_t)ss.syn);
+		add_int(o, "syn_retransmits", (int64_t)ss.syn_retransmits);
+		add_int(o, "syn_rerouted", (int64_t)ss.syn_rerouted);
+	}
 	add_str(o, "mac", mac);
 	add_str(o, "next_hop", xlb_nh_strerror(b->resolve_err));
 	add_int(o, "id", b->id);
@@ -418,6 +431,7 @@ static int do_stats(const struct ctl_view *view, json_object *req, json_object *
 		for (size_t j = 0; j < sv->nbackends; j++) {
 			const struct xlb_sync_backend *b = &sv->backends[j];
 			struct xlb_backend_stats bs = {};
+			struct xlb_backend_syn_stats ss = {};
 			json_object *bo = json_object_new_object();
 
 			xlb_dp_backend_stats(view->dp, b->id, &bs);
@@ -429,6 +443,12 @@ static int do_stats(const struct ctl_view *view, json_object *req, json_object *
 					       json_object_new_int64((int64_t)bs.packets));
 			json_object_object_add(bo, "bytes",
 					       json_object_new_int64((int64_t)bs.bytes));
+			xlb_dp_backend_syn_stats(view->dp, b->id, &ss);
+			json_object_object_add(bo, "syn", json_object_new_int64((int64_t)ss.syn));
+			json_object_object_add(bo, "syn_retransmits",
+					       json_object_new_int64((int64_t)ss.syn_retransmits));
+			json_object_object_add(bo, "syn_rerouted",
+					       json_object_new_int64((int64_t)ss.syn_rerouted));
 			json_object_array_add(bes, bo);
 		}
 	}

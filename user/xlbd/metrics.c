@@ -302,14 +302,16 @@ static void render_flow_table(FILE *f, struct xlb_dp *dp, __u64 used)
 static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 {
 	struct xlb_backend_stats *st = calloc(s->nbes ? s->nbes : 1, sizeof(*st));
+	struct xlb_backend_syn_stats *ss = calloc(s->nbes ? s->nbes : 1, sizeof(*ss));
 	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
 	__u32 *flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
 	__u64 total = 0, used = 0;
 
-	if (!st || !gen || !flows)
+	if (!st || !ss || !gen || !flows)
 		goto out;
 	for (size_t i = 0; i < s->nbes; i++) {
 		xlb_dp_backend_stats(dp, s->bes[i].id, &st[i]);
+		xlb_dp_backend_syn_stats(dp, s->bes[i].id, &ss[i]);
 		gen[s->bes[i].id % XLB_MAX_BACKENDS] = s->bes[i].gen;
 	}
 	xlb_dp_flow_count(dp, gen, flows, XLB_FLOW_LIVE_TCP_IDLE_S, &used);
@@ -325,6 +327,18 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	BE_LINE("xlb_backend_packets_total", "%llu", (unsigned long long)st[i].packets);
 	family(f, "xlb_backend_bytes_total", "counter", "Bytes forwarded to the backend.");
 	BE_LINE("xlb_backend_bytes_total", "%llu", (unsigned long long)st[i].bytes);
+	/* issue #16: the passive signal of a silent backend */
+	family(f, "xlb_backend_syn_total", "counter",
+	       "TCP SYNs forwarded to the backend (each attempt, retransmissions included).");
+	BE_LINE("xlb_backend_syn_total", "%llu", (unsigned long long)ss[i].syn);
+	family(f, "xlb_backend_syn_retransmits_total", "counter",
+	       "Clients' SYNs retransmitted while their flow was still opening on the backend "
+	       "(no SYN-ACK reached them).");
+	BE_LINE("xlb_backend_syn_retransmits_total", "%llu",
+		(unsigned long long)ss[i].syn_retransmits);
+	family(f, "xlb_backend_syn_rerouted_total", "counter",
+	       "Of those, sent to another backend of the VIP (syn_retry another-backend).");
+	BE_LINE("xlb_backend_syn_rerouted_total", "%llu", (unsigned long long)ss[i].syn_rerouted);
 	family(f, "xlb_backend_up", "gauge", "1 when the backend's health is up.");
 	BE_LINE("xlb_backend_up", "%d", b->health == XLB_HEALTH_UP);
 	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
@@ -361,6 +375,7 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	render_flow_table(f, dp, used);
 out:
 	free(st);
+	free(ss);
 	free(gen);
 	free(flows);
 }
