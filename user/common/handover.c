@@ -159,7 +159,8 @@ struct xlb_handover *xlb_ho_seed(const __u32 *cur, __u32 size, struct xlb_ho_flo
 		h->slot[s].since_ms = XLB_HO_SINCE_UNKNOWN;
 		h->slot[s].prev_held_ms = XLB_HO_SINCE_UNKNOWN;
 	}
-	qsort(flows, n, sizeof(*flows), cmp_flow);
+	if (n)
+		qsort(flows, n, sizeof(*flows), cmp_flow);
 	while (i < n) {
 		__u32 s = flows[i].slot, best = XLB_BACKEND_NONE, others = 0;
 		size_t most = 0;
