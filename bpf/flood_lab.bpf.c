@@ -24,6 +24,7 @@
  * misses it otherwise: the flow moved.
  */
 #include "lib/common.h"
+#include "lib/gen_frame.h"
 #include "xlb_flood_lab.h"
 
 #define FRAME_LEN 64
@@ -56,60 +57,27 @@ struct {
 SEC("xdp")
 int flood_gen(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct tcphdr *th = (void *)(ip + 1);
 	__u64 n = seq++;
-	__u32 saddr, sport, sum = 0;
 	int probe = probe_every && probes && n % probe_every == 0;
-	__u16 *w;
+	struct xlb_gen_tcp g = {
+		.dst_mac = dst_mac, .src_mac = src_mac, .daddr = vip, .dport = vip_port};
 
-	if ((void *)(th + 1) > end)
-		return XDP_DROP;
 	if (probe) {
 		__u32 p = (__u32)(n / probe_every % probes);
 
-		saddr = 0xc0a80000 | (p & 0xffff);
-		sport = 1024 + p;
+		g.saddr = bpf_htonl(0xc0a80000 | (p & 0xffff));
+		g.sport = bpf_htons((__u16)(1024 + p));
+		g.seq = 1000;
+		g.ack_seq = 1;
 	} else {
 		__u32 i = (__u32)syns++;
 
-		saddr = 0x0a000000 | (i & 0xffffff);
-		sport = 1024 + (i & 0x7fff);
+		g.saddr = bpf_htonl(0x0a000000 | (i & 0xffffff));
+		g.sport = bpf_htons((__u16)(1024 + (i & 0x7fff)));
+		g.seq = (__u32)n;
+		g.syn = 1;
 	}
-	__builtin_memcpy(eth->h_dest, dst_mac, 6);
-	__builtin_memcpy(eth->h_source, src_mac, 6);
-	eth->h_proto = bpf_htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(FRAME_LEN - sizeof(*eth));
-	ip->id = 0;
-	ip->frag_off = 0;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->check = 0;
-	ip->saddr = bpf_htonl(saddr);
-	ip->daddr = vip;
-	w = (__u16 *)ip;
-#pragma unroll
-	for (int k = 0; k < 10; k++)
-		sum += w[k];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = (__u16)~sum;
-	__builtin_memset(th, 0, sizeof(*th));
-	th->source = bpf_htons((__u16)sport);
-	th->dest = vip_port;
-	th->seq = bpf_htonl(probe ? 1000 : (__u32)n);
-	th->ack_seq = probe ? bpf_htonl(1) : 0;
-	th->doff = 5;
-	th->ack = probe;
-	th->syn = !probe;
-	th->window = bpf_htons(512);
-	return XDP_TX;
+	return xlb_gen_tcp_frame(ctx, &g, FRAME_LEN);
 }
 
 static __always_inline void count(__u32 what)

@@ -14,6 +14,7 @@
  * back with XDP_TX and drops it.
  */
 #include "lib/common.h"
+#include "lib/gen_frame.h"
 
 __u32 nflows = 1; /* set between runs */
 __u32 syn;	  /* 1: SYNs (a flood of new connections), 0: ACKs */
@@ -35,48 +36,20 @@ struct {
 SEC("xdp")
 int xlb_gen(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct tcphdr *th = (void *)(ip + 1);
-	__u32 i, sum = 0;
-	__u16 *w;
+	__u32 i = base + (__u32)(seq++ % (nflows ? nflows : 1));
+	struct xlb_gen_tcp g = {
+		.dst_mac = dst_mac,
+		.src_mac = src_mac,
+		.saddr = bpf_htonl(0x0a000000 | (i & 0xffffff)),
+		.daddr = vip,
+		.sport = bpf_htons(1024 + (i & 0x7fff)),
+		.dport = bpf_htons(80),
+		.seq = i,
+		.ack_seq = syn ? 0 : 1,
+		.syn = !!syn,
+	};
 
-	if ((void *)(th + 1) > end)
-		return XDP_DROP;
-	i = base + (__u32)(seq++ % (nflows ? nflows : 1));
-	__builtin_memcpy(eth->h_dest, dst_mac, 6);
-	__builtin_memcpy(eth->h_source, src_mac, 6);
-	eth->h_proto = bpf_htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(FRAME_LEN - sizeof(*eth));
-	ip->id = 0;
-	ip->frag_off = 0;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->check = 0;
-	ip->saddr = bpf_htonl(0x0a000000 | (i & 0xffffff));
-	ip->daddr = vip;
-	w = (__u16 *)ip;
-#pragma unroll
-	for (int k = 0; k < 10; k++)
-		sum += w[k];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = (__u16)~sum;
-	__builtin_memset(th, 0, sizeof(*th));
-	th->source = bpf_htons(1024 + (i & 0x7fff));
-	th->dest = bpf_htons(80);
-	th->seq = bpf_htonl(i);
-	th->ack_seq = syn ? 0 : bpf_htonl(1);
-	th->doff = 5;
-	th->ack = !syn;
-	th->syn = !!syn;
-	th->window = bpf_htons(512);
-	return XDP_TX;
+	return xlb_gen_tcp_frame(ctx, &g, FRAME_LEN);
 }
 
 SEC("xdp")
