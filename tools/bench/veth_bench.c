@@ -16,7 +16,8 @@
  *
  * On a host shared with other work, XLB_BENCH_CLOCK=cpu divides by this
  * thread's CPU time instead of wall time (see bench_clock), and
- * XLB_BENCH_ONLY picks rows (wanted()); the "path" rows, which take a
+ * XLB_BENCH_PAIRED=1 follows each row with a short trivial run that its
+ * ratio is taken to (ratio()); XLB_BENCH_ONLY picks rows (wanted()); the "path" rows, which take a
  * stateless packet's path apart step by step (bpf/path_bench.bpf.c), run
  * only when named there.
  */
@@ -76,6 +77,7 @@ struct scenario {
 	double mpps[ROUNDS];
 	double hit[ROUNDS]; /* xlb, table mode: flow-table hits / lookups in the run, -1: none */
 	const char *bpf;    /* PATH: the program's name */
+	double ref[ROUNDS]; /* XLB_BENCH_PAIRED: the trivial program's Mpps right after */
 };
 
 /* Flow-table sizes of the xlb instances: the default, then larger ones. */
@@ -436,6 +438,21 @@ static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat)
 	return (double)(after - before) / s / 1e6;
 }
 
+/*
+ * XLB_BENCH_PAIRED=1: each row's run is followed by a short run of the
+ * trivial program, and the row's ratio in a round is to that run: load
+ * that comes and goes within a round then hits both sides of the ratio.
+ */
+static int paired;
+
+/* Row s's ratio to the trivial program in round r (0: not run). */
+static double ratio(size_t s, int r)
+{
+	double ref = paired && s ? sc[s].ref[r] : sc[0].mpps[r];
+
+	return ref > 0 ? sc[s].mpps[r] / ref : 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -452,23 +469,35 @@ static double median(const double *v)
 	return s[ROUNDS / 2];
 }
 
+static double median_ratio(size_t s)
+{
+	double q[ROUNDS];
+
+	for (int r = 0; r < ROUNDS; r++)
+		q[r] = ratio(s, r);
+	return median(q);
+}
+
 /* The ipip rows against the trivial encapsulating program: xlb's own work. */
 static void ipip_floor(void)
 {
-	double floor = 0;
+	double floor = 0, qf = 0, base = median(sc[0].mpps);
 
 	for (size_t s = 0; s < NSC; s++)
-		if (sc[s].prog == TRIVIAL_IPIP)
+		if (sc[s].prog == TRIVIAL_IPIP) {
 			floor = median(sc[s].mpps);
-	if (floor <= 0)
+			qf = median_ratio(s);
+		}
+	if (floor <= 0 || qf <= 0 || base <= 0)
 		return;
 	printf("\n  ipip rows against the trivial ipip program (%.2f Mpps):\n", floor);
 	for (size_t s = 0; s < NSC; s++) {
-		double m = median(sc[s].mpps);
+		double m = median(sc[s].mpps), q = median_ratio(s);
 
-		if (((sc[s].prog == XLB && sc[s].kind != VIP_DSR) || sc[s].prog == PATH) && m > 0)
-			printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, m / floor,
-			       1e3 / m - 1e3 / floor);
+		/* both ratios to the trivial program: the ns apart at its rate */
+		if (((sc[s].prog == XLB && sc[s].kind != VIP_DSR) || sc[s].prog == PATH) && q > 0)
+			printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, q / qf,
+			       1e3 / (q * base) - 1e3 / (qf * base));
 	}
 }
 
@@ -494,6 +523,7 @@ int main(int argc, char **argv)
 	xlb_log_libbpf();
 	if (getenv("XLB_BENCH_CLOCK") && !strcmp(getenv("XLB_BENCH_CLOCK"), "cpu"))
 		bench_clock = CLOCK_THREAD_CPUTIME_ID;
+	paired = getenv("XLB_BENCH_PAIRED") && !strcmp(getenv("XLB_BENCH_PAIRED"), "1");
 	/* the data plane is loaded in the LB's namespace and attached there */
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
@@ -568,6 +598,14 @@ int main(int argc, char **argv)
 			    !xlb_dp_flow_lookups(sdp, &l0))
 				sc[s].hit[r] = 0;
 			sc[s].mpps[r] = run_n(vb, gen_if, REPEAT);
+			if (paired && s) {
+				close(link);
+				enter(argv[3]);
+				link = xlb_xdp_attach(prog_fd(&sc[0], sdp, bl, ft, pb), lb_if, 0);
+				enter(argv[1]);
+				vb->data->nflows = 1;
+				sc[s].ref[r] = link < 0 ? 0 : run_n(vb, gen_if, REPEAT / 4);
+			}
 			if (sc[s].hit[r] == 0 && !xlb_dp_flow_lookups(sdp, &l1) &&
 			    l1.hits + l1.misses > l0.hits + l0.misses)
 				sc[s].hit[r] = (double)(l1.hits - l0.hits) /
@@ -586,10 +624,11 @@ int main(int argc, char **argv)
 	       "+ns/packet", "ratio range", "hit %");
 	for (size_t s = 0; s < NSC; s++) {
 		double m = median(sc[s].mpps), h = median(sc[s].hit), lo = 1e9, hi = 0;
+		double mq = median_ratio(s);
 
-		/* each round's ratio to that round's trivial run */
+		/* each round's ratio to that round's trivial run (paired: the run after) */
 		for (int r = 0; r < ROUNDS; r++) {
-			double q = sc[0].mpps[r] > 0 ? sc[s].mpps[r] / sc[0].mpps[r] : 0;
+			double q = ratio(s, r);
 
 			lo = q < lo ? q : lo;
 			hi = q > hi ? q : hi;
@@ -598,9 +637,8 @@ int main(int argc, char **argv)
 			continue;
 		if (sc[s].prog == FT_SETASSOC && sc[s - 1].prog == XLB)
 			printf("  flow table alone (+ MAC swap):\n");
-		printf("  %-28s %8.2f %8.2f %12.1f %11.2f-%.2f", sc[s].name, m,
-		       base > 0 ? m / base : 0, m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0, lo,
-		       hi);
+		printf("  %-28s %8.2f %8.2f %12.1f %11.2f-%.2f", sc[s].name, m, mq,
+		       mq > 0 && base > 0 ? 1e3 / (mq * base) - 1e3 / base : 0, lo, hi);
 		if (h >= 0)
 			printf(" %7.1f", 100 * h);
 		printf("\n");
@@ -614,8 +652,8 @@ int main(int argc, char **argv)
 			fprintf(f,
 				"%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f, "
 				"\"hit_rate\": %.3f}",
-				s ? ", " : "", sc[s].name, median(sc[s].mpps),
-				base > 0 ? median(sc[s].mpps) / base : 0, median(sc[s].hit));
+				s ? ", " : "", sc[s].name, median(sc[s].mpps), median_ratio(s),
+				median(sc[s].hit));
 		fprintf(f, "]");
 	}
 	enter(argv[3]);
