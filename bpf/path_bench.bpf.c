@@ -23,6 +23,7 @@
 #include "lib/forward.h"
 #include "lib/reject.h"
 #include "lib/pmtu.h"
+#include "lib/vip_cache.h"
 
 #define PB_MAC (1u << 0)      /* no destination MAC check (map "nic") */
 #define PB_PARSE (1u << 1)    /* fixed-offset Ethernet/IPv4/TCP parse, no policy */
@@ -35,6 +36,7 @@
 #define PB_BACKEND (1u << 8)  /* no backend lookup: bench_be */
 #define PB_PMTU (1u << 9)     /* no PMTU check */
 #define PB_ANOMALY (1u << 10) /* no anomaly branch (the parse's policy result unused) */
+#define PB_VIPMAP (1u << 11)  /* the VIP from the hash map, no cache in front */
 
 /* Set by the bench: what the VIP and backend lookups would return. */
 struct xlb_vip_val bench_vip;
@@ -126,7 +128,10 @@ XLB_INLINE int sl_path(struct xdp_md *ctx, struct xlb_pkt *p, const __u32 f)
 		return ret;
 	if (!(f & PB_ANOMALY) && p->anomaly)
 		return XDP_PASS;
-	vip = f & PB_VIP ? &bench_vip : xlb_vip_lookup(p);
+	if (f & PB_VIP)
+		vip = &bench_vip;
+	else
+		vip = f & PB_VIPMAP ? xlb_vip_lookup(p) : xlb_vip_find(p);
 	if (!vip || vip->flow_state != XLB_FLOW_STATELESS)
 		return XDP_PASS;
 	if (f & PB_HASH)
@@ -205,6 +210,7 @@ PB_PROG(pb_full, 0)
 PB_PROG(pb_no_mac, PB_MAC)
 PB_PROG(pb_fast_parse, PB_MAC | PB_PARSE)
 PB_PROG(pb_no_vip, PB_VIP)
+PB_PROG(pb_vip_map, PB_VIPMAP)
 PB_PROG(pb_cheap_hash, PB_HASH)
 PB_PROG(pb_no_vstats, PB_VSTATS)
 PB_PROG(pb_no_bstats, PB_BSTATS)

@@ -121,6 +121,7 @@ static struct scenario sc[] = {
 	PATH_ROW(n, label, "no MAC check",       "pb_no_mac"),     \
 	PATH_ROW(n, label, "fixed parse",        "pb_fast_parse"), \
 	PATH_ROW(n, label, "no VIP lookup",      "pb_no_vip"),     \
+	PATH_ROW(n, label, "VIP map, no cache",  "pb_vip_map"),    \
 	PATH_ROW(n, label, "cheap hash",         "pb_cheap_hash"), \
 	PATH_ROW(n, label, "no VIP stats",       "pb_no_vstats"),  \
 	PATH_ROW(n, label, "no backend stats",   "pb_no_bstats"),  \
