@@ -515,6 +515,7 @@ int main(int argc, char **argv)
 	/* XLB_BENCH_ONLY=TEXT[|TEXT]: only the scenarios whose name has a TEXT
 	 * (wanted()), no SYN-flood test */
 	const char *only = getenv("XLB_BENCH_ONLY");
+	const char *clock_env = getenv("XLB_BENCH_CLOCK"), *paired_env = getenv("XLB_BENCH_PAIRED");
 	FILE *f;
 
 	if (argc < 5) {
@@ -522,9 +523,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	xlb_log_libbpf();
-	if (getenv("XLB_BENCH_CLOCK") && !strcmp(getenv("XLB_BENCH_CLOCK"), "cpu"))
+	if (clock_env && !strcmp(clock_env, "cpu"))
 		bench_clock = CLOCK_THREAD_CPUTIME_ID;
-	paired = getenv("XLB_BENCH_PAIRED") && !strcmp(getenv("XLB_BENCH_PAIRED"), "1");
+	paired = paired_env && !strcmp(paired_env, "1");
 	/* the data plane is loaded in the LB's namespace and attached there */
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
