@@ -14,6 +14,7 @@
 #include "lib/parse.h"
 #include "lib/select.h"
 #include "lib/synretry.h"
+#include "lib/vip_cache.h"
 #include "lib/forward.h"
 #include "lib/reject.h"
 #include "lib/pmtu.h"
@@ -124,7 +125,7 @@ XLB_INLINE int xlb_process(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (p->anomaly)
 		return xlb_anomaly(p);
 
-	vip = xlb_vip_lookup(p);
+	vip = xlb_vip_find(p);
 	if (!vip)
 		return XDP_PASS;
 	ref.hash = xlb_flow_hash(&p->key);

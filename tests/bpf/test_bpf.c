@@ -1867,6 +1867,49 @@ static int t_vip_delete(void)
 	return 0;
 }
 
+/*
+ * The program's per-CPU VIP cache (bpf/lib/vip_cache.h) never serves a
+ * VIP that changed or went away: each change is seen by the next packet
+ * on the same CPU, within the same jiffy. Fails when xlb_dp_vip_set/del
+ * do not bump the cache generation (an entry lives up to a tick then).
+ */
+static int t_vip_changes_seen_at_once(void)
+{
+	struct xlb_vip_key k = {.port = htons(80), .proto = TCP};
+	struct vip_def drop = with_empty(V4_TCP, XLB_EMPTY_DROP);
+	cpu_set_t old, one;
+	struct pb syn;
+	int rc = -1;
+
+	/* one CPU, one cache row, for the whole case */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	pb_addr(V4_TCP.addr, k.addr.b);
+	mk_flow(&syn, &V4_TCP, CLIENT4, 48100, F_SYN);
+	if (backends())
+		goto out;
+	for (int i = 0; i < 20; i++) {
+		if (env_vip(&V4_TCP, 1) || sent_to(&syn) != 0 || sent_to(&syn) != 0) {
+			harness_fail(__FILE__, __LINE__, "round %d: VIP to backend 1 not used", i);
+			goto out;
+		}
+		if (env_vip(&drop, 0) || expect(&syn, XDP_DROP, NULL, "on_empty drop at once")) {
+			harness_fail(__FILE__, __LINE__, "round %d: the changed VIP not seen", i);
+			goto out;
+		}
+		if (xlb_dp_vip_del(E.dp, &k) || expect_pass(&syn, "deleted VIP passes at once")) {
+			harness_fail(__FILE__, __LINE__, "round %d: the deleted VIP still used", i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sched_setaffinity(0, sizeof(old), &old);
+	return rc;
+}
+
 static int t_library_rejects_bad_input(void)
 {
 	struct xlb_backend b = {.family = XLB_AF_INET, .state = XLB_BE_ACTIVE, .gen = 1};
@@ -2293,6 +2336,7 @@ static const struct harness_case cases[] = {
 	CASE(t_counters_move_as_expected),
 	CASE(t_reason_names_from_one_list),
 	CASE(t_vip_delete),
+	CASE(t_vip_changes_seen_at_once),
 	CASE(t_library_rejects_bad_input),
 	CASE(t_pinned_state_survives_reload),
 	CASE(t_seed_slot_matches_prediction),

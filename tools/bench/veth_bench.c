@@ -13,6 +13,13 @@
  * (a test run has a fixed setup cost of tens of ms). Prints Mpps, the ratio
  * to the trivial program and the ns each packet costs on top, per round and
  * as a median, with the range of the rounds' ratios. Figures only.
+ *
+ * On a host shared with other work, XLB_BENCH_CLOCK=cpu divides by this
+ * thread's CPU time instead of wall time (see bench_clock), and
+ * XLB_BENCH_PAIRED=1 follows each row with a short trivial run that its
+ * ratio is taken to (ratio()); XLB_BENCH_ONLY picks rows (wanted()); the "path" rows, which take a
+ * stateless packet's path apart step by step (bpf/path_bench.bpf.c), run
+ * only when named there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +40,7 @@
 #include "xlb_dp.h"
 #include "baseline.skel.h"
 #include "ft_bench.skel.h"
+#include "path_bench.skel.h"
 #include "veth_bench.skel.h"
 
 #define ROUNDS 5
@@ -47,7 +55,8 @@ enum prog {
 	FT_SETASSOC,
 	FT_LRU,
 	FT_LRU_LISTS,
-	FT_LRU_MAPS
+	FT_LRU_MAPS,
+	PATH /* bpf/path_bench.bpf.c, program `bpf` */
 };
 
 /* How the bench VIP is set up for an xlb scenario. */
@@ -67,6 +76,8 @@ struct scenario {
 	int table; /* xlb: index into table_flows (flow_table_size) */
 	double mpps[ROUNDS];
 	double hit[ROUNDS]; /* xlb, table mode: flow-table hits / lookups in the run, -1: none */
+	const char *bpf;    /* PATH: the program's name */
+	double ref[ROUNDS]; /* XLB_BENCH_PAIRED: the trivial program's Mpps right after */
 };
 
 /* Flow-table sizes of the xlb instances: the default, then larger ones. */
@@ -101,6 +112,27 @@ static struct scenario sc[] = {
 	{.name = "LRU per-CPU lists, 1M",     .prog = FT_LRU_LISTS, .nflows = 1000000},
 	{.name = "LRU map per CPU, 1k",       .prog = FT_LRU_MAPS,  .nflows = 1000},
 	{.name = "LRU map per CPU, 1M",       .prog = FT_LRU_MAPS,  .nflows = 1000000},
+	/* where a stateless packet's time goes (bpf/path_bench.bpf.c): run
+	 * only when XLB_BENCH_ONLY names them ("path 1:", "path 1M:", "path") */
+#define PATH_ROW(n, label, what, bpf_prog) \
+	{.name = "path " label ": " what, .prog = PATH, .nflows = n, .kind = VIP_SL, .bpf = bpf_prog}
+#define PATH_ROWS(n, label)                                        \
+	PATH_ROW(n, label, "full",               "pb_full"),       \
+	PATH_ROW(n, label, "no MAC check",       "pb_no_mac"),     \
+	PATH_ROW(n, label, "fixed parse",        "pb_fast_parse"), \
+	PATH_ROW(n, label, "no VIP lookup",      "pb_no_vip"),     \
+	PATH_ROW(n, label, "VIP map, no cache",  "pb_vip_map"),    \
+	PATH_ROW(n, label, "cheap hash",         "pb_cheap_hash"), \
+	PATH_ROW(n, label, "no VIP stats",       "pb_no_vstats"),  \
+	PATH_ROW(n, label, "no backend stats",   "pb_no_bstats"),  \
+	PATH_ROW(n, label, "no reason count",    "pb_no_reason"),  \
+	PATH_ROW(n, label, "no counters",        "pb_no_stats"),   \
+	PATH_ROW(n, label, "no Maglev",          "pb_no_maglev"),  \
+	PATH_ROW(n, label, "no backend lookup",  "pb_no_backend"), \
+	PATH_ROW(n, label, "no PMTU check",      "pb_no_pmtu"),    \
+	PATH_ROW(n, label, "none of these",      "pb_none")
+	PATH_ROWS(1, "1"),
+	PATH_ROWS(1000000, "1M"),
 };
 // clang-format on
 #define NSC (sizeof(sc) / sizeof(sc[0]))
@@ -187,7 +219,7 @@ static int fill_percpu_maps(struct ft_bench *ft)
 }
 
 static int prog_fd(const struct scenario *s, struct xlb_dp *dp, struct baseline *bl,
-		   struct ft_bench *ft)
+		   struct ft_bench *ft, struct path_bench *pb)
 {
 	switch (s->prog) {
 	case TRIVIAL:
@@ -204,8 +236,90 @@ static int prog_fd(const struct scenario *s, struct xlb_dp *dp, struct baseline 
 		return bpf_program__fd(ft->progs.ft_lru_percpu_lists);
 	case FT_LRU_MAPS:
 		return bpf_program__fd(ft->progs.ft_lru_percpu_maps);
+	case PATH:
+		return bpf_program__fd(bpf_object__find_program_by_name(pb->obj, s->bpf));
 	}
 	return -1;
+}
+
+/*
+ * XLB_BENCH_ONLY=TEXT[|TEXT...]: the rows whose name has one of the texts
+ * (and the trivial program, every ratio's reference). Unset: every row but
+ * the path rows.
+ */
+static int wanted(const struct scenario *s, const char *only)
+{
+	if (s->prog == TRIVIAL)
+		return 1;
+	if (!only)
+		return s->prog != PATH;
+	for (const char *t = only; *t;) {
+		const char *bar = strchr(t, '|');
+		size_t n = bar ? (size_t)(bar - t) : strlen(t);
+
+		if (n && memmem(s->name, strlen(s->name), t, n))
+			return 1;
+		t += n + (bar != NULL);
+	}
+	return 0;
+}
+
+/* Map `name`'s fd among those prog_fd uses, or -ENOENT. */
+static int prog_map_fd(int prog_fd, const char *name)
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info pi = {.nr_map_ids = 64, .map_ids = (__u64)(unsigned long)ids};
+
+	len = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
+		return -errno;
+	for (__u32 i = 0; i < pi.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi = {};
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		len = sizeof(mi);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) &&
+		    !strncmp(mi.name, name, sizeof(mi.name) - 1))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -ENOENT;
+}
+
+/* The path programs (bpf/path_bench.bpf.c) on dp's maps, with dp's .rodata. */
+static struct path_bench *path_open(struct xlb_dp *dp, const struct xlb_dp_opts *o)
+{
+	struct path_bench *pb = path_bench__open();
+	struct bpf_map *m;
+	int err = pb ? 0 : -errno;
+
+	bpf_object__for_each_map(m, pb ? pb->obj : NULL)
+	{
+		int fd;
+
+		if (err || bpf_map__is_internal(m))
+			continue;
+		fd = prog_map_fd(xlb_dp_prog_fd(dp), bpf_map__name(m));
+		err = fd < 0 ? fd : bpf_map__reuse_fd(m, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!err) {
+		pb->rodata->flow_buckets = XLB_DEFAULT_FLOW_ENTRIES / XLB_FLOW_WAYS;
+		pb->rodata->encap_src4 = o->encap_src4;
+		pb->rodata->encap_vary_mask = (1u << o->encap_vary_bits) - 1;
+		memcpy((void *)&pb->rodata->hash_seed, &o->hash_seed, sizeof(o->hash_seed));
+		pb->rodata->reject_cpus = xlb_dp_reject_cpus();
+		err = path_bench__load(pb);
+	}
+	if (err) {
+		fprintf(stderr, "xlb-veth-bench: couldn't load the path programs: %s\n",
+			strerror(-err));
+		path_bench__destroy(pb);
+		return NULL;
+	}
+	return pb;
 }
 
 static __u64 sunk(struct veth_bench *vb)
@@ -296,6 +410,11 @@ static void flood_test(struct veth_bench *vb, struct xlb_dp *dp, int gen_if, con
 			mpps, known, kept, same);
 }
 
+/* XLB_BENCH_CLOCK=cpu: per packet CPU time of this thread (the generator,
+ * and the LB's veth NAPI, which runs in its softirq) instead of wall time:
+ * steadier on a loaded host. */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 /* One run: `repeat` frames from the generator; Mpps that came back. */
 static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat)
 {
@@ -308,16 +427,31 @@ static double run_n(struct veth_bench *vb, int gen_ifindex, __u32 repeat)
 	__u64 before = sunk(vb), after;
 	double s;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(bench_clock, &t0);
 	if (bpf_prog_test_run_opts(bpf_program__fd(vb->progs.xlb_gen), &o)) {
 		fprintf(stderr, "xlb-veth-bench: test run: %s\n", strerror(errno));
 		return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(bench_clock, &t1);
 	usleep(20000); /* the last frames land */
 	after = sunk(vb);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	return (double)(after - before) / s / 1e6;
+}
+
+/*
+ * XLB_BENCH_PAIRED=1: each row's run is followed by a short run of the
+ * trivial program, and the row's ratio in a round is to that run: load
+ * that comes and goes within a round then hits both sides of the ratio.
+ */
+static int paired;
+
+/* Row s's ratio to the trivial program in round r (0: not run). */
+static double ratio(size_t s, int r)
+{
+	double ref = paired && s ? sc[s].ref[r] : sc[0].mpps[r];
+
+	return ref > 0 ? sc[s].mpps[r] / ref : 0;
 }
 
 static int cmp(const void *a, const void *b)
@@ -336,23 +470,35 @@ static double median(const double *v)
 	return s[ROUNDS / 2];
 }
 
+static double median_ratio(size_t s)
+{
+	double q[ROUNDS];
+
+	for (int r = 0; r < ROUNDS; r++)
+		q[r] = ratio(s, r);
+	return median(q);
+}
+
 /* The ipip rows against the trivial encapsulating program: xlb's own work. */
 static void ipip_floor(void)
 {
-	double floor = 0;
+	double floor = 0, qf = 0, base = median(sc[0].mpps);
 
 	for (size_t s = 0; s < NSC; s++)
-		if (sc[s].prog == TRIVIAL_IPIP)
+		if (sc[s].prog == TRIVIAL_IPIP) {
 			floor = median(sc[s].mpps);
-	if (floor <= 0)
+			qf = median_ratio(s);
+		}
+	if (floor <= 0 || qf <= 0 || base <= 0)
 		return;
 	printf("\n  ipip rows against the trivial ipip program (%.2f Mpps):\n", floor);
 	for (size_t s = 0; s < NSC; s++) {
-		double m = median(sc[s].mpps);
+		double m = median(sc[s].mpps), q = median_ratio(s);
 
-		if (sc[s].prog == XLB && sc[s].kind != VIP_DSR && m > 0)
-			printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, m / floor,
-			       1e3 / m - 1e3 / floor);
+		/* both ratios to the trivial program: the ns apart at its rate */
+		if (((sc[s].prog == XLB && sc[s].kind != VIP_DSR) || sc[s].prog == PATH) && q > 0)
+			printf("  %-28s %8.2f %8.2f %12.1f\n", sc[s].name, m, q / qf,
+			       1e3 / (q * base) - 1e3 / (qf * base));
 	}
 }
 
@@ -361,13 +507,15 @@ int main(int argc, char **argv)
 	struct veth_bench *vb = NULL;
 	struct baseline *bl = NULL;
 	struct ft_bench *ft = NULL;
+	struct path_bench *pb = NULL;
 	struct xlb_dp *dp = NULL, *dps[NTABLES] = {0};
 	struct xlb_dp_opts dopts = {0};
 	int gen_if, lb_if, sink_link = -1, err;
 	const char *json = argc > 5 ? argv[5] : "build/bench-veth.json";
-	/* XLB_BENCH_ONLY=TEXT: only the scenarios whose name has TEXT (and the
-	 * trivial program), no SYN-flood test */
+	/* XLB_BENCH_ONLY=TEXT[|TEXT]: only the scenarios whose name has a TEXT
+	 * (wanted()), no SYN-flood test */
 	const char *only = getenv("XLB_BENCH_ONLY");
+	const char *clock_env = getenv("XLB_BENCH_CLOCK"), *paired_env = getenv("XLB_BENCH_PAIRED");
 	FILE *f;
 
 	if (argc < 5) {
@@ -375,6 +523,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	xlb_log_libbpf();
+	if (clock_env && !strcmp(clock_env, "cpu"))
+		bench_clock = CLOCK_THREAD_CPUTIME_ID;
+	paired = paired_env && !strcmp(paired_env, "1");
 	/* the data plane is loaded in the LB's namespace and attached there */
 	err = enter(argv[3]);
 	lb_if = (int)if_nametoindex(argv[4]);
@@ -390,7 +541,9 @@ int main(int argc, char **argv)
 	vb = veth_bench__open_and_load();
 	ft = ft_bench__open_and_load();
 	err = err ?: (ft ? fill_percpu_maps(ft) : -ENOENT);
-	if (err || !lb_if || !bl || !vb || !ft) {
+	dopts.flow_entries = 0;
+	pb = err ? NULL : path_open(dp, &dopts);
+	if (err || !lb_if || !bl || !vb || !ft || !pb) {
 		fprintf(stderr, "xlb-veth-bench: setup failed (%s)\n",
 			strerror(err ? -err : errno));
 		return 1;
@@ -415,14 +568,21 @@ int main(int argc, char **argv)
 			int link;
 
 			sc[s].hit[r] = -1;
-			if (only && sc[s].prog != TRIVIAL && !strstr(sc[s].name, only))
+			if (!wanted(&sc[s], only))
 				continue;
 			enter(argv[3]);
-			if (sc[s].prog == XLB && setup_xlb(sdp, sc[s].kind)) {
+			if ((sc[s].prog == XLB || sc[s].prog == PATH) &&
+			    (setup_xlb(sdp, sc[s].kind) ||
+			     xlb_dp_backend_get(sdp, 1, &pb->bss->bench_be))) {
 				fprintf(stderr, "xlb-veth-bench: couldn't set the VIP up\n");
 				return 1;
 			}
-			link = xlb_xdp_attach(prog_fd(&sc[s], sdp, bl, ft), lb_if, 0);
+			pb->bss->bench_vip =
+				(struct xlb_vip_val){.vip_id = 1,
+						     .table_size = XLB_DEFAULT_TABLE_SIZE,
+						     .mode = XLB_MODE_IPIP,
+						     .flow_state = XLB_FLOW_STATELESS};
+			link = xlb_xdp_attach(prog_fd(&sc[s], sdp, bl, ft, pb), lb_if, 0);
 			enter(argv[1]);
 			if (link < 0) {
 				fprintf(stderr, "xlb-veth-bench: attach to '%s': %s\n", argv[4],
@@ -433,12 +593,21 @@ int main(int argc, char **argv)
 			vb->bss->syn = (__u32)sc[s].syn;
 			vb->bss->base = 0;
 			vb->bss->seq = 0;
-			if (sc[s].prog != TRIVIAL && sc[s].nflows > 1 && !sc[s].syn)
+			if (sc[s].prog != TRIVIAL && sc[s].prog != PATH && sc[s].nflows > 1 &&
+			    !sc[s].syn)
 				run_n(vb, gen_if, REPEAT); /* a warm-up pass: the flows are known */
 			if (sc[s].prog == XLB && sc[s].kind < VIP_SL && !sc[s].syn &&
 			    !xlb_dp_flow_lookups(sdp, &l0))
 				sc[s].hit[r] = 0;
 			sc[s].mpps[r] = run_n(vb, gen_if, REPEAT);
+			if (paired && s) {
+				close(link);
+				enter(argv[3]);
+				link = xlb_xdp_attach(prog_fd(&sc[0], sdp, bl, ft, pb), lb_if, 0);
+				enter(argv[1]);
+				vb->data->nflows = 1;
+				sc[s].ref[r] = link < 0 ? 0 : run_n(vb, gen_if, REPEAT / 4);
+			}
 			if (sc[s].hit[r] == 0 && !xlb_dp_flow_lookups(sdp, &l1) &&
 			    l1.hits + l1.misses > l0.hits + l0.misses)
 				sc[s].hit[r] = (double)(l1.hits - l0.hits) /
@@ -447,7 +616,7 @@ int main(int argc, char **argv)
 		}
 		printf("  round %d:", r + 1);
 		for (size_t s = 0; s < NSC; s++)
-			if (!only || sc[s].prog == TRIVIAL || strstr(sc[s].name, only))
+			if (wanted(&sc[s], only))
 				printf(" %.2f", sc[s].mpps[r]);
 		printf(" Mpps\n");
 	}
@@ -457,21 +626,21 @@ int main(int argc, char **argv)
 	       "+ns/packet", "ratio range", "hit %");
 	for (size_t s = 0; s < NSC; s++) {
 		double m = median(sc[s].mpps), h = median(sc[s].hit), lo = 1e9, hi = 0;
+		double mq = median_ratio(s);
 
-		/* each round's ratio to that round's trivial run */
+		/* each round's ratio to that round's trivial run (paired: the run after) */
 		for (int r = 0; r < ROUNDS; r++) {
-			double q = sc[0].mpps[r] > 0 ? sc[s].mpps[r] / sc[0].mpps[r] : 0;
+			double q = ratio(s, r);
 
 			lo = q < lo ? q : lo;
 			hi = q > hi ? q : hi;
 		}
-		if (only && sc[s].prog != TRIVIAL && !strstr(sc[s].name, only))
+		if (!wanted(&sc[s], only))
 			continue;
 		if (sc[s].prog == FT_SETASSOC && sc[s - 1].prog == XLB)
 			printf("  flow table alone (+ MAC swap):\n");
-		printf("  %-28s %8.2f %8.2f %12.1f %11.2f-%.2f", sc[s].name, m,
-		       base > 0 ? m / base : 0, m > 0 && base > 0 ? 1e3 / m - 1e3 / base : 0, lo,
-		       hi);
+		printf("  %-28s %8.2f %8.2f %12.1f %11.2f-%.2f", sc[s].name, m, mq,
+		       mq > 0 && base > 0 ? 1e3 / (mq * base) - 1e3 / base : 0, lo, hi);
 		if (h >= 0)
 			printf(" %7.1f", 100 * h);
 		printf("\n");
@@ -485,8 +654,8 @@ int main(int argc, char **argv)
 			fprintf(f,
 				"%s{\"scenario\": \"%s\", \"mpps\": %.3f, \"ratio\": %.3f, "
 				"\"hit_rate\": %.3f}",
-				s ? ", " : "", sc[s].name, median(sc[s].mpps),
-				base > 0 ? median(sc[s].mpps) / base : 0, median(sc[s].hit));
+				s ? ", " : "", sc[s].name, median(sc[s].mpps), median_ratio(s),
+				median(sc[s].hit));
 		fprintf(f, "]");
 	}
 	enter(argv[3]);
@@ -501,6 +670,7 @@ int main(int argc, char **argv)
 		xlb_dp_close(dps[t]);
 	veth_bench__destroy(vb);
 	ft_bench__destroy(ft);
+	path_bench__destroy(pb);
 	baseline__destroy(bl);
 	return 0;
 }

@@ -165,6 +165,34 @@ static int vip_valid(const struct xlb_vip_key *key, const struct xlb_vip_val *va
 }
 
 /*
+ * Every write to "vips" goes through these two: after it, the program's
+ * per-CPU VIP cache no longer uses what it filed under the old generation
+ * (bpf/lib/vip_cache.h). Sequentially consistent, so the map write is
+ * visible before the new generation. errno is the map call's.
+ */
+static void vips_changed(struct xlb_dp *dp)
+{
+	__atomic_add_fetch(&dp->skel->bss->xlb_vip_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+static int vips_update(struct xlb_dp *dp, int fd, const struct xlb_vip_key *key,
+		       const struct xlb_vip_val *val, __u64 flags)
+{
+	int ret = bpf_map_update_elem(fd, key, val, flags);
+
+	vips_changed(dp);
+	return ret;
+}
+
+static int vips_delete(struct xlb_dp *dp, int fd, const struct xlb_vip_key *key)
+{
+	int ret = bpf_map_delete_elem(fd, key);
+
+	vips_changed(dp);
+	return ret;
+}
+
+/*
  * All or nothing: a step that fails takes back the steps before it, so a
  * failed call leaves the VIP as it was (the undo writes allocate nothing).
  * An existing VIP whose table swap fails after its entry changed gets the
@@ -186,20 +214,20 @@ int xlb_dp_vip_set(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 		/* Table first: the VIP never points at a missing or smaller table. */
 		err = table_swap(dp, val->vip_id, table, val->table_size, stateless);
 		if (!err)
-			err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+			err = write_ok(dp) ?: neg_errno(vips_update(dp, fd, key, val, BPF_ANY));
 	} else {
 		/* Shrinking: the smaller size first, then the smaller table. */
-		err = write_ok(dp) ?: neg_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+		err = write_ok(dp) ?: neg_errno(vips_update(dp, fd, key, val, BPF_ANY));
 		if (!err) {
 			err = table_swap(dp, val->vip_id, table, val->table_size, stateless);
 			if (err)
-				bpf_map_update_elem(fd, key, &old, BPF_EXIST);
+				vips_update(dp, fd, key, &old, BPF_EXIST);
 		}
 	}
 	if (!err && !exists) {
 		err = vip_addr_ref(dp, &key->addr, 1);
 		if (err)
-			bpf_map_delete_elem(fd, key);
+			vips_delete(dp, fd, key);
 	}
 	if (err && (!exists || old.vip_id != val->vip_id))
 		bpf_map_delete_elem(tfd, &val->vip_id); /* the table under the new id */
@@ -218,11 +246,11 @@ int xlb_dp_vip_del(struct xlb_dp *dp, const struct xlb_vip_key *key)
 
 	if (bpf_map_lookup_elem(fd, key, &old))
 		return -errno;
-	if (bpf_map_delete_elem(fd, key))
+	if (vips_delete(dp, fd, key))
 		return -errno;
 	err = vip_addr_ref(dp, &key->addr, -1);
 	if (err) { /* all or nothing: the entry comes back */
-		bpf_map_update_elem(fd, key, &old, BPF_NOEXIST);
+		vips_update(dp, fd, key, &old, BPF_NOEXIST);
 		return err;
 	}
 	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.maglev_tables), &old.vip_id);
