@@ -15,4 +15,9 @@ ip -n $P-lb link set l0 up
 # bpf_stats_enabled costs every program on the path about half its speed
 [ "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" = 1 ] &&
 	echo "bench veth: kernel.bpf_stats_enabled=1 halves these figures"
+# Defaults for a shared host: packets per CPU-second of the generator's
+# thread (which runs the LB's veth receive too), and each row's ratio to a
+# trivial run right after it. XLB_BENCH_CLOCK=wall XLB_BENCH_PAIRED=0: the
+# old wall-clock figures.
+export XLB_BENCH_CLOCK=${XLB_BENCH_CLOCK-cpu} XLB_BENCH_PAIRED=${XLB_BENCH_PAIRED-1}
 "$BUILD/tools/xlb-veth-bench" /run/netns/$P-gen g0 /run/netns/$P-lb l0 "$BUILD/bench-veth.json"
