@@ -79,7 +79,7 @@ enum xlb_reason_kind {
 	  "a TCP SYN of a VIP: a new connection, Maglev chose its backend (not a flow-table "      \
 	  "lookup)")                                                                               \
 	X(25, TCP_CLOSED_FLOW_EXPIRED, "tcp_closed_flow_expired", XLB_KIND_EVENT,                  \
-	  "a TCP flow the client had closed (FIN or RST), idle beyond the timeout, was re-hashed")  \
+	  "a TCP flow the client had closed (FIN or RST), idle beyond the timeout, was re-hashed") \
 	X(26, SYN_RETRANSMIT, "syn_retransmit", XLB_KIND_EVENT,                                    \
 	  "a TCP SYN of a flow still opening on its backend, 200 ms or more after the SYN "        \
 	  "before: "                                                                               \

@@ -74,12 +74,12 @@ static int live(const struct flow_view *v, const struct xlb_flow_bucket *b, int 
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
 		      __u32 tcp_idle_s, __u64 *used)
 {
-	struct flow_view v;
+	struct flow_view v = {0};
 	__u64 n_used = 0;
 	int err = view_open(dp, tcp_idle_s, &v);
 
-	if (err)
-		return err;
+	if (err || !v.b)
+		return err ?: -ENOMEM;
 	for (__u32 i = 0; i < dp->flow_buckets; i++) {
 		const struct xlb_flow_bucket *b = &v.b[i];
 
@@ -102,11 +102,11 @@ int xlb_dp_flow_each(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 tcp_idle_s
 		     int (*cb)(void *ctx, const struct xlb_flow_key *k, __u32 id), void *ctx)
 {
 	__u32 closed_idle = closed_s * xlb_kernel_hz();
-	struct flow_view v;
+	struct flow_view v = {0};
 	int ret = view_open(dp, tcp_idle_s, &v);
 
-	if (ret)
-		return ret;
+	if (ret || !v.b)
+		return ret ?: -ENOMEM;
 	for (__u32 i = 0; !ret && i < dp->flow_buckets; i++) {
 		const struct xlb_flow_bucket *b = &v.b[i];
 
