@@ -47,6 +47,13 @@ static const char *full = "interface: eth0\n"
 			  "        admin: drain\n"
 			  "    reject_rate: 50\n"
 			  "    syn_retry: same-backend\n"
+			  "    outlier:\n"
+			  "      window: 5s\n"
+			  "      threshold: 60%\n"
+			  "      min_samples: 8\n"
+			  "      base_ejection_time: 10s\n"
+			  "      max_ejection_time: 1m\n"
+			  "      max_ejection_percent: 34%\n"
 			  "  - address: 2001:db8::10\n"
 			  "    port: 0\n"
 			  "    protocol: udp\n"
@@ -77,6 +84,19 @@ static int t_config_full_example(void)
 	ASSERT_EQ(c.vips[0].reject_rate, 50, "reject_rate");
 	ASSERT_EQ(c.vips[0].syn_retry, XLB_SYN_RETRY_SAME, "syn_retry");
 	ASSERT_EQ(c.vips[1].syn_retry, XLB_SYN_RETRY_ANOTHER, "default syn_retry");
+	{
+		struct xlb_cfg_outlier o = xlb_cfg_outlier_of(&c.vips[0]),
+				       u = xlb_cfg_outlier_of(&c.vips[1]);
+
+		ASSERT_EQ(o.state, XLB_OUTLIER_ON, "outlier block: on");
+		ASSERT_EQ(o.window_ms, 5000, "outlier window");
+		ASSERT_EQ(o.threshold_pct, 60, "outlier threshold");
+		ASSERT_EQ(o.min_samples, 8, "outlier min_samples");
+		ASSERT_EQ(o.base_ejection_ms, 10000, "outlier base_ejection_time");
+		ASSERT_EQ(o.max_ejection_ms, 60000, "outlier max_ejection_time");
+		ASSERT_EQ(o.max_percent, 34, "outlier max_ejection_percent");
+		ASSERT_EQ(u.state, XLB_OUTLIER_OFF, "a udp VIP: off by default");
+	}
 	ASSERT_EQ(c.vips[1].reject_rate, XLB_REJECT_RATE_UNLIMITED, "reject_rate unlimited");
 	ASSERT_EQ(c.vips[0].nbackends, 2, "two backends");
 	ASSERT_EQ(c.vips[0].backends[0].weight, 3, "weight");
@@ -211,6 +231,28 @@ static const struct reject_case {
 	{"syn_retry same-backend on a stateless VIP",
 	 VIP("    mode: ipip\n    flow_state: stateless\n    syn_retry: same-backend\n"),
 	 "syn_retry same-backend has no effect on a stateless VIP"},
+	{"outlier unknown key", VIP("    outlier: {treshold: 50%}\n"),
+	 "bad.yaml:5: unknown key 'treshold' in 'outlier'; known keys: window, threshold, "
+	 "min_samples, base_ejection_time, max_ejection_time, max_ejection_percent"},
+	{"outlier not a switch", VIP("    outlier: maybe\n"),
+	 "bad.yaml:5: outlier 'maybe' is not true or false"},
+	{"outlier window too long", VIP("    outlier: {window: 2m}\n"),
+	 "bad.yaml:5: outlier window 120000ms is out of range; give 1s to 60s (default 10s)"},
+	{"outlier threshold 0", VIP("    outlier: {threshold: 0%}\n"),
+	 "bad.yaml:5: outlier threshold 0% would eject every backend; give 1% to 100%"},
+	{"outlier max_ejection_percent 0", VIP("    outlier: {max_ejection_percent: 0}\n"),
+	 "bad.yaml:5: outlier max_ejection_percent 0% would eject none; give 1% to 100% "
+	 "(default 50%), or 'outlier: off'"},
+	{"outlier min_samples 0", VIP("    outlier: {min_samples: 0}\n"),
+	 "bad.yaml:5: outlier min_samples 0 would judge a backend on no SYN at all"},
+	{"outlier max below base",
+	 VIP("    outlier: {base_ejection_time: 1m, max_ejection_time: 30s}\n"),
+	 "bad.yaml:2: VIP 10.0.0.10:80/tcp: outlier max_ejection_time 30000ms is below "
+	 "base_ejection_time 60000ms; raise it or lower the base"},
+	{"outlier on a stateless VIP",
+	 VIP("    mode: ipip\n    flow_state: stateless\n    outlier: on\n"),
+	 "bad.yaml:2: VIP 10.0.0.10:80/tcp: outlier detection reads retransmitted TCP SYNs from "
+	 "the flow table; a stateless VIP has none: remove 'outlier' (or 'outlier: off')"},
 	{"reject_rate 0", VIP("    reject_rate: 0\n"),
 	 "bad.yaml:5: reject_rate 0 would answer nothing: use 'on_empty: drop'"},
 	{"reject_rate not a number", VIP("    reject_rate: fast\n"),

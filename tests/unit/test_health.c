@@ -79,12 +79,12 @@ static int t_health_flapping_never_changes_state(void)
 static int t_select_admin_and_health(void)
 {
 	const struct xlb_hsel_in in[] = {
-		{EN, UP, 0, 10, 0},
-		{EN, DOWN_, 0, 10, 0},
-		{EN, UNK, 0, 10, 0},
-		{XLB_ADMIN_DRAIN, UP, 0, 10, 0},
-		{XLB_ADMIN_DISABLED, UP, 0, 10, 0},
-		{XLB_ADMIN_DRAIN, DOWN_, 0, 10, 0},
+		{EN, UP, 0, 10, 0, 0},
+		{EN, DOWN_, 0, 10, 0, 0},
+		{EN, UNK, 0, 10, 0, 0},
+		{XLB_ADMIN_DRAIN, UP, 0, 10, 0, 0},
+		{XLB_ADMIN_DISABLED, UP, 0, 10, 0, 0},
+		{XLB_ADMIN_DRAIN, DOWN_, 0, 10, 0, 0},
 	};
 	const struct xlb_hsel_vip vip = {0, 0};
 	struct xlb_hsel_out out[6];
@@ -105,8 +105,8 @@ static int t_select_admin_and_health(void)
 static int t_select_backup_only_while_no_primary(void)
 {
 	struct xlb_hsel_in in[] = {
-		{EN, UP, 0, 5, 0},
-		{EN, UP, 1, 5, 0},
+		{EN, UP, 0, 5, 0, 0},
+		{EN, UP, 1, 5, 0, 0},
 	};
 	const struct xlb_hsel_vip vip = {50, 0};
 	struct xlb_hsel_out out[2];
@@ -128,10 +128,10 @@ static int t_select_backup_only_while_no_primary(void)
 static int t_select_panic_threshold(void)
 {
 	struct xlb_hsel_in in[4] = {
-		{EN, UP, 0, 1, 0},
-		{EN, DOWN_, 0, 1, 0},
-		{EN, DOWN_, 0, 1, 0},
-		{EN, UP, 0, 1, 0},
+		{EN, UP, 0, 1, 0, 0},
+		{EN, DOWN_, 0, 1, 0, 0},
+		{EN, DOWN_, 0, 1, 0, 0},
+		{EN, UP, 0, 1, 0, 0},
 	};
 	const struct xlb_hsel_vip vip = {50, 0};
 	struct xlb_hsel_out out[4];
@@ -157,8 +157,8 @@ static int t_select_panic_threshold(void)
 static int t_select_slow_start_ramp(void)
 {
 	struct xlb_hsel_in in[2] = {
-		{EN, UP, 0, 100, 1000},
-		{EN, UP, 0, 1, 1000},
+		{EN, UP, 0, 100, 1000, 0},
+		{EN, UP, 0, 1, 1000, 0},
 	};
 	const struct xlb_hsel_vip vip = {0, 10000};
 	struct xlb_hsel_out out[2];

@@ -119,6 +119,20 @@ static void check(struct what *w, const struct xlb_cfg_check *a, const struct xl
 	str(w, "check command", a->command, b->command);
 }
 
+static void outlier(struct what *w, const struct xlb_cfg_vip *va, const struct xlb_cfg_vip *vb)
+{
+	struct xlb_cfg_outlier a = xlb_cfg_outlier_of(va), b = xlb_cfg_outlier_of(vb);
+
+	name(w, "outlier", a.state == XLB_OUTLIER_ON ? "on" : "off",
+	     b.state == XLB_OUTLIER_ON ? "on" : "off");
+	ms(w, "outlier window", a.window_ms, b.window_ms);
+	num(w, "outlier threshold", a.threshold_pct, b.threshold_pct);
+	num(w, "outlier min_samples", a.min_samples, b.min_samples);
+	ms(w, "outlier base_ejection_time", a.base_ejection_ms, b.base_ejection_ms);
+	ms(w, "outlier max_ejection_time", a.max_ejection_ms, b.max_ejection_ms);
+	num(w, "outlier max_ejection_percent", a.max_percent, b.max_percent);
+}
+
 static void vip_fields(struct what *w, const struct xlb_cfg_vip *a, const struct xlb_cfg_vip *b)
 {
 	name(w, "mode", xlb_mode_name(a->mode), xlb_mode_name(b->mode));
@@ -133,6 +147,7 @@ static void vip_fields(struct what *w, const struct xlb_cfg_vip *a, const struct
 	     xlb_flow_state_name(b->flow_state));
 	ms(w, "handover", xlb_cfg_handover_ms(a), xlb_cfg_handover_ms(b));
 	name(w, "syn_retry", xlb_syn_retry_name(a->syn_retry), xlb_syn_retry_name(b->syn_retry));
+	outlier(w, a, b);
 	check(w, &a->check, &b->check);
 }
 

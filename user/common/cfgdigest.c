@@ -127,6 +127,12 @@ static int feed_vip(struct xlb_sha256 *h, const struct xlb_cfg_vip *v)
 	 * retransmitted SYN goes to the same second backend everywhere) */
 	if (v->syn_retry)
 		feed(h, "syn_retry=%u\n", v->syn_retry);
+	if (v->outlier.state) { /* as written: the LBs should judge alike */
+		const struct xlb_cfg_outlier *o = &v->outlier;
+
+		feed(h, "outlier=%u %u %u %u %u %u %u\n", o->state, o->window_ms, o->threshold_pct,
+		     o->min_samples, o->base_ejection_ms, o->max_ejection_ms, o->max_percent);
+	}
 	feed_check(h, &v->check);
 	for (size_t i = 0; i < v->nbackends; i++)
 		b[i] = &v->backends[i];

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include "config_int.h"
 #include "vipname.h"
@@ -134,6 +135,25 @@ int xlb_syn_retry_from_name(const char *s)
 __u32 xlb_cfg_handover_ms(const struct xlb_cfg_vip *v)
 {
 	return v->handover_ms ? v->handover_ms : XLB_CFG_DEFAULT_HANDOVER_MS;
+}
+
+struct xlb_cfg_outlier xlb_cfg_outlier_of(const struct xlb_cfg_vip *v)
+{
+	struct xlb_cfg_outlier o = v->outlier;
+	int can = v->proto == IPPROTO_TCP && v->flow_state == XLB_FLOW_TABLE;
+
+#define OR_DEFAULT(f, d) o.f = o.f ? o.f : (d)
+	OR_DEFAULT(window_ms, XLB_CFG_DEFAULT_OUTLIER_WINDOW_MS);
+	OR_DEFAULT(threshold_pct, XLB_CFG_DEFAULT_OUTLIER_THRESHOLD);
+	OR_DEFAULT(min_samples, XLB_CFG_DEFAULT_OUTLIER_MIN_SAMPLES);
+	OR_DEFAULT(base_ejection_ms, XLB_CFG_DEFAULT_OUTLIER_BASE_MS);
+	OR_DEFAULT(max_ejection_ms, XLB_CFG_DEFAULT_OUTLIER_MAX_MS);
+	OR_DEFAULT(max_percent, XLB_CFG_DEFAULT_OUTLIER_MAX_PERCENT);
+#undef OR_DEFAULT
+	if (o.max_ejection_ms < o.base_ejection_ms) /* only the base was set */
+		o.max_ejection_ms = o.base_ejection_ms;
+	o.state = o.state == XLB_OUTLIER_OFF || !can ? XLB_OUTLIER_OFF : XLB_OUTLIER_ON;
+	return o;
 }
 
 int xlb_cfg_announce_table_ok(__u32 t)
@@ -358,7 +378,9 @@ int xlb_cfg_equal(const struct xlb_cfg *a, const struct xlb_cfg *b)
 		    x->panic_percent != y->panic_percent || x->slow_start_ms != y->slow_start_ms ||
 		    x->drain_timeout_ms != y->drain_timeout_ms || x->announce != y->announce ||
 		    x->flow_state != y->flow_state || x->handover_ms != y->handover_ms ||
-		    x->syn_retry != y->syn_retry || memcmp(&x->check, &y->check, sizeof(x->check)))
+		    x->syn_retry != y->syn_retry ||
+		    memcmp(&x->outlier, &y->outlier, sizeof(x->outlier)) ||
+		    memcmp(&x->check, &y->check, sizeof(x->check)))
 			return 0;
 		for (size_t j = 0; j < x->nbackends; j++)
 			if (!backend_equal(&x->backends[j], &y->backends[j]))

@@ -43,6 +43,13 @@
  *                                 # its previous backend as a previous hop (1s..24h)
  *       syn_retry: another-backend  # a retransmitted SYN: another-backend |
  *                                 # same-backend (default another-backend; table only)
+ *       outlier:                  # eject backends whose clients retransmit SYNs
+ *         window: 10s             # (tcp, table only; on by default; `off` | `on`)
+ *         threshold: 50%          # retransmitted share of a backend's SYNs
+ *         min_samples: 5          # SYNs a span needs before it is judged
+ *         base_ejection_time: 30s # first ejection; the nth lasts n times this
+ *         max_ejection_time: 5m   # the longest one
+ *         max_ejection_percent: 50%  # never more of the VIP's usable backends out
  *       check:                    # health check of every backend (README "Health checks")
  *         type: tcp               # tcp | http | https | udp | exec | none (default tcp)
  *         interval: 2s            # durations: 1500ms, 2s, 1m          (default 2s)
@@ -186,6 +193,39 @@ struct xlb_cfg_backend {
 	int line; /* where it was defined (0: not from a file) */
 };
 
+/*
+ * Per VIP `outlier:` (issue #16): passive detection of silent backends from
+ * their clients' retransmitted SYNs (xlbd's outlier.c). Numbers 0 = the
+ * default; `outlier: off` sets state OFF; `on` or a block sets ON. The
+ * default (state DEFAULT) is on where it can work: tcp VIPs with a flow
+ * table (a stateless or udp VIP sees no retransmitted SYN).
+ */
+enum xlb_outlier_state {
+	XLB_OUTLIER_DEFAULT = 0,
+	XLB_OUTLIER_OFF = 1,
+	XLB_OUTLIER_ON = 2,
+};
+#define XLB_CFG_DEFAULT_OUTLIER_WINDOW_MS 10000
+#define XLB_CFG_MIN_OUTLIER_WINDOW_MS 1000
+#define XLB_CFG_MAX_OUTLIER_WINDOW_MS 60000
+#define XLB_CFG_DEFAULT_OUTLIER_THRESHOLD 50
+#define XLB_CFG_DEFAULT_OUTLIER_MIN_SAMPLES 5
+#define XLB_CFG_MAX_OUTLIER_MIN_SAMPLES 100000
+#define XLB_CFG_DEFAULT_OUTLIER_BASE_MS 30000
+#define XLB_CFG_DEFAULT_OUTLIER_MAX_MS 300000
+#define XLB_CFG_MIN_OUTLIER_EJECTION_MS 1000
+#define XLB_CFG_MAX_OUTLIER_EJECTION_MS 86400000
+#define XLB_CFG_DEFAULT_OUTLIER_MAX_PERCENT 50
+struct xlb_cfg_outlier {
+	__u32 state;		/* enum xlb_outlier_state (no padding: compared whole) */
+	__u32 window_ms;	/* sliding window, 1s..60s */
+	__u32 threshold_pct;	/* 1..100 */
+	__u32 min_samples;	/* 1.. */
+	__u32 base_ejection_ms; /* 1s..24h */
+	__u32 max_ejection_ms;	/* >= base, ..24h */
+	__u32 max_percent;	/* 1..100 */
+};
+
 struct xlb_cfg_vip {
 	union xlb_addr addr;
 	__u8 family;
@@ -203,6 +243,7 @@ struct xlb_cfg_vip {
 	__u8 flow_state;	/* enum xlb_flow_state: flow table, or stateless (ipip) */
 	__u32 handover_ms;	/* stateless: previous hops live this long; 0 = default */
 	__u8 syn_retry;		/* enum xlb_syn_retry: a retransmitted SYN's second chance */
+	struct xlb_cfg_outlier outlier;
 	struct xlb_cfg_check check;
 	struct xlb_cfg_backend *backends;
 	size_t nbackends;
@@ -223,6 +264,10 @@ enum xlb_announce {
 #define XLB_CFG_MAX_HANDOVER_MS 86400000
 /* The handover a VIP runs with (its own, or the default). */
 __u32 xlb_cfg_handover_ms(const struct xlb_cfg_vip *v);
+
+/* The outlier settings a VIP runs with: every number filled in, state ON or
+ * OFF (DEFAULT resolved: on for tcp table-mode VIPs). */
+struct xlb_cfg_outlier xlb_cfg_outlier_of(const struct xlb_cfg_vip *v);
 
 /* Top-level `announce:`: the kernel routing table in which xlbd keeps
  * the prefixes (/32, /128) it announces, for a BGP daemon (BIRD, FRR) to

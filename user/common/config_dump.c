@@ -51,6 +51,38 @@ static void dump_timing(FILE *f, const char *ind, const struct xlb_check_timing 
 		fprintf(f, "%sport: %u\n", ind, t->port);
 }
 
+/* Only what was set: a default stays a default when read back. */
+static void dump_outlier(FILE *f, const struct xlb_cfg_outlier *o)
+{
+	const struct {
+		const char *key;
+		__u32 v;
+		int ms;
+	} k[] = {{"window", o->window_ms, 1},
+		 {"threshold", o->threshold_pct, 0},
+		 {"min_samples", o->min_samples, 0},
+		 {"base_ejection_time", o->base_ejection_ms, 1},
+		 {"max_ejection_time", o->max_ejection_ms, 1},
+		 {"max_ejection_percent", o->max_percent, 0}};
+	int any = 0;
+
+	if (o->state == XLB_OUTLIER_DEFAULT)
+		return;
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		any |= k[i].v != 0;
+	if (o->state == XLB_OUTLIER_OFF || !any) {
+		fprintf(f, "    outlier: %s\n", o->state == XLB_OUTLIER_OFF ? "off" : "on");
+		return;
+	}
+	fprintf(f, "    outlier:\n");
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (k[i].v)
+			fprintf(f, "      %s: %u%s\n", k[i].key, k[i].v,
+				k[i].ms						    ? "ms"
+				: strstr(k[i].key, "percent") || k[i].key[0] == 't' ? "%"
+										    : "");
+}
+
 static void dump_check(FILE *f, const struct xlb_cfg_check *c)
 {
 	const char *ind = "      ";
@@ -121,6 +153,7 @@ int xlb_cfg_dump(const struct xlb_cfg *c, FILE *f)
 			fprintf(f, "    handover: %ums\n", v->handover_ms);
 		if (v->syn_retry)
 			fprintf(f, "    syn_retry: %s\n", xlb_syn_retry_name(v->syn_retry));
+		dump_outlier(f, &v->outlier);
 		dump_check(f, &v->check);
 		fprintf(f, "    backends:%s\n", v->nbackends ? "" : " []");
 		for (size_t j = 0; j < v->nbackends; j++) {

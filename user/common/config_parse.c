@@ -517,6 +517,87 @@ static int parse_backends(struct walk *w, yaml_node_t *n, struct xlb_cfg_vip *vi
 	return 0;
 }
 
+/* A VIP's `outlier:` (config.h): off, on, or a block of settings. */
+static int outlier_field(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg_outlier *o)
+{
+	unsigned long u;
+	__u32 *ms = !strcmp(key, "window")		 ? &o->window_ms
+		    : !strcmp(key, "base_ejection_time") ? &o->base_ejection_ms
+		    : !strcmp(key, "max_ejection_time")	 ? &o->max_ejection_ms
+							 : NULL;
+	char what[64];
+
+	snprintf(what, sizeof(what), "outlier %s", key);
+	if (ms) {
+		__u32 lo = ms == &o->window_ms ? XLB_CFG_MIN_OUTLIER_WINDOW_MS
+					       : XLB_CFG_MIN_OUTLIER_EJECTION_MS;
+		__u32 hi = ms == &o->window_ms ? XLB_CFG_MAX_OUTLIER_WINDOW_MS
+					       : XLB_CFG_MAX_OUTLIER_EJECTION_MS;
+
+		if (duration_value(w, v, what, ms))
+			return -EINVAL;
+		if (*ms < lo || *ms > hi)
+			return xlb_cfg_fail(w->err, "%s:%d: %s %ums is out of range; give %s",
+					    w->name, line_of(v), what, *ms,
+					    ms == &o->window_ms ? "1s to 60s (default 10s)"
+								: "1s to 24h");
+		return 0;
+	}
+	if (!strcmp(key, "threshold") || !strcmp(key, "max_ejection_percent")) {
+		__u32 *pct = key[0] == 't' ? &o->threshold_pct : &o->max_percent;
+
+		if (percent_value(w, v, what, 100, pct))
+			return -EINVAL;
+		if (!*pct)
+			return xlb_cfg_fail(w->err,
+					    "%s:%d: %s 0%% would %s; give 1%% to 100%% (default "
+					    "50%%), or 'outlier: off'",
+					    w->name, line_of(v), what,
+					    key[0] == 't' ? "eject every backend" : "eject none");
+		return 0;
+	}
+	if (!strcmp(key, "min_samples")) {
+		if (unsigned_value(w, v, what, XLB_CFG_MAX_OUTLIER_MIN_SAMPLES, &u))
+			return -EINVAL;
+		if (!u)
+			return xlb_cfg_fail(w->err,
+					    "%s:%d: outlier min_samples 0 would judge a backend on "
+					    "no SYN at all; give 1 or more (default 5)",
+					    w->name, line_of(v));
+		o->min_samples = (__u32)u;
+		return 0;
+	}
+	return xlb_cfg_fail(w->err,
+			    "%s:%d: unknown key '%s' in 'outlier'; known keys: window, threshold, "
+			    "min_samples, base_ejection_time, max_ejection_time, "
+			    "max_ejection_percent",
+			    w->name, line_of(v), key);
+}
+
+static int parse_outlier(struct walk *w, yaml_node_t *n, struct xlb_cfg_outlier *o)
+{
+	*o = (struct xlb_cfg_outlier){.state = XLB_OUTLIER_ON};
+	if (n->type == YAML_SCALAR_NODE) {
+		__u8 on = 1;
+
+		if (n->data.scalar.length && bool_value(w, n, "outlier", &on))
+			return -EINVAL;
+		o->state = on ? XLB_OUTLIER_ON : XLB_OUTLIER_OFF;
+		return 0;
+	}
+	if (need_map(w, n, "outlier block (or off / on)"))
+		return -EINVAL;
+	FOR_PAIRS(w, n, p)
+	{
+		yaml_node_t *v;
+		const char *key = pair_key(w, n, p, &v);
+
+		if (!key || outlier_field(w, key, v, o))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, struct xlb_cfg_vip *vip,
 			   int *seen)
 {
@@ -566,6 +647,8 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 	if (!strcmp(key, "syn_retry"))
 		return enum_value(w, v, "syn_retry", xlb_syn_retry_from_name,
 				  "another-backend, same-backend", &vip->syn_retry);
+	if (!strcmp(key, "outlier"))
+		return parse_outlier(w, v, &vip->outlier);
 	if (!strcmp(key, "handover")) {
 		if (duration_value(w, v, "handover", &vip->handover_ms))
 			return -EINVAL;
@@ -609,7 +692,8 @@ static int parse_vip_field(struct walk *w, const char *key, yaml_node_t *v, stru
 		w->err,
 		"%s:%d: unknown key '%s' in a VIP; known keys: address, port, protocol, mode, "
 		"hash, on_empty, table_size, panic_threshold, slow_start, drain_timeout, "
-		"reject_rate, announce, flow_state, handover, syn_retry, check, backends",
+		"reject_rate, announce, flow_state, handover, syn_retry, outlier, check, "
+		"backends",
 		w->name, line_of(v), key);
 }
 

@@ -194,6 +194,40 @@ static int validate_check(const struct xlb_cfg_vip *v, const char *at, const cha
 /* flow_state and handover (issue #14): stateless needs an encapsulating
  * mode, whose backends run xlb's decap program (it hands packets of
  * connections they do not own on to the previous hop). */
+/* issue #16: what a request could set out of range, and what cannot work. */
+static int validate_outlier(const struct xlb_cfg_vip *v, const char *at, const char *vn,
+			    struct xlb_err *err)
+{
+	const struct xlb_cfg_outlier *o = &v->outlier;
+	struct xlb_cfg_outlier r = xlb_cfg_outlier_of(v);
+
+	if (o->state > XLB_OUTLIER_ON || o->threshold_pct > 100 || o->max_percent > 100 ||
+	    o->min_samples > XLB_CFG_MAX_OUTLIER_MIN_SAMPLES ||
+	    (o->window_ms && (o->window_ms < XLB_CFG_MIN_OUTLIER_WINDOW_MS ||
+			      o->window_ms > XLB_CFG_MAX_OUTLIER_WINDOW_MS)) ||
+	    (o->base_ejection_ms && o->base_ejection_ms < XLB_CFG_MIN_OUTLIER_EJECTION_MS) ||
+	    o->base_ejection_ms > XLB_CFG_MAX_OUTLIER_EJECTION_MS ||
+	    (o->max_ejection_ms && o->max_ejection_ms < XLB_CFG_MIN_OUTLIER_EJECTION_MS) ||
+	    o->max_ejection_ms > XLB_CFG_MAX_OUTLIER_EJECTION_MS)
+		return xlb_cfg_fail(err,
+				    "%sVIP %s: outlier settings out of range: window 1s..60s, "
+				    "threshold and max_ejection_percent 1%%..100%%, "
+				    "base/max_ejection_time 1s..24h",
+				    at, vn);
+	if (o->max_ejection_ms && o->max_ejection_ms < r.base_ejection_ms)
+		return xlb_cfg_fail(err,
+				    "%sVIP %s: outlier max_ejection_time %ums is below "
+				    "base_ejection_time %ums; raise it or lower the base",
+				    at, vn, o->max_ejection_ms, r.base_ejection_ms);
+	if (o->state == XLB_OUTLIER_ON && r.state == XLB_OUTLIER_OFF)
+		return xlb_cfg_fail(err,
+				    "%sVIP %s: outlier detection reads retransmitted TCP SYNs "
+				    "from the flow table; a %s VIP has none: remove 'outlier' "
+				    "(or 'outlier: off')",
+				    at, vn, v->proto != IPPROTO_TCP ? "udp" : "stateless");
+	return 0;
+}
+
 static int validate_flow_state(const struct xlb_cfg_vip *v, const char *at, const char *vn,
 			       struct xlb_err *err)
 {
@@ -250,6 +284,8 @@ static int validate_vip(const struct xlb_cfg_vip *v, const char *name, struct xl
 			"VIP (no flow entry remembers its SYN); remove syn_retry or use "
 			"'flow_state: table'",
 			at, vn);
+	if (validate_outlier(v, at, vn, err))
+		return -EINVAL;
 	if (validate_check(v, at, vn, err))
 		return -EINVAL;
 	for (size_t i = 0; i < v->nbackends; i++) {

@@ -68,7 +68,7 @@ static __u32 ramped(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *b,
 int xlb_health_select(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *in,
 		      struct xlb_hsel_out *out, size_t n, __u64 now_ms)
 {
-	size_t enabled = 0, usable = 0, backups_up = 0;
+	size_t enabled = 0, usable = 0, backups_up = 0, in_table = 0, ejected = 0;
 	int panic, use_backups;
 
 	for (size_t i = 0; i < n; i++) {
@@ -87,7 +87,7 @@ int xlb_health_select(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *
 		usable * 100 < enabled * vip->panic_percent;
 	for (size_t i = 0; i < n; i++) {
 		const struct xlb_hsel_in *b = &in[i];
-		int up = b->health == XLB_HEALTH_UP, in_table;
+		int up = b->health == XLB_HEALTH_UP, in_tbl;
 
 		if (b->admin == XLB_ADMIN_DISABLED) {
 			out[i] = (struct xlb_hsel_out){0, XLB_BE_DOWN};
@@ -98,11 +98,22 @@ int xlb_health_select(const struct xlb_hsel_vip *vip, const struct xlb_hsel_in *
 			out[i] = (struct xlb_hsel_out){0, up ? XLB_BE_DRAINING : XLB_BE_DOWN};
 			continue;
 		}
-		in_table = b->backup ? use_backups && up : up || panic;
-		out[i].weight = in_table ? ramped(vip, b, now_ms) : 0;
+		in_tbl = b->backup ? use_backups && up : up || panic;
+		if (in_tbl && up && b->ejected) {
+			out[i] = (struct xlb_hsel_out){0, XLB_BE_DRAINING};
+			ejected++;
+			continue;
+		}
+		out[i].weight = in_tbl ? ramped(vip, b, now_ms) : 0;
+		in_table += out[i].weight > 0;
 		/* Out of the table but up (a backup standing by, or one that
 		 * served while primaries were down): ACTIVE keeps its flows. */
-		out[i].state = in_table || up ? XLB_BE_ACTIVE : XLB_BE_DOWN;
+		out[i].state = in_tbl || up ? XLB_BE_ACTIVE : XLB_BE_DOWN;
 	}
+	/* Ejection never empties a VIP: put the ejected back. */
+	for (size_t i = 0; !in_table && ejected && i < n; i++)
+		if (in[i].ejected && out[i].state == XLB_BE_DRAINING &&
+		    in[i].admin == XLB_ADMIN_ENABLED)
+			out[i] = (struct xlb_hsel_out){ramped(vip, &in[i], now_ms), XLB_BE_ACTIVE};
 	return panic;
 }

@@ -23,7 +23,12 @@
  *    ramps from 10% to 100% in ten equal steps (never below 1);
  *  - data-plane state: admin disabled or health down/unknown (and not put
  *    back by panic) -> DOWN, its flows move; admin drain -> DRAINING, its
- *    flows stay; otherwise ACTIVE (in the table, or a backup standing by).
+ *    flows stay; otherwise ACTIVE (in the table, or a backup standing by);
+ *  - ejected by outlier detection (issue #16, xlbd's outlier.c), up and
+ *    enabled: DRAINING, out of the table for new flows while its flows stay
+ *    (and a retransmitted SYN's second chance never picks it); it still
+ *    counts as usable for panic. Should the table be empty otherwise, the
+ *    ejected backends are put back: ejection never empties a VIP.
  */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
@@ -70,6 +75,7 @@ struct xlb_hsel_in {
 	__u8 backup; /* only used while no primary is usable */
 	__u32 weight;
 	__u64 up_since_ms;
+	__u8 ejected; /* by outlier detection */
 };
 
 struct xlb_hsel_out {

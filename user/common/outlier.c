@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Outlier detection from retransmitted SYNs; see outlier.h. */
+#include <string.h>
+
+#include "outlier.h"
+
+void xlb_ol_geometry(__u32 window_ms, __u32 *nb, __u32 *bucket_ms)
+{
+	__u32 n = window_ms / XLB_OL_MIN_BUCKET_MS;
+
+	n = n < 1 ? 1 : n > XLB_OL_BUCKETS ? XLB_OL_BUCKETS : n;
+	*nb = n;
+	*bucket_ms = window_ms / n;
+}
+
+void xlb_ol_win_init(struct xlb_ol_win *w, __u32 nb)
+{
+	memset(w, 0, sizeof(*w));
+	w->nb = nb < 1 ? 1 : nb > XLB_OL_BUCKETS ? XLB_OL_BUCKETS : nb;
+}
+
+void xlb_ol_win_push(struct xlb_ol_win *w, __u32 first, __u32 retr)
+{
+	w->head = (w->head + 1) % w->nb;
+	w->first[w->head] = first;
+	w->retr[w->head] = retr;
+}
+
+__u32 xlb_ol_first_syns(__u64 syn, __u64 retr, __u64 rerouted)
+{
+	__u64 again = retr > rerouted ? retr - rerouted : 0, first;
+
+	first = syn > again ? syn - again : 0;
+	return first > 0xffffffffu ? 0xffffffffu : (__u32)first;
+}
+
+static __u32 pct(__u64 num, __u64 den)
+{
+	if (!den)
+		return num ? 100 : 0;
+	return num >= den ? 100 : (__u32)(num * 100 / den);
+}
+
+/* The spans judged: 1, 2, 4, ... buckets, then the whole window. */
+static __u32 next_span(__u32 span, __u32 nb)
+{
+	return span >= nb ? 0 : span * 2 < nb ? span * 2 : nb;
+}
+
+/* Its first and retransmitted SYNs over the newest `span` buckets. */
+static void span_sum(const struct xlb_ol_win *w, __u32 span, __u64 *f, __u64 *r)
+{
+	*f = *r = 0;
+	for (__u32 k = 0; k < span && k < w->nb; k++) {
+		__u32 at = (w->head + w->nb - k) % w->nb;
+
+		*f += w->first[at];
+		*r += w->retr[at];
+	}
+}
+
+size_t xlb_ol_judge(const struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
+		    __u32 bucket_ms, struct xlb_ol_verdict *out)
+{
+	size_t found = 0;
+	__u32 nb = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (b[i].win->nb > nb)
+			nb = b[i].win->nb;
+	}
+	/* Span by span: the peers' pooled counts, then each backend. */
+	for (__u32 span = 1; span; span = next_span(span, nb)) {
+		__u64 pf = 0, pr = 0, f, r;
+
+		for (size_t i = 0; i < n; i++)
+			if (b[i].peer) {
+				span_sum(b[i].win, span, &f, &r);
+				pf += f;
+				pr += r;
+			}
+		for (size_t i = 0; i < n; i++) {
+			struct xlb_ol_verdict *v = &out[i];
+			__u32 ratio, peers;
+
+			if (v->outlier || !b[i].judge)
+				continue;
+			span_sum(b[i].win, span, &f, &r);
+			if (f < min_samples)
+				continue;
+			ratio = pct(r, f);
+			peers = b[i].peer ? pct(pr - r, pf - f) : pct(pr, pf);
+			if (ratio < v->ratio_pct) /* keep the worst span, for status */
+				continue;
+			*v = (struct xlb_ol_verdict){.ratio_pct = ratio,
+						     .peers_pct = peers,
+						     .span_ms = span * bucket_ms,
+						     .first = f,
+						     .retr = r};
+			if (ratio >= threshold_pct && peers * 2 < ratio) {
+				v->outlier = 1;
+				found++;
+			}
+		}
+	}
+	return found;
+}
+
+__u32 xlb_ol_cap(__u32 usable, __u32 max_percent)
+{
+	return (__u32)((__u64)usable * max_percent / 100);
+}
+
+__u64 xlb_ol_ejection_ms(__u32 base_ms, __u32 max_ms, __u32 n)
+{
+	__u64 t = (__u64)base_ms * (n ? n : 1);
+
+	return t > max_ms ? max_ms : t;
+}
