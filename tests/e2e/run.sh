@@ -1103,6 +1103,7 @@ t_decap_refuses_spoofed_ipip() {
 . "$(dirname "$0")/cases_checks.sh" # which check sees which failure (issue #16)
 . "$(dirname "$0")/cases_checks_vip.sh" # checks through the VIP (issue #16)
 . "$(dirname "$0")/cases_blackhole.sh" # a silent backend: SYN retransmits, second chance (#16)
+. "$(dirname "$0")/cases_outlier.sh" # outlier detection: ejection, readmission (#16)
 
 # Last: xlbctl detach removes the program and the pins, and xlbd exits.
 t_xlbctl_detach() {
@@ -1167,7 +1168,7 @@ if xlbd_start; then
 		t_config_digest_follows_the_config \
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
 		t_guard_beat_removed_counts_as_silence t_offline_detach_withdraws_routes t_xlbd_sd_notify \
-		t_blackhole_second_chance \
+		t_blackhole_second_chance t_outlier_ejects_a_black_hole \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"

@@ -326,6 +326,10 @@ void xlb_cfg_resolve_checks(struct xlb_cfg_vip *v);
 int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
 			struct xlb_err *err);
 
+/* A VIP's outlier setting from YAML: off, on, or a map of settings (the
+ * file's `outlier:`), replacing v's. Nothing changes on error. */
+int xlb_cfg_parse_outlier(const char *yaml, struct xlb_cfg_vip *v, struct xlb_err *err);
+
 /* Parse "1500ms", "2s", "1m" (and "0"): 0, or -EINVAL. */
 int xlb_parse_duration_ms(const char *s, __u32 *ms);
 /* Parse "200-399", "200,204,300-399" into c->ranges: 0, or -EINVAL. */

@@ -1032,34 +1032,53 @@ static void drop_other_type_settings(struct xlb_cfg_check *c, const struct xlb_c
 		c->via = XLB_CHECK_VIA_BACKEND; /* nothing to send through the VIP */
 }
 
-int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
-			struct xlb_err *err)
+/* A request's YAML (or JSON) snippet through one of the walks above. */
+struct snippet {
+	struct xlb_cfg_vip *v;
+	struct xlb_cfg_backend *b;
+	struct xlb_cfg_check *c;
+	struct xlb_cfg_outlier *o;
+};
+
+static int parse_snippet(const char *what, const char *example, const char *yaml,
+			 struct snippet *sn, struct xlb_err *err)
 {
-	struct xlb_cfg_check c = v->check;
-	struct xlb_cfg_backend nb = b ? *b : (struct xlb_cfg_backend){};
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct walk w = {.doc = &doc, .name = "check", .err = err};
+	struct walk w = {.doc = &doc, .name = what, .err = err};
 	yaml_node_t *root;
 	int ret;
 
-	if (check_depth("check", yaml, strlen(yaml), err))
+	if (check_depth(what, yaml, strlen(yaml), err))
 		return -EINVAL;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_parser_delete(&parser);
-		return xlb_cfg_fail(err, "check: not a map of settings like {type: http, path: /}");
+		return xlb_cfg_fail(err, "%s: not valid YAML; give %s", what, example);
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root)
-		ret = xlb_cfg_fail(err, "check: empty; give settings like {type: http, path: /}");
-	else if (b)
-		ret = parse_backend_check(&w, root, &nb);
+		ret = xlb_cfg_fail(err, "%s: empty; give %s", what, example);
+	else if (sn->o)
+		ret = parse_outlier(&w, root, sn->o);
+	else if (sn->b)
+		ret = parse_backend_check(&w, root, sn->b);
 	else
-		ret = parse_check_fields(&w, root, &c);
+		ret = parse_check_fields(&w, root, sn->c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_backend *b,
+			struct xlb_err *err)
+{
+	struct xlb_cfg_check c = v->check;
+	struct xlb_cfg_backend nb = b ? *b : (struct xlb_cfg_backend){};
+	struct snippet sn = {.v = v, .b = b ? &nb : NULL, .c = &c};
+	int ret = parse_snippet("check", "settings like {type: http, path: /}", yaml, &sn, err);
+
 	if (ret)
 		return ret;
 	if (b) {
@@ -1070,6 +1089,19 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 	}
 	xlb_cfg_resolve_checks(v);
 	return 0;
+}
+
+int xlb_cfg_parse_outlier(const char *yaml, struct xlb_cfg_vip *v, struct xlb_err *err)
+{
+	struct xlb_cfg_outlier o;
+	struct snippet sn = {.v = v, .o = &o};
+	int ret =
+		parse_snippet("outlier", "off, on, or settings like {window: 10s, threshold: 50%}",
+			      yaml, &sn, err);
+
+	if (!ret)
+		v->outlier = o;
+	return ret;
 }
 
 /* len bytes of YAML (a NUL among them is the loader's to refuse). */

@@ -161,6 +161,8 @@ int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out)
 int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
 /* A backend's SYN counters (monotonic; outlier detection reads them each tick). */
 int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out);
+/* Those of ids 0..n-1 at once (one syscall a batch): out[id]. */
+int xlb_dp_backend_syn_stats_all(struct xlb_dp *dp, __u32 n, struct xlb_backend_syn_stats *out);
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
 
 /* The flow-table entry of a 5-tuple: 0, or -ENOENT. */

@@ -51,6 +51,41 @@ int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn
 			  sizeof(*out) / sizeof(__u64));
 }
 
+int xlb_dp_backend_syn_stats_all(struct xlb_dp *dp, __u32 n, struct xlb_backend_syn_stats *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.backend_syn_stats);
+	const size_t per = sizeof(*out) / sizeof(__u64);
+	__u32 *keys = calloc(n ? n : 1, sizeof(*keys)), batch = 0, done = 0;
+	__u64 *vals = calloc((size_t)(n ? n : 1) * dp->ncpus * per, sizeof(__u64));
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	memset(out, 0, n * sizeof(*out));
+	/* One syscall for many ids (an array map hands keys out in order). */
+	while (!err && done < n) {
+		__u32 count = n - done;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		err = neg_errno(bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys + done,
+						     vals + (size_t)done * dp->ncpus * per, &count,
+						     &o));
+		done += count;
+		if (err == -ENOENT) /* the map's end */
+			err = 0;
+		if (!count)
+			break;
+	}
+	for (__u32 i = 0; !err && i < done; i++) {
+		__u64 *o = (__u64 *)&out[keys[i] < n ? keys[i] : i];
+
+		for (int c = 0; c < dp->ncpus; c++)
+			for (size_t k = 0; k < per; k++)
+				o[k] += vals[((size_t)i * dp->ncpus + c) * per + k];
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 {
 	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);

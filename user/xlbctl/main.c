@@ -32,6 +32,7 @@ static const struct opt vip_opts[] = {
 	{"flow-state", "flow_state", OPT_STR},
 	{"handover", "handover", OPT_STR},
 	{"syn-retry", "syn_retry", OPT_STR},
+	{"outlier", "outlier", OPT_STR},
 	{},
 };
 static const struct opt backend_opts[] = {
@@ -81,6 +82,7 @@ static const struct cmd cmds[] = {
 	 "                   [announce when-usable|always|never]\n"
 	 "                   [flow-state table|stateless] [handover DURATION]\n"
 	 "                   [syn-retry another-backend|same-backend]\n"
+	 "                   [outlier off|on|'{window: 10s, threshold: 50%, ...}']\n"
 	 "                   (a tcp check that talks: check '{send: PING\\r\\n, expect: +PONG}')",
 	 NULL, NULL},
 	{"vip set", "vip-set", "vip", 1, vip_opts, "VIP [the options of vip add]", NULL, NULL},
@@ -452,10 +454,9 @@ static void print_reply(const struct cmd *c, json_object *reply)
 		static const char *const vcols[] = {
 			"vip",	   "flow_state", "on_empty", "backends",	"in_table",
 			"serving", "panic",	 "flows",    "slots_with_prev", "announcement"};
-		static const char *const bcols[] = {"vip",	   "address",	 "admin",
-						    "health",	   "weight",	 "effective_weight",
-						    "state",	   "for",	 "flows",
-						    "last_result", "last_reason"};
+		static const char *const bcols[] = {
+			"vip",	 "address", "admin", "health", "weight",      "effective_weight",
+			"state", "outlier", "for",   "flows",  "last_result", "last_reason"};
 
 		json_object_object_foreach(reply, key, val)
 		{
@@ -467,7 +468,7 @@ static void print_reply(const struct cmd *c, json_object *reply)
 			table(v, vcols, 10);
 		printf("\n");
 		if (json_object_object_get_ex(reply, "backend_status", &v))
-			table(v, bcols, 11);
+			table(v, bcols, 12);
 	} else if (!strcmp(c->verb, "events")) {
 		static const char *const cols[] = {"time", "kind", "vip",    "backend",
 						   "from", "to",   "reason", "check_ms"};

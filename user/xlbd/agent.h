@@ -38,6 +38,7 @@ struct agent {
 	int nl_events_fd;		/* neighbour/link/route changes */
 	int nl_changed;			/* a change came: resolve next hops again */
 	struct checks *checks;		/* health checks */
+	struct outliers *outliers;	/* passive: retransmitted SYNs (outlier.h) */
 	struct events *events;		/* the event history (events.h) */
 	int health_changed;		/* a backend's health changed: apply soon */
 	int checks_synced;		/* the checks follow the running configuration */

@@ -13,6 +13,7 @@
 #include "checks.h"
 #include "log.h"
 #include "maglev.h"
+#include "ejection.h"
 
 #define LATENESS_RING 65536 /* 6.5 s of checks at 10,000 a second */
 
@@ -40,8 +41,10 @@ struct target {
 	struct xlb_hstate h;
 	struct xlb_probe_result last;
 	__u64 last_wall_ms, since_wall_ms;
-	__u64 due_ms; /* CLOCK_MONOTONIC */
-	int heap_idx; /* -1: not scheduled (type none) */
+	__u64 due_ms;	     /* CLOCK_MONOTONIC */
+	__u64 last_mono_ms;  /* of the last result, 0 if none */
+	__u64 hurry_till_ms; /* fast_interval until then (outlier ejection) */
+	int heap_idx;	     /* -1: not scheduled (type none) */
 	int running;
 	int seen;      /* during checks_sync() */
 	__u64 changes; /* health transitions */
@@ -317,7 +320,7 @@ static __u64 next_interval(struct checks *c, const struct target *t)
 {
 	__u64 iv = t->t.interval_ms;
 
-	if (t->t.fast_interval_ms && in_transition(t))
+	if (t->t.fast_interval_ms && (in_transition(t) || mono_ms() < t->hurry_till_ms))
 		iv = t->t.fast_interval_ms;
 	if (t->t.jitter_pct) {
 		__u64 span = iv * t->t.jitter_pct / 100;
@@ -442,6 +445,7 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	t->running = 0;
 	t->last = *r;
 	t->last_wall_ms = wall_ms();
+	t->last_mono_ms = mono_ms();
 	counters_check(&c->ag->counters, r->reason, r->duration_us);
 	changed = xlb_health_result(&t->h, r->ok, t->t.rise, t->t.fall, mono_ms());
 	if (changed < 0)
@@ -633,6 +637,7 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 		in->health = start_up(c, &v->cfg, &b->cfg) ? XLB_HEALTH_UP : XLB_HEALTH_UNKNOWN;
 		in->up_since_ms = c->ag->sync->now_ms;
 	}
+	in->ejected = (__u8)outliers_ejected(c->ag->outliers, v, b);
 	if (in->admin == XLB_ADMIN_DRAIN && v->cfg.drain_timeout_ms &&
 	    c->ag->sync->now_ms >= b->admin_since_ms + v->cfg.drain_timeout_ms)
 		in->admin = XLB_ADMIN_DISABLED; /* drained long enough: DOWN */
@@ -655,6 +660,26 @@ void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb
 	out->last_ms = t->last_wall_ms;
 	out->last = t->last;
 	out->changes = t->changes;
+	out->last_mono_ms = t->last_mono_ms;
+}
+
+int checks_check_now(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		     __u64 hurry_till_ms)
+{
+	struct target *t;
+	struct tkey k;
+
+	key_of(v, b, &k);
+	t = find(c, &k);
+	if (!t || t->heap_idx < 0)
+		return -ENOENT; /* no check (type none) */
+	if (hurry_till_ms > t->hurry_till_ms)
+		t->hurry_till_ms = hurry_till_ms;
+	if (!t->running) {
+		reschedule(c, t, mono_ms());
+		arm(c);
+	}
+	return 0;
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -59,16 +59,25 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 
 /* What status shows about one backend's check. */
 struct check_view {
-	int checked;	/* a target exists */
-	__u8 health;	/* enum xlb_health */
-	__u64 since_ms; /* CLOCK_REALTIME of the last health change */
-	__u64 last_ms;	/* CLOCK_REALTIME of the last result, 0 if none */
-	__u64 changes;	/* health transitions so far */
+	int checked;	    /* a target exists */
+	__u8 health;	    /* enum xlb_health */
+	__u64 since_ms;	    /* CLOCK_REALTIME of the last health change */
+	__u64 last_ms;	    /* CLOCK_REALTIME of the last result, 0 if none */
+	__u64 changes;	    /* health transitions so far */
+	__u64 last_mono_ms; /* CLOCK_MONOTONIC of the last result, 0 if none */
 	struct xlb_probe_result last;
 };
 
 void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
 		 struct check_view *out);
+
+/*
+ * Check (VIP, backend) now (unless a probe runs), then at its fast_interval
+ * until hurry_till_ms (CLOCK_MONOTONIC): outlier ejection wants to know soon.
+ * -ENOENT: it has no check (type none).
+ */
+int checks_check_now(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		     __u64 hurry_till_ms);
 
 /* Schedule lateness over the recent checks, in microseconds. */
 void checks_lateness(const struct checks *c, __u32 *p50_us, __u32 *p99_us, __u32 *n);

@@ -24,6 +24,19 @@ static int check_field(json_object *req, struct xlb_cfg_vip *v, struct xlb_cfg_b
 				   v, b, err);
 }
 
+/* "outlier": off, on, or a map of settings (as a string or an object). */
+static int outlier_field(json_object *req, struct xlb_cfg_vip *v, struct xlb_err *err)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(req, "outlier", &o))
+		return 0;
+	return xlb_cfg_parse_outlier(json_object_is_type(o, json_type_string)
+					     ? json_object_get_string(o)
+					     : json_object_to_json_string(o),
+				     v, err);
+}
+
 /* VIP settings present in the request, onto v. */
 static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err *err)
 {
@@ -32,7 +45,7 @@ static int vip_settings(json_object *req, struct xlb_cfg_vip *v, struct xlb_err 
 
 	if (ctl_duration(req, "slow_start", &v->slow_start_ms, err) < 0 ||
 	    ctl_duration(req, "drain_timeout", &v->drain_timeout_ms, err) < 0 ||
-	    check_field(req, v, NULL, err))
+	    check_field(req, v, NULL, err) || outlier_field(req, v, err))
 		return -EINVAL;
 	r = ctl_uint(req, "panic_threshold", 100, &n, err);
 	if (r < 0)

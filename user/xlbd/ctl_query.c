@@ -9,6 +9,7 @@
 #include "announce.h"
 #include "announce_plan.h"
 #include "checks.h"
+#include "ejection.h"
 #include "ctl_query.h"
 #include "ctl_req.h"
 #include "events.h"
@@ -218,6 +219,31 @@ static const char *age(__u64 wall_ms, char *buf, size_t len)
 	return buf;
 }
 
+/* Outlier detection (issue #16): a short word for tables, and details. */
+static void outlier_json(json_object *o, const struct outlier_view *ov, int detail)
+{
+	char buf[128];
+
+	if (!ov->on)
+		snprintf(buf, sizeof(buf), "off");
+	else if (ov->ejected)
+		snprintf(buf, sizeof(buf), "ejected %u%% %llus", ov->why.ratio_pct,
+			 (unsigned long long)(ov->back_in_ms + 999) / 1000);
+	else
+		snprintf(buf, sizeof(buf), "ok %u%%", ov->why.ratio_pct);
+	add_str(o, "outlier", buf);
+	json_object_object_add(o, "ejected", json_object_new_boolean(ov->ejected));
+	add_int(o, "ejections", (int64_t)ov->ejections);
+	if (!detail)
+		return;
+	snprintf(buf, sizeof(buf), "%llu of %llu SYNs retransmitted (%u%%) over %u.%us, peers %u%%",
+		 (unsigned long long)ov->why.retr, (unsigned long long)ov->why.first,
+		 ov->why.ratio_pct, ov->why.span_ms / 1000, ov->why.span_ms % 1000 / 100,
+		 ov->why.peers_pct);
+	add_str(o, "outlier_reason", ov->why.span_ms ? buf : "not judged yet (too few SYNs)");
+	add_int(o, "ejected_back_in_ms", (int64_t)ov->back_in_ms);
+}
+
 /* One backend as list and status show it. */
 static json_object *backend_json(const struct ctl_view *view, const struct xlb_sync_vip *sv,
 				 const struct xlb_sync_backend *b, const __u32 *flows, int detail)
@@ -225,6 +251,7 @@ static json_object *backend_json(const struct ctl_view *view, const struct xlb_s
 	json_object *o = json_object_new_object();
 	char vn[80], a[INET6_ADDRSTRLEN], mac[24], buf[32];
 	struct check_view cv;
+	struct outlier_view ov;
 
 	checks_view(view->checks, &sv->cfg, &b->cfg, &cv);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1], b->mac[2],
@@ -235,7 +262,10 @@ static json_object *backend_json(const struct ctl_view *view, const struct xlb_s
 	add_int(o, "effective_weight", b->weight);
 	add_str(o, "admin", xlb_admin_name(b->cfg.admin));
 	add_str(o, "health", xlb_health_name(cv.checked ? cv.health : b->health));
-	add_str(o, "state", state_name(b->state));
+	outliers_view(view->outliers, sv, b, &ov);
+	add_str(o, "state",
+		ov.ejected && b->state == XLB_BE_DRAINING ? "ejected" : state_name(b->state));
+	outlier_json(o, &ov, detail);
 	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
 	if (flows)
 		add_int(o, "flows", flows[b->id]);

@@ -26,6 +26,7 @@ struct ctl_view {
 	const struct xlb_sync *sync;
 	struct xlb_dp *dp;
 	struct checks *checks;
+	const struct outliers *outliers; /* ejection.h */
 	const struct events *events;
 	const struct announce *announce; /* routes and maintenance (announce.h) */
 	const char *config_digest;	 /* cfgdigest.h; "" when unknown */

@@ -59,6 +59,7 @@
 #include "xlb_dp.h"
 #include "agent.h"
 #include "announce.h"
+#include "ejection.h"
 #include "cfgdiff.h"
 #include "ctl.h"
 #include "ctl_conn.h"
@@ -631,6 +632,7 @@ static int ctl_open(struct agent *ag)
 			 .sync = ag->sync,
 			 .dp = ag->dp,
 			 .checks = ag->checks,
+			 .outliers = ag->outliers,
 			 .events = ag->events,
 			 .announce = ag->announce,
 			 .config_digest = ag->config_digest},
@@ -754,6 +756,8 @@ static int run(struct agent *ag)
 		metrics_heartbeat(ag->metrics);
 		announce_tick(ag->announce, &ag->cfg, ag->sync);
 		agent_beat(ag->pin_dir, &ag->cfg.announce);
+		if (outliers_tick(ag->outliers, mono_ms()))
+			ag->health_changed = 1;
 		notify_tick(mono_ms()); /* systemd's watchdog: the loop turns */
 		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
 		    ag->sync->time_matters || ag->health_changed ||
@@ -861,8 +865,9 @@ static int start(struct agent *ag)
 	ag->sync = xlb_sync_new(&sink, resolve, ag);
 	ag->events = events_new();
 	ag->checks = checks_new(ag);
+	ag->outliers = outliers_new(ag);
 	ag->announce = announce_new(ag->events, ag->dp, ag->state_dir);
-	if (!ag->sync || !ag->events || !ag->checks || !ag->announce)
+	if (!ag->sync || !ag->events || !ag->checks || !ag->outliers || !ag->announce)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
 	ag->sync->seed = ag->seed;
@@ -1155,6 +1160,7 @@ int main(int argc, char **argv)
 	}
 	ctl_server_close(ag.ctl);
 	metrics_stop(ag.metrics);
+	outliers_free(ag.outliers);
 	checks_free(ag.checks);
 	announce_free(ag.announce);
 	events_free(ag.events);

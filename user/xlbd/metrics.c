@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "ejection.h"
 #include "announce.h"
 #include "handover.h"
 #include "log.h"
@@ -35,8 +36,8 @@ struct snap_vip {
 struct snap_be {
 	size_t vip; /* index into vips */
 	__u32 id, gen, weight, eff;
-	__u8 admin, health, state;
-	__u64 changes;
+	__u8 admin, health, state, ejected;
+	__u64 changes, ejections;
 	char addr[48];
 };
 
@@ -108,8 +109,10 @@ static struct snap *build(struct agent *ag)
 			const struct xlb_sync_backend *b = &v->backends[j];
 			struct snap_be *sb = &s->bes[s->nbes++];
 			struct check_view cv;
+			struct outlier_view ov;
 
 			checks_view(ag->checks, &v->cfg, &b->cfg, &cv);
+			outliers_view(ag->outliers, v, b, &ov);
 			*sb = (struct snap_be){.vip = i,
 					       .id = b->id,
 					       .gen = b->gen,
@@ -118,7 +121,9 @@ static struct snap *build(struct agent *ag)
 					       .admin = b->cfg.admin,
 					       .health = cv.checked ? cv.health : b->health,
 					       .state = b->state,
-					       .changes = cv.changes};
+					       .changes = cv.changes,
+					       .ejected = ov.ejected,
+					       .ejections = ov.ejections};
 			xlb_addr_str(&b->cfg.addr, sb->addr, sizeof(sb->addr));
 		}
 	}
@@ -351,6 +356,14 @@ static void render_backends(FILE *f, struct xlb_dp *dp, const struct snap *s)
 	family(f, "xlb_backend_health_changes_total", "counter",
 	       "Health transitions of the backend's check.");
 	BE_LINE("xlb_backend_health_changes_total", "%llu", (unsigned long long)b->changes);
+	/* issue #16: ejected by outlier detection (its clients' SYNs went unanswered) */
+	family(f, "xlb_backend_ejected", "gauge",
+	       "1 while outlier detection keeps the backend out of its VIP's table for new "
+	       "flows.");
+	BE_LINE("xlb_backend_ejected", "%d", b->ejected);
+	family(f, "xlb_backend_ejections_total", "counter",
+	       "Times outlier detection ejected the backend (since xlbd started).");
+	BE_LINE("xlb_backend_ejections_total", "%llu", (unsigned long long)b->ejections);
 #undef BE_LINE
 	family(f, "xlb_backend_admin_state", "gauge",
 	       "Admin state set by the operator: 1 for the current one.");
