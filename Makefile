@@ -52,10 +52,11 @@ LAB_DP     := $(BUILD)/tests/xlb-lab-dp
 LAB_UDP    := $(BUILD)/tests/xlb-lab-udp
 LAB_TCP    := $(BUILD)/tests/xlb-lab-tcp
 LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
+LAB_SYN    := $(BUILD)/tests/xlb-lab-syn
 LAB_FLOOD  := $(BUILD)/tests/xlb-sl-flood
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD)
+	$(LAB_TCP) $(LAB_LOAD) $(LAB_SYN) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -183,6 +184,10 @@ $(LAB_TCP): $(BUILD)/tests/e2e/lab_tcp.o
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 $(LAB_LOAD): $(BUILD)/tests/e2e/lab_load.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(LAB_SYN): $(BUILD)/tests/e2e/lab_syn.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 

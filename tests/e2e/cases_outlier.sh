@@ -102,3 +102,80 @@ t_outlier_ejects_a_black_hole() {
 	ctl vip del $OL_OFF >/dev/null
 	return $ok
 }
+
+# ol_vip VIP PORT [vip add options...]: a VIP on b1-b3, each serving PORT.
+ol_vip() {
+	local v=$1 port=$2 b
+	shift 2
+	for b in b1 b2 b3; do bg "$b" "$LAB_TCP" "$port" "$b" greet; done
+	for b in b1 b2 b3; do
+		for _ in $(seq 50); do
+			on "$b" ss -Hltn | grep -q ":$port " && break
+			sleep 0.1
+		done
+	done
+	ctl vip add "$v" check "$BH_CHECK" "$@" >"$TMP/out" 2>&1 || { echo "    vip add: $(cat "$TMP/out")"; return 1; }
+	for b in 10.99.0.11 10.99.0.12 10.99.0.13; do
+		ctl backend add "$v" "$b" >/dev/null || { echo "    backend add $v $b failed"; return 1; }
+	done
+	wait_health "$v" 3
+}
+
+ol_ejections() { # VIP: ejection events so far
+	ctl -j events | jq "[.events[] | select(.kind == \"outlier\" and .vip == \"$1\" and .to == \"ejected\")] | length"
+}
+
+# 1% loss on the client's link (every 100th packet each way dropped by a
+# tc program: this kernel has no netem), 50 new connections/s for
+# XLB_E2E_LOSS_SECONDS (default 60): the clients retransmit SYNs on every
+# backend alike, and nobody is ejected.
+t_outlier_client_loss_ejects_nobody() {
+	local v=10.99.100.5:8020/tcp ok=0 secs=${XLB_E2E_LOSS_SECONDS:-60} n r b
+	ol_vip $v 8020 || return 1
+	on cl tc qdisc add dev eth0 clsact
+	{ on cl tc filter add dev eth0 egress bpf da obj "$LOSS_OBJ" sec tc &&
+		on cl tc filter add dev eth0 ingress bpf da obj "$LOSS_OBJ" sec tc; } >"$TMP/out" 2>&1 ||
+		{ echo "    tc: $(cat "$TMP/out")"; on cl tc qdisc del dev eth0 clsact; ctl vip del $v >/dev/null; return 1; }
+	on cl "$LAB_LOAD" 10.99.100.5 8020 -r 50 -d "$secs" -t 4000 >"$TMP/ol-loss" 2>&1
+	on cl tc qdisc del dev eth0 clsact
+	scrape /metrics >"$TMP/bh-scrape"
+	r=0
+	for b in 10.99.0.11 10.99.0.12 10.99.0.13; do
+		r=$((r + $(bh_metric xlb_backend_syn_retransmits_total $v $b)))
+	done
+	n=$(ol_ejections $v)
+	echo "    1% loss each way, 50 new connections/s for $secs s: $(awk '/^summary/ {print $3, "attempts,", $5, "ok"}' "$TMP/ol-loss"), $r SYN retransmits seen, $n ejections"
+	[ "$r" -ge 5 ] || { echo "    only $r retransmitted SYNs: the loss did not reach the SYNs, the case proves nothing"; ok=1; }
+	[ "$n" = 0 ] || { echo "    $n backends ejected for loss on the clients' side:"; ctl -j events | jq -r '.events[] | select(.kind == "outlier") | "      \(.backend) \(.to) \(.reason)"'; ok=1; }
+	ctl vip del $v >/dev/null
+	return $ok
+}
+
+# Spoofed SYNs, each sent again 300 ms later, from random sources (so over
+# every backend) at 300/s, while real clients connect at 50/s: at most
+# max_ejection_percent (50%: one of three) is ever ejected at once, and
+# every real connection succeeds.
+t_outlier_spoofed_syns_eject_at_most_the_cap() {
+	local v=10.99.100.5:8021/tcp ok=0 p1 p2 most=0 n
+	ol_vip $v 8021 || return 1
+	on cl "$LAB_LOAD" 10.99.100.5 8021 -r 50 -d 8 -t 4000 >"$TMP/ol-spoof" 2>&1 &
+	p1=$!
+	on cl "$LAB_SYN" 10.99.100.5 8021 300 8 300 >"$TMP/ol-syn" 2>&1 &
+	p2=$!
+	while kill -0 $p1 2>/dev/null; do
+		n=$(ctl -j backend list $v | jq '[.backends[] | select(.ejected)] | length')
+		[ "${n:-0}" -gt "$most" ] && most=$n
+		sleep 0.3
+	done
+	wait $p1 $p2
+	scrape /metrics >"$TMP/bh-scrape"
+	echo "    spoofed: $(cat "$TMP/ol-syn"), real: $(awk '/^summary/ {print $3, "attempts,", $5, "ok"}' "$TMP/ol-spoof"); at most $most ejected at once, $(ol_ejections $v) ejections"
+	grep -q '^sent [1-9]' "$TMP/ol-syn" || { echo "    no spoofed SYN sent"; ok=1; }
+	n=$(bh_metric xlb_backend_syn_retransmits_total $v 10.99.0.11)
+	[ "${n:-0}" -ge 50 ] || { echo "    b1 saw ${n:-no} retransmitted SYNs: the spoof did not reach xlb"; ok=1; }
+	[ "$most" -le 1 ] || { echo "    $most of 3 ejected at once: above max_ejection_percent 50%"; ok=1; }
+	n=$(grep -c '^fail .* conn ' "$TMP/ol-spoof")
+	[ "$n" = 0 ] || { echo "    $n real connections failed"; ok=1; }
+	ctl vip del $v >/dev/null
+	return $ok
+}

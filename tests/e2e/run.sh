@@ -17,6 +17,8 @@ LAB_DP=$(realpath "$BUILD/tests/xlb-lab-dp")
 LAB_UDP=$(realpath "$BUILD/tests/xlb-lab-udp")
 LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
 LAB_LOAD=$(realpath "$BUILD/tests/xlb-lab-load")
+LAB_SYN=$(realpath "$BUILD/tests/xlb-lab-syn")
+LOSS_OBJ=$(realpath "$BUILD/bpf/loss_lab.bpf.o")
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
 XLB_DECAP=$(realpath "$BUILD/xlb-decap")
@@ -1169,6 +1171,7 @@ if xlbd_start; then
 		t_xlbd_beats t_guard_withdraws_a_silent_agent t_guard_once_without_and_with_a_stale_agent \
 		t_guard_beat_removed_counts_as_silence t_offline_detach_withdraws_routes t_xlbd_sd_notify \
 		t_blackhole_second_chance t_outlier_ejects_a_black_hole \
+		t_outlier_client_loss_ejects_nobody t_outlier_spoofed_syns_eject_at_most_the_cap \
 		t_xlbctl_detach}; do
 		$t
 		result $? "${t#t_}"
