@@ -60,6 +60,7 @@ xlb_config_digest
 xlb_vip_announced
 xlb_vip_handover_slots
 xlb_maintenance
+xlb_backend_ejected xlb_backend_ejections_total
 "
 HISTOGRAMS="xlb_healthcheck_duration_seconds xlb_table_update_duration_seconds"
 
