@@ -1093,7 +1093,7 @@ int xlb_cfg_parse_check(const char *yaml, struct xlb_cfg_vip *v, struct xlb_cfg_
 
 int xlb_cfg_parse_outlier(const char *yaml, struct xlb_cfg_vip *v, struct xlb_err *err)
 {
-	struct xlb_cfg_outlier o;
+	struct xlb_cfg_outlier o = {};
 	struct snippet sn = {.v = v, .o = &o};
 	int ret =
 		parse_snippet("outlier", "off, on, or settings like {window: 10s, threshold: 50%}",

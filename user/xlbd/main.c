@@ -59,6 +59,7 @@
 #include "xlb_dp.h"
 #include "agent.h"
 #include "announce.h"
+#include "via_route.h"
 #include "ejection.h"
 #include "cfgdiff.h"
 #include "ctl.h"
@@ -543,7 +544,8 @@ int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *e
 		agent_count_reload(ag, 0);
 		return -EOPNOTSUPP;
 	}
-	if (can_announce(ag, next, err) || same_flow_table(ag, next, err)) {
+	if (can_announce(ag, next, err) || same_flow_table(ag, next, err) ||
+	    via_routes_ok(ag, next, err)) {
 		agent_count_reload(ag, 0);
 		return -EPERM;
 	}
@@ -575,7 +577,8 @@ static int ctl_apply(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
 	struct agent *ag = ctx;
 
-	if (can_announce(ag, next, err) || same_flow_table(ag, next, err))
+	if (can_announce(ag, next, err) || same_flow_table(ag, next, err) ||
+	    via_routes_ok(ag, next, err))
 		return -EPERM;
 	if (can_stateless(ag, next, err))
 		return -EOPNOTSUPP;
@@ -883,7 +886,7 @@ static int start(struct agent *ag)
 	{
 		struct xlb_err ferr = {};
 
-		err = can_stateless(ag, &ag->cfg, &ferr);
+		err = can_stateless(ag, &ag->cfg, &ferr) ?: via_routes_ok(ag, &ag->cfg, &ferr);
 		if (err)
 			pr_warn("%s\n", ferr.msg);
 	}
