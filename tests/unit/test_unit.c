@@ -205,7 +205,8 @@ enum pin_w {
 	PIN_RAND100,
 	PIN_ONE_HEAVY,
 	PIN_HUGE,
-	PIN_SOME_ZERO
+	PIN_SOME_ZERO,
+	PIN_FEW_HEAVY
 };
 
 static const struct pin_case {
@@ -230,6 +231,7 @@ static const struct pin_case {
 	{1000, 65537, PIN_RAND100, 1, 0xee703837e36d60f1ull},
 	{1000, 65537, PIN_ONE_HEAVY, 0, 0xcab588cf28dc9c24ull},
 	{1000, 65537, PIN_SOME_ZERO, 1, 0x141cff59f331ed18ull},
+	{1000, 65537, PIN_FEW_HEAVY, 1, 0x693a9982e80a2db4ull},
 	{10000, 65537, PIN_RAND100, 1, 0x9ecd552561f3c175ull},
 	{65536, 65537, PIN_EQ, 0, 0x232e30bdd946df4full},
 	{17, 131071, PIN_HUGE, 1, 0x41dd6a628570e971ull},
@@ -250,6 +252,8 @@ static __u32 pin_weight(enum pin_w w, __u32 i)
 		return i % 3 == 0 ? 0xffffffffu : i % 3 == 1 ? 1 : 0x80000001u;
 	case PIN_SOME_ZERO:
 		return r % 4 == 0 ? 0 : 1 + (__u32)(r % 3);
+	case PIN_FEW_HEAVY: /* rounds where a few classes claim */
+		return i % 97 == 0 ? 1000 + i : 1;
 	default:
 		return 1;
 	}
