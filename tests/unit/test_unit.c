@@ -266,7 +266,12 @@ static int t_tables_are_pinned(void)
 	__u32 *t = calloc(XLB_MAX_TABLE_SIZE, sizeof(*t));
 	int bad = 0;
 
-	ASSERT_TRUE(b && t, "allocate");
+	if (!b || !t) {
+		free(b);
+		free(t);
+		harness_fail(__FILE__, __LINE__, "couldn't allocate the backends and the table");
+		return -1;
+	}
 	mk_backends(b, 65536, 1);
 	for (size_t k = 0; k < sizeof(pin_cases) / sizeof(pin_cases[0]); k++) {
 		const struct pin_case *c = &pin_cases[k];
