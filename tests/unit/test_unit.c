@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "test_unit.h"
 #include "maglev.h"
+#include "maglev_ref.h"
 #include "xlb_hash.h"
 
 #define M XLB_DEFAULT_TABLE_SIZE
@@ -299,6 +300,88 @@ static int t_tables_are_pinned(void)
 	return bad ? -1 : 0;
 }
 
+static __u64 book_rng(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Property: on random inputs (sizes, N from 1 to beyond M, weights equal,
+ * random, huge, zero, a few heavy ones, seeds, now and then a duplicate key
+ * or id 0) the builder returns what the book's algorithm returns, table
+ * and error alike (tests/unit/maglev_ref.c).
+ */
+static int t_same_table_as_the_book(void)
+{
+	struct xlb_maglev_backend *b = calloc(20000, sizeof(*b));
+	__u32 *t = calloc(XLB_MAX_TABLE_SIZE, sizeof(*t)), *want = calloc(XLB_MAX_TABLE_SIZE, 4);
+	__u64 x = 0x9e3779b97f4a7c15ull;
+	int bad = 0;
+
+	if (!b || !t || !want) {
+		free(b);
+		free(t);
+		free(want);
+		harness_fail(__FILE__, __LINE__, "couldn't allocate the backends and the tables");
+		return -1;
+	}
+	for (int k = 0; k < 60 && !bad; k++) {
+		__u32 m = xlb_maglev_sizes[book_rng(&x) % (k % 15 ? 9 : xlb_maglev_nsizes)];
+		__u64 form = book_rng(&x) % 5, wk = book_rng(&x) % 7;
+		size_t n = form == 0   ? 1 + book_rng(&x) % 3
+			   : form == 1 ? 1 + book_rng(&x) % 100
+			   : form == 2 ? 1 + book_rng(&x) % 2000
+			   : form == 3 ? m - 2 + book_rng(&x) % 5
+				       : 1 + book_rng(&x) % (2 * m);
+		const struct xlb_hash_seed seed = {{book_rng(&x), book_rng(&x)}};
+		double sum = 0, wmax = 0;
+		int e1, e2;
+
+		n = n > 20000 ? 20000 : n;
+		mk_backends(b, (int)n, 1);
+		for (size_t i = 0; i < n; i++) {
+			__u64 r = book_rng(&x);
+
+			b[i].weight = wk == 0	? 1
+				      : wk == 1 ? 1 + (__u32)(r % 100)
+				      : wk == 2 ? (__u32)r
+				      : wk == 3 ? (__u32)(r % 4)
+				      : wk == 4 ? (i % 97 == 0 ? 1000 + (__u32)i : 1)
+				      : wk == 5 ? (i == n / 2 ? 65535 : 1)
+						: 7;
+		}
+		/* The book visits every backend each round: keep its work bounded. */
+		for (size_t i = 0; i < n; i++) {
+			sum += b[i].weight;
+			wmax = b[i].weight > wmax ? b[i].weight : wmax;
+		}
+		if (sum && (double)m * wmax / sum * n > 2e6)
+			for (size_t i = 0; i < n; i++)
+				b[i].weight = 1;
+		if (n > 1 && k % 31 == 7)
+			b[n - 1].key = b[0].key;
+		if (k % 37 == 11)
+			b[n / 2].id = XLB_BACKEND_NONE;
+		e1 = maglev_ref_build(b, n, m, k & 1 ? &seed : NULL, want);
+		e2 = xlb_maglev_build_keyed(b, n, m, k & 1 ? &seed : NULL, t);
+		if (e1 != e2 || memcmp(t, want, m * sizeof(*t))) {
+			harness_fail(
+				__FILE__, __LINE__,
+				"input %d: N=%zu M=%u weights %d: error %d, want %d; tables %s", k,
+				n, m, (int)wk, e2, e1,
+				memcmp(t, want, m * sizeof(*t)) ? "differ" : "agree");
+			bad = 1;
+		}
+	}
+	free(b);
+	free(t);
+	free(want);
+	return bad ? -1 : 0;
+}
+
 static int t_rejects_bad_input(void)
 {
 	struct xlb_maglev_backend b[2];
@@ -415,9 +498,10 @@ static const struct harness_case cases[] = {
 	CASE(t_equal_weights_floor_or_ceil), CASE(t_unequal_weights_proportional),
 	CASE(t_weight_zero_out_of_table),    CASE(t_removing_one_percent_disrupts_little),
 	CASE(t_order_does_not_matter),	     CASE(t_table_is_stable_across_releases),
-	CASE(t_tables_are_pinned),	     CASE(t_rejects_bad_input),
-	CASE(t_flow_hash_is_stable),	     CASE(t_seed_changes_slots),
-	CASE(t_seed_changes_table),	     CASE(t_ipv6_fold_does_not_collide),
+	CASE(t_tables_are_pinned),	     CASE(t_same_table_as_the_book),
+	CASE(t_rejects_bad_input),	     CASE(t_flow_hash_is_stable),
+	CASE(t_seed_changes_slots),	     CASE(t_seed_changes_table),
+	CASE(t_ipv6_fold_does_not_collide),
 };
 
 int main(int argc, char **argv)
