@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "test_unit.h"
 #include "maglev.h"
+#include "maglev_ref.h"
 #include "xlb_hash.h"
 
 #define M XLB_DEFAULT_TABLE_SIZE
@@ -193,6 +194,194 @@ static int t_table_is_stable_across_releases(void)
 	return 0;
 }
 
+/*
+ * Pinned tables over the builder's whole input space: one digest per
+ * (backends, weights, size, seed). Every load balancer of a fleet and every
+ * release during a rolling upgrade must build these same tables, or flows
+ * move: a faster builder must reproduce them bit for bit. The digests were
+ * computed by the builder of 2026-12 (byte map, four probes per step).
+ */
+enum pin_w {
+	PIN_EQ,
+	PIN_RAND100,
+	PIN_ONE_HEAVY,
+	PIN_HUGE,
+	PIN_SOME_ZERO,
+	PIN_FEW_HEAVY
+};
+
+static const struct pin_case {
+	__u32 n, m;
+	enum pin_w w;
+	int keyed;
+	__u64 digest;
+} pin_cases[] = {
+	{1, 251, PIN_EQ, 0, 0xd5f475de051069caull},
+	{1, 65537, PIN_EQ, 1, 0x40dffb4c7d10b62cull},
+	{2, 251, PIN_EQ, 0, 0xc0fbe0e442c444e8ull},
+	{3, 251, PIN_HUGE, 0, 0x8e7c6128f0304764ull},
+	{250, 251, PIN_EQ, 0, 0xad46d9f8c7485b7aull},
+	{251, 251, PIN_RAND100, 0, 0x9d686640c7237ed4ull},
+	{300, 251, PIN_EQ, 1, 0x90d32c460a5ac489ull},
+	{1000, 251, PIN_SOME_ZERO, 0, 0x250975642e79b8c8ull},
+	{5000, 4093, PIN_RAND100, 1, 0x79411363b4d65528ull},
+	{10, 65537, PIN_RAND100, 0, 0xac9f6012911bcb4full},
+	{100, 65537, PIN_EQ, 1, 0x108978ece31fc8e0ull},
+	{1000, 65537, PIN_EQ, 0, 0x4e933700fe592adcull},
+	{1000, 65537, PIN_EQ, 1, 0x7eb4c2a89a1da00cull},
+	{1000, 65537, PIN_RAND100, 1, 0xee703837e36d60f1ull},
+	{1000, 65537, PIN_ONE_HEAVY, 0, 0xcab588cf28dc9c24ull},
+	{1000, 65537, PIN_SOME_ZERO, 1, 0x141cff59f331ed18ull},
+	{1000, 65537, PIN_FEW_HEAVY, 1, 0x693a9982e80a2db4ull},
+	{10000, 65537, PIN_RAND100, 1, 0x9ecd552561f3c175ull},
+	{65536, 65537, PIN_EQ, 0, 0x232e30bdd946df4full},
+	{17, 131071, PIN_HUGE, 1, 0x41dd6a628570e971ull},
+	{1000, 655373, PIN_EQ, 1, 0x11720595f7ea9b2bull},
+	{3000, 655373, PIN_RAND100, 0, 0x1207fccbe5c94365ull},
+};
+
+static __u32 pin_weight(enum pin_w w, __u32 i)
+{
+	__u64 r = xlb_mix64(0x77656967687400ull + i);
+
+	switch (w) {
+	case PIN_RAND100:
+		return 1 + (__u32)(r % 100);
+	case PIN_ONE_HEAVY:
+		return i == 7 ? 50 : 1;
+	case PIN_HUGE: /* credit beyond 32 bits */
+		return i % 3 == 0 ? 0xffffffffu : i % 3 == 1 ? 1 : 0x80000001u;
+	case PIN_SOME_ZERO:
+		return r % 4 == 0 ? 0 : 1 + (__u32)(r % 3);
+	case PIN_FEW_HEAVY: /* rounds where a few classes claim */
+		return i % 97 == 0 ? 1000 + i : 1;
+	default:
+		return 1;
+	}
+}
+
+static int t_tables_are_pinned(void)
+{
+	const struct xlb_hash_seed seed = {{0x0123456789abcdefull, 0xfedcba9876543210ull}};
+	struct xlb_maglev_backend *b = calloc(65536, sizeof(*b));
+	__u32 *t = calloc(XLB_MAX_TABLE_SIZE, sizeof(*t));
+	int bad = 0;
+
+	if (!b || !t) {
+		free(b);
+		free(t);
+		harness_fail(__FILE__, __LINE__, "couldn't allocate the backends and the table");
+		return -1;
+	}
+	mk_backends(b, 65536, 1);
+	for (size_t k = 0; k < sizeof(pin_cases) / sizeof(pin_cases[0]); k++) {
+		const struct pin_case *c = &pin_cases[k];
+		__u64 h = 0xcbf29ce484222325ull;
+		int err;
+
+		for (__u32 i = 0; i < c->n; i++)
+			b[i].weight = pin_weight(c->w, i);
+		err = xlb_maglev_build_keyed(b, c->n, c->m, c->keyed ? &seed : NULL, t);
+		for (__u32 i = 0; i < c->m; i++) {
+			h ^= t[i];
+			h *= 0x100000001b3ull;
+		}
+		if (err || h != c->digest) {
+			harness_fail(__FILE__, __LINE__,
+				     "N=%u M=%u weights %d keyed %d: error %d, digest 0x%016llx, "
+				     "want 0x%016llx",
+				     c->n, c->m, (int)c->w, c->keyed, err, (unsigned long long)h,
+				     (unsigned long long)c->digest);
+			bad = 1;
+		}
+	}
+	free(b);
+	free(t);
+	return bad ? -1 : 0;
+}
+
+static __u64 book_rng(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Property: on random inputs (sizes, N from 1 to beyond M, weights equal,
+ * random, huge, zero, a few heavy ones, seeds, now and then a duplicate key
+ * or id 0) the builder returns what the book's algorithm returns, table
+ * and error alike (tests/unit/maglev_ref.c).
+ */
+static int t_same_table_as_the_book(void)
+{
+	struct xlb_maglev_backend *b = calloc(20000, sizeof(*b));
+	__u32 *t = calloc(XLB_MAX_TABLE_SIZE, sizeof(*t)), *want = calloc(XLB_MAX_TABLE_SIZE, 4);
+	__u64 x = 0x9e3779b97f4a7c15ull;
+	int bad = 0;
+
+	if (!b || !t || !want) {
+		free(b);
+		free(t);
+		free(want);
+		harness_fail(__FILE__, __LINE__, "couldn't allocate the backends and the tables");
+		return -1;
+	}
+	for (int k = 0; k < 60 && !bad; k++) {
+		__u32 m = xlb_maglev_sizes[book_rng(&x) % (k % 15 ? 9 : xlb_maglev_nsizes)];
+		__u64 form = book_rng(&x) % 5, wk = book_rng(&x) % 7;
+		size_t n = form == 0   ? 1 + book_rng(&x) % 3
+			   : form == 1 ? 1 + book_rng(&x) % 100
+			   : form == 2 ? 1 + book_rng(&x) % 2000
+			   : form == 3 ? m - 2 + book_rng(&x) % 5
+				       : 1 + book_rng(&x) % (2 * m);
+		const struct xlb_hash_seed seed = {{book_rng(&x), book_rng(&x)}};
+		double sum = 0, wmax = 0;
+		int e1, e2;
+
+		n = n > 20000 ? 20000 : n;
+		mk_backends(b, (int)n, 1);
+		for (size_t i = 0; i < n; i++) {
+			__u64 r = book_rng(&x);
+
+			b[i].weight = wk == 0	? 1
+				      : wk == 1 ? 1 + (__u32)(r % 100)
+				      : wk == 2 ? (__u32)r
+				      : wk == 3 ? (__u32)(r % 4)
+				      : wk == 4 ? (i % 97 == 0 ? 1000 + (__u32)i : 1)
+				      : wk == 5 ? (i == n / 2 ? 65535 : 1)
+						: 7;
+		}
+		/* The book visits every backend each round: keep its work bounded. */
+		for (size_t i = 0; i < n; i++) {
+			sum += b[i].weight;
+			wmax = b[i].weight > wmax ? b[i].weight : wmax;
+		}
+		if (sum && (double)m * wmax / sum * n > 2e6)
+			for (size_t i = 0; i < n; i++)
+				b[i].weight = 1;
+		if (n > 1 && k % 31 == 7)
+			b[n - 1].key = b[0].key;
+		if (k % 37 == 11)
+			b[n / 2].id = XLB_BACKEND_NONE;
+		e1 = maglev_ref_build(b, n, m, k & 1 ? &seed : NULL, want);
+		e2 = xlb_maglev_build_keyed(b, n, m, k & 1 ? &seed : NULL, t);
+		if (e1 != e2 || memcmp(t, want, m * sizeof(*t))) {
+			harness_fail(
+				__FILE__, __LINE__,
+				"input %d: N=%zu M=%u weights %d: error %d, want %d; tables %s", k,
+				n, m, (int)wk, e2, e1,
+				memcmp(t, want, m * sizeof(*t)) ? "differ" : "agree");
+			bad = 1;
+		}
+	}
+	free(b);
+	free(t);
+	free(want);
+	return bad ? -1 : 0;
+}
+
 static int t_rejects_bad_input(void)
 {
 	struct xlb_maglev_backend b[2];
@@ -309,6 +498,7 @@ static const struct harness_case cases[] = {
 	CASE(t_equal_weights_floor_or_ceil), CASE(t_unequal_weights_proportional),
 	CASE(t_weight_zero_out_of_table),    CASE(t_removing_one_percent_disrupts_little),
 	CASE(t_order_does_not_matter),	     CASE(t_table_is_stable_across_releases),
+	CASE(t_tables_are_pinned),	     CASE(t_same_table_as_the_book),
 	CASE(t_rejects_bad_input),	     CASE(t_flow_hash_is_stable),
 	CASE(t_seed_changes_slots),	     CASE(t_seed_changes_table),
 	CASE(t_ipv6_fold_does_not_collide),
