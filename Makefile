@@ -190,7 +190,7 @@ $(LAB_UDP): $(BUILD)/tests/e2e/lab_udp.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-$(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
+$(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tools/bench/other_build.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
