@@ -68,7 +68,7 @@ static int copy_rodata(struct bpf_object *obj, int like_fd)
 {
 	struct btf *obtf = bpf_object__btf(obj), *kbtf = NULL;
 	const struct btf_type *osec, *ksec;
-	struct bpf_map_info info;
+	struct bpf_map_info info = {};
 	struct bpf_map *m, *ro = NULL;
 	const void *init;
 	char *dst = NULL, *src = NULL;
@@ -85,15 +85,15 @@ static int copy_rodata(struct bpf_object *obj, int like_fd)
 	}
 	if (!ro || !obtf)
 		return 0; /* nothing to set */
+	fd = prog_map(like_fd, ".rodata", &info);
+	if (fd < 0)
+		return fd;
 	init = bpf_map__initial_value(ro, &dsize);
 	dst = init ? malloc(dsize) : NULL;
 	if (dst)
 		memcpy(dst, init, dsize);
 	id = btf__find_by_name_kind(obtf, ".rodata", BTF_KIND_DATASEC);
 	osec = id > 0 ? btf__type_by_id(obtf, (__u32)id) : NULL;
-	fd = prog_map(like_fd, ".rodata", &info);
-	if (fd < 0)
-		return fd;
 	src = malloc(info.value_size);
 	kbtf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!dst || !osec || !src || !kbtf || bpf_map_lookup_elem(fd, &zero, src)) {
