@@ -195,7 +195,7 @@ $(LAB_UDP): $(BUILD)/tests/e2e/lab_udp.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
-$(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tests/bpf/pkt.o $(BUILD)/tests/unit/maglev_ref.o $(LIB)
+$(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tools/bench/other_build.o $(BUILD)/tests/bpf/pkt.o $(BUILD)/tests/unit/maglev_ref.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -331,9 +331,17 @@ test-flood: $(LAB_FLOOD)
 test-fleet: all
 	$(Q)tests/e2e/fleet.sh $(BUILD)
 
+# BENCH_OLD=<commit>: xlb-bench also runs that commit's XDP program, built
+# by tools/bench/build_old.sh, on the same maps in the same rounds, e.g.
+# BENCH_OLD=2636e7f (the last before the SYN-retransmission path, issue #16).
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
+ifneq ($(BENCH_OLD),)
+	$(Q)tools/bench/build_old.sh $(BENCH_OLD) $(BUILD)/bench-old
+	$(Q)XLB_BENCH_OLD=$(BUILD)/bench-old/xlb.bpf.o XLB_BENCH_OLD_NAME=$(BENCH_OLD) $(BENCH)
+else
 	$(Q)$(BENCH)
+endif
 	$(Q)$(DECAP_BENCH)
 	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
