@@ -42,6 +42,7 @@ TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
 DECAP_BENCH := $(BUILD)/tools/xlb-decap-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
+PROBE_COST := $(BUILD)/tools/xlb-probe-cost
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 XLB_DECAP  := $(BUILD)/xlb-decap
@@ -56,7 +57,7 @@ LAB_SYN    := $(BUILD)/tests/xlb-lab-syn
 LAB_FLOOD  := $(BUILD)/tests/xlb-sl-flood
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(LAB_SYN) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD)
+	$(LAB_TCP) $(LAB_LOAD) $(LAB_SYN) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD) $(PROBE_COST)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -67,6 +68,8 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 DEB_PKGS += libmicrohttpd-dev prometheus curl jq
 # sanitizers and libFuzzer (issue #11): clang's runtimes
 DEB_PKGS += libclang-rt-14-dev
+# the probe-cost bench (issue #15): health checks' syscalls batched by io_uring
+DEB_PKGS += liburing-dev
 # sd_notify: readiness and the watchdog under systemd (issue #13)
 DEB_PKGS += libsystemd-dev
 # the fleet lab (issue #13): BGP and BFD on the LBs and the router
@@ -199,6 +202,11 @@ $(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tools/bench/other_build.o $(
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(PROBE_COST): $(BUILD)/tools/bench/probe_cost.o
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -luring -o $@
 
 $(DECAP_BENCH): $(BUILD)/tools/bench/decap_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	@mkdir -p $(@D)
@@ -345,6 +353,7 @@ endif
 	$(Q)$(DECAP_BENCH)
 	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
+	$(Q)tools/bench/probe_cost.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
 check: deps

@@ -29,6 +29,8 @@ extern const struct harness_case probe_cases[];
 extern const size_t probe_ncases;
 extern const struct harness_case probe_tcp_cases[];
 extern const size_t probe_tcp_ncases;
+extern const struct harness_case prober_cases[];
+extern const size_t prober_ncases;
 extern const struct harness_case state_cases[];
 extern const size_t state_ncases;
 extern const struct harness_case procfs_cases[];
@@ -47,6 +49,8 @@ int probe_setup(void);
 void probe_teardown(void);
 int probe_tcp_setup(void);
 void probe_tcp_teardown(void);
+int prober_setup(void);
+void prober_teardown(void);
 int state_setup(void);
 void state_teardown(void);
 

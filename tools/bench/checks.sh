@@ -7,7 +7,9 @@
 #
 #   lb (10.200.255.254) --veth-- be (10.200.0.1 ... : N addresses, one server)
 #
-# Figures only: nothing here passes or fails on a number.
+# Figures only: nothing here passes or fails on a number. XLB_BENCH_NS
+# names the namespaces and the pin directory (default xlbb), so that two
+# benches on one host do not collide.
 set -u
 BUILD=${1:-build}
 N=${XLB_BENCH_BACKENDS:-10000}
@@ -15,8 +17,8 @@ SECS=${XLB_BENCH_SECONDS:-20}
 XLBD=$(realpath "$BUILD/xlbd")
 XLBCTL=$(realpath "$BUILD/xlbctl")
 LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
-P=xlbb
-PIN=/sys/fs/bpf/xlbb
+P=${XLB_BENCH_NS:-xlbb}
+PIN=/sys/fs/bpf/$P
 TMP=$(mktemp -d /tmp/xlb-bench-checks.XXXXXX)
 PIDS=()
 
@@ -35,7 +37,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-addr() { echo "10.200.$(($1 / 250)).$(($1 % 250 + 1))"; }
+# A line with backend i's address between PREFIX and SUFFIX: addr I PREFIX
+# SUFFIX. No command substitution: 20,000 forks take minutes on a loaded
+# 2-core host.
+addr() { printf '%s10.200.%d.%d%s\n' "$2" $(($1 / 250)) $(($1 % 250 + 1)) "${3:-}"; }
 
 ip netns add $P-lb && ip netns add $P-be || { echo "bench checks: needs root and netns"; exit 1; }
 ip link add eth0 netns $P-lb type veth peer name eth0 netns $P-be
@@ -44,7 +49,7 @@ ip -n $P-lb link set eth0 up
 ip -n $P-lb addr add 10.200.255.254/16 dev eth0
 ip -n $P-be link set lo up
 ip -n $P-be link set eth0 up
-for i in $(seq 0 $((N - 1))); do echo "addr add $(addr "$i")/16 dev eth0"; done | ip -n $P-be -batch -
+for i in $(seq 0 $((N - 1))); do addr "$i" "addr add " "/16 dev eth0"; done | ip -n $P-be -batch -
 # One neighbour entry a backend: the default table (1024) would overflow.
 # The thresholds are the host's (not per namespace): raised here, restored
 # on exit.
@@ -77,7 +82,7 @@ NV=100
 		echo "    table_size: 4093"
 		echo "    check: {type: tcp, interval: 1s, timeout: 500ms}"
 		echo "    backends:"
-		for i in $(seq "$v" "$NV" $((N - 1))); do echo "      - address: $(addr "$i")"; done
+		for i in $(seq "$v" "$NV" $((N - 1))); do addr "$i" "      - address: "; done
 	done
 } >"$TMP/xlb.yaml"
 
@@ -104,9 +109,14 @@ hz=$(getconf CLK_TCK)
 ev() { ctl events | grep -c ' health '; }
 e0=$(ev)
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$XPID/stat")
+# Connections the agent opened (its checks: nothing else in its namespace
+# opens TCP connections), for the CPU a check costs whatever the rate.
+opens() { ip netns exec $P-lb awk '/^Tcp:/ && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
+o0=$(opens)
 c0=$(ticks)
 sleep "$SECS"
 c1=$(ticks)
+o1=$(opens)
 read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$XPID/stat")
 e1=$(ev)
 # Scrapes: the slowest of five, and the size of one.
@@ -128,6 +138,11 @@ echo
 echo "The agent at scale: $NV VIPs, $N backends, tcp checks every 1 s (+-10% jitter), ${SECS} s measured"
 printf '  %-34s %s\n' "backends up after start" "$up of $N in ${warm}s"
 printf '  %-34s %s %%   (target < 10%%)\n' "xlbd CPU, share of one core" "$cpu"
+checks=$((o1 - o0))
+per_check=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$checks" \
+	'BEGIN { printf "%.1f", n ? d * 1e6 / hz / n : 0 }')
+printf '  %-34s %s a second, %s us of CPU each\n' "tcp checks while measured" \
+	"$((checks / SECS))" "$per_check"
 printf '  %-34s %s %% user, %s %% kernel\n' "  of which" \
 	"$(awk -v d=$((u1 - u0)) -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", d * 100 / hz / s }')" \
 	"$(awk -v d=$((s1 - s0)) -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", d * 100 / hz / s }')"
@@ -140,5 +155,5 @@ printf '  %-34s %s ms, %s series   (target < 100 ms)\n' "/metrics scrape, slowes
 cat >"$BUILD/bench-checks.json" <<JSON
 {"backends": $N, "interval_ms": 1000, "seconds": $SECS, "up": $up,
  "warmup_s": $warm, "cpu_percent": $cpu, "lateness_p50_ms": $p50, "lateness_p99_ms": $p99,
- "vips": $NV, "scrape_ms": $scrape_ms, "scrape_series": $series}
+ "checks_per_s": $((checks / SECS)), "cpu_us_per_check": $per_check, "vips": $NV, "scrape_ms": $scrape_ms, "scrape_series": $series}
 JSON

@@ -84,6 +84,7 @@ struct probe {
 	__u8 nranges;
 	__u8 talk;		    /* tcp: send or expect set */
 	__u8 phase;		    /* tcp: enum tcp_phase */
+	__u8 spent;		    /* its one-shot epoll event came: nothing to remove */
 	pid_t pid;		    /* exec: child not reaped yet (0: none) */
 	CURL *easy;		    /* http(s) */
 	struct curl_slist *conn_to; /* http(s): CURLOPT_CONNECT_TO, owned */
@@ -126,6 +127,7 @@ struct xlb_prober {
 	struct src deadline, curl_timer, ready;
 	__u64 armed_us; /* deadline timer set to this; 0: disarmed */
 	int signalled;	/* ready eventfd written, not yet read */
+	int running;	/* inside xlb_prober_run(), before its callbacks */
 	CURLM *multi;
 	struct probe **heap; /* min-heap by deadline_us */
 	unsigned int nheap, heap_cap;
@@ -245,8 +247,16 @@ static void heap_remove(struct xlb_prober *p, struct probe *pr)
 	heap_down(p, last->hidx);
 }
 
-/* Point the deadline timer at the earliest running probe's deadline (or the
- * next look at polled children). */
+/*
+ * Make sure the deadline timer fires by the earliest running probe's
+ * deadline (or the next look at polled children). It is only ever moved
+ * earlier: a probe that finishes in time leaves the timer where it was,
+ * and when that fires, xlb_prober_run() finds nothing due and sets it to
+ * the earliest deadline then. Moving it later at every outcome would cost
+ * a timerfd_settime() a probe (probes mostly finish in the order they
+ * started, so the earliest deadline is usually the one just met); left
+ * alone, it fires in vain about once a timeout.
+ */
 static void arm_deadline(struct xlb_prober *p)
 {
 	__u64 want = p->nheap ? p->heap[0]->deadline_us : 0;
@@ -254,7 +264,7 @@ static void arm_deadline(struct xlb_prober *p)
 
 	if (!link_empty(&p->polled) && (!want || p->poll_at_us < want))
 		want = p->poll_at_us;
-	if (want == p->armed_us)
+	if (!want || (p->armed_us && p->armed_us <= want))
 		return;
 	its.it_value.tv_sec = (time_t)(want / 1000000);
 	its.it_value.tv_nsec = (long)(want % 1000000) * 1000;
@@ -414,7 +424,8 @@ static void release(struct xlb_prober *p, struct probe *pr)
 			setsockopt(pr->src.fd, SOL_SOCKET, SO_LINGER,
 				   &(struct linger){.l_onoff = 1, .l_linger = 0},
 				   sizeof(struct linger));
-		epoll_ctl(p->ep, EPOLL_CTL_DEL, pr->src.fd, NULL);
+		if (!pr->spent)
+			epoll_ctl(p->ep, EPOLL_CTL_DEL, pr->src.fd, NULL);
 		close(pr->src.fd);
 		pr->src.fd = -1;
 	}
@@ -435,7 +446,8 @@ finish(struct xlb_prober *p, struct probe *pr, int ok, const char *fmt, ...)
 	vsnprintf(pr->r.reason, sizeof(pr->r.reason), fmt, ap);
 	va_end(ap);
 	link_add_tail(&p->queue, &pr->qlink);
-	if (!p->signalled) {
+	/* Inside xlb_prober_run() its deliver() is next: no wake-up needed. */
+	if (!p->signalled && !p->running) {
 		__u64 one = 1;
 
 		if (write(p->ready.fd, &one, sizeof(one)) != sizeof(one))
@@ -586,7 +598,12 @@ static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct socka
 	}
 	if (sock_open(p, pr, SOCK_STREAM, sa, len))
 		return;
-	err = ep_add(p, &pr->src, EPOLLOUT);
+	/* A plain check waits for one event: one-shot, so that once it came
+	 * the socket can close without an EPOLL_CTL_DEL. (Closing does not
+	 * always remove it: an exec check's child, between its fork and its
+	 * exec, holds the socket too, and an armed entry would then outlive
+	 * the probe.) */
+	err = ep_add(p, &pr->src, pr->talk ? EPOLLOUT : EPOLLOUT | EPOLLONESHOT);
 	if (err)
 		finish(p, pr, 0, "epoll: %s", strerror(-err));
 }
@@ -685,7 +702,9 @@ static void tcp_read(struct xlb_prober *p, struct probe *pr)
 		tcp_mismatch(p, pr);
 }
 
-static void tcp_event(struct xlb_prober *p, struct probe *pr)
+/* A connecting socket reports its outcome by EPOLLOUT; only an error or a
+ * hang-up has an error code to fetch (refused, unreachable...). */
+static void tcp_event(struct xlb_prober *p, struct probe *pr, __u32 events)
 {
 	socklen_t len = sizeof(int);
 	int err = 0;
@@ -698,7 +717,9 @@ static void tcp_event(struct xlb_prober *p, struct probe *pr)
 		tcp_read(p, pr);
 		return;
 	}
-	if (getsockopt(pr->src.fd, SOL_SOCKET, SO_ERROR, &err, &len))
+	pr->spent = !pr->talk;
+	if ((events & (EPOLLERR | EPOLLHUP)) &&
+	    getsockopt(pr->src.fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		err = errno;
 	if (err) {
 		finish(p, pr, 0, "%s", errno_reason(err));
@@ -1160,7 +1181,7 @@ static void handle(struct xlb_prober *p, struct src *s, __u32 events)
 		if (pr->finished)
 			break; /* finished earlier in this batch */
 		if (pr->type == XLB_CHECK_TCP)
-			tcp_event(p, pr);
+			tcp_event(p, pr, events);
 		else if (pr->type == XLB_CHECK_UDP)
 			udp_event(p, pr);
 		else
@@ -1209,6 +1230,7 @@ void xlb_prober_run(struct xlb_prober *p)
 	int n = epoll_wait(p->ep, ev, BATCH, 0);
 	__u64 now;
 
+	p->running = 1;
 	for (int i = 0; i < n; i++)
 		handle(p, ev[i].data.ptr, ev[i].events);
 	/* Whatever produced events, the deadlines are the authority. */
@@ -1218,6 +1240,7 @@ void xlb_prober_run(struct xlb_prober *p)
 		timed_out(p, p->heap[0]);
 	bury_curl_socks(p);
 	arm_deadline(p);
+	p->running = 0; /* what the callbacks finish needs the eventfd again */
 	deliver(p);
 }
 

@@ -34,20 +34,23 @@ struct tkey {
 	__u8 pad;
 };
 
+/* What every check touches comes first; `check` (over 1 KiB, read only to
+ * start a probe) last, so that the schedule and a result touch the first
+ * cache lines of a target only. */
 struct target {
-	struct tkey key;
-	struct xlb_cfg_check check; /* what to run (the first VIP's check) */
-	struct xlb_check_timing t;
-	struct xlb_hstate h;
-	struct xlb_probe_result last;
-	__u64 last_wall_ms, since_wall_ms;
 	__u64 due_ms;	     /* CLOCK_MONOTONIC */
-	__u64 last_mono_ms;  /* of the last result, 0 if none */
 	__u64 hurry_till_ms; /* fast_interval until then (outlier ejection) */
 	int heap_idx;	     /* -1: not scheduled (type none) */
 	int running;
-	int seen;      /* during checks_sync() */
-	__u64 changes; /* health transitions */
+	struct xlb_check_timing t;
+	struct xlb_hstate h;
+	struct tkey key;
+	struct xlb_probe_result last;
+	__u64 last_wall_ms, since_wall_ms;
+	__u64 last_mono_ms;	    /* of the last result, 0 if none */
+	int seen;		    /* during checks_sync() */
+	__u64 changes;		    /* health transitions */
+	struct xlb_cfg_check check; /* what to run (the first VIP's check) */
 };
 
 struct hent {
@@ -377,12 +380,12 @@ static int start_probe(struct checks *c, struct target *t)
 				    t->key.vfamily, t->key.port, t, &via);
 }
 
+/* The timer needs no read(): arm() sets it again at the end, and setting a
+ * timerfd clears its expirations (one syscall less a wake-up). */
 void checks_on_timer(struct checks *c)
 {
-	__u64 now_us = mono_us(), now = now_us / 1000, ticks;
+	__u64 now_us = mono_us(), now = now_us / 1000;
 
-	if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		pr_debug("checks: timer read: %s\n", strerror(errno));
 	while (c->nheap && c->heap[0].due_ms <= now) {
 		struct target *t = c->heap[0].t;
 		__u64 due;
