@@ -4,7 +4,7 @@
 # xlbctl status: "up (ok)".
 ck_health() {
 	ctl status | awk -v v="$1" -v b="$2" '$1 == v && $2 == b {
-		r = ""; for (i = 11; i <= NF; i++) r = r (r ? " " : "") $i
+		r = ""; for (i = 12; i <= NF; i++) r = r (r ? " " : "") $i
 		print $4 " (" r ")" }'
 }
 

@@ -224,13 +224,13 @@ static void outlier_json(json_object *o, const struct outlier_view *ov, int deta
 {
 	char buf[128];
 
-	if (!ov->on)
+	if (!ov->on) /* one word each: tables are read by column */
 		snprintf(buf, sizeof(buf), "off");
 	else if (ov->ejected)
-		snprintf(buf, sizeof(buf), "ejected %u%% %llus", ov->why.ratio_pct,
+		snprintf(buf, sizeof(buf), "ejected:%u%%:%llus", ov->why.ratio_pct,
 			 (unsigned long long)(ov->back_in_ms + 999) / 1000);
 	else
-		snprintf(buf, sizeof(buf), "ok %u%%", ov->why.ratio_pct);
+		snprintf(buf, sizeof(buf), "%u%%", ov->why.ratio_pct);
 	add_str(o, "outlier", buf);
 	json_object_object_add(o, "ejected", json_object_new_boolean(ov->ejected));
 	add_int(o, "ejections", (int64_t)ov->ejections);
