@@ -28,8 +28,7 @@ struct agent {
 	struct xlb_dp *dp;
 	struct xlb_nh *nh;
 	struct xlb_sync *sync;
-	int unresolved; /* backends whose next hop is not known yet */
-	int since_recheck;
+	int unresolved;		/* backends whose next hop is not known yet */
 	const char *state_path; /* the running config, persisted */
 	const char *socket_path;
 	const char *socket_group;	/* NULL: root only (0600) */

@@ -4,7 +4,7 @@
  * configuration file, attaches it to the interface, and keeps it matching:
  * SIGHUP re-reads the file (validated in full first: a rejected file
  * changes nothing), next hops that are still resolving are retried every
- * 200 ms and every next hop is re-checked every 30 s.
+ * 200 ms and every next hop is re-checked within 30 s.
  *
  * One event loop (epoll over a signalfd and a timerfd) owns all state and
  * is the only writer of BPF maps. Exiting leaves forwarding in place: the
@@ -20,8 +20,9 @@
  * requests by ctl.c, which sees the agent only through a ctl_agent.
  *
  * Next hops follow the kernel: neighbour, link and route changes (netlink)
- * trigger a re-check at the next 200 ms tick, and all are re-checked every
- * 30 s anyway.
+ * that change a backend's next hop trigger a re-check at the next 200 ms
+ * tick, and the known routes are asked again over every 30 s, a slice a
+ * tick (nexthop.h).
  *
  * Health checks (checks.c) run in the same loop: their timer and the
  * prober's fd are two more epoll sources; a change of health applies at
@@ -68,7 +69,7 @@
 #define DEFAULT_STATE_DIR "/var/lib/xlb"
 #define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
 #define TICK_MS 200
-#define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every next hop re-checked every 30 s */
+#define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every route re-checked within 30 s */
 
 /* ---- data plane and next hops, as the reconciliation engine sees them -- */
 
@@ -750,18 +751,16 @@ static int run(struct agent *ag)
 
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			continue;
-		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
 		announce_tick(ag->announce, &ag->cfg, ag->sync);
 		agent_beat(ag->pin_dir, &ag->cfg.announce);
 		notify_tick(mono_ms()); /* systemd's watchdog: the loop turns */
-		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
-		    ag->sync->time_matters || ag->health_changed ||
-		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
-			if (ag->since_recheck >= RECHECK_TICKS)
-				xlb_nh_forget_routes(ag->nh);
+		/* the routes' safety net: a slice each tick, all in 30 s */
+		if (xlb_nh_tick(ag->nh, RECHECK_TICKS) > 0)
+			ag->nl_changed = 1;
+		if (ag->unresolved || ag->nl_changed || ag->sync->time_matters ||
+		    ag->health_changed || (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
 			ag->nl_changed = 0;
-			ag->since_recheck = 0;
 			agent_apply(ag, &ag->cfg);
 		}
 	}
