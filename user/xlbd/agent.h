@@ -17,6 +17,7 @@
 
 struct metrics;
 struct announce;
+struct flowsweep;
 
 struct agent {
 	const char *config_path;
@@ -48,6 +49,7 @@ struct agent {
 	struct xlb_hash_seed seed; /* the fleet's, read at start (seed.h) */
 	const char *state_dir;
 	struct announce *announce; /* routes for BGP, maintenance (announce.h) */
+	struct flowsweep *flows;   /* flows per backend, counted a slice a tick */
 	int net_admin;		   /* CAP_NET_ADMIN kept: announcing possible */
 	/* cfgdigest.h: of cfg and seed, for status and /metrics; "" unknown */
 	char config_digest[XLB_CFG_DIGEST_LEN];

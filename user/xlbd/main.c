@@ -48,6 +48,7 @@
 #include "clock.h"
 #include "config.h"
 #include "exec_child.h"
+#include "flowsweep.h"
 #include "handover.h"
 #include "heartbeat.h"
 #include "notify.h"
@@ -70,6 +71,7 @@
 #define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
 #define TICK_MS 200
 #define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every route re-checked within 30 s */
+#define FLOW_SLICES 5			    /* a pass over the flow table: 5 ticks, 1 s */
 
 /* ---- data plane and next hops, as the reconciliation engine sees them -- */
 
@@ -634,7 +636,8 @@ static int ctl_open(struct agent *ag)
 			 .checks = ag->checks,
 			 .events = ag->events,
 			 .announce = ag->announce,
-			 .config_digest = ag->config_digest},
+			 .config_digest = ag->config_digest,
+			 .flows = ag->flows},
 		.events = ag->events,
 		.apply = ctl_apply,
 		.load_file = ctl_load_file,
@@ -754,7 +757,8 @@ static int run(struct agent *ag)
 		metrics_heartbeat(ag->metrics);
 		announce_tick(ag->announce, &ag->cfg, ag->sync);
 		agent_beat(ag->pin_dir, &ag->cfg.announce);
-		notify_tick(mono_ms()); /* systemd's watchdog: the loop turns */
+		notify_tick(mono_ms());		      /* systemd's watchdog: the loop turns */
+		flowsweep_tick(ag->flows, mono_ms()); /* status's flow counts */
 		/* the routes' safety net: a slice each tick, all in 30 s */
 		if (xlb_nh_tick(ag->nh, RECHECK_TICKS) > 0)
 			ag->nl_changed = 1;
@@ -861,7 +865,9 @@ static int start(struct agent *ag)
 	ag->events = events_new();
 	ag->checks = checks_new(ag);
 	ag->announce = announce_new(ag->events, ag->dp, ag->state_dir);
-	if (!ag->sync || !ag->events || !ag->checks || !ag->announce)
+	ag->flows = flowsweep_new(ag->dp, FLOW_SLICES, TICK_MS, XLB_FLOW_LIVE_TCP_IDLE_S,
+				  ctl_backend_gens, ag->sync);
+	if (!ag->sync || !ag->events || !ag->checks || !ag->announce || !ag->flows)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
 	ag->sync->seed = ag->seed;
@@ -1156,6 +1162,7 @@ int main(int argc, char **argv)
 	metrics_stop(ag.metrics);
 	checks_free(ag.checks);
 	announce_free(ag.announce);
+	flowsweep_free(ag.flows);
 	events_free(ag.events);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
