@@ -162,8 +162,9 @@ int xlb_nh_refresh(struct xlb_nh *nh)
 {
 	int err;
 
-	if (nh->events)
-		xlb_nh_events_read(nh); /* what waits there is older than now */
+	/* Events waiting in the socket are left to the caller's loop (which
+	 * also follows the NIC's own changes from them): it reads them in its
+	 * next turn, and what they change is resolved again then. */
 	if (!nh->need_refill && nh->events)
 		return 0;
 	err = nh_neigh_dump(nh);

@@ -26,10 +26,9 @@ struct xlb_nh *xlb_nh_new(void);
 void xlb_nh_free(struct xlb_nh *nh);
 
 /*
- * Bring the neighbour table up to date (once per round of resolutions):
- * changes waiting in the event socket are applied; the kernel's whole
- * table is read only at first, after lost events, and every time when no
- * event socket is open.
+ * Before a round of resolutions: the kernel's whole neighbour table is
+ * read at first, after lost events, and every time when no event socket
+ * is open; otherwise the events keep it (xlb_nh_events_read()).
  */
 int xlb_nh_refresh(struct xlb_nh *nh);
 /* Look every route up again (done by itself on link events). */
