@@ -42,6 +42,7 @@ TEST_UNIT  := $(BUILD)/tests/test_unit
 BENCH      := $(BUILD)/tools/xlb-bench
 DECAP_BENCH := $(BUILD)/tools/xlb-decap-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
+LOOP_PROBE := $(BUILD)/tools/xlb-loop-probe
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 XLB_DECAP  := $(BUILD)/xlb-decap
@@ -55,7 +56,7 @@ LAB_LOAD   := $(BUILD)/tests/xlb-lab-load
 LAB_FLOOD  := $(BUILD)/tests/xlb-sl-flood
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD)
+	$(LAB_TCP) $(LAB_LOAD) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD) $(LOOP_PROBE)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -172,6 +173,11 @@ $(VETH_BENCH): $(BUILD)/tools/bench/veth_bench.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(LOOP_PROBE): $(BUILD)/tools/bench/loop_probe.o
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 # a SYN flood against established flows, table vs stateless (tests/flood/)
 $(LAB_FLOOD): $(BUILD)/tests/flood/sl_flood.o $(LIB)
@@ -332,6 +338,7 @@ bench: deps
 	$(Q)$(DECAP_BENCH)
 	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
+	$(Q)tools/bench/loop.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
 check: deps

@@ -1,0 +1,181 @@
+#!/bin/bash
+# The agent's event loop at its busiest (issue #15): xlbd with 100 VIPs of
+# 100 backends each (10,000, XLB_BENCH_BACKENDS to change), checked by tcp
+# every second, in a namespace pair made here (as checks.sh). While a
+# probe asks the control socket every 5 ms (tools/bench/loop_probe.c: a
+# reply is late by the loop turn it waited for), one thing at a time:
+#
+#   quiet      31 s, nothing asked (the periodic next-hop re-check falls in it)
+#   status     5 x `xlbctl status` (every backend, its flows)
+#   list       5 x `xlbctl backend list`
+#   apply      5 x a weight change and back (one VIP table rebuilt, 10,000
+#              backends planned)
+#   routes     1,000 route changes (500 /32 added, then deleted) for prefixes
+#              that hold no backend, as a BGP daemon on the host makes them
+#   route1     a /32 route for one backend added and deleted
+#
+# Per phase: the probe's slowest reply and p99 (the loop's longest turn,
+# to within 5 ms), the slowest command, and xlbd's CPU time. Writes
+# build/bench-loop.json. XLB_BENCH_XLBD / XLB_BENCH_XLBCTL run another
+# build (a paired before/after); XLB_BENCH_NS names the namespaces.
+# Figures only: nothing here passes or fails on a number.
+set -u
+BUILD=${1:-build}
+N=${XLB_BENCH_BACKENDS:-10000}
+XLBD=$(realpath "${XLB_BENCH_XLBD:-$BUILD/xlbd}")
+XLBCTL=$(realpath "${XLB_BENCH_XLBCTL:-$BUILD/xlbctl}")
+LAB_TCP=$(realpath "$BUILD/tests/xlb-lab-tcp")
+PROBE=$(realpath "$BUILD/tools/xlb-loop-probe")
+P=${XLB_BENCH_NS:-xlbl}
+PIN=/sys/fs/bpf/$P
+TMP=$(mktemp -d /tmp/xlb-bench-loop.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	"$XLBD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	ip netns del $P-lb 2>/dev/null
+	ip netns del $P-be 2>/dev/null
+	if [ -n "${GC:-}" ]; then
+		set -- $GC
+		sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" \
+			net.ipv4.neigh.default.gc_thresh2="$2" net.ipv4.neigh.default.gc_thresh3="$3"
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+addr() { echo "10.200.$(($1 / 250)).$(($1 % 250 + 1))"; }
+
+ip netns add $P-lb && ip netns add $P-be || { echo "bench loop: needs root and netns"; exit 1; }
+ip link add eth0 netns $P-lb type veth peer name eth0 netns $P-be
+ip -n $P-lb link set lo up
+ip -n $P-lb link set eth0 up
+ip -n $P-lb addr add 10.200.255.254/16 dev eth0
+ip -n $P-be link set lo up
+ip -n $P-be link set eth0 up
+for i in $(seq 0 $((N - 1))); do echo "addr add $(addr "$i")/16 dev eth0"; done | ip -n $P-be -batch -
+# one neighbour entry a backend (the host's thresholds, restored on exit)
+GC=$(sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 \
+	net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
+sysctl -qw net.ipv4.neigh.default.gc_thresh1=$((N * 2)) \
+	net.ipv4.neigh.default.gc_thresh2=$((N * 3)) net.ipv4.neigh.default.gc_thresh3=$((N * 4))
+# the agent on CPU 0, the backends' side of the checks on CPU 1 (checks.sh)
+if [ "$(nproc)" -ge 2 ]; then
+	ip netns exec $P-be sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
+	PIN_CPU="taskset -c 0"
+	ip netns exec $P-be taskset -c 1 "$LAB_TCP" 80 be greet & PIDS+=($!)
+else
+	PIN_CPU=
+	ip netns exec $P-be "$LAB_TCP" 80 be greet & PIDS+=($!)
+fi
+
+NV=100
+{
+	echo "interface: eth0"
+	echo "hash_seed: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+	echo "vips:"
+	for v in $(seq 0 $((NV - 1))); do
+		echo "  - address: 10.201.0.$((v + 1))"
+		echo "    port: 80"
+		echo "    protocol: tcp"
+		echo "    table_size: 4093"
+		echo "    check: {type: tcp, interval: 1s, timeout: 500ms}"
+		echo "    backends:"
+		for i in $(seq "$v" "$NV" $((N - 1))); do echo "      - address: $(addr "$i")"; done
+	done
+} >"$TMP/xlb.yaml"
+
+"$XLBD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+nsenter --net=/run/netns/$P-lb $PIN_CPU "$XLBD" -c "$TMP/xlb.yaml" --pin-dir "$PIN" \
+	--state-dir "$TMP/state" --socket "$TMP/sock" --metrics off -l warn >"$TMP/xlbd.log" 2>&1 &
+XPID=$!
+PIDS+=($XPID)
+ctl() { "$XLBCTL" -s "$TMP/sock" "$@"; }
+
+t0=$(date +%s)
+up=0
+while [ $(($(date +%s) - t0)) -lt 180 ]; do
+	up=$(ctl backend list 2>/dev/null | grep -c ' up ')
+	[ "$up" -ge "$N" ] && break
+	sleep 1
+done
+warm=$(($(date +%s) - t0))
+[ "$up" -ge "$N" ] || { echo "bench loop: only $up of $N backends up after ${warm}s"; tail -5 "$TMP/xlbd.log"; }
+sleep 2 # the last coming-up applies settle
+
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000 / hz}' "/proc/$XPID/stat"; }
+now_ms() { date +%s%3N; }
+# time CMD... in ms
+timed() {
+	local t0 t1
+	t0=$(now_ms)
+	"$@" >/dev/null 2>&1
+	t1=$(now_ms)
+	echo $((t1 - t0))
+}
+
+# phase NAME SECONDS FN: the probe runs SECONDS; FN starts 0.5 s in and
+# prints the slowest of its commands (ms) on fd 3.
+JSON=
+phase() {
+	local name=$1 secs=$2 fn=$3 c0 c1 slowest
+	c0=$(cpu_ms)
+	"$PROBE" "$TMP/sock" "$secs" 5 >"$TMP/probe" &
+	local pp=$!
+	sleep 0.5
+	slowest=$($fn)
+	wait $pp
+	c1=$(cpu_ms)
+	read -r _ n _ max _ p99 _ <"$TMP/probe"
+	printf '  %-8s %-38s probe max %7s ms  p99 %6s ms  (%5s probes)  slowest cmd %5s ms  xlbd CPU %5s ms\n' \
+		"$name" "$4" "$max" "$p99" "$n" "${slowest:--}" $((c1 - c0))
+	JSON="$JSON${JSON:+, }\"$name\": {\"probe_max_ms\": $max, \"probe_p99_ms\": $p99, \"slowest_cmd_ms\": ${slowest:-null}, \"cpu_ms\": $((c1 - c0))}"
+}
+
+quiet() { :; }
+status5() {
+	local s=0 t
+	for _ in 1 2 3 4 5; do t=$(timed ctl status); [ "$t" -gt $s ] && s=$t; sleep 0.5; done
+	echo $s
+}
+list5() {
+	local s=0 t
+	for _ in 1 2 3 4 5; do t=$(timed ctl backend list); [ "$t" -gt $s ] && s=$t; sleep 0.5; done
+	echo $s
+}
+apply5() {
+	local s=0 t w
+	for w in 2 1 2 1 2; do
+		t=$(timed ctl backend set 10.201.0.1:80/tcp 10.200.0.1 weight $w)
+		[ "$t" -gt $s ] && s=$t
+		sleep 0.5
+	done
+	ctl backend set 10.201.0.1:80/tcp 10.200.0.1 weight 1 >/dev/null
+	echo $s
+}
+routes() {
+	local i
+	{
+		for i in $(seq 0 499); do echo "route add 192.168.$((i / 250)).$((i % 250 + 1))/32 via 10.200.255.253"; done
+		for i in $(seq 0 499); do echo "route del 192.168.$((i / 250)).$((i % 250 + 1))/32 via 10.200.255.253"; done
+	} >"$TMP/routes.batch"
+	timed ip -n $P-lb -batch "$TMP/routes.batch"
+}
+route1() {
+	timed sh -c "ip -n $P-lb route add 10.200.0.1/32 via 10.200.255.253 && sleep 1 && \
+		ip -n $P-lb route del 10.200.0.1/32 via 10.200.255.253"
+}
+
+echo
+echo "The event loop at its busiest: $NV VIPs, $N backends ($up up after ${warm}s), tcp checks every 1 s"
+phase quiet 31 quiet "31 s, nothing asked"
+phase status 4 status5 "5 x status"
+phase list 4 list5 "5 x backend list"
+phase apply 4 apply5 "5 x weight change (one table)"
+phase routes 4 routes "1,000 route changes, no backend's"
+phase route1 3 route1 "one backend's /32 added, deleted"
+cat >"$BUILD/bench-loop.json" <<JSON
+{"backends": $N, "vips": $NV, $JSON}
+JSON
