@@ -113,6 +113,8 @@ int xlb_nh_events_open(struct xlb_nh *nh)
 {
 	int fd, size = EVENTS_RCVBUF;
 
+	if (nh->events) /* again: a new socket replaces the old */
+		nl_socket_free(nh->events);
 	nh->events = nl_socket_alloc();
 	if (!nh->events)
 		return -ENOMEM;
