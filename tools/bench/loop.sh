@@ -185,6 +185,9 @@ route1() {
 		ip -n $P-lb route del 10.200.0.1/32 via 10.200.255.253"
 }
 
+# XLB_BENCH_PHASES="quiet routes": only those phases.
+on() { [ -z "${XLB_BENCH_PHASES:-}" ] || [[ " $XLB_BENCH_PHASES " == *" $1 "* ]]; }
+
 # XLB_BENCH_RUNS="before:/path/to/old/xlbd after:build/xlbd ...": the
 # phases for each build in turn on the same lab (paired figures in one
 # sitting); default: this build once.
@@ -197,12 +200,12 @@ for run in $RUNS; do
 	echo
 	echo "The event loop at its busiest ($label): $NV VIPs, $N backends (first and last VIP: $up of $((2 * N / NV)) up and resolved after ${warm}s), checks: $CHECK"
 	JSON=
-	phase quiet 31 quiet "31 s, nothing asked"
-	phase status 4 status5 "5 x status"
-	phase list 4 list5 "5 x backend list"
-	phase apply 4 apply5 "5 x weight change (one table)"
-	phase routes 4 routes "1,000 route changes, no backend's"
-	phase route1 3 route1 "one backend's /32 added, deleted"
+	on quiet && phase quiet 31 quiet "31 s, nothing asked"
+	on status && phase status 4 status5 "5 x status"
+	on list && phase list 4 list5 "5 x backend list"
+	on apply && phase apply 4 apply5 "5 x weight change (one table)"
+	on routes && phase routes 4 routes "1,000 route changes, no backend's"
+	on route1 && phase route1 3 route1 "one backend's /32 added, deleted"
 	stop_xlbd "$bin"
 	ALL="$ALL${ALL:+,
  }{\"run\": \"$label\", \"backends\": $N, \"vips\": $NV, $JSON}"
