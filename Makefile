@@ -43,6 +43,7 @@ BENCH      := $(BUILD)/tools/xlb-bench
 DECAP_BENCH := $(BUILD)/tools/xlb-decap-bench
 VETH_BENCH := $(BUILD)/tools/xlb-veth-bench
 PROBE_COST := $(BUILD)/tools/xlb-probe-cost
+LOOP_PROBE := $(BUILD)/tools/xlb-loop-probe
 XLBD       := $(BUILD)/xlbd
 XLBCTL     := $(BUILD)/xlbctl
 XLB_DECAP  := $(BUILD)/xlb-decap
@@ -57,7 +58,7 @@ LAB_SYN    := $(BUILD)/tests/xlb-lab-syn
 LAB_FLOOD  := $(BUILD)/tests/xlb-sl-flood
 MANS       := $(BUILD)/man/xlbd.8 $(BUILD)/man/xlbctl.8 $(BUILD)/man/xlb-guard.8
 BINS       := $(XLBD) $(XLBCTL) $(XLB_DECAP) $(XLB_GUARD) $(LAB_BEAT) $(LAB_NOTIFY) $(TEST_BPF) $(TEST_UNIT) $(BENCH) $(LAB_DP) $(LAB_UDP) \
-	$(LAB_TCP) $(LAB_LOAD) $(LAB_SYN) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD) $(PROBE_COST)
+	$(LAB_TCP) $(LAB_LOAD) $(LAB_SYN) $(VETH_BENCH) $(DECAP_BENCH) $(LAB_FLOOD) $(PROBE_COST) $(LOOP_PROBE)
 
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
@@ -176,6 +177,11 @@ $(VETH_BENCH): $(BUILD)/tools/bench/veth_bench.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(LOOP_PROBE): $(BUILD)/tools/bench/loop_probe.o
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 # a SYN flood against established flows, table vs stateless (tests/flood/)
 $(LAB_FLOOD): $(BUILD)/tests/flood/sl_flood.o $(LIB)
@@ -354,6 +360,7 @@ endif
 	$(Q)tools/bench/veth.sh $(BUILD)
 	$(Q)tools/bench/checks.sh $(BUILD)
 	$(Q)tools/bench/probe_cost.sh $(BUILD)
+	$(Q)tools/bench/loop.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
 check: deps

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "env.h"
+#include "flowsweep.h"
 #include "syn_dp.h"
 #include "xlb_hash.h"
 
@@ -339,6 +340,89 @@ out:
 	return rc;
 }
 
+/* The flowsweep's view of backends 1-3 (generation 1). */
+static void gens_1to3(void *ctx, __u32 *gen)
+{
+	(void)ctx;
+	gen[1] = gen[2] = gen[3] = 1;
+}
+
+static int sum3(const __u32 *c)
+{
+	return c ? (int)(c[1] + c[2] + c[3]) : -1;
+}
+
+/* A request reads the last published pass (no pass of its own while the
+ * sweep runs); the counts catch up when the next pass ends. */
+static int sweep_body(__u32 *gen, __u32 *exact, struct flowsweep *fs)
+{
+	const struct flowsweep_stats *st = flowsweep_stats(fs);
+	__u64 t = 1000000, used = 0, age = 1;
+	__u32 *c;
+	int n, same;
+
+	for (__u16 p = 40900; p < 40910; p++)
+		ASSERT_TRUE(sent_to(p, F_SYN) > 0, "10 flows");
+	c = flowsweep_counts(fs, gen, t, &used, &age);
+	n = sum3(c);
+	free(c);
+	ASSERT_EQ(n, 10, "the first request: counted now");
+	ASSERT_EQ(st->full, 1, "by one whole pass");
+	ASSERT_EQ(age, 0, "fresh");
+	ASSERT_EQ(used, 10, "the fill with it");
+	for (__u16 p = 40910; p < 40920; p++)
+		ASSERT_TRUE(sent_to(p, F_SYN) > 0, "10 more");
+	c = flowsweep_counts(fs, gen, t + 100, NULL, &age);
+	n = sum3(c);
+	free(c);
+	ASSERT_EQ(n, 10, "the next request reads the published pass");
+	ASSERT_EQ(st->full, 1, "no whole pass for it");
+	for (int k = 1; k <= 4; k++)
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_EQ(st->passes, 1, "four slices: one pass");
+	c = flowsweep_counts(fs, gen, t + 900, &used, &age);
+	n = sum3(c);
+	same = c && !xlb_dp_flow_count(E.dp, gen, exact, XLB_FLOW_LIVE_TCP_IDLE_S, NULL) &&
+	       !memcmp(c, exact, XLB_MAX_BACKENDS * sizeof(*c));
+	free(c);
+	ASSERT_TRUE(same, "after a pass: the exact counts, backend by backend");
+	ASSERT_EQ(n, 20, "all 20");
+	ASSERT_EQ(used, 20, "and the fill");
+	ASSERT_EQ(age, 700, "as of the pass's start");
+	gen[2] = 2; /* backend 2 came back as another generation */
+	c = flowsweep_counts(fs, gen, t + 1000, NULL, NULL);
+	n = c ? (int)c[2] : -1;
+	free(c);
+	ASSERT_EQ(n, 0, "another generation: none of the old one's flows");
+	/* nobody asks for 10 minutes: no sweep, then a whole pass at once */
+	flowsweep_tick(fs, t + 600000);
+	ASSERT_EQ(st->slices, 4, "no slice while nobody asks");
+	c = flowsweep_counts(fs, gen, t + 600000, NULL, &age);
+	free(c);
+	ASSERT_EQ(st->full, 2, "the first request after a quiet spell counts at once");
+	ASSERT_EQ(age, 0, "fresh again");
+	return 0;
+}
+
+static int t_flow_sweep_converges_after_a_pass(void)
+{
+	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	__u32 *exact = calloc(XLB_MAX_BACKENDS, sizeof(*exact));
+	struct flowsweep *fs = NULL;
+	int rc = -1;
+
+	if (gen && exact && !setup())
+		fs = flowsweep_new(E.dp, 4, 200, XLB_FLOW_LIVE_TCP_IDLE_S, gens_1to3, NULL);
+	if (fs) {
+		gens_1to3(NULL, gen);
+		rc = sweep_body(gen, exact, fs);
+	}
+	flowsweep_free(fs);
+	free(gen);
+	free(exact);
+	return rc;
+}
+
 /* Pins of a release before backend_syn_stats are adopted (the map is
  * created and pinned, the flows kept); any other missing map is refused. */
 static int t_pins_without_syn_stats_adopted(void)
@@ -383,10 +467,11 @@ out:
 	}
 
 const struct harness_case syn_dp_cases[] = {
-	CASE(t_syn_retransmit_rerouted),     CASE(t_syn_second_retransmit_third_backend),
-	CASE(t_syn_duplicate_too_early),     CASE(t_syn_after_ack_is_a_new_flow),
-	CASE(t_syn_reroute_only_to_active),  CASE(t_syn_retry_same_backend),
-	CASE(t_opening_flow_counts_as_live), CASE(t_pins_without_syn_stats_adopted),
+	CASE(t_syn_retransmit_rerouted),	   CASE(t_syn_second_retransmit_third_backend),
+	CASE(t_syn_duplicate_too_early),	   CASE(t_syn_after_ack_is_a_new_flow),
+	CASE(t_syn_reroute_only_to_active),	   CASE(t_syn_retry_same_backend),
+	CASE(t_opening_flow_counts_as_live),	   CASE(t_pins_without_syn_stats_adopted),
+	CASE(t_flow_sweep_converges_after_a_pass),
 };
 
 const size_t syn_dp_ncases = sizeof(syn_dp_cases) / sizeof(syn_dp_cases[0]);

@@ -390,6 +390,24 @@ xlbd_conf() { # $1 = weight line for b1 (or ""), $2 = "nob3" to leave b3 out
 
 ctl() { "$XLBCTL" -s "$TMP/xlbd.sock" "$@"; }
 
+# The flows of VIP's backend ADDR as counted by a pass over the flow table
+# that started at or after SINCE (ms since the epoch): xlbd counts in the
+# background, and a reply says how old its counts are (flows_age_ms).
+fresh_flows() {
+	local since=$1 v=$2 a=$3 j age
+	for _ in $(seq 50); do
+		j=$(ctl -j backend list "$v") || return 1
+		age=$(jq -r '.flows_age_ms // 0' <<<"$j")
+		if [ $(($(date +%s%3N) - age)) -ge "$since" ]; then
+			jq -r --arg a "$a" '.backends[] | select(.address == $a) | .flows' <<<"$j"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "    no count younger than 5 s" >&2
+	return 1
+}
+
 # Wait until VIP has N backends whose health is $3 (default up) and whose
 # data-plane state follows (down: DOWN; up: active), 10 s at most. (A change
 # of health reaches the table at once or, in a burst, at the next tick.)
@@ -624,9 +642,11 @@ t_xlbctl_drain_keeps_established() {
 	ctl backend drain $v 10.99.0.11 || return 1
 	ctl backend list $v | grep 10.99.0.11 | grep -q ' drain .* draining ' ||
 		{ echo "    list: $(ctl backend list $v | grep 10.99.0.11)"; ok=1; }
-	# The flows column (7th) tells the operator the drained backend is busy.
-	flows=$(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}')
+	# The flows column tells the operator the drained backend is busy.
+	flows=$(fresh_flows "$(date +%s%3N)" $v 10.99.0.11)
 	[ "$flows" -gt 0 ] || { echo "    drained b1 shows $flows flows while streams run"; ok=1; }
+	ctl backend list $v | grep 10.99.0.11 | awk '{print $7}' | grep -qx "$flows" ||
+		{ echo "    the flows column (7th): $(ctl backend list $v | grep 10.99.0.11)"; ok=1; }
 	many 10.99.100.21 81 20 >"$TMP/out"
 	grep -q '^b1$' "$TMP/out" && { echo "    a new connection reached the drained backend"; ok=1; }
 	wait "${CONNS[@]}"
@@ -634,7 +654,7 @@ t_xlbctl_drain_keeps_established() {
 	on_b1=$(for i in $(seq 10); do head -1 "$TMP/dr$i"; done | grep -c '^b1$')
 	[ $on_b1 -gt 0 ] || { echo "    no connection was on b1 (the test proved nothing)"; ok=1; }
 	[ "$flows" = "$on_b1" ] || { echo "    b1 showed $flows flows, $on_b1 streams ran on it"; ok=1; }
-	flows=$(ctl backend list $v | grep 10.99.0.11 | awk '{print $7}')
+	flows=$(fresh_flows "$(date +%s%3N)" $v 10.99.0.11)
 	[ "$flows" = 0 ] || { echo "    b1 still shows $flows flows after its streams closed"; ok=1; }
 	ctl backend enable $v 10.99.0.11 || return 1
 	many 10.99.100.21 81 20 | grep -q '^b1$' || { echo "    enabled b1 takes no new connection"; ok=1; }

@@ -548,6 +548,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit routes", routes_cases, routes_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit nexthop", nexthop_cases, nexthop_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit beat", beat_cases, beat_ncases, argc > 1 ? argv[1] : NULL,
 			  NULL, NULL);
 	rc |= harness_run("test-unit silence", silence_cases, silence_ncases,

@@ -39,6 +39,8 @@ extern const struct harness_case announce_cases[];
 extern const size_t announce_ncases;
 extern const struct harness_case routes_cases[];
 extern const size_t routes_ncases;
+extern const struct harness_case nexthop_cases[];
+extern const size_t nexthop_ncases;
 extern const struct harness_case beat_cases[];
 extern const size_t beat_ncases;
 extern const struct harness_case silence_cases[];

@@ -181,6 +181,18 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
 int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
 		      __u32 tcp_idle_s, __u64 *used);
 /*
+ * The same count a slice at a time (xlbd's background sweep): a mapping
+ * of the flow table kept open; xlb_dp_flow_scan_count() counts buckets
+ * [first, first + n) as xlb_dp_flow_count() does, with now_jiffies as the
+ * kernel's jiffies (xlb_kernel_jiffies()), and returns their fill.
+ */
+struct xlb_dp_flow_scan;
+int xlb_dp_flow_scan_open(struct xlb_dp *dp, __u32 tcp_idle_s, struct xlb_dp_flow_scan **out);
+void xlb_dp_flow_scan_close(struct xlb_dp_flow_scan *s);
+__u32 xlb_dp_flow_scan_buckets(const struct xlb_dp_flow_scan *s);
+__u64 xlb_dp_flow_scan_count(struct xlb_dp_flow_scan *s, __u32 now_jiffies, __u32 first, __u32 n,
+			     const __u32 *gen_by_id, __u32 *count_by_id);
+/*
  * The live flows one by one: cb(ctx, key, backend id) for each entry of a
  * backend id whose generation is gen_by_id[id] (0: none), active within
  * udp_idle (UDP) or tcp_idle_s (TCP), and, if the client closed it, within

@@ -6,6 +6,7 @@
  * from them, handover.h "Switching"). One rule says which entries are live.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -71,31 +72,83 @@ static int live(const struct flow_view *v, const struct xlb_flow_bucket *b, int 
 	return *age > (e->key.proto == IPPROTO_UDP ? v->udp_idle : v->tcp_idle) ? -1 : 0;
 }
 
-int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
-		      __u32 tcp_idle_s, __u64 *used)
+/* Buckets [first, end) into count_by_id (may be NULL); returns the fill. */
+static __u64 count_range(const struct flow_view *v, __u32 first, __u32 end, const __u32 *gen_by_id,
+			 __u32 *count_by_id)
 {
-	struct flow_view v = {0};
 	__u64 n_used = 0;
-	int err = view_open(dp, tcp_idle_s, &v);
 
-	if (err || !v.b)
-		return err ?: -ENOMEM;
-	for (__u32 i = 0; i < dp->flow_buckets; i++) {
-		const struct xlb_flow_bucket *b = &v.b[i];
+	for (__u32 i = first; i < end; i++) {
+		const struct xlb_flow_bucket *b = &v->b[i];
 
 		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
 			__u32 age;
 
 			n_used += !!b->tag[w]; /* the table's fill: any entry, live or not */
 			if (count_by_id && !(b->way[w].flags & XLB_FLOW_CLOSED) &&
-			    !live(&v, b, w, gen_by_id, &age))
+			    !live(v, b, w, gen_by_id, &age))
 				count_by_id[b->way[w].backend_id]++;
 		}
 	}
+	return n_used;
+}
+
+int xlb_dp_flow_count(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 *count_by_id,
+		      __u32 tcp_idle_s, __u64 *used)
+{
+	struct flow_view v = {0};
+	__u64 n_used;
+	int err = view_open(dp, tcp_idle_s, &v);
+
+	if (err || !v.b)
+		return err ?: -ENOMEM;
+	n_used = count_range(&v, 0, dp->flow_buckets, gen_by_id, count_by_id);
 	view_close(&v);
 	if (used)
 		*used = n_used;
 	return 0;
+}
+
+/* A mapping kept across calls (flow_scan_*): its pages stay faulted in. */
+struct xlb_dp_flow_scan {
+	struct flow_view v;
+	__u32 buckets;
+};
+
+int xlb_dp_flow_scan_open(struct xlb_dp *dp, __u32 tcp_idle_s, struct xlb_dp_flow_scan **out)
+{
+	struct xlb_dp_flow_scan *s = calloc(1, sizeof(*s));
+	int err = s ? view_open(dp, tcp_idle_s, &s->v) : -ENOMEM;
+
+	if (err) {
+		free(s);
+		return err;
+	}
+	s->buckets = dp->flow_buckets;
+	*out = s;
+	return 0;
+}
+
+void xlb_dp_flow_scan_close(struct xlb_dp_flow_scan *s)
+{
+	if (!s)
+		return;
+	view_close(&s->v);
+	free(s);
+}
+
+__u32 xlb_dp_flow_scan_buckets(const struct xlb_dp_flow_scan *s)
+{
+	return s->buckets;
+}
+
+__u64 xlb_dp_flow_scan_count(struct xlb_dp_flow_scan *s, __u32 now_jiffies, __u32 first, __u32 n,
+			     const __u32 *gen_by_id, __u32 *count_by_id)
+{
+	__u32 end = first + n > s->buckets || first + n < first ? s->buckets : first + n;
+
+	s->v.now = now_jiffies;
+	return first < end ? count_range(&s->v, first, end, gen_by_id, count_by_id) : 0;
 }
 
 int xlb_dp_flow_each(struct xlb_dp *dp, const __u32 *gen_by_id, __u32 tcp_idle_s, __u32 closed_s,

@@ -17,6 +17,7 @@
 
 struct metrics;
 struct announce;
+struct flowsweep;
 
 struct agent {
 	const char *config_path;
@@ -28,8 +29,7 @@ struct agent {
 	struct xlb_dp *dp;
 	struct xlb_nh *nh;
 	struct xlb_sync *sync;
-	int unresolved; /* backends whose next hop is not known yet */
-	int since_recheck;
+	int unresolved;		/* backends whose next hop is not known yet */
 	const char *state_path; /* the running config, persisted */
 	const char *socket_path;
 	const char *socket_group;	/* NULL: root only (0600) */
@@ -50,6 +50,7 @@ struct agent {
 	struct xlb_hash_seed seed; /* the fleet's, read at start (seed.h) */
 	const char *state_dir;
 	struct announce *announce; /* routes for BGP, maintenance (announce.h) */
+	struct flowsweep *flows;   /* flows per backend, counted a slice a tick */
 	int net_admin;		   /* CAP_NET_ADMIN kept: announcing possible */
 	/* cfgdigest.h: of cfg and seed, for status and /metrics; "" unknown */
 	char config_digest[XLB_CFG_DIGEST_LEN];

@@ -9,10 +9,12 @@
 #include "announce.h"
 #include "announce_plan.h"
 #include "checks.h"
+#include "clock.h"
 #include "ejection.h"
 #include "ctl_query.h"
 #include "ctl_req.h"
 #include "events.h"
+#include "flowsweep.h"
 #include "handover.h"
 #include "nexthop.h"
 #include "sync.h"
@@ -169,19 +171,44 @@ static int do_vip_list(const struct ctl_view *view, json_object *req, json_objec
 	return 0;
 }
 
+void ctl_backend_gens(void *sync, __u32 *gen_by_id)
+{
+	const struct xlb_sync *s = sync;
+
+	for (size_t i = 0; i < s->nvips; i++)
+		for (size_t j = 0; j < s->vips[i].nbackends; j++)
+			gen_by_id[s->vips[i].backends[j].id] = s->vips[i].backends[j].gen;
+}
+
 __u32 *ctl_flow_counts(const struct ctl_view *view)
 {
 	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
 	__u32 *cnt = calloc(XLB_MAX_BACKENDS, sizeof(*cnt));
 
-	for (size_t i = 0; gen && i < view->sync->nvips; i++)
-		for (size_t j = 0; j < view->sync->vips[i].nbackends; j++)
-			gen[view->sync->vips[i].backends[j].id] =
-				view->sync->vips[i].backends[j].gen;
+	if (gen)
+		ctl_backend_gens((void *)view->sync, gen);
 	if (!gen || !cnt || xlb_dp_flow_count(view->dp, gen, cnt, XLB_FLOW_LIVE_TCP_IDLE_S, NULL)) {
 		free(cnt);
 		cnt = NULL;
 	}
+	free(gen);
+	return cnt;
+}
+
+/* For status and backend list: the background sweep's (flowsweep.h), when
+ * xlbd runs one, else a pass now. *age_ms: how old the counts are. */
+static __u32 *recent_flow_counts(const struct ctl_view *view, __u64 *age_ms)
+{
+	__u32 *gen, *cnt;
+
+	*age_ms = 0;
+	if (!view->flows)
+		return ctl_flow_counts(view);
+	gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	if (!gen)
+		return NULL;
+	ctl_backend_gens((void *)view->sync, gen);
+	cnt = flowsweep_counts(view->flows, gen, mono_ms(), NULL, age_ms);
 	free(gen);
 	return cnt;
 }
@@ -302,13 +329,14 @@ static int do_backend_list(const struct ctl_view *view, json_object *req, json_o
 	const char *only = ctl_str(req, "vip", 0, err);
 	json_object *arr = json_object_new_array();
 	__u32 *flows;
+	__u64 age_ms;
 	char vn[80];
 
 	if (!only && err->msg[0]) {
 		json_object_put(arr);
 		return -EINVAL;
 	}
-	flows = ctl_flow_counts(view);
+	flows = recent_flow_counts(view, &age_ms);
 	for (size_t i = 0; i < view->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &view->sync->vips[i];
 
@@ -321,6 +349,7 @@ static int do_backend_list(const struct ctl_view *view, json_object *req, json_o
 	}
 	free(flows);
 	json_object_object_add(reply, "backends", arr);
+	add_int(reply, "flows_age_ms", (int64_t)age_ms);
 	return 0;
 }
 
@@ -328,7 +357,8 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 		     struct xlb_err *err)
 {
 	json_object *vips = json_object_new_array(), *bes = json_object_new_array();
-	__u32 *flows = ctl_flow_counts(view), p50, p99, n;
+	__u64 age_ms;
+	__u32 *flows = recent_flow_counts(view, &age_ms), p50, p99, n;
 	size_t nb = 0;
 
 	(void)req;
@@ -361,6 +391,8 @@ static int do_status(const struct ctl_view *view, json_object *req, json_object 
 	add_int(reply, "vips", (int64_t)view->sync->nvips);
 	add_int(reply, "backends", (int64_t)nb);
 	add_int(reply, "unresolved_next_hops", *view->unresolved);
+	/* the flows columns were counted this long ago (flowsweep.h) */
+	add_int(reply, "flows_age_ms", (int64_t)age_ms);
 	add_str(reply, "pin_dir", view->pin_dir);
 	announce_summary(view, reply);
 	if (view->config_digest && view->config_digest[0])

@@ -15,6 +15,7 @@ struct xlb_dp;
 struct checks;
 struct events;
 struct announce;
+struct flowsweep;
 
 /* What the queries read (pointers into the agent, valid while it runs). */
 struct ctl_view {
@@ -30,6 +31,7 @@ struct ctl_view {
 	const struct events *events;
 	const struct announce *announce; /* routes and maintenance (announce.h) */
 	const char *config_digest;	 /* cfgdigest.h; "" when unknown */
+	struct flowsweep *flows;	 /* flowsweep.h; NULL: count at each request */
 };
 
 struct ctl_query;
@@ -37,6 +39,9 @@ struct ctl_query;
 /* Live flows per backend id from the flow table (calloc'd, XLB_MAX_BACKENDS
  * entries); NULL when unreadable. */
 __u32 *ctl_flow_counts(const struct ctl_view *view);
+/* gen_by_id[id] = the generation of each backend of sync (a struct
+ * xlb_sync; flowsweep_gens_fn's shape). */
+void ctl_backend_gens(void *sync, __u32 *gen_by_id);
 
 /* The query verb called name; NULL when there is none. */
 const struct ctl_query *ctl_query_find(const char *name);

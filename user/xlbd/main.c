@@ -4,7 +4,7 @@
  * configuration file, attaches it to the interface, and keeps it matching:
  * SIGHUP re-reads the file (validated in full first: a rejected file
  * changes nothing), next hops that are still resolving are retried every
- * 200 ms and every next hop is re-checked every 30 s.
+ * 200 ms and every next hop is re-checked within 30 s.
  *
  * One event loop (epoll over a signalfd and a timerfd) owns all state and
  * is the only writer of BPF maps. Exiting leaves forwarding in place: the
@@ -20,8 +20,9 @@
  * requests by ctl.c, which sees the agent only through a ctl_agent.
  *
  * Next hops follow the kernel: neighbour, link and route changes (netlink)
- * trigger a re-check at the next 200 ms tick, and all are re-checked every
- * 30 s anyway.
+ * that change a backend's next hop trigger a re-check at the next 200 ms
+ * tick, and the known routes are asked again over every 30 s, a slice a
+ * tick (nexthop.h).
  *
  * Health checks (checks.c) run in the same loop: their timer and the
  * prober's fd are two more epoll sources; a change of health applies at
@@ -47,6 +48,7 @@
 #include "clock.h"
 #include "config.h"
 #include "exec_child.h"
+#include "flowsweep.h"
 #include "handover.h"
 #include "heartbeat.h"
 #include "notify.h"
@@ -70,7 +72,8 @@
 #define DEFAULT_STATE_DIR "/var/lib/xlb"
 #define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
 #define TICK_MS 200
-#define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every next hop re-checked every 30 s */
+#define RECHECK_TICKS (30 * 1000 / TICK_MS) /* every route re-checked within 30 s */
+#define FLOW_SLICES 5			    /* a pass over the flow table: 5 ticks, 1 s */
 
 /* ---- data plane and next hops, as the reconciliation engine sees them -- */
 
@@ -638,7 +641,8 @@ static int ctl_open(struct agent *ag)
 			 .outliers = ag->outliers,
 			 .events = ag->events,
 			 .announce = ag->announce,
-			 .config_digest = ag->config_digest},
+			 .config_digest = ag->config_digest,
+			 .flows = ag->flows},
 		.events = ag->events,
 		.apply = ctl_apply,
 		.load_file = ctl_load_file,
@@ -755,20 +759,19 @@ static int run(struct agent *ag)
 
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			continue;
-		ag->since_recheck += (int)ticks;
 		metrics_heartbeat(ag->metrics);
 		announce_tick(ag->announce, &ag->cfg, ag->sync);
 		agent_beat(ag->pin_dir, &ag->cfg.announce);
 		if (outliers_tick(ag->outliers, mono_ms()))
 			ag->health_changed = 1;
-		notify_tick(mono_ms()); /* systemd's watchdog: the loop turns */
-		if (ag->unresolved || ag->nl_changed || ag->since_recheck >= RECHECK_TICKS ||
-		    ag->sync->time_matters || ag->health_changed ||
-		    (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
-			if (ag->since_recheck >= RECHECK_TICKS)
-				xlb_nh_forget_routes(ag->nh);
+		notify_tick(mono_ms());		      /* systemd's watchdog: the loop turns */
+		flowsweep_tick(ag->flows, mono_ms()); /* status's flow counts */
+		/* the routes' safety net: a slice each tick, all in 30 s */
+		if (xlb_nh_tick(ag->nh, RECHECK_TICKS) > 0)
+			ag->nl_changed = 1;
+		if (ag->unresolved || ag->nl_changed || ag->sync->time_matters ||
+		    ag->health_changed || (ag->sync->wake_ms && mono_ms() >= ag->sync->wake_ms)) {
 			ag->nl_changed = 0;
-			ag->since_recheck = 0;
 			agent_apply(ag, &ag->cfg);
 		}
 	}
@@ -870,7 +873,9 @@ static int start(struct agent *ag)
 	ag->checks = checks_new(ag);
 	ag->outliers = outliers_new(ag);
 	ag->announce = announce_new(ag->events, ag->dp, ag->state_dir);
-	if (!ag->sync || !ag->events || !ag->checks || !ag->outliers || !ag->announce)
+	ag->flows = flowsweep_new(ag->dp, FLOW_SLICES, TICK_MS, XLB_FLOW_LIVE_TCP_IDLE_S,
+				  ctl_backend_gens, ag->sync);
+	if (!ag->sync || !ag->events || !ag->checks || !ag->outliers || !ag->announce || !ag->flows)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
 	ag->sync->seed = ag->seed;
@@ -1166,6 +1171,7 @@ int main(int argc, char **argv)
 	outliers_free(ag.outliers);
 	checks_free(ag.checks);
 	announce_free(ag.announce);
+	flowsweep_free(ag.flows);
 	events_free(ag.events);
 	xlb_sync_free(ag.sync);
 	xlb_dp_close(ag.dp); /* the pinned link keeps forwarding */
