@@ -22,6 +22,7 @@
 #include "env.h"
 #include "log.h"
 #include "maglev.h"
+#include "stats_dp.h"
 #include "sync_dp.h"
 #include "sl_dp.h"
 #include "syn_dp.h"
@@ -2382,6 +2383,8 @@ int main(int argc, char **argv)
 			 argc > 1 ? argv[1] : NULL, setup, env_close);
 	rc |= harness_run("test-bpf sync", sync_dp_cases, sync_dp_ncases, argc > 1 ? argv[1] : NULL,
 			  setup, env_close);
+	rc |= harness_run("test-bpf stats", stats_dp_cases, stats_dp_ncases,
+			  argc > 1 ? argv[1] : NULL, setup, env_close);
 	rc |= harness_run("test-bpf syn", syn_dp_cases, syn_dp_ncases, argc > 1 ? argv[1] : NULL,
 			  setup, env_close);
 	rc |= harness_run("test-bpf stateless", sl_dp_cases, sl_dp_ncases,

@@ -4,6 +4,8 @@
 # namespace pair made here. Prints the agent's CPU share of one core, how
 # late checks start against their schedule (p50, p99) and how long a
 # /metrics scrape takes (issues #4, #5); writes build/bench-checks.json.
+# Then how late checks start while a scrape and a reload that changes every
+# backend run at once (issue #15); writes build/bench-checks-busy.json.
 #
 #   lb (10.200.255.254) --veth-- be (10.200.0.1 ... : N addresses, one server)
 #
@@ -156,4 +158,44 @@ cat >"$BUILD/bench-checks.json" <<JSON
 {"backends": $N, "interval_ms": 1000, "seconds": $SECS, "up": $up,
  "warmup_s": $warm, "cpu_percent": $cpu, "lateness_p50_ms": $p50, "lateness_p99_ms": $p99,
  "checks_per_s": $((checks / SECS)), "cpu_us_per_check": $per_check, "vips": $NV, "scrape_ms": $scrape_ms, "scrape_series": $series}
+JSON
+
+# A scrape and a reload that changes every backend's weight (every table
+# rebuilt, every backend record written) at the same moment, three times,
+# alternating weight 2 and 1: the lateness p99 of the checks around it
+# (the agent keeps the last ~6 s of checks), read once the checks the two
+# delayed have run. Then five scrapes alone, a second apart.
+# (A reload of xlbd's -c FILE: the file is beyond what apply -f sends.)
+cp "$TMP/xlb.yaml" "$TMP/xlb-w1.yaml"
+sed 's/^\(      - address: .*\)$/\1\n        weight: 2/' "$TMP/xlb.yaml" >"$TMP/xlb-w2.yaml"
+scrape() { # one scrape: its time in ms; nothing if it was not a 200
+	ip netns exec $P-lb curl -s -o /dev/null -w '%{http_code} %{time_total}' \
+		http://127.0.0.1:19641/metrics | awk '$1 == 200 { printf "%.1f", $2 * 1000 }'
+}
+# median (range) of numbers, one a line
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+busy=
+for w in 2 1 2; do
+	cp "$TMP/xlb-w$w.yaml" "$TMP/xlb.yaml"
+	sleep 2
+	scrape >/dev/null &
+	sp=$!
+	ctl reload >/dev/null || echo "bench checks: reload to weight $w failed"
+	wait $sp
+	sleep 1
+	ctl -j status >"$TMP/status.json"
+	busy="$busy $(field check_lateness_p99_ms | awk '{ printf "%.1f", $1 }')"
+done
+alone=
+for _ in 1 2 3 4 5; do
+	alone="$alone $(scrape)"
+	sleep 1
+done
+printf '  %-34s %s ms   (target < 50 ms)\n' "lateness p99, scrape + reload, 3x" \
+	"$(echo $busy | tr ' ' '\n' | median)"
+printf '  %-34s %s ms, %s of 5 answered   (target < 100 ms)\n' "/metrics scrape alone" \
+	"$(echo $alone | tr ' ' '\n' | median)" "$(echo $alone | wc -w)"
+cat >"$BUILD/bench-checks-busy.json" <<JSON
+{"backends": $N, "busy_lateness_p99_ms": [$(echo $busy | tr ' ' ',')],
+ "scrape_ms": [$(echo $alone | tr ' ' ',')]}
 JSON

@@ -161,9 +161,19 @@ int xlb_dp_vip_stats(struct xlb_dp *dp, __u32 vip_id, struct xlb_vip_stats *out)
 int xlb_dp_backend_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_stats *out);
 /* A backend's SYN counters (monotonic; outlier detection reads them each tick). */
 int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn_stats *out);
-/* Those of ids 0..n-1 at once (one syscall a batch): out[id]. */
-int xlb_dp_backend_syn_stats_all(struct xlb_dp *dp, __u32 n, struct xlb_backend_syn_stats *out);
 int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out);
+/*
+ * The same for many ids at once (out[i] for ids[i]), in a few batch reads
+ * of the span of the ids rather than a syscall per id: what a scrape of
+ * thousands of backends uses. 0, or -errno (-ENOENT: an id beyond the map).
+ */
+int xlb_dp_vip_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n, struct xlb_vip_stats *out);
+int xlb_dp_backend_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n,
+			      struct xlb_backend_stats *out);
+int xlb_dp_backend_syn_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n,
+				  struct xlb_backend_syn_stats *out);
+/* Every reason slot's count (out[reason]), in one batch read. */
+int xlb_dp_reason_counts(struct xlb_dp *dp, __u64 out[XLB_REASON_SLOTS]);
 
 /* The flow-table entry of a 5-tuple: 0, or -ENOENT. */
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_entry *e);

@@ -2,6 +2,7 @@
 /* What the data plane counts: per-CPU counters, flows, kernel memory. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,44 +52,104 @@ int xlb_dp_backend_syn_stats(struct xlb_dp *dp, __u32 id, struct xlb_backend_syn
 			  sizeof(*out) / sizeof(__u64));
 }
 
-int xlb_dp_backend_syn_stats_all(struct xlb_dp *dp, __u32 n, struct xlb_backend_syn_stats *out)
+int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 {
-	int fd = bpf_map__fd(dp->skel->maps.backend_syn_stats);
-	const size_t per = sizeof(*out) / sizeof(__u64);
-	__u32 *keys = calloc(n ? n : 1, sizeof(*keys)), batch = 0, done = 0;
-	__u64 *vals = calloc((size_t)(n ? n : 1) * dp->ncpus * per, sizeof(__u64));
-	int err = keys && vals ? 0 : -ENOMEM;
+	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
+}
 
-	memset(out, 0, n * sizeof(*out));
-	/* One syscall for many ids (an array map hands keys out in order). */
-	while (!err && done < n) {
-		__u32 count = n - done;
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
+/* Keys a batch read takes at most: bounds its buffer (BATCH_KEYS x CPUs x
+ * value) whatever the host's CPU count. */
+#define BATCH_KEYS 4096
 
-		err = neg_errno(bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys + done,
-						     vals + (size_t)done * dp->ncpus * per, &count,
-						     &o));
-		done += count;
-		if (err == -ENOENT) /* the map's end */
-			err = 0;
-		if (!count)
+/*
+ * out[i * nv .. i * nv + nv) = key ids[i] of a per-CPU array of nv __u64
+ * counters, summed over CPUs. The span of the ids is read with batch
+ * lookups (BATCH_KEYS keys a syscall), not one lookup a key: a scrape of
+ * 10,000 backends costs a handful of syscalls, not 20,000.
+ */
+static int percpu_sum_many(struct xlb_dp *dp, int fd, const __u32 *ids, size_t n, __u64 *out,
+			   size_t nv)
+{
+	size_t per_key = (size_t)dp->ncpus * nv;
+	__u32 lo = UINT32_MAX, hi = 0, *keys = NULL;
+	__u64 *vals = NULL;
+	int err = 0;
+
+	memset(out, 0, n * nv * sizeof(__u64));
+	for (size_t i = 0; i < n; i++) {
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	if (!n)
+		return 0;
+	keys = calloc(BATCH_KEYS, sizeof(*keys));
+	vals = calloc((size_t)BATCH_KEYS * per_key, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the batch token of an array is the last key read: the next batch
+	 * starts after it (none: from key 0) */
+	for (__u64 first = lo; !err && first <= hi;) {
+		__u32 prev = (__u32)first - 1, next = 0;
+		__u32 count = (__u32)(hi - first + 1 < BATCH_KEYS ? hi - first + 1 : BATCH_KEYS);
+
+		if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &next, keys, vals, &count,
+					 NULL) &&
+		    errno != ENOENT) {
+			err = -errno;
 			break;
-	}
-	for (__u32 i = 0; !err && i < done; i++) {
-		__u64 *o = (__u64 *)&out[keys[i] < n ? keys[i] : i];
+		}
+		if (!count) {
+			err = -ENOENT; /* an id beyond the map */
+			break;
+		}
+		/* the keys come back in order, first .. first + count - 1 */
+		for (size_t i = 0; i < n; i++) {
+			__u64 k = ids[i] - first;
 
-		for (int c = 0; c < dp->ncpus; c++)
-			for (size_t k = 0; k < per; k++)
-				o[k] += vals[((size_t)i * dp->ncpus + c) * per + k];
+			if (ids[i] < first || k >= count)
+				continue;
+			for (int c = 0; c < dp->ncpus; c++)
+				for (size_t j = 0; j < nv; j++)
+					out[i * nv + j] += vals[k * per_key + (size_t)c * nv + j];
+		}
+		first += count;
 	}
+out:
 	free(keys);
 	free(vals);
 	return err;
 }
 
-int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
+int xlb_dp_vip_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n, struct xlb_vip_stats *out)
 {
-	return percpu_sum(dp, bpf_map__fd(dp->skel->maps.reason_stats), reason, out, 1);
+	return percpu_sum_many(dp, bpf_map__fd(dp->skel->maps.vip_stats), ids, n, (__u64 *)out,
+			       sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_dp_backend_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n,
+			      struct xlb_backend_stats *out)
+{
+	return percpu_sum_many(dp, bpf_map__fd(dp->skel->maps.backend_stats), ids, n, (__u64 *)out,
+			       sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_dp_backend_syn_stats_many(struct xlb_dp *dp, const __u32 *ids, size_t n,
+				  struct xlb_backend_syn_stats *out)
+{
+	return percpu_sum_many(dp, bpf_map__fd(dp->skel->maps.backend_syn_stats), ids, n,
+			       (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_dp_reason_counts(struct xlb_dp *dp, __u64 out[XLB_REASON_SLOTS])
+{
+	__u32 ids[XLB_REASON_SLOTS];
+
+	for (__u32 r = 0; r < XLB_REASON_SLOTS; r++)
+		ids[r] = r;
+	return percpu_sum_many(dp, bpf_map__fd(dp->skel->maps.reason_stats), ids, XLB_REASON_SLOTS,
+			       out, 1);
 }
 
 /* The kernel's own accounting of a map (what bpftool shows as memlock). */

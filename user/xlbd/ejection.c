@@ -34,8 +34,8 @@ struct outliers {
 	struct agent *ag;
 	struct rec **rec; /* XLB_MAX_BACKENDS */
 	__u64 next_ms[XLB_MAX_VIPS];
-	struct xlb_backend_syn_stats *raw;
-	__u32 nraw;
+	struct xlb_backend_syn_stats *raw; /* by id */
+	__u32 *ids, nraw;		   /* 0, 1, ... nraw - 1 */
 	__u32 tick;
 	struct xlb_ol_be *be;
 	struct xlb_ol_verdict *ver;
@@ -65,6 +65,7 @@ void outliers_free(struct outliers *o)
 		free(o->rec[i]);
 	free(o->rec);
 	free(o->raw);
+	free(o->ids);
 	free(o->be);
 	free(o->ver);
 	free(o);
@@ -197,14 +198,20 @@ static int read_counters(struct outliers *o, const struct xlb_sync *s)
 			if (s->vips[i].backends[j].id + 1 > n)
 				n = s->vips[i].backends[j].id + 1;
 	if (n > o->nraw) {
-		void *p = realloc(o->raw, n * sizeof(*o->raw));
+		void *p = realloc(o->raw, n * sizeof(*o->raw)),
+		     *q = realloc(o->ids, n * sizeof(*o->ids));
 
-		if (!p)
+		if (p)
+			o->raw = p;
+		if (q)
+			o->ids = q;
+		if (!p || !q)
 			return -ENOMEM;
-		o->raw = p;
+		for (__u32 id = o->nraw; id < n; id++)
+			o->ids[id] = id; /* raw[id] is id's */
 		o->nraw = n;
 	}
-	return xlb_dp_backend_syn_stats_all(o->ag->dp, n, o->raw);
+	return xlb_dp_backend_syn_stats_many(o->ag->dp, o->ids, n, o->raw);
 }
 
 static int scratch(struct outliers *o, size_t n)
