@@ -1123,15 +1123,26 @@ dp_up || { echo "test-e2e: couldn't start the data plane"; exit 1; }
 sleep 0.5
 
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up; XLB_E2E_KEEP set"; exit 0; }
-# XLB_E2E_ONLY="t_a t_b": only those agent cases (for development).
+# XLB_E2E_ONLY="t_a t_b": only those cases (for development); those of
+# phase 1 (the data plane alone) run first, the rest with the agent.
 PHASE1="t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
 	t_ipip_tcp_6in6 t_ipip_bulk_upload t_non_vip_port_not_forwarded t_empty_vip_refuses_tcp_fast \
 	t_empty_vip_refuses_udp t_restart_keeps_connections t_counters"
-[ -n "${XLB_E2E_ONLY:-}" ] && PHASE1=
+if [ -n "${XLB_E2E_ONLY:-}" ]; then
+	ONLY1= ONLY2=
+	for t in $XLB_E2E_ONLY; do
+		if [[ " ${PHASE1//	/ } " == *" $t "* ]]; then ONLY1+=" $t"; else ONLY2+=" $t"; fi
+	done
+	PHASE1=$ONLY1 XLB_E2E_ONLY=$ONLY2
+fi
 for t in $PHASE1; do
-	$t
-	result $? "${t#t_}"
+	run_case "$t"
 done
+if [ -n "${ONLY1:-}" ] && [ -z "$XLB_E2E_ONLY" ]; then # phase 1's cases only
+	echo "test-e2e: $PASS passed, $FAIL failed in $SECONDS s"
+	[ "$FAIL" = 0 ]
+	exit
+fi
 echo "test-e2e: the agent (xlbd)"
 [ -n "${XLB_E2E_ONLY:-}" ] && { kill "$XLB_PID"; wait "$XLB_PID"; } 2>/dev/null
 "$LAB_DP" unpin "$PIN"
@@ -1169,11 +1180,10 @@ if xlbd_start; then
 		t_guard_beat_removed_counts_as_silence t_offline_detach_withdraws_routes t_xlbd_sd_notify \
 		t_blackhole_second_chance \
 		t_xlbctl_detach}; do
-		$t
-		result $? "${t#t_}"
+		run_case "$t"
 	done
 else
 	result 1 "xlbd starts"
 fi
-echo "test-e2e: $PASS passed, $FAIL failed"
+echo "test-e2e: $PASS passed, $FAIL failed in $SECONDS s"
 [ "$FAIL" = 0 ]
