@@ -197,11 +197,17 @@ tcp_req() {
 	done
 }
 
+# The same for UDP, each request from a new socket (a new source port); the
+# answer is taken as soon as it comes, 2 s at most. (socat waits out its -t
+# after every answer: 2 s a request.) head reads the datagram whole (bash's
+# read would take one byte of it); bash's /dev/udp: no [] around IPv6.
 udp_req() {
-	local addr=$1 port=$2 n=$3
-	for _ in $(seq "$n"); do
-		echo q | on cl socat -t2 -T2 - "UDP:$addr:$port" 2>&1 | head -1
-	done
+	local addr=${1#[} port=$2 n=$3
+	on cl bash -c 'for _ in $(seq "$2"); do
+		{ exec 3<>"/dev/udp/$0/$1" && echo q >&3 && timeout 2 head -n 1 <&3 ||
+			echo "no answer"; } 2>&1
+		exec 3<&-
+	done' "${addr%]}" "$port" "$n"
 }
 
 # N client streams of LINES 10-byte lines (one every 0.1 s) to VIP:81, each
