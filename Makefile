@@ -222,10 +222,16 @@ $(DECAP_BENCH): $(BUILD)/tools/bench/decap_bench.o $(BUILD)/tests/bpf/pkt.o $(LI
 $(BUILD)/bpf $(BUILD)/include:
 	$(Q)mkdir -p $@
 
+# Two groups. The suites and checks that only compute (nothing timed, no
+# lab, each its own temporary files and pins) run two at a time: the CI
+# machine has 2 CPUs. The long single jobs first, check's many small ones
+# (a file each) fill in. Then the network-namespace labs, one after
+# another and alone, since their cases measure time.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test-unit test-bpf test-flood test-san test-fuzz \
-		test-monitoring test-install test-e2e test-fleet test-demo check
+	$(Q)$(MAKE) --no-print-directory -j2 --output-sync=target check-cppcheck test-unit test-bpf \
+		test-san test-fuzz check test-monitoring test-install
+	$(Q)$(MAKE) --no-print-directory test-flood test-e2e test-fleet test-demo
 
 # Alert rules and dashboard: promtool checks and rule unit tests.
 test-monitoring:
@@ -363,27 +369,48 @@ endif
 	$(Q)tools/bench/loop.sh $(BUILD)
 
 SRC_FILES := $(shell find bpf include user tests tools -name '*.[ch]')
-check: deps
+# What the host compiler builds: clang's own warnings and its analyzer run
+# on each file as a target of its own, so that make -j spreads them.
+CHECK_SRCS := $(filter-out bpf/%,$(filter %.c,$(SRC_FILES)))
+CHECK_CFLAGS = $(filter-out -O2 -g,$(CFLAGS)) -Iuser/xlbd
+
+check: check-format check-cppcheck check-clang-w check-analyze
+
+check-format: deps
 	$(call msg,FORMAT,sources)
 	$(Q)clang-format --dry-run -Werror $(SRC_FILES)
+
+check-cppcheck: deps
 	$(call msg,CPPCHECK,user tests tools)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr -Iinclude -Iuser/common -Iuser/xlbd -Itests -Itests/bpf -I$(BUILD)/include \
 		--include=/usr/include/bpf/libbpf_common.h --suppress=missingIncludeSystem \
-		$(filter-out bpf/%,$(filter %.c,$(SRC_FILES)))
-	@# clang's own warnings (--analyze does not print them) on all that the
-	@# host compiler builds
+		$(CHECK_SRCS)
+
+# clang's own warnings (--analyze does not print them) on all that the host
+# compiler builds
+check-clang-w: $(patsubst %,$(BUILD)/check/%.w,$(CHECK_SRCS))
 	$(call msg,CLANG-W,user tests tools)
-	$(Q)for f in $(filter-out bpf/%,$(filter %.c,$(SRC_FILES))); do \
-		$(CLANG) -fsyntax-only $(filter-out -O2 -g,$(CFLAGS)) -Iuser/xlbd $$f || exit 1; done
+
+$(BUILD)/check/%.c.w: FORCE | deps
+	$(Q)$(CLANG) -fsyntax-only $(CHECK_CFLAGS) $*.c
+
+check-analyze: $(patsubst %,$(BUILD)/check/%.an,$(CHECK_SRCS))
 	$(call msg,ANALYZE,user tests tools)
-	$(Q)rm -f $(BUILD)/analyze.log; for f in $(filter-out bpf/%,$(filter %.c,$(SRC_FILES))); do \
-		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(filter-out -O2 -g,$(CFLAGS)) \
-			-Iuser/xlbd -o /dev/null $$f 2>>$(BUILD)/analyze.log || exit 1; done
+	$(Q)cat $^ >$(BUILD)/analyze.log
 	@# bpftool's generated skeletons free through bpf_object__destroy_skeleton(),
 	@# which the analyzer cannot see: their "potential leak" is not ours.
 	$(Q)if grep 'warning:' $(BUILD)/analyze.log | grep -v '\.skel\.h:.*Potential leak'; then \
 		echo "clang --analyze found problems, see $(BUILD)/analyze.log"; exit 1; fi
+
+# one file's analyzer output
+$(BUILD)/check/%.c.an: FORCE | deps
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(CHECK_CFLAGS) \
+		-o /dev/null $*.c 2>$@ || { cat $@; exit 1; }
+
+.PHONY: check-format check-cppcheck check-clang-w check-analyze FORCE
+FORCE:
 
 format:
 	$(Q)clang-format -i $(SRC_FILES)

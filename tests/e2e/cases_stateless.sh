@@ -134,11 +134,15 @@ t_sl_switch_to_stateless_keeps_streams() {
 # carry b1 as previous hop), then the VIP is switched to table. Load a
 # (ends within the handover) loses nothing; the data plane stays stateless
 # until the last previous hop ends, then switches, under load b, which
-# runs across that moment and loses nothing either.
+# runs across that moment and loses nothing either. Times: a from 0 to
+# 6 s; the join at 1.5 s or later, so the hops end at 11.5 s or later
+# (a ends 5.5 s before); the switch asked for 1.5 s after the join, b from
+# then for 12 s, across the end of the hops (8.5 s after b starts, or
+# sooner on a loaded host).
 t_sl_switch_to_table_keeps_handover() {
 	local v=$SM_VIP ok=0 i now= t0
-	sm_vip_add "flow-state stateless handover 14s" 10.99.0.11 || { sm_vip_del; return 1; }
-	sm_load a 9 20 10
+	sm_vip_add "flow-state stateless handover 10s" 10.99.0.11 || { sm_vip_del; return 1; }
+	sm_load a 6 20 10
 	sleep 1.5
 	{ ctl backend add $v 10.99.0.12 && ctl backend add $v 10.99.0.13 && wait_health $v 3 up; } || ok=1
 	log "      b2, b3 joined: $(sm_field slots_with_prev) slots carry b1 as previous hop"
@@ -150,7 +154,7 @@ t_sl_switch_to_table_keeps_handover() {
 	[ "$now" = stateless ] ||
 		{ echo "    right after the switch the data plane is '$now', not stateless (previous hops left: $(sm_field slots_with_prev))"; ok=1; }
 	ctl vip list | grep "^$v " | grep -q "switching to table" || { echo "    vip list: $(ctl vip list | grep "^$v ")"; ok=1; }
-	sm_load b 17 10 10
+	sm_load b 12 10 10
 	sm_load_clean a || ok=1
 	for i in $(seq 150); do
 		now=$(sm_field flow_state_now)

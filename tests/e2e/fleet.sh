@@ -780,8 +780,7 @@ echo "test-fleet: the router routes $VIP over 3 LBs ($t ms after xlbd was ready)
 for t in ${XLB_FLEET_ONLY:-t_router_learns_each_vip_from_three_lbs t_lb_lost_streams_survive \
 	t_backend_added_then_lb_lost t_backend_added_then_lb_lost_stateless t_vip_without_backends_withdrawn t_maintenance_moves_traffic \
 	t_xlbd_restart_keeps_announcement t_bgp_daemon_crash_moves_traffic t_dead_agent_withdrawn_after_hold}; do
-	$t
-	result $? "${t#t_}"
+	run_case "$t"
 done
 log "the router's BGP sessions that went down: $(downs_report)"
 echo "test-fleet: $PASS passed, $FAIL failed"

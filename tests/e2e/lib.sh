@@ -4,8 +4,21 @@
 
 log() { printf '  %s\n' "$*"; }
 
+# result RC NAME [TENTHS]: tally a case; TENTHS of a second, when given, is
+# its wall time (which cases make the suite long).
 result() {
-	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2"; else FAIL=$((FAIL + 1)); log "FAIL  $2"; fi
+	local t=
+	[ -n "${3:-}" ] && t=$(printf '  (%d.%d s)' $(($3 / 10)) $(($3 % 10)))
+	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); log "ok    $2$t"; else FAIL=$((FAIL + 1)); log "FAIL  $2$t"; fi
+}
+
+# Run the case function $1 and tally it with its wall time.
+run_case() {
+	local t0 rc
+	t0=$(date +%s%N)
+	"$1"
+	rc=$?
+	result $rc "${1#t_}" $((($(date +%s%N) - t0) / 100000000))
 }
 
 on() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }

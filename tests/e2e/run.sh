@@ -199,11 +199,17 @@ tcp_req() {
 	done
 }
 
+# The same for UDP, each request from a new socket (a new source port); the
+# answer is taken as soon as it comes, 2 s at most. (socat waits out its -t
+# after every answer: 2 s a request.) head reads the datagram whole (bash's
+# read would take one byte of it); bash's /dev/udp: no [] around IPv6.
 udp_req() {
-	local addr=$1 port=$2 n=$3
-	for _ in $(seq "$n"); do
-		echo q | on cl socat -t2 -T2 - "UDP:$addr:$port" 2>&1 | head -1
-	done
+	local addr=${1#[} port=$2 n=$3
+	on cl bash -c 'for _ in $(seq "$2"); do
+		{ exec 3<>"/dev/udp/$0/$1" && echo q >&3 && timeout 2 head -n 1 <&3 ||
+			echo "no answer"; } 2>&1
+		exec 3<&-
+	done' "${addr%]}" "$port" "$n"
 }
 
 # N client streams of LINES 10-byte lines (one every 0.1 s) to VIP:81, each
@@ -1146,15 +1152,26 @@ dp_up || { echo "test-e2e: couldn't start the data plane"; exit 1; }
 sleep 0.5
 
 [ -n "${XLB_E2E_KEEP:-}" ] && { echo "lab up; XLB_E2E_KEEP set"; exit 0; }
-# XLB_E2E_ONLY="t_a t_b": only those agent cases (for development).
+# XLB_E2E_ONLY="t_a t_b": only those cases (for development); those of
+# phase 1 (the data plane alone) run first, the rest with the agent.
 PHASE1="t_dsr_tcp_v4 t_dsr_tcp_v6 t_dsr_udp_v4 t_dsr_udp_v6 t_ipip_tcp_4in4 \
 	t_ipip_tcp_6in6 t_ipip_bulk_upload t_non_vip_port_not_forwarded t_empty_vip_refuses_tcp_fast \
 	t_empty_vip_refuses_udp t_restart_keeps_connections t_counters"
-[ -n "${XLB_E2E_ONLY:-}" ] && PHASE1=
+if [ -n "${XLB_E2E_ONLY:-}" ]; then
+	ONLY1= ONLY2=
+	for t in $XLB_E2E_ONLY; do
+		if [[ " ${PHASE1//	/ } " == *" $t "* ]]; then ONLY1+=" $t"; else ONLY2+=" $t"; fi
+	done
+	PHASE1=$ONLY1 XLB_E2E_ONLY=$ONLY2
+fi
 for t in $PHASE1; do
-	$t
-	result $? "${t#t_}"
+	run_case "$t"
 done
+if [ -n "${ONLY1:-}" ] && [ -z "$XLB_E2E_ONLY" ]; then # phase 1's cases only
+	echo "test-e2e: $PASS passed, $FAIL failed in $SECONDS s"
+	[ "$FAIL" = 0 ]
+	exit
+fi
 echo "test-e2e: the agent (xlbd)"
 [ -n "${XLB_E2E_ONLY:-}" ] && { kill "$XLB_PID"; wait "$XLB_PID"; } 2>/dev/null
 "$LAB_DP" unpin "$PIN"
@@ -1193,11 +1210,10 @@ if xlbd_start; then
 		t_blackhole_second_chance t_outlier_ejects_a_black_hole \
 		t_outlier_client_loss_ejects_nobody t_outlier_spoofed_syns_eject_at_most_the_cap \
 		t_xlbctl_detach}; do
-		$t
-		result $? "${t#t_}"
+		run_case "$t"
 	done
 else
 	result 1 "xlbd starts"
 fi
-echo "test-e2e: $PASS passed, $FAIL failed"
+echo "test-e2e: $PASS passed, $FAIL failed in $SECONDS s"
 [ "$FAIL" = 0 ]
