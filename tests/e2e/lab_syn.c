@@ -107,6 +107,10 @@ int main(int argc, char **argv)
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
 	if (!ring || !when || fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one))) {
 		fprintf(stderr, "xlb-lab-syn: couldn't open a raw socket: %s\n", strerror(errno));
+		free(ring);
+		free(when);
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());

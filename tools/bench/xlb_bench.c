@@ -865,7 +865,7 @@ int main(int argc, char **argv)
 	xlb_log_libbpf();
 	nmfig = packets_only ? 0 : bench_maglev(mfig, 8);
 	/* XLB_BENCH_ONLY=maglev: the builds alone (no BPF, no root), no JSON. */
-	if (getenv("XLB_BENCH_ONLY") && !strcmp(getenv("XLB_BENCH_ONLY"), "maglev"))
+	if (only && !strcmp(only, "maglev"))
 		return nmfig > 0 ? 0 : 1;
 	inet_pton(AF_INET, "172.16.0.0", &o.encap_src4);
 	xlb_addr_parse("fd00:ffff::", &o.encap_src6);
