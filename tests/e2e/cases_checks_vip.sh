@@ -18,7 +18,7 @@ t_check_via_vip_sees_a_lost_vip() {
 	local timing='interval: 500ms, timeout: 300ms, rise: 2, fall: 2' pids=() b
 	# Without that route every probe would miss the data path and the VIP
 	# would empty: refused, naming the fix, and nothing changes.
-	ctl -j vip list >"$TMP/cv-before"
+	ctl config dump >"$TMP/cv-before"
 	if ctl vip add $vipv check "{via: vip, port: 80, $timing}" >"$TMP/out" 2>&1; then
 		echo "    via vip accepted without a route to the VIP"
 		ctl vip del $vipv >/dev/null
@@ -26,7 +26,7 @@ t_check_via_vip_sees_a_lost_vip() {
 	fi
 	grep -q "no route to 10.99.100.5.*ip route add" "$TMP/out" ||
 		{ echo "    the refusal does not say why: $(cat "$TMP/out")"; return 1; }
-	ctl -j vip list | cmp -s - "$TMP/cv-before" || { echo "    the refused request changed the VIPs"; return 1; }
+	ctl config dump | cmp -s - "$TMP/cv-before" || { echo "    the refused request changed the configuration"; return 1; }
 	on lb ip route add 10.99.100.5/32 via 10.99.0.1 dev eth0 || return 1
 	for b in b1 b2 b3; do
 		bg $b "$LAB_TCP" 97 $b http
