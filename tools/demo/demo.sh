@@ -169,9 +169,15 @@ busy=$(grep -m1 -o '^b[123]' "$TMP/download")
 case $busy in b1) ba=10.98.0.11 ;; b2) ba=10.98.0.12 ;; *) ba=10.98.0.13 ;; esac
 note "a download (40 lines over 8 s) runs on $busy; draining $busy ($ba)"
 ctl backend drain $V $ba
-ctl backend list $V | sed 's/^/   /'
-flows=$(ctl backend list $V | awk -v a=$ba '$2 == a {print $7}')
 requests 30 >"$TMP/r4"
+# flow counts come from a background pass (at most about 2 s old): wait
+# for one that saw the download
+for _ in $(seq 30); do
+	flows=$(ctl backend list $V | awk -v a=$ba '$2 == a {print $7}')
+	[ "${flows:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+ctl backend list $V | sed 's/^/   /'
 note "30 new requests meanwhile: $(tally "$TMP/r4")"
 [ "$(count failed "$TMP/r4")" = 0 ] && [ "$(count "$busy" "$TMP/r4")" = 0 ] && [ "${flows:-0}" -ge 1 ]
 check $? "new requests avoid $busy, its flow count shows the download ($flows)"
