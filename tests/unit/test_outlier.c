@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Outlier detection from retransmitted SYNs (user/common/outlier.c) and
  * ejection in the table selection (user/common/health.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -28,7 +29,7 @@ static void lab_init(struct lab *l, size_t n)
 	l->rng = 0x9e3779b97f4a7c15ULL;
 	for (size_t i = 0; i < n; i++) {
 		xlb_ol_win_init(&l->w[i], NB);
-		l->b[i] = (struct xlb_ol_be){&l->w[i], 1, 1};
+		l->b[i] = (struct xlb_ol_be){.win = &l->w[i], .peer = 1, .judge = 1};
 	}
 }
 
@@ -231,6 +232,97 @@ static int t_select_ejected(void)
 	return 0;
 }
 
+/* The judgement as first written (each span summed from the buckets, per
+ * backend and again for the pool): the one-pass version must agree. */
+static void ref_sum(const struct xlb_ol_win *w, __u32 span, __u64 *f, __u64 *r)
+{
+	*f = *r = 0;
+	for (__u32 k = 0; k < span && k < w->nb; k++) {
+		__u32 at = (w->head + w->nb - k) % w->nb;
+
+		*f += w->first[at];
+		*r += w->retr[at];
+	}
+}
+
+static __u32 ref_pct(__u64 num, __u64 den)
+{
+	return !den ? (num ? 100 : 0) : num >= den ? 100 : (__u32)(num * 100 / den);
+}
+
+static void ref_judge(const struct xlb_ol_be *b, size_t n, __u32 thr, __u32 min,
+		      struct xlb_ol_verdict *out)
+{
+	__u32 nb = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		nb = b[i].win->nb > nb ? b[i].win->nb : nb;
+	}
+	for (__u32 span = 1; span; span = span >= nb ? 0 : span * 2 < nb ? span * 2 : nb) {
+		__u64 pf = 0, pr = 0, f, r;
+
+		for (size_t i = 0; i < n; i++)
+			if (b[i].peer) {
+				ref_sum(b[i].win, span, &f, &r);
+				pf += f;
+				pr += r;
+			}
+		for (size_t i = 0; i < n; i++) {
+			__u32 ratio, peers;
+
+			if (out[i].outlier || !b[i].judge)
+				continue;
+			ref_sum(b[i].win, span, &f, &r);
+			if (f < min)
+				continue;
+			ratio = ref_pct(r, f);
+			peers = b[i].peer ? ref_pct(pr - r, pf - f) : ref_pct(pr, pf);
+			if (ratio < out[i].ratio_pct)
+				continue;
+			out[i] = (struct xlb_ol_verdict){
+				ratio >= thr && peers * 2 < ratio, ratio, peers, span * BMS, f, r};
+		}
+	}
+}
+
+/* Random windows (lengths differing after a window change), flags and
+ * thresholds: verdicts identical to the reference, field by field. */
+static int t_outlier_judge_matches_reference(void)
+{
+	struct lab l;
+	struct xlb_ol_verdict want[4];
+
+	lab_init(&l, 4);
+	for (int round = 0; round < 2000; round++) {
+		__u32 thr = 10 + rnd(&l, 90), min = 1 + rnd(&l, 8);
+
+		for (size_t i = 0; i < 4; i++) {
+			xlb_ol_win_init(&l.w[i], 1 + rnd(&l, round % 3 ? NB : 9));
+			for (__u32 t = rnd(&l, 2 * NB); t; t--) {
+				__u32 f = rnd(&l, 6);
+
+				xlb_ol_win_push(&l.w[i], f, rnd(&l, 3) ? rnd(&l, f + 2) : 0);
+			}
+			l.b[i].peer = rnd(&l, 4) != 0;
+			l.b[i].judge = rnd(&l, 4) != 0;
+		}
+		ref_judge(l.b, 4, thr, min, want);
+		xlb_ol_judge(l.b, 4, thr, min, BMS, l.v);
+		for (size_t i = 0; i < 4; i++)
+			if (memcmp(&want[i], &l.v[i], sizeof(want[i]))) {
+				fprintf(stderr,
+					"round %d backend %zu: outlier %u/%u ratio %u/%u peers "
+					"%u/%u span %u/%u\n",
+					round, i, l.v[i].outlier, want[i].outlier, l.v[i].ratio_pct,
+					want[i].ratio_pct, l.v[i].peers_pct, want[i].peers_pct,
+					l.v[i].span_ms, want[i].span_ms);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 const struct harness_case outlier_cases[] = {
 	{"outlier_black_hole_found_within_a_second", t_outlier_black_hole_found_within_a_second},
 	{"outlier_client_loss_ejects_nobody", t_outlier_client_loss_ejects_nobody},
@@ -238,5 +330,6 @@ const struct harness_case outlier_cases[] = {
 	{"outlier_min_samples_and_judge", t_outlier_min_samples_and_judge},
 	{"outlier_window_and_counts", t_outlier_window_and_counts},
 	{"select_ejected", t_select_ejected},
+	{"outlier_judge_matches_reference", t_outlier_judge_matches_reference},
 };
 const size_t outlier_ncases = sizeof(outlier_cases) / sizeof(outlier_cases[0]);

@@ -47,47 +47,58 @@ static __u32 next_span(__u32 span, __u32 nb)
 	return span >= nb ? 0 : span * 2 < nb ? span * 2 : nb;
 }
 
-/* Its first and retransmitted SYNs over the newest `span` buckets. */
-static void span_sum(const struct xlb_ol_win *w, __u32 span, __u64 *f, __u64 *r)
+/* Its first and retransmitted SYNs over each span (the newest 1, 2, 4, ...
+ * buckets of a window of nb), in one pass; returns the spans. */
+static __u32 span_sums(struct xlb_ol_be *b, __u32 nb)
 {
-	*f = *r = 0;
-	for (__u32 k = 0; k < span && k < w->nb; k++) {
-		__u32 at = (w->head + w->nb - k) % w->nb;
+	const struct xlb_ol_win *w = b->win;
+	__u64 f = 0, r = 0;
+	__u32 s = 0;
 
-		*f += w->first[at];
-		*r += w->retr[at];
+	for (__u32 k = 0, span = 1; span && s < XLB_OL_SPANS; k++) {
+		if (k < w->nb) {
+			__u32 at = (w->head + w->nb - k) % w->nb;
+
+			f += w->first[at];
+			r += w->retr[at];
+		}
+		if (k + 1 == span) {
+			b->f[s] = f;
+			b->r[s++] = r;
+			span = next_span(span, nb);
+		}
 	}
+	return s;
 }
 
-size_t xlb_ol_judge(const struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
+size_t xlb_ol_judge(struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
 		    __u32 bucket_ms, struct xlb_ol_verdict *out)
 {
 	size_t found = 0;
-	__u32 nb = 0;
+	__u32 nb = 0, nspans = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		if (b[i].win->nb > nb)
 			nb = b[i].win->nb;
 	}
+	for (size_t i = 0; i < n; i++)
+		nspans = span_sums(&b[i], nb);
 	/* Span by span: the peers' pooled counts, then each backend. */
-	for (__u32 span = 1; span; span = next_span(span, nb)) {
-		__u64 pf = 0, pr = 0, f, r;
+	for (__u32 s = 0, span = 1; s < nspans; s++, span = next_span(span, nb)) {
+		__u64 pf = 0, pr = 0;
 
 		for (size_t i = 0; i < n; i++)
 			if (b[i].peer) {
-				span_sum(b[i].win, span, &f, &r);
-				pf += f;
-				pr += r;
+				pf += b[i].f[s];
+				pr += b[i].r[s];
 			}
 		for (size_t i = 0; i < n; i++) {
 			struct xlb_ol_verdict *v = &out[i];
+			__u64 f = b[i].f[s], r = b[i].r[s];
 			__u32 ratio, peers;
 
-			if (v->outlier || !b[i].judge)
-				continue;
-			span_sum(b[i].win, span, &f, &r);
-			if (f < min_samples)
+			if (v->outlier || !b[i].judge || f < min_samples)
 				continue;
 			ratio = pct(r, f);
 			peers = b[i].peer ? pct(pr - r, pf - f) : pct(pr, pf);

@@ -47,10 +47,15 @@ void xlb_ol_win_push(struct xlb_ol_win *w, __u32 first, __u32 retr);
  * among them (retransmissions not sent elsewhere). */
 __u32 xlb_ol_first_syns(__u64 syn, __u64 retr, __u64 rerouted);
 
+/* Spans judged: 1, 2, 4, ... buckets, then all XLB_OL_BUCKETS (7 for 50). */
+#define XLB_OL_SPANS 8
+
 struct xlb_ol_be {
 	const struct xlb_ol_win *win;
 	__u8 peer;  /* in service: counts among the others' pooled ratio */
 	__u8 judge; /* may be found an outlier (in service, not ejected) */
+	/* xlb_ol_judge's scratch: its counts over each span, from one pass */
+	__u64 f[XLB_OL_SPANS], r[XLB_OL_SPANS];
 };
 
 struct xlb_ol_verdict {
@@ -61,8 +66,9 @@ struct xlb_ol_verdict {
 	__u64 first, retr; /* its counts over that span */
 };
 
-/* Judge every backend of one VIP; returns how many are outliers. */
-size_t xlb_ol_judge(const struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
+/* Judge every backend of one VIP; returns how many are outliers. Reads
+ * each backend's buckets once (b[].f and .r are its scratch). */
+size_t xlb_ol_judge(struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
 		    __u32 bucket_ms, struct xlb_ol_verdict *out);
 
 /* At most this many of a VIP's `usable` backends ejected at once. */

@@ -14,6 +14,10 @@
 #include "outlier.h"
 #include "xlb_dp.h"
 
+/* Ejected and its time over, but no check has passed since: checked at
+ * fast_interval for this long (then at its interval). */
+#define READMIT_HURRY_MS 60000
+
 /* One (VIP, backend), by backend record id. */
 struct rec {
 	__u32 vip_id;
@@ -39,7 +43,9 @@ struct outliers {
 	__u32 tick;
 	struct xlb_ol_be *be;
 	struct xlb_ol_verdict *ver;
+	__u32 *order; /* outliers, worst first */
 	size_t nscratch;
+	__u32 *live, nlive; /* ids with a record (records freed walk these) */
 };
 
 struct outliers *outliers_new(struct agent *ag)
@@ -50,7 +56,10 @@ struct outliers *outliers_new(struct agent *ag)
 		return NULL;
 	o->ag = ag;
 	o->rec = calloc(XLB_MAX_BACKENDS, sizeof(*o->rec));
-	if (!o->rec) {
+	o->live = calloc(XLB_MAX_BACKENDS, sizeof(*o->live));
+	if (!o->rec || !o->live) {
+		free(o->rec);
+		free(o->live);
 		free(o);
 		return NULL;
 	}
@@ -61,13 +70,15 @@ void outliers_free(struct outliers *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < XLB_MAX_BACKENDS; i++)
-		free(o->rec[i]);
+	for (__u32 k = 0; k < o->nlive; k++)
+		free(o->rec[o->live[k]]);
 	free(o->rec);
 	free(o->raw);
 	free(o->ids);
 	free(o->be);
 	free(o->ver);
+	free(o->order);
+	free(o->live);
 	free(o);
 }
 
@@ -90,9 +101,13 @@ static struct rec *rec_get(struct outliers *o, const struct xlb_sync_vip *v,
 	if (b->id >= XLB_MAX_BACKENDS)
 		return NULL;
 	if (!r) {
-		r = o->rec[b->id] ? o->rec[b->id] : malloc(sizeof(*r));
-		if (!r)
-			return NULL;
+		r = o->rec[b->id];
+		if (!r) {
+			r = malloc(sizeof(*r));
+			if (!r)
+				return NULL;
+			o->live[o->nlive++] = b->id;
+		}
 		memset(r, 0, sizeof(*r));
 		r->vip_id = v->id;
 		r->addr = b->cfg.addr;
@@ -177,7 +192,7 @@ static int maybe_readmit(struct outliers *o, const struct xlb_sync_vip *v,
 		return 1;
 	}
 	if (!r->asked) { /* a result from after the ejection time, soon */
-		checks_check_now(o->ag->checks, &v->cfg, &b->cfg, now + 60000);
+		checks_check_now(o->ag->checks, &v->cfg, &b->cfg, now + READMIT_HURRY_MS);
 		r->asked = 1;
 	}
 	return 0;
@@ -220,10 +235,24 @@ static int scratch(struct outliers *o, size_t n)
 		return 0;
 	free(o->be);
 	free(o->ver);
+	free(o->order);
 	o->be = calloc(n, sizeof(*o->be));
 	o->ver = calloc(n, sizeof(*o->ver));
-	o->nscratch = o->be && o->ver ? n : 0;
+	o->order = calloc(n, sizeof(*o->order));
+	o->nscratch = o->be && o->ver && o->order ? n : 0;
 	return o->nscratch ? 0 : -ENOMEM;
+}
+
+/* qsort_r's order of outlier indices into the verdicts: the higher ratio
+ * first, then the lower index (backend order). */
+static int worse_first(const void *a, const void *b, void *verdicts)
+{
+	const struct xlb_ol_verdict *ver = verdicts;
+	__u32 i = *(const __u32 *)a, j = *(const __u32 *)b;
+
+	if (ver[i].ratio_pct != ver[j].ratio_pct)
+		return ver[i].ratio_pct > ver[j].ratio_pct ? -1 : 1;
+	return i < j ? -1 : i > j;
 }
 
 /* A new bucket for each backend of v, then the judgement. */
@@ -231,6 +260,7 @@ static int judge_vip(struct outliers *o, const struct xlb_sync_vip *v,
 		     const struct xlb_cfg_outlier *oc, __u32 bucket_ms, __u64 now)
 {
 	__u32 usable = 0, nej = 0, cap;
+	size_t nout;
 	int changed = 0;
 
 	if (scratch(o, v->nbackends))
@@ -250,8 +280,8 @@ static int judge_vip(struct outliers *o, const struct xlb_sync_vip *v,
 		r->retr = c->syn_retransmits;
 		r->rer = c->syn_rerouted;
 		r->primed = 1;
-		o->be[j] = (struct xlb_ol_be){&r->win, in_service(b) && !r->ejected,
-					      in_service(b) && !r->ejected};
+		o->be[j] = (struct xlb_ol_be){.win = &r->win};
+		o->be[j].peer = o->be[j].judge = in_service(b) && !r->ejected;
 		usable += b->health == XLB_HEALTH_UP && b->cfg.admin == XLB_ADMIN_ENABLED &&
 			  !b->cfg.backup;
 		nej += r->ejected;
@@ -260,15 +290,14 @@ static int judge_vip(struct outliers *o, const struct xlb_sync_vip *v,
 			  o->ver))
 		goto keep_latest;
 	cap = xlb_ol_cap(usable, oc->max_percent);
-	for (;;) { /* the worst first, while the cap allows */
-		size_t worst = v->nbackends;
-
-		for (size_t j = 0; j < v->nbackends; j++)
-			if (o->ver[j].outlier && (worst == v->nbackends ||
-						  o->ver[j].ratio_pct > o->ver[worst].ratio_pct))
-				worst = j;
-		if (worst == v->nbackends)
-			break;
+	nout = 0;
+	for (size_t j = 0; j < v->nbackends; j++)
+		if (o->ver[j].outlier)
+			o->order[nout++] = (__u32)j;
+	/* the worst first, while the cap allows */
+	qsort_r(o->order, nout, sizeof(*o->order), worse_first, o->ver);
+	for (size_t k = 0; k < nout; k++) {
+		size_t worst = o->order[k];
 		const struct xlb_sync_backend *b = &v->backends[worst];
 		struct rec *r = rec_of(o, v, b);
 
@@ -293,8 +322,7 @@ keep_latest:
 
 		if (!r->ejected)
 			r->why = o->ver[j];
-		if (!r->ejected && !o->ver[j].outlier && r->capped &&
-		    o->ver[j].ratio_pct < oc->threshold_pct)
+		if (!r->ejected && r->capped && o->ver[j].ratio_pct < oc->threshold_pct)
 			r->capped = 0;
 	}
 	return changed;
@@ -346,14 +374,18 @@ int outliers_tick(struct outliers *o, __u64 now)
 			changed |= judge_vip(o, v, &oc, bucket_ms, now);
 	}
 	/* Pairs gone (or outlier off): forgotten; an ejected one comes back. */
-	for (size_t id = 0; id < XLB_MAX_BACKENDS; id++) {
+	for (__u32 k = 0; k < o->nlive;) {
+		__u32 id = o->live[k];
 		struct rec *r = o->rec[id];
 
-		if (r && r->seen != o->tick) {
-			changed |= r->ejected;
-			free(r);
-			o->rec[id] = NULL;
+		if (r->seen == o->tick) {
+			k++;
+			continue;
 		}
+		changed |= r->ejected;
+		free(r);
+		o->rec[id] = NULL;
+		o->live[k] = o->live[--o->nlive];
 	}
 	return changed;
 }
