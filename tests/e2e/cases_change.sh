@@ -49,7 +49,7 @@ t_config_edits_keep_traffic() {
 	ctl vip add $CHG_OTHER check '{interval: 500ms, timeout: 200ms, rise: 1, fall: 2}' || return 1
 	for b in 11 12 13; do ctl backend add $CHG_OTHER 10.99.0.$b || return 1; done
 	wait_health $CHG_VIP 2 up && wait_health $CHG_OTHER 3 up || return 1
-	load_start 18 12 50
+	load_start 21 12 50
 	sleep 1.5
 	while read -r edit; do
 		# shellcheck disable=SC2086 # the edit is words
@@ -67,6 +67,9 @@ backend del $CHG_OTHER 10.99.0.13
 vip set $CHG_VIP on-empty drop
 vip set $CHG_VIP slow-start 2s
 vip set $CHG_VIP panic-threshold 50
+vip set $CHG_VIP outlier off
+vip set $CHG_VIP outlier '{threshold: 60%, window: 5s}'
+vip set $CHG_VIP outlier on
 vip set $CHG_OTHER table-size 251
 vip set $CHG_VIP check '{type: tcp, port: 81}'
 EDITS
