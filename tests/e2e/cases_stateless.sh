@@ -5,9 +5,11 @@
 
 SL_VIP=10.99.100.5:81/tcp
 
-# A reason counter of the LB's data plane, from /metrics (0 when absent).
+# A reason counter of the LB's data plane, read now by the agent (`stats`;
+# 0 when absent). Not /metrics: a scrape while the loop is busy gets the
+# last snapshot, and two reads seconds apart could show the same value.
 lb_reason() {
-	scrape /metrics | awk -v r="reason=\"$1\"" 'index($0, r) && !/^#/ {s += $NF} END {print s + 0}'
+	ctl -j stats | jq -r ".reasons.$1 // 0"
 }
 # The sum of a decap counter over the three backends.
 decap_sum() {
