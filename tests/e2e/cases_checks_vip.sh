@@ -92,3 +92,33 @@ cv_run() {
 		" | via vip: $(ck_health $vipv 10.99.0.13) | ipip http via vip: $(ck_health $vipi 10.99.0.13)"
 	return $ok
 }
+
+# At start as at reload: a config with a `via: vip` check on a host that
+# does not route the VIP out of the NIC is refused (exit 1, naming the
+# route to add) before anything changes (an empty state directory: the
+# file alone is the configuration); the program attached keeps
+# forwarding the streams, and xlbd started again with its own config
+# adopts the data plane.
+t_xlbd_start_refuses_via_vip_without_route() {
+	local ok=0 rc out="$TMP/via-start.out" prog
+	sed '0,/^    check: {interval: 1s, \(.*\), port: 80}$/s//    check: {via: vip, interval: 1s, \1, port: 80}/' \
+		"$TMP/xlbd.yaml" >"$TMP/via.yaml"
+	grep -q 'via: vip' "$TMP/via.yaml" || { echo "    no check rewritten in the config"; return 1; }
+	prog=$(on lb ip -j link show eth0 | jq '.[0].xdp.prog.id')
+	stream_start 6 30 vs 10.99.100.1
+	sleep 0.5
+	kill -KILL "$XLBD_PID"
+	wait "$XLBD_PID" 2>/dev/null
+	timeout 20 nsenter --net="/run/netns/$P-lb" "$XLBD" -c "$TMP/via.yaml" --pin-dir "$XPIN" \
+		--state-dir "$TMP/state-via" --socket "$TMP/xlbd.sock" >"$out" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || { echo "    xlbd exited $rc, want 1:"; sed "s/^/    /" "$out"; ok=1; }
+	grep -q "no route to 10.99.100.1.*ip route add" "$out" ||
+		{ echo "    the refusal does not say why:"; sed 's/^/    /' "$out"; ok=1; }
+	[ "$(on lb ip -j link show eth0 | jq '.[0].xdp.prog.id')" = "$prog" ] ||
+		{ echo "    the attached program changed"; ok=1; }
+	ADOPT=1 xlbd_start || return 1
+	wait "${CONNS[@]}"
+	stream_check vs 6 330 'b[123]' || ok=1
+	return $ok
+}
