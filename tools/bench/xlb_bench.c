@@ -863,7 +863,115 @@ static void floor_path(char *out, size_t len)
 	snprintf(out, len, "%s/../bpf/hit_floor.bpf.o", exe);
 }
 
-static int floor_rows(int this_fd, int base_fd, struct floor_fig *fig, int max)
+/*
+ * The touch rows: bpf/hit_floor.bpf.c's xlb_touch loads one entry of each
+ * memory the frame's byte 60 names (XLB_TOUCH_* there), the same code for
+ * every row. Cold: repeat=1, every call a system call of its own, as in
+ * the rows above; warm: repeat=100, the kernel runs the program 100 times
+ * in one call and reports the mean, so only the first run of each call
+ * starts cold. Each figure: median over rounds of the per-round difference
+ * to no touch at all, ns per run.
+ */
+#define TOUCH_BITS 8
+#define TOUCH_ROWS (TOUCH_BITS + 2)
+#define TOUCH_AT 60
+#define TOUCH_COLD_CALLS 10000
+#define TOUCH_WARM_CALLS 200
+#define TOUCH_WARM_REPEAT 100
+
+static const char *const touch_name[TOUCH_ROWS] = {
+	"none (MAC swap)",
+	"map nic (MAC check)",
+	".bss (VIP cache)",
+	".rodata (hash seed)",
+	"jiffies",
+	"vip_stats, incremented",
+	"flows (a bucket)",
+	"backends",
+	"backend_stats, incremented",
+	"all eight",
+};
+
+struct touch_fig {
+	double cold, warm; /* ns over "none"; row 0: ns over the baseline */
+};
+
+static __u32 touch_call(int fd, const struct pb *pkt, __u32 repeat)
+{
+	__u8 out[PB_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt->buf, .data_size_in = (__u32)pkt->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &t)) {
+		fprintf(stderr, "xlb-bench: test run failed: %s\n", strerror(errno));
+		exit(1);
+	}
+	return t.duration;
+}
+
+/* One round: out[row] = trimmed mean ns per run of `calls` calls, rows
+ * taking turns every CHUNK calls. */
+static void touch_round(int fd, int base_fd, struct pb *pkt, __u32 calls, __u32 repeat, double *out,
+			double *base)
+{
+	static struct calls c[TOUCH_ROWS + 1];
+
+	for (int k = 0; k <= TOUCH_ROWS; k++)
+		c[k].n = 0;
+	for (__u32 done = 0; done < calls; done += CHUNK) {
+		for (int k = 0; k <= TOUCH_ROWS; k++) {
+			int f = k == TOUCH_ROWS ? base_fd : fd;
+
+			pkt->buf[TOUCH_AT] = k == TOUCH_ROWS - 1 ? 0xff : k ? 1u << (k - 1) : 0;
+			for (__u32 i = 0; i < CHUNK && done + i < calls; i++)
+				put(&c[k], touch_call(f, pkt, repeat));
+		}
+	}
+	for (int k = 0; k < TOUCH_ROWS; k++)
+		out[k] = trimmed_mean(&c[k]);
+	*base = trimmed_mean(&c[TOUCH_ROWS]);
+}
+
+static double median_of(double *v)
+{
+	qsort(v, ROUNDS, sizeof(double), cmp_double);
+	return v[ROUNDS / 2];
+}
+
+static void touch_rows(int fd, int base_fd, const struct pb *hit, struct touch_fig *fig)
+{
+	double cold[ROUNDS][TOUCH_ROWS], warm[ROUNDS][TOUCH_ROWS], bc[ROUNDS], bw[ROUNDS];
+	struct pb pkt = *hit;
+
+	if (pkt.len <= TOUCH_AT)
+		return;
+	for (int r = 0; r < ROUNDS; r++) {
+		touch_round(fd, base_fd, &pkt, TOUCH_COLD_CALLS, 1, cold[r], &bc[r]);
+		touch_round(fd, base_fd, &pkt, TOUCH_WARM_CALLS, TOUCH_WARM_REPEAT, warm[r],
+			    &bw[r]);
+	}
+	for (int k = 0; k < TOUCH_ROWS; k++) {
+		double dc[ROUNDS], dw[ROUNDS];
+
+		for (int r = 0; r < ROUNDS; r++) {
+			dc[r] = cold[r][k] - (k ? cold[r][0] : bc[r]);
+			dw[r] = warm[r][k] - (k ? warm[r][0] : bw[r]);
+		}
+		fig[k].cold = median_of(dc);
+		fig[k].warm = median_of(dw);
+	}
+	printf("\nWhat a first touch costs: xlb_touch loads one entry of each memory a hit "
+	       "reads,\nthe same code for every row (the frame says which). ns per run over "
+	       "no touch,\nmedian of %d rounds; cold: one run per call (as every row above), "
+	       "warm: %d runs\nper call. The first row is over the baseline program.\n",
+	       ROUNDS, TOUCH_WARM_REPEAT);
+	printf("%-30s %10s %10s\n", "touch", "cold", "warm");
+	for (int k = 0; k < TOUCH_ROWS; k++)
+		printf("%-30s %+10.1f %+10.1f\n", touch_name[k], fig[k].cold, fig[k].warm);
+}
+
+static int floor_rows(int this_fd, int base_fd, struct floor_fig *fig, int max,
+		      struct touch_fig *touch)
 {
 	struct bpf_object *obj;
 	char path[4200];
@@ -911,6 +1019,12 @@ static int floor_rows(int this_fd, int base_fd, struct floor_fig *fig, int max)
 					    .diff_max = d[ROUNDS - 1]};
 		n++;
 	}
+	{
+		struct bpf_program *tp = bpf_object__find_program_by_name(obj, "xlb_touch");
+
+		if (tp)
+			touch_rows(bpf_program__fd(tp), base_fd, &sc[1].pkt, touch);
+	}
 	bpf_object__close(obj);
 	if (!n)
 		return 0;
@@ -952,6 +1066,7 @@ int main(int argc, char **argv)
 	struct xlb_dp *dp = NULL, *dp_small = NULL;
 	struct maglev_fig mfig[8], cfig[3];
 	struct floor_fig ffig[4];
+	struct touch_fig tfig[TOUCH_ROWS] = {};
 	int nmfig, ncfig = 0, nffig = 0;
 	FILE *f;
 	int err;
@@ -1082,7 +1197,7 @@ int main(int argc, char **argv)
 		printf("\nProgram: %u instructions (xlated), %u bytes of machine code, %u "
 		       "instructions verified.\n",
 		       size.xlated_insns, size.jited_bytes, size.verified_insns);
-	nffig = floor_rows(this_fd, bpf_program__fd(base->progs.xlb_baseline), ffig, 4);
+	nffig = floor_rows(this_fd, bpf_program__fd(base->progs.xlb_baseline), ffig, 4, tfig);
 	printf("\nNew flows write a random bucket of the flow table (64 bytes a flow): with the "
 	       "default\n%u-flow table (%u MiB) that is a cache and TLB miss on this machine, "
 	       "with a %u-flow\ntable mostly not. Flow hits reuse one hot flow.\n",
@@ -1155,6 +1270,12 @@ int main(int argc, char **argv)
 				"\"min_ns\": %.1f, \"max_ns\": %.1f}%s\n",
 				ffig[k].name, ffig[k].over[0], ffig[k].over[1], ffig[k].diff,
 				ffig[k].diff_min, ffig[k].diff_max, k + 1 < nffig ? "," : "");
+		fprintf(f, "  ],\n  \"first_touch\": [\n");
+		for (int k = 0; nffig && k < TOUCH_ROWS; k++)
+			fprintf(f,
+				"    {\"touch\": \"%s\", \"cold_ns\": %.1f, \"warm_ns\": %.1f}%s\n",
+				touch_name[k], tfig[k].cold, tfig[k].warm,
+				k + 1 < TOUCH_ROWS ? "," : "");
 		fprintf(f, "  ],\n  \"maglev_build\": [\n");
 		for (int k = 0; k < nmfig; k++)
 			fprintf(f,
