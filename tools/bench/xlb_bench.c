@@ -876,7 +876,7 @@ static void floor_path(char *out, size_t len)
 #define TOUCH_ROWS (TOUCH_BITS + 2)
 #define TOUCH_AT 60
 #define TOUCH_COLD_CALLS 10000
-#define TOUCH_WARM_CALLS 200
+#define TOUCH_WARM_CALLS 500
 #define TOUCH_WARM_REPEAT 100
 
 static const char *const touch_name[TOUCH_ROWS] = {
@@ -910,20 +910,21 @@ static __u32 touch_call(int fd, const struct pb *pkt, __u32 repeat)
 }
 
 /* One round: out[row] = trimmed mean ns per run of `calls` calls, rows
- * taking turns every CHUNK calls. */
-static void touch_round(int fd, int base_fd, struct pb *pkt, __u32 calls, __u32 repeat, double *out,
-			double *base)
+ * taking turns every `chunk` calls (a load spike on a shared host then
+ * falls on every row alike). */
+static void touch_round(int fd, int base_fd, struct pb *pkt, __u32 calls, __u32 repeat, __u32 chunk,
+			double *out, double *base)
 {
 	static struct calls c[TOUCH_ROWS + 1];
 
 	for (int k = 0; k <= TOUCH_ROWS; k++)
 		c[k].n = 0;
-	for (__u32 done = 0; done < calls; done += CHUNK) {
+	for (__u32 done = 0; done < calls; done += chunk) {
 		for (int k = 0; k <= TOUCH_ROWS; k++) {
 			int f = k == TOUCH_ROWS ? base_fd : fd;
 
 			pkt->buf[TOUCH_AT] = k == TOUCH_ROWS - 1 ? 0xff : k ? 1u << (k - 1) : 0;
-			for (__u32 i = 0; i < CHUNK && done + i < calls; i++)
+			for (__u32 i = 0; i < chunk && done + i < calls; i++)
 				put(&c[k], touch_call(f, pkt, repeat));
 		}
 	}
@@ -946,8 +947,8 @@ static void touch_rows(int fd, int base_fd, const struct pb *hit, struct touch_f
 	if (pkt.len <= TOUCH_AT)
 		return;
 	for (int r = 0; r < ROUNDS; r++) {
-		touch_round(fd, base_fd, &pkt, TOUCH_COLD_CALLS, 1, cold[r], &bc[r]);
-		touch_round(fd, base_fd, &pkt, TOUCH_WARM_CALLS, TOUCH_WARM_REPEAT, warm[r],
+		touch_round(fd, base_fd, &pkt, TOUCH_COLD_CALLS, 1, CHUNK, cold[r], &bc[r]);
+		touch_round(fd, base_fd, &pkt, TOUCH_WARM_CALLS, TOUCH_WARM_REPEAT, 5, warm[r],
 			    &bw[r]);
 	}
 	for (int k = 0; k < TOUCH_ROWS; k++) {
