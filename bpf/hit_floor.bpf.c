@@ -74,8 +74,8 @@ int xlb_hit_floor(struct xdp_md *ctx)
 
 /*
  * What one first touch of each memory a hit reads costs per call
- * (xlb-bench's "touch" rows). The frame's byte XLB_TOUCH_AT says which
- * (XLB_TOUCH_* bits), so every row runs the same machine code and only
+ * (xlb-bench's "touch" rows). The frame's bytes XLB_TOUCH_AT and the next
+ * say which (XLB_TOUCH_* bits, first byte low), so every row runs the same machine code and only
  * the data differs: no difference of code placement between rows. Each
  * touch is one load (or, for the counters, one increment) of an entry a
  * hit uses; then the MAC swap and XDP_TX, as the baseline.
@@ -89,6 +89,7 @@ int xlb_hit_floor(struct xdp_md *ctx)
 #define XLB_TOUCH_FLOWS (1u << 5)    /* flows[0]: a bucket's tags */
 #define XLB_TOUCH_BACKENDS (1u << 6) /* backends[1] */
 #define XLB_TOUCH_BSTATS (1u << 7)   /* backend_stats[1], incremented */
+#define XLB_TOUCH_CPU (1u << 8)	     /* the CPU's number: the VIP cache's row */
 
 SEC("xdp")
 int xlb_touch(struct xdp_md *ctx)
@@ -100,9 +101,11 @@ int xlb_touch(struct xdp_md *ctx)
 	__u8 *b = data;
 	void *v;
 
-	if (data + XLB_TOUCH_AT + 1 > end)
+	if (data + XLB_TOUCH_AT + 2 > end)
 		return XDP_PASS;
-	bits = b[XLB_TOUCH_AT];
+	bits = b[XLB_TOUCH_AT] | (__u32)b[XLB_TOUCH_AT + 1] << 8;
+	if (bits & XLB_TOUCH_CPU)
+		sum += bpf_get_smp_processor_id();
 	if (bits & XLB_TOUCH_NIC) {
 		const struct xlb_nic *n = xlb_nic();
 

@@ -865,14 +865,14 @@ static void floor_path(char *out, size_t len)
 
 /*
  * The touch rows: bpf/hit_floor.bpf.c's xlb_touch loads one entry of each
- * memory the frame's byte 60 names (XLB_TOUCH_* there), the same code for
+ * memory the frame's bytes 60-61 name (XLB_TOUCH_* there), the same code for
  * every row. Cold: repeat=1, every call a system call of its own, as in
  * the rows above; warm: repeat=100, the kernel runs the program 100 times
  * in one call and reports the mean, so only the first run of each call
  * starts cold. Each figure: median over rounds of the per-round difference
  * to no touch at all, ns per run.
  */
-#define TOUCH_BITS 8
+#define TOUCH_BITS 9
 #define TOUCH_ROWS (TOUCH_BITS + 2)
 #define TOUCH_AT 60
 #define TOUCH_COLD_CALLS 10000
@@ -889,7 +889,8 @@ static const char *const touch_name[TOUCH_ROWS] = {
 	"flows (a bucket)",
 	"backends",
 	"backend_stats, incremented",
-	"all eight",
+	"CPU number (VIP cache row)",
+	"all nine",
 };
 
 struct touch_fig {
@@ -923,7 +924,12 @@ static void touch_round(int fd, int base_fd, struct pb *pkt, __u32 calls, __u32 
 		for (int k = 0; k <= TOUCH_ROWS; k++) {
 			int f = k == TOUCH_ROWS ? base_fd : fd;
 
-			pkt->buf[TOUCH_AT] = k == TOUCH_ROWS - 1 ? 0xff : k ? 1u << (k - 1) : 0;
+			__u32 bits = k == TOUCH_ROWS - 1 ? (1u << TOUCH_BITS) - 1
+				     : k		 ? 1u << (k - 1)
+							 : 0;
+
+			pkt->buf[TOUCH_AT] = (__u8)bits;
+			pkt->buf[TOUCH_AT + 1] = (__u8)(bits >> 8);
 			for (__u32 i = 0; i < chunk && done + i < calls; i++)
 				put(&c[k], touch_call(f, pkt, repeat));
 		}
@@ -944,7 +950,7 @@ static void touch_rows(int fd, int base_fd, const struct pb *hit, struct touch_f
 	double cold[ROUNDS][TOUCH_ROWS], warm[ROUNDS][TOUCH_ROWS], bc[ROUNDS], bw[ROUNDS];
 	struct pb pkt = *hit;
 
-	if (pkt.len <= TOUCH_AT)
+	if (pkt.len <= TOUCH_AT + 1)
 		return;
 	for (int r = 0; r < ROUNDS; r++) {
 		touch_round(fd, base_fd, &pkt, TOUCH_COLD_CALLS, 1, CHUNK, cold[r], &bc[r]);
