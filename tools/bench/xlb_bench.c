@@ -831,6 +831,226 @@ static void print_other(const char *name, const struct xlb_prog_size *size,
 	       old->verified_insns, (int)size->verified_insns - (int)old->verified_insns);
 }
 
+/* ---- the memory floor of a dsr hit (issue #15) ------------------------ */
+
+/*
+ * The dsr hit rows again, xlb beside bpf/hit_floor.bpf.c (the loads and
+ * stores of a hit, none of its decisions) in the same rounds, each round
+ * after a baseline round. over[k]: median ns over the baseline, k = 0 the
+ * floor, 1 xlb; diff: median (range) of the per-round xlb - floor.
+ */
+struct floor_fig {
+	const char *name;
+	double over[2], diff, diff_min, diff_max;
+};
+
+/* build/bpf/hit_floor.bpf.o beside this binary's build/tools/, or
+ * XLB_BENCH_FLOOR. */
+static void floor_path(char *out, size_t len)
+{
+	const char *env = getenv("XLB_BENCH_FLOOR");
+	char exe[4096];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	if (strrchr(exe, '/'))
+		*strrchr(exe, '/') = 0;
+	snprintf(out, len, "%s/../bpf/hit_floor.bpf.o", exe);
+}
+
+/*
+ * The touch rows: bpf/hit_floor.bpf.c's xlb_touch loads one entry of each
+ * memory the frame's bytes 60-61 name (XLB_TOUCH_* there), the same code for
+ * every row. Cold: repeat=1, every call a system call of its own, as in
+ * the rows above; warm: repeat=100, the kernel runs the program 100 times
+ * in one call and reports the mean, so only the first run of each call
+ * starts cold. Each figure: median over rounds of the per-round difference
+ * to no touch at all, ns per run.
+ */
+#define TOUCH_BITS 9
+#define TOUCH_ROWS (TOUCH_BITS + 2)
+#define TOUCH_AT 60
+#define TOUCH_COLD_CALLS 10000
+#define TOUCH_WARM_CALLS 500
+#define TOUCH_WARM_REPEAT 100
+
+static const char *const touch_name[TOUCH_ROWS] = {
+	"none (MAC swap)",
+	"map nic (MAC check)",
+	".bss (VIP cache)",
+	".rodata (hash seed)",
+	"jiffies",
+	"vip_stats, incremented",
+	"flows (a bucket)",
+	"backends",
+	"backend_stats, incremented",
+	"CPU number (VIP cache row)",
+	"all nine",
+};
+
+struct touch_fig {
+	double cold, warm; /* ns over "none"; row 0: ns over the baseline */
+};
+
+static __u32 touch_call(int fd, const struct pb *pkt, __u32 repeat)
+{
+	__u8 out[PB_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt->buf, .data_size_in = (__u32)pkt->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &t)) {
+		fprintf(stderr, "xlb-bench: test run failed: %s\n", strerror(errno));
+		exit(1);
+	}
+	return t.duration;
+}
+
+/* One round: out[row] = trimmed mean ns per run of `calls` calls, rows
+ * taking turns every `chunk` calls (a load spike on a shared host then
+ * falls on every row alike). */
+static void touch_round(int fd, int base_fd, struct pb *pkt, __u32 calls, __u32 repeat, __u32 chunk,
+			double *out, double *base)
+{
+	static struct calls c[TOUCH_ROWS + 1];
+
+	for (int k = 0; k <= TOUCH_ROWS; k++)
+		c[k].n = 0;
+	for (__u32 done = 0; done < calls; done += chunk) {
+		for (int k = 0; k <= TOUCH_ROWS; k++) {
+			int f = k == TOUCH_ROWS ? base_fd : fd;
+
+			__u32 bits = k == TOUCH_ROWS - 1 ? (1u << TOUCH_BITS) - 1
+				     : k		 ? 1u << (k - 1)
+							 : 0;
+
+			pkt->buf[TOUCH_AT] = (__u8)bits;
+			pkt->buf[TOUCH_AT + 1] = (__u8)(bits >> 8);
+			for (__u32 i = 0; i < chunk && done + i < calls; i++)
+				put(&c[k], touch_call(f, pkt, repeat));
+		}
+	}
+	for (int k = 0; k < TOUCH_ROWS; k++)
+		out[k] = trimmed_mean(&c[k]);
+	*base = trimmed_mean(&c[TOUCH_ROWS]);
+}
+
+static double median_of(double *v)
+{
+	qsort(v, ROUNDS, sizeof(double), cmp_double);
+	return v[ROUNDS / 2];
+}
+
+static void touch_rows(int fd, int base_fd, const struct pb *hit, struct touch_fig *fig)
+{
+	double cold[ROUNDS][TOUCH_ROWS], warm[ROUNDS][TOUCH_ROWS], bc[ROUNDS], bw[ROUNDS];
+	struct pb pkt = *hit;
+
+	if (pkt.len <= TOUCH_AT + 1)
+		return;
+	for (int r = 0; r < ROUNDS; r++) {
+		touch_round(fd, base_fd, &pkt, TOUCH_COLD_CALLS, 1, CHUNK, cold[r], &bc[r]);
+		touch_round(fd, base_fd, &pkt, TOUCH_WARM_CALLS, TOUCH_WARM_REPEAT, 5, warm[r],
+			    &bw[r]);
+	}
+	for (int k = 0; k < TOUCH_ROWS; k++) {
+		double dc[ROUNDS], dw[ROUNDS];
+
+		for (int r = 0; r < ROUNDS; r++) {
+			dc[r] = cold[r][k] - (k ? cold[r][0] : bc[r]);
+			dw[r] = warm[r][k] - (k ? warm[r][0] : bw[r]);
+		}
+		fig[k].cold = median_of(dc);
+		fig[k].warm = median_of(dw);
+	}
+	printf("\nWhat a first touch costs: xlb_touch loads one entry of each memory a hit "
+	       "reads,\nthe same code for every row (the frame says which). ns per run over "
+	       "no touch,\nmedian of %d rounds; cold: one run per call (as every row above), "
+	       "warm: %d runs\nper call. The first row is over the baseline program.\n",
+	       ROUNDS, TOUCH_WARM_REPEAT);
+	printf("%-30s %10s %10s\n", "touch", "cold", "warm");
+	for (int k = 0; k < TOUCH_ROWS; k++)
+		printf("%-30s %+10.1f %+10.1f\n", touch_name[k], fig[k].cold, fig[k].warm);
+}
+
+static int floor_rows(int this_fd, int base_fd, struct floor_fig *fig, int max,
+		      struct touch_fig *touch)
+{
+	struct bpf_object *obj;
+	char path[4200];
+	int fd, n = 0;
+
+	floor_path(path, sizeof(path));
+	obj = xlb_other_open(path, "xlb_hit_floor", this_fd, &fd);
+	if (!obj) {
+		printf("\nFloor rows skipped: couldn't load '%s': %s\n", path, strerror(errno));
+		return 0;
+	}
+	for (size_t s = 1; s < NSC && n < max; s++) {
+		double b[ROUNDS], f[ROUNDS], t[ROUNDS], d[ROUNDS];
+		int fds[2] = {fd, this_fd};
+		__u8 out[PB_MAX];
+		LIBBPF_OPTS(bpf_test_run_opts, one, .data_in = sc[s].pkt.buf,
+			    .data_size_in = (__u32)sc[s].pkt.len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		if ((sc[s].kind != K_HIT && sc[s].kind != K_UDPHIT) || sc[s].mode != XLB_MODE_DSR ||
+		    sc[s].small)
+			continue;
+		/* the floor finds the flow xlb forwards: else it measured a drop */
+		if (bpf_prog_test_run_opts(fd, &one) || one.retval != XDP_TX) {
+			printf("\nFloor row '%s' skipped: the floor did not forward its flow\n",
+			       sc[s].name);
+			continue;
+		}
+		for (int r = 0; r < ROUNDS; r++) {
+			double v[2];
+
+			b[r] = run_round(base_fd, &sc[0]);
+			run_round2(fds, 2, r, &sc[s], v);
+			f[r] = v[0] - b[r];
+			t[r] = v[1] - b[r];
+			d[r] = v[1] - v[0];
+		}
+		qsort(f, ROUNDS, sizeof(double), cmp_double);
+		qsort(t, ROUNDS, sizeof(double), cmp_double);
+		qsort(d, ROUNDS, sizeof(double), cmp_double);
+		fig[n] = (struct floor_fig){.name = sc[s].name,
+					    .over = {f[ROUNDS / 2], t[ROUNDS / 2]},
+					    .diff = d[ROUNDS / 2],
+					    .diff_min = d[0],
+					    .diff_max = d[ROUNDS - 1]};
+		n++;
+	}
+	{
+		struct bpf_program *tp = bpf_object__find_program_by_name(obj, "xlb_touch");
+
+		if (tp)
+			touch_rows(bpf_program__fd(tp), base_fd, &sc[1].pkt, touch);
+	}
+	bpf_object__close(obj);
+	if (!n)
+		return 0;
+	printf("\nThe memory floor of a dsr hit: bpf/hit_floor.bpf.c makes a hit's loads and "
+	       "stores\n(parse, VIP cache, hash, VIP counters, flow bucket, backend, backend "
+	       "counters,\nMAC rewrite) and none of its decisions, on the same maps and flow, "
+	       "in the same\nrounds: over the baseline, and xlb - floor per round, median "
+	       "(range).\n");
+	printf("%-30s %10s %10s %10s %15s\n", "scenario", "floor", "xlb", "xlb-floor", "range");
+	for (int k = 0; k < n; k++) {
+		char range[32];
+
+		snprintf(range, sizeof(range), "%+.0f..%+.0f", fig[k].diff_min, fig[k].diff_max);
+		printf("%-30s %+10.1f %+10.1f %+10.1f %15s\n", fig[k].name, fig[k].over[0],
+		       fig[k].over[1], fig[k].diff, range);
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	const char *json = argc > 1 ? argv[1] : "build/bench.json";
@@ -852,7 +1072,9 @@ int main(int argc, char **argv)
 	struct baseline *base = NULL;
 	struct xlb_dp *dp = NULL, *dp_small = NULL;
 	struct maglev_fig mfig[8], cfig[3];
-	int nmfig, ncfig = 0;
+	struct floor_fig ffig[4];
+	struct touch_fig tfig[TOUCH_ROWS] = {};
+	int nmfig, ncfig = 0, nffig = 0;
 	FILE *f;
 	int err;
 
@@ -982,6 +1204,7 @@ int main(int argc, char **argv)
 		printf("\nProgram: %u instructions (xlated), %u bytes of machine code, %u "
 		       "instructions verified.\n",
 		       size.xlated_insns, size.jited_bytes, size.verified_insns);
+	nffig = floor_rows(this_fd, bpf_program__fd(base->progs.xlb_baseline), ffig, 4, tfig);
 	printf("\nNew flows write a random bucket of the flow table (64 bytes a flow): with the "
 	       "default\n%u-flow table (%u MiB) that is a cache and TLB miss on this machine, "
 	       "with a %u-flow\ntable mostly not. Flow hits reuse one hot flow.\n",
@@ -1046,7 +1269,21 @@ int main(int argc, char **argv)
 				"\"jited_bytes\": %u, \"verified_insns\": %u},\n",
 				old_name, old_size.xlated_insns, old_size.jited_bytes,
 				old_size.verified_insns);
-		fprintf(f, "  \"maglev_build\": [\n");
+		fprintf(f, "  \"hit_floor\": [\n");
+		for (int k = 0; k < nffig; k++)
+			fprintf(f,
+				"    {\"name\": \"%s\", \"floor_over_baseline_ns\": %.1f, "
+				"\"xlb_over_baseline_ns\": %.1f, \"xlb_minus_floor_ns\": %.1f, "
+				"\"min_ns\": %.1f, \"max_ns\": %.1f}%s\n",
+				ffig[k].name, ffig[k].over[0], ffig[k].over[1], ffig[k].diff,
+				ffig[k].diff_min, ffig[k].diff_max, k + 1 < nffig ? "," : "");
+		fprintf(f, "  ],\n  \"first_touch\": [\n");
+		for (int k = 0; nffig && k < TOUCH_ROWS; k++)
+			fprintf(f,
+				"    {\"touch\": \"%s\", \"cold_ns\": %.1f, \"warm_ns\": %.1f}%s\n",
+				touch_name[k], tfig[k].cold, tfig[k].warm,
+				k + 1 < TOUCH_ROWS ? "," : "");
+		fprintf(f, "  ],\n  \"maglev_build\": [\n");
 		for (int k = 0; k < nmfig; k++)
 			fprintf(f,
 				"    {\"backends\": %u, \"m\": %u, \"median_ms\": %.3f, "
