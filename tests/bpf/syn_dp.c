@@ -457,8 +457,10 @@ static int peek_body(struct flowsweep *fs)
 		flowsweep_tick(fs, t + 200 * (__u64)k);
 	ASSERT_OK(flowsweep_peek(fs, t + 1700, &used, &age), "the next pass");
 	ASSERT_EQ(peek3(fs), 15, "caught up");
+	ASSERT_OK(flowsweep_peek(fs, t + 9000, &used, &age), "a slow sweep's pass, still asked");
+	ASSERT_EQ(age, 8000, "as old as it is (its start)");
 	ASSERT_EQ(flowsweep_peek(fs, t + 600000, &used, &age), -EAGAIN,
-		  "after a quiet spell: too old to show");
+		  "after a quiet spell (no sweep): too old to show");
 	ASSERT_EQ(st->full, 0, "still no pass for a reader");
 	return 0;
 }

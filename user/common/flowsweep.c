@@ -140,10 +140,15 @@ static int fresh(const struct flowsweep *fs, __u64 now_ms)
 	return fs->valid && now_ms - fs->pub_ms <= 3ULL * fs->slices * fs->tick_ms + 1000;
 }
 
+/* A reader that asks at least every INTEREST_MS keeps the sweep running:
+ * its last pass is the newest there is, even when a busy loop made the
+ * pass slower than fresh() allows. */
 int flowsweep_peek(struct flowsweep *fs, __u64 now_ms, __u64 *used, __u64 *age_ms)
 {
+	int swept = fs->asked_ms && now_ms - fs->asked_ms <= INTEREST_MS;
+
 	fs->asked_ms = now_ms ? now_ms : 1;
-	if (!fresh(fs, now_ms))
+	if (!fs->valid || (!swept && !fresh(fs, now_ms)))
 		return -EAGAIN;
 	*used = fs->pub_used;
 	*age_ms = now_ms - fs->pub_ms;
