@@ -13,6 +13,7 @@ struct mtext_cache {
 	__u32 *vip;	      /* its VIP's index */
 	char (*names)[64];    /* and the VIPs' names */
 	size_t nbes, nvips;
+	size_t longest; /* the longest label text */
 	__u64 made;
 };
 
@@ -32,7 +33,7 @@ static void cache_clear(struct mtext_cache *c)
 	c->addr = NULL;
 	c->vip = NULL;
 	c->names = NULL;
-	c->nbes = c->nvips = 0;
+	c->nbes = c->nvips = c->longest = 0;
 }
 
 void mtext_cache_free(struct mtext_cache *c)
@@ -94,6 +95,9 @@ static int cache_make(struct mtext_cache *c, const struct snap *s)
 	c->off[s->nbes] = c->lab.len;
 	if (c->lab.oom)
 		goto fail;
+	for (size_t i = 0; i < s->nbes; i++)
+		if (c->off[i + 1] - c->off[i] > c->longest)
+			c->longest = c->off[i + 1] - c->off[i];
 	c->nbes = s->nbes;
 	c->nvips = s->nvips;
 	c->made++;
@@ -310,24 +314,15 @@ static size_t line_max(const struct be_family *fam, size_t nlen, size_t lab)
 	return nlen + lab + sizeof(",state=\"\"} ") + st + 20 + 1;
 }
 
-static void render_be_family(struct strbuf *b, const struct be_family *fam,
-			     const struct be_row *rows, size_t n, const struct mtext_cache *c)
-{
-	size_t nlen = strlen(fam->name), nstates = 0, room;
-	size_t longest = 0;
-	char *p;
+/* Backends written into one reservation: the room asked beyond what is
+ * written stays small (the buffer is kept across scrapes at its size). */
+#define BE_BLOCK 256
 
-	family(b, fam->name, fam->type, fam->help);
-	for (size_t i = 0; i < n; i++)
-		if (c->off[i + 1] - c->off[i] > longest)
-			longest = c->off[i + 1] - c->off[i];
-	while (fam->states && fam->states[nstates])
-		nstates++;
-	room = n * (nstates ? nstates : 1) * line_max(fam, nlen, longest);
-	if (sb_reserve(b, room))
-		return;
-	p = b->p + b->len;
-	for (size_t i = 0; i < n; i++) {
+/* Backends [i, end) of a family into room reserved beforehand. */
+static char *be_lines(char *p, const struct be_family *fam, size_t nlen, size_t nstates,
+		      const struct be_row *rows, size_t i, size_t end, const struct mtext_cache *c)
+{
+	for (; i < end; i++) {
 		const char *lab = c->lab.p + c->off[i];
 		size_t llen = c->off[i + 1] - c->off[i];
 		__u64 v = fam->value(&rows[i]);
@@ -350,7 +345,26 @@ static void render_be_family(struct strbuf *b, const struct be_family *fam,
 			*p++ = '\n';
 		}
 	}
-	b->len = (size_t)(p - b->p);
+	return p;
+}
+
+static void render_be_family(struct strbuf *b, const struct be_family *fam,
+			     const struct be_row *rows, size_t n, const struct mtext_cache *c)
+{
+	size_t nlen = strlen(fam->name), nstates = 0, line;
+
+	family(b, fam->name, fam->type, fam->help);
+	while (fam->states && fam->states[nstates])
+		nstates++;
+	line = (nstates ? nstates : 1) * line_max(fam, nlen, c->longest);
+	for (size_t i = 0; i < n; i += BE_BLOCK) {
+		size_t end = n - i < BE_BLOCK ? n : i + BE_BLOCK;
+
+		if (sb_reserve(b, (end - i) * line))
+			return;
+		b->len = (size_t)(be_lines(b->p + b->len, fam, nlen, nstates, rows, i, end, c) -
+				  b->p);
+	}
 }
 
 static void render_flow_table(struct strbuf *b, const struct mtext_dp *dp, __u64 used)
