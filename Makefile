@@ -125,7 +125,7 @@ $(LIB): $(LIB_OBJS)
 # The suites' sources (beyond libxlb); the sanitizer build links the same.
 TEST_BPF_SRCS  := $(wildcard tests/bpf/*.c) tests/harness.c
 TEST_UNIT_SRCS := $(wildcard tests/unit/*.c) tests/harness.c user/xlbd/state.c \
-	user/xlbd/announce.c user/xlbd/events.c
+	user/xlbd/announce.c user/xlbd/events.c user/xlbd/metrics_text.c user/xlbd/counters.c
 
 $(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(TEST_BPF_SRCS)) $(LIB)
 	$(call msg,LD,$@)

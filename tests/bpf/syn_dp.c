@@ -423,6 +423,61 @@ static int t_flow_sweep_converges_after_a_pass(void)
 	return rc;
 }
 
+static __u32 peek3(const struct flowsweep *fs)
+{
+	return flowsweep_flows(fs, 1, 1) + flowsweep_flows(fs, 2, 1) + flowsweep_flows(fs, 3, 1);
+}
+
+/* A scrape's reader (flowsweep_peek): never a pass of its own, only what
+ * the sweep published, however the table moved since. */
+static int peek_body(struct flowsweep *fs)
+{
+	const struct flowsweep_stats *st = flowsweep_stats(fs);
+	__u64 t = 2000000, used = 0, age = 0;
+
+	for (__u16 p = 41000; p < 41010; p++)
+		ASSERT_TRUE(sent_to(p, F_SYN) > 0, "10 flows");
+	ASSERT_EQ(flowsweep_peek(fs, t, &used, &age), -EAGAIN, "no pass yet: nothing to read");
+	ASSERT_EQ(st->full, 0, "and no pass for it");
+	for (int k = 1; k <= 4; k++)
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_EQ(st->passes, 1, "asked: the sweep ran a pass");
+	ASSERT_OK(flowsweep_peek(fs, t + 900, &used, &age), "a pass to read");
+	ASSERT_EQ(peek3(fs), 10, "its counts");
+	ASSERT_EQ(used, 10, "its fill");
+	ASSERT_EQ(age, 700, "as of its start");
+	for (__u16 p = 41010; p < 41015; p++)
+		ASSERT_TRUE(sent_to(p, F_SYN) > 0, "5 more");
+	ASSERT_OK(flowsweep_peek(fs, t + 1000, &used, &age), "still the pass");
+	ASSERT_EQ(peek3(fs), 10, "the pass's counts, not the table's now");
+	ASSERT_EQ(st->full, 0, "no pass for a reader");
+	ASSERT_EQ(flowsweep_flows(fs, 1, 2) + flowsweep_flows(fs, 2, 2) + flowsweep_flows(fs, 3, 2),
+		  0, "another generation: none");
+	for (int k = 5; k <= 8; k++)
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_OK(flowsweep_peek(fs, t + 1700, &used, &age), "the next pass");
+	ASSERT_EQ(peek3(fs), 15, "caught up");
+	ASSERT_OK(flowsweep_peek(fs, t + 9000, &used, &age), "a slow sweep's pass, still asked");
+	ASSERT_EQ(age, 8000, "as old as it is (its start)");
+	ASSERT_EQ(flowsweep_peek(fs, t + 600000, &used, &age), -EAGAIN,
+		  "after a quiet spell (no sweep): too old to show");
+	ASSERT_EQ(st->full, 0, "still no pass for a reader");
+	return 0;
+}
+
+static int t_flow_sweep_peek_reads_only_the_pass(void)
+{
+	struct flowsweep *fs = NULL;
+	int rc = -1;
+
+	if (!setup())
+		fs = flowsweep_new(E.dp, 4, 200, XLB_FLOW_LIVE_TCP_IDLE_S, gens_1to3, NULL);
+	if (fs)
+		rc = peek_body(fs);
+	flowsweep_free(fs);
+	return rc;
+}
+
 /* Pins of a release before backend_syn_stats are adopted (the map is
  * created and pinned, the flows kept); any other missing map is refused. */
 static int t_pins_without_syn_stats_adopted(void)
@@ -471,7 +526,7 @@ const struct harness_case syn_dp_cases[] = {
 	CASE(t_syn_duplicate_too_early),	   CASE(t_syn_after_ack_is_a_new_flow),
 	CASE(t_syn_reroute_only_to_active),	   CASE(t_syn_retry_same_backend),
 	CASE(t_opening_flow_counts_as_live),	   CASE(t_pins_without_syn_stats_adopted),
-	CASE(t_flow_sweep_converges_after_a_pass),
+	CASE(t_flow_sweep_converges_after_a_pass), CASE(t_flow_sweep_peek_reads_only_the_pass),
 };
 
 const size_t syn_dp_ncases = sizeof(syn_dp_cases) / sizeof(syn_dp_cases[0]);

@@ -981,6 +981,11 @@ t_metrics_promtool_accepts_a_scrape() {
 		{ echo "    promtool:"; sed 's/^/    /' "$TMP/lint" | head; ok=1; }
 	grep -q '^xlb_backend_up{vip="10.99.100.1:80/tcp",backend="10.99.0.11"} 1$' "$TMP/scrape" ||
 		{ echo "    no xlb_backend_up for b1"; ok=1; }
+	# each series once (name and labels), and flows are the sweep's (issue #15)
+	grep -v '^#' "$TMP/scrape" | sed 's/ [^ ]*$//' | sort | uniq -d >"$TMP/dups"
+	[ ! -s "$TMP/dups" ] || { echo "    series twice: $(head -3 "$TMP/dups" | tr '\n' ' ')"; ok=1; }
+	grep -q '^# HELP xlb_backend_flows .*sweep' "$TMP/scrape" ||
+		{ echo "    xlb_backend_flows's HELP does not say the count is a sweep's"; ok=1; }
 	[ "$(scrape /healthz)" = ok ] || { echo "    /healthz not ok"; ok=1; }
 	return $ok
 }

@@ -38,7 +38,7 @@ check() {
 	fi
 }
 
-# The metric families of xlbd (user/xlbd/metrics.c, README "Metrics").
+# The metric families of xlbd (user/xlbd/metrics_text.c, README "Metrics").
 METRICS="
 xlb_build_info xlb_agent_start_time_seconds
 xlb_vip_packets_total xlb_vip_bytes_total xlb_vip_new_flows_total
@@ -61,6 +61,7 @@ xlb_vip_announced
 xlb_vip_handover_slots
 xlb_maintenance
 xlb_backend_ejected xlb_backend_ejections_total
+xlb_metrics_snapshot_seconds xlb_metrics_wait_seconds xlb_metrics_render_seconds
 "
 HISTOGRAMS="xlb_healthcheck_duration_seconds xlb_table_update_duration_seconds"
 

@@ -518,6 +518,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit strbuf", strbuf_cases, strbuf_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit metrics", metrics_cases, metrics_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit vipname", vipname_cases, vipname_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit diff", diff_cases, diff_ncases, argc > 1 ? argv[1] : NULL,

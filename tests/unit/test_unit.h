@@ -9,6 +9,8 @@ extern const struct harness_case config_cases[];
 extern const size_t config_ncases;
 extern const struct harness_case strbuf_cases[];
 extern const size_t strbuf_ncases;
+extern const struct harness_case metrics_cases[];
+extern const size_t metrics_ncases;
 extern const struct harness_case vipname_cases[];
 extern const size_t vipname_ncases;
 extern const struct harness_case diff_cases[];

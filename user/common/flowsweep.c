@@ -134,15 +134,40 @@ void flowsweep_tick(struct flowsweep *fs, __u64 now_ms)
 		fs->st.passes++;
 }
 
+/* A sweep publishes every pass: an older pass means it was idle. */
+static int fresh(const struct flowsweep *fs, __u64 now_ms)
+{
+	return fs->valid && now_ms - fs->pub_ms <= 3ULL * fs->slices * fs->tick_ms + 1000;
+}
+
+/* A reader that asks at least every INTEREST_MS keeps the sweep running:
+ * its last pass is the newest there is, even when a busy loop made the
+ * pass slower than fresh() allows. */
+int flowsweep_peek(struct flowsweep *fs, __u64 now_ms, __u64 *used, __u64 *age_ms)
+{
+	int swept = fs->asked_ms && now_ms - fs->asked_ms <= INTEREST_MS;
+
+	fs->asked_ms = now_ms ? now_ms : 1;
+	if (!fs->valid || (!swept && !fresh(fs, now_ms)))
+		return -EAGAIN;
+	*used = fs->pub_used;
+	*age_ms = now_ms - fs->pub_ms;
+	return 0;
+}
+
+__u32 flowsweep_flows(const struct flowsweep *fs, __u32 id, __u32 gen)
+{
+	id %= XLB_MAX_BACKENDS;
+	return gen && fs->pub_gen[id] == gen ? fs->pub_cnt[id] : 0;
+}
+
 __u32 *flowsweep_counts(struct flowsweep *fs, const __u32 *gen_by_id, __u64 now_ms, __u64 *used,
 			__u64 *age_ms)
 {
-	/* a sweep publishes every pass: older means it was idle */
-	__u64 stale_ms = 3ULL * fs->slices * fs->tick_ms + 1000;
 	__u32 *out;
 
 	fs->asked_ms = now_ms ? now_ms : 1;
-	if (!fs->valid || now_ms - fs->pub_ms > stale_ms) {
+	if (!fresh(fs, now_ms)) {
 		/* the first request in a while: the whole table now */
 		if (pass_start(fs, now_ms))
 			return NULL;

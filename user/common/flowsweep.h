@@ -36,6 +36,18 @@ void flowsweep_tick(struct flowsweep *fs, __u64 now_ms);
  */
 __u32 *flowsweep_counts(struct flowsweep *fs, const __u32 *gen_by_id, __u64 now_ms, __u64 *used,
 			__u64 *age_ms);
+/*
+ * For a reader that must not cost the loop a pass (a /metrics scrape):
+ * asks like flowsweep_counts() (the sweep runs while asked) but never
+ * counts the table itself. 0 and the published pass's fill (*used) and age
+ * (*age_ms) when a recent pass is there; -EAGAIN when none is (the first
+ * request after a quiet spell: the sweep starts at the next tick). While
+ * asked, the last pass is shown however long a busy loop made it take.
+ */
+int flowsweep_peek(struct flowsweep *fs, __u64 now_ms, __u64 *used, __u64 *age_ms);
+/* The published pass's live flows of backend id, if that pass knew it by
+ * generation gen (0 otherwise): after flowsweep_peek() returned 0. */
+__u32 flowsweep_flows(const struct flowsweep *fs, __u32 id, __u32 gen);
 
 struct flowsweep_stats {
 	__u64 passes; /* completed by ticks */

@@ -13,44 +13,14 @@
 #include <microhttpd.h>
 
 #include "agent.h"
-#include "ejection.h"
-#include "announce.h"
-#include "handover.h"
 #include "log.h"
 #include "strbuf.h"
-#include "counters.h"
 #include "metrics.h"
+#include "metrics_snap.h"
+#include "metrics_text.h"
 
 #define SNAPSHOT_WAIT_MS 2000
 #define HEALTHZ_STALE_S 5
-
-/* ---- snapshots: built by the loop, read by the HTTP thread ------------- */
-
-struct snap_vip {
-	__u32 id, nbackends, in_table;
-	__u8 panic;
-	__u8 announced;	 /* its address is in the announce table */
-	__u32 with_prev; /* stateless: slots carrying a previous hop */
-	char name[64];
-};
-
-struct snap_be {
-	size_t vip; /* index into vips */
-	__u32 id, gen, weight, eff;
-	__u8 admin, health, state, ejected;
-	__u64 changes, ejections;
-	char addr[48];
-};
-
-struct snap {
-	int refs;
-	struct snap_vip *vips;
-	struct snap_be *bes;
-	size_t nvips, nbes;
-	struct agent_counters c;
-	__u8 maintenance;		 /* the host is in maintenance */
-	char digest[XLB_CFG_DIGEST_LEN]; /* the running config's (cfgdigest.h) */
-};
 
 struct metrics {
 	struct agent *ag;
@@ -63,80 +33,16 @@ struct metrics {
 	__u64 heartbeat_s;  /* CLOCK_MONOTONIC of the loop's last tick */
 	double start_s;	    /* unix time */
 	struct body *spare; /* a scrape's buffer, kept for the next one */
+	/* the HTTP thread's (one scrape at a time) */
+	struct mtext_cache *labels; /* label text kept across scrapes */
+	__u64 wait_ns, render_ns;   /* the previous scrape's, shown by the next */
+	__u64 snap_ns;
 };
 
 static void snap_put(struct snap *s)
 {
-	if (!s || --s->refs)
-		return;
-	free(s->vips);
-	free(s->bes);
-	free(s);
-}
-
-static struct snap *build(struct agent *ag)
-{
-	const struct xlb_sync *sy = ag->sync;
-	struct snap *s = calloc(1, sizeof(*s));
-	size_t nb = 0;
-
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < sy->nvips; i++)
-		nb += sy->vips[i].nbackends;
-	s->refs = 1;
-	s->vips = calloc(sy->nvips ? sy->nvips : 1, sizeof(*s->vips));
-	s->bes = calloc(nb ? nb : 1, sizeof(*s->bes));
-	if (!s->vips || !s->bes) {
-		snap_put(s);
-		return NULL;
-	}
-	for (size_t i = 0; i < sy->nvips; i++) {
-		const struct xlb_sync_vip *v = &sy->vips[i];
-		struct snap_vip *sv = &s->vips[s->nvips++];
-
-		*sv = (struct snap_vip){.id = v->id,
-					.nbackends = (__u32)v->nbackends,
-					.in_table = v->in_table,
-					.panic = v->panic,
-					.with_prev = v->ho ? v->ho->with_prev : 0};
-		xlb_cfg_vip_name(&v->cfg, sv->name, sizeof(sv->name));
-		if (ag->announce) {
-			struct announce_view av;
-
-			announce_view(ag->announce, v, &av);
-			sv->announced = (__u8)av.announced;
-		}
-		for (size_t j = 0; j < v->nbackends; j++) {
-			const struct xlb_sync_backend *b = &v->backends[j];
-			struct snap_be *sb = &s->bes[s->nbes++];
-			struct check_view cv;
-			struct outlier_view ov;
-
-			checks_view(ag->checks, &v->cfg, &b->cfg, &cv);
-			outliers_view(ag->outliers, v, b, &ov);
-			*sb = (struct snap_be){.vip = i,
-					       .id = b->id,
-					       .gen = b->gen,
-					       .weight = b->cfg.weight,
-					       .eff = b->weight,
-					       .admin = b->cfg.admin,
-					       .health = cv.checked ? cv.health : b->health,
-					       .state = b->state,
-					       .changes = cv.changes,
-					       .ejected = ov.ejected,
-					       .ejections = ov.ejections};
-			xlb_addr_str(&b->cfg.addr, sb->addr, sizeof(sb->addr));
-		}
-	}
-	s->c = ag->counters;
-	if (ag->announce) {
-		__u64 since;
-
-		s->maintenance = (__u8)announce_host_maintenance(ag->announce, &since);
-	}
-	memcpy(s->digest, ag->config_digest, sizeof(s->digest));
-	return s;
+	if (s && !--s->refs)
+		snap_free(s);
 }
 
 void metrics_on_request(struct metrics *m)
@@ -146,7 +52,7 @@ void metrics_on_request(struct metrics *m)
 
 	if (read(m->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		pr_debug("metrics: eventfd: %s\n", strerror(errno));
-	s = build(m->ag);
+	s = snap_build(m->ag);
 	pthread_mutex_lock(&m->lock);
 	if (s) {
 		snap_put(m->snap);
@@ -172,6 +78,14 @@ void metrics_heartbeat(struct metrics *m)
 	pthread_mutex_lock(&m->lock);
 	m->heartbeat_s = mono_s();
 	pthread_mutex_unlock(&m->lock);
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /* A fresh snapshot from the loop (or the last one if it is slow). */
@@ -204,375 +118,79 @@ static void drop_ref(struct metrics *m, struct snap *s)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* ---- rendering ---------------------------------------------------------- */
+/* ---- reading the data plane --------------------------------------------- */
 
-/*
- * Into a strbuf: the many series (per VIP, per backend) by plain appends,
- * the few others by printf. Every value is an unsigned integer written as
- * %llu / %u / %d wrote them before.
- */
+/* What the data plane counts now, for the snapshot's VIPs and backends;
+ * on a read error: zeros (as before). */
+struct reading {
+	struct mtext_dp dp;
+	struct xlb_vip_stats *vips;
+	struct xlb_backend_stats *bes;
+	struct xlb_backend_syn_stats *syn;
+	__u32 *flows;
+};
 
-static void family(struct strbuf *b, const char *name, const char *type, const char *help)
+static void reading_free(struct reading *r)
 {
-	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	free(r->vips);
+	free(r->bes);
+	free(r->syn);
+	free(r->flows);
 }
 
-static void histogram(struct strbuf *b, const char *name, const __u64 *hist, double sum)
+/* No recent sweep pass (the first scrape in a while): count the flow
+ * table here, on the HTTP thread, once; the loop's sweep starts. */
+static int count_flows(struct xlb_dp *dp, const struct snap *s, struct reading *r)
 {
-	__u64 cum = 0;
+	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	__u32 *by_id = calloc(XLB_MAX_BACKENDS, sizeof(*by_id));
+	int err = -ENOMEM;
 
-	for (int i = 0; i < COUNTERS_NBUCKETS; i++) {
-		cum += hist[i];
-		sb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, counters_bucket(i),
-			  (unsigned long long)cum);
-	}
-	sb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
-	sb_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
-}
-
-/* One scrape's values of a VIP. */
-struct vip_row {
-	const struct snap_vip *v;
-	const struct xlb_vip_stats *st;
-};
-
-/* A family with one series a VIP ({vip="..."}). */
-struct vip_family {
-	const char *name, *type, *help;
-	__u64 (*value)(const struct vip_row *r);
-};
-
-#define VIP_VALUE(fn, expr)                                                                        \
-	static __u64 fn(const struct vip_row *r)                                                   \
-	{                                                                                          \
-		return (expr);                                                                     \
-	}
-VIP_VALUE(vip_packets, r->st->packets)
-VIP_VALUE(vip_bytes, r->st->bytes)
-VIP_VALUE(vip_new_flows, r->st->new_flows)
-VIP_VALUE(vip_no_backend, r->st->no_backend_packets)
-VIP_VALUE(vip_backends, r->v->nbackends)
-VIP_VALUE(vip_usable, r->v->in_table)
-VIP_VALUE(vip_panic, r->v->panic)
-VIP_VALUE(vip_with_prev, r->v->with_prev)
-VIP_VALUE(vip_announced, r->v->announced)
-#undef VIP_VALUE
-
-static const struct vip_family vip_families[] = {
-	{"xlb_vip_packets_total", "counter", "Packets for the VIP, all outcomes.", vip_packets},
-	{"xlb_vip_bytes_total", "counter", "Bytes of those packets (L2 frame length).", vip_bytes},
-	{"xlb_vip_new_flows_total", "counter", "Flows entered into the flow table.", vip_new_flows},
-	{"xlb_no_healthy_backend_packets_total", "counter",
-	 "Packets of new flows that found no usable backend (on_empty applied).", vip_no_backend},
-	{"xlb_vip_backends", "gauge", "Backends configured for the VIP.", vip_backends},
-	{"xlb_vip_usable_backends", "gauge",
-	 "Backends with a share of the VIP's table; 0 = nothing usable.", vip_usable},
-	{"xlb_vip_panic", "gauge",
-	 "1 while the panic threshold keeps unhealthy backends in the table.", vip_panic},
-	/* issue #14: stateless VIPs (handover.h) */
-	{"xlb_vip_handover_slots", "gauge",
-	 "Slots of the VIP's table that carry a previous hop (flow_state stateless; 0 otherwise).",
-	 vip_with_prev},
-	/* issue #13: routes for BGP (announce.h) */
-	{"xlb_vip_announced", "gauge",
-	 "1 while this host announces the VIP's address (a route in the announce table).",
-	 vip_announced},
-};
-
-static void render_vips(struct strbuf *b, struct xlb_dp *dp, const struct snap *s)
-{
-	size_t n = s->nvips ? s->nvips : 1;
-	struct xlb_vip_stats *st = calloc(n, sizeof(*st));
-	__u32 *ids = calloc(n, sizeof(*ids));
-
-	if (!st || !ids)
+	r->flows = calloc(s->nbes ? s->nbes : 1, sizeof(*r->flows));
+	if (!gen || !by_id || !r->flows)
 		goto out;
+	for (size_t i = 0; i < s->nbes; i++)
+		gen[s->bes[i].id % XLB_MAX_BACKENDS] = s->bes[i].gen;
+	err = xlb_dp_flow_count(dp, gen, by_id, XLB_FLOW_LIVE_TCP_IDLE_S, &r->dp.flows_used);
+	for (size_t i = 0; !err && i < s->nbes; i++)
+		r->flows[i] = by_id[s->bes[i].id % XLB_MAX_BACKENDS];
+	r->dp.flows = r->flows;
+out:
+	free(gen);
+	free(by_id);
+	return err;
+}
+
+static int read_dp(struct xlb_dp *dp, const struct snap *s, struct reading *r)
+{
+	size_t nv = s->nvips ? s->nvips : 1, nb = s->nbes ? s->nbes : 1;
+	__u32 *ids = malloc((nv > nb ? nv : nb) * sizeof(*ids));
+
+	memset(r, 0, sizeof(*r));
+	r->vips = malloc(nv * sizeof(*r->vips));
+	r->bes = malloc(nb * sizeof(*r->bes));
+	r->syn = malloc(nb * sizeof(*r->syn));
+	if (!ids || !r->vips || !r->bes || !r->syn) {
+		free(ids);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->nvips; i++)
 		ids[i] = s->vips[i].id;
-	xlb_dp_vip_stats_many(dp, ids, s->nvips, st); /* on error: zeros, as before */
-	for (size_t f = 0; f < sizeof(vip_families) / sizeof(vip_families[0]); f++) {
-		const struct vip_family *fam = &vip_families[f];
-
-		family(b, fam->name, fam->type, fam->help);
-		for (size_t i = 0; i < s->nvips; i++) {
-			struct vip_row r = {&s->vips[i], &st[i]};
-
-			sb_str(b, fam->name);
-			sb_str(b, "{vip=\"");
-			sb_str(b, s->vips[i].name);
-			sb_str(b, "\"} ");
-			sb_u64(b, fam->value(&r));
-			sb_char(b, '\n');
-		}
-	}
-	family(b, "xlb_maintenance", "gauge",
-	       "1 while the host is in maintenance (xlbctl maintenance on): nothing announced.");
-	sb_printf(b, "xlb_maintenance %u\n", s->maintenance);
-out:
-	free(st);
-	free(ids);
-}
-
-/* The flow table: size, fill (used from the backends' flow count pass),
- * lookups and evictions (README "Flow table"). */
-static void render_flow_table(struct strbuf *b, struct xlb_dp *dp, __u64 used)
-{
-	struct xlb_dp_flow_lookups l = {};
-
-	family(b, "xlb_flow_table_entries", "gauge",
-	       "Flows the flow table holds (flow_table_size).");
-	sb_printf(b, "xlb_flow_table_entries %u\n", xlb_dp_flow_entries(dp));
-	family(b, "xlb_flow_table_used", "gauge",
-	       "Flow-table entries in use, live or not (fill = used / entries).");
-	sb_printf(b, "xlb_flow_table_used %llu\n", (unsigned long long)used);
-	if (xlb_dp_flow_lookups(dp, &l))
-		return;
-	family(b, "xlb_flow_table_lookups_total", "counter",
-	       "Packets of established flows (not TCP SYNs) by flow-table result: hit, or miss "
-	       "(Maglev chose the backend).");
-	sb_printf(b, "xlb_flow_table_lookups_total{result=\"hit\"} %llu\n",
-		  (unsigned long long)l.hits);
-	sb_printf(b, "xlb_flow_table_lookups_total{result=\"miss\"} %llu\n",
-		  (unsigned long long)l.misses);
-	family(b, "xlb_flow_table_evictions_total", "counter",
-	       "New flows that replaced the least recently used flow of a full bucket.");
-	sb_printf(b, "xlb_flow_table_evictions_total %llu\n", (unsigned long long)l.evictions);
-}
-
-/* One scrape's values of a backend: the snapshot's, the data plane's. */
-struct be_row {
-	const struct snap_be *b;
-	const struct xlb_backend_stats *st;
-	const struct xlb_backend_syn_stats *ss;
-	__u32 flows;
-};
-
-/*
- * A family with one series a backend ({vip="...",backend="..."}), or, with
- * states, one a backend and state ({...,state="..."}): 1 for the state
- * whose index value() gives, 0 for the others. A new per-backend family is
- * a value function and a row here (and its field in struct snap_be or
- * struct be_row).
- */
-struct be_family {
-	const char *name, *type, *help;
-	__u64 (*value)(const struct be_row *r);
-	const char *const *states; /* NULL-terminated, or NULL */
-};
-
-#define BE_VALUE(fn, expr)                                                                         \
-	static __u64 fn(const struct be_row *r)                                                    \
-	{                                                                                          \
-		return (expr);                                                                     \
-	}
-BE_VALUE(be_packets, r->st->packets)
-BE_VALUE(be_bytes, r->st->bytes)
-BE_VALUE(be_syn, r->ss->syn)
-BE_VALUE(be_syn_retransmits, r->ss->syn_retransmits)
-BE_VALUE(be_syn_rerouted, r->ss->syn_rerouted)
-BE_VALUE(be_up, r->b->health == XLB_HEALTH_UP)
-BE_VALUE(be_weight, r->b->weight)
-BE_VALUE(be_eff, r->b->eff)
-BE_VALUE(be_flows, r->flows)
-BE_VALUE(be_changes, r->b->changes)
-BE_VALUE(be_ejected, r->b->ejected)
-BE_VALUE(be_ejections, r->b->ejections)
-BE_VALUE(be_admin, r->b->admin)
-BE_VALUE(be_state, r->b->state)
-#undef BE_VALUE
-
-static const char *const admin_states[] = {"enabled", "drain", "disabled", NULL};
-static const char *const dp_states[] = {"down", "active", "draining", NULL};
-
-static const struct be_family be_families[] = {
-	{"xlb_backend_packets_total", "counter", "Packets forwarded to the backend.", be_packets,
-	 NULL},
-	{"xlb_backend_bytes_total", "counter", "Bytes forwarded to the backend.", be_bytes, NULL},
-	/* issue #16: the passive signal of a silent backend */
-	{"xlb_backend_syn_total", "counter",
-	 "TCP SYNs forwarded to the backend (each attempt, retransmissions included).", be_syn,
-	 NULL},
-	{"xlb_backend_syn_retransmits_total", "counter",
-	 "Clients' SYNs retransmitted while their flow was still opening on the backend (no "
-	 "SYN-ACK reached them).",
-	 be_syn_retransmits, NULL},
-	{"xlb_backend_syn_rerouted_total", "counter",
-	 "Of those, sent to another backend of the VIP (syn_retry another-backend).",
-	 be_syn_rerouted, NULL},
-	{"xlb_backend_up", "gauge", "1 when the backend's health is up.", be_up, NULL},
-	{"xlb_backend_weight", "gauge", "Configured weight.", be_weight, NULL},
-	{"xlb_backend_effective_weight", "gauge",
-	 "Weight in the table now (0 = out; slow start ramps it).", be_eff, NULL},
-	{"xlb_backend_flows", "gauge", "Live flows of the backend in the flow table.", be_flows,
-	 NULL},
-	{"xlb_backend_health_changes_total", "counter",
-	 "Health transitions of the backend's check.", be_changes, NULL},
-	/* issue #16: ejected by outlier detection (its clients' SYNs went unanswered) */
-	{"xlb_backend_ejected", "gauge",
-	 "1 while outlier detection keeps the backend out of its VIP's table for new flows.",
-	 be_ejected, NULL},
-	{"xlb_backend_ejections_total", "counter",
-	 "Times outlier detection ejected the backend (since xlbd started).", be_ejections, NULL},
-	{"xlb_backend_admin_state", "gauge",
-	 "Admin state set by the operator: 1 for the current one.", be_admin, admin_states},
-	{"xlb_backend_state", "gauge",
-	 "Data-plane state (active, draining, down): 1 for the current one.", be_state, dp_states},
-};
-
-/* The "{vip=\"...\",backend=\"...\"" of every backend, once a scrape: lab
- * holds them one after another, off[i] .. off[i + 1] is backend i's. */
-static int be_labels(const struct snap *s, struct strbuf *lab, size_t *off)
-{
-	for (size_t i = 0; i < s->nbes; i++) {
-		off[i] = lab->len;
-		sb_str(lab, "{vip=\"");
-		sb_str(lab, s->vips[s->bes[i].vip].name);
-		sb_str(lab, "\",backend=\"");
-		sb_str(lab, s->bes[i].addr);
-		sb_char(lab, '"');
-	}
-	off[s->nbes] = lab->len;
-	return lab->oom ? -ENOMEM : 0;
-}
-
-static void render_be_family(struct strbuf *b, const struct be_family *fam,
-			     const struct be_row *rows, size_t n, const struct strbuf *lab,
-			     const size_t *off)
-{
-	size_t nlen = strlen(fam->name);
-
-	family(b, fam->name, fam->type, fam->help);
-	for (size_t i = 0; i < n; i++) {
-		__u64 v = fam->value(&rows[i]);
-
-		if (!fam->states) {
-			sb_mem(b, fam->name, nlen);
-			sb_mem(b, lab->p + off[i], off[i + 1] - off[i]);
-			sb_mem(b, "} ", 2);
-			sb_u64(b, v);
-			sb_char(b, '\n');
-			continue;
-		}
-		for (__u64 k = 0; fam->states[k]; k++) {
-			sb_mem(b, fam->name, nlen);
-			sb_mem(b, lab->p + off[i], off[i + 1] - off[i]);
-			sb_str(b, ",state=\"");
-			sb_str(b, fam->states[k]);
-			sb_mem(b, "\"} ", 3);
-			sb_char(b, v == k ? '1' : '0');
-			sb_char(b, '\n');
-		}
-	}
-}
-
-static void render_backends(struct strbuf *b, struct xlb_dp *dp, const struct snap *s)
-{
-	size_t n = s->nbes ? s->nbes : 1;
-	struct xlb_backend_stats *st = calloc(n, sizeof(*st));
-	struct xlb_backend_syn_stats *ss = calloc(n, sizeof(*ss));
-	struct be_row *rows = calloc(n, sizeof(*rows));
-	size_t *off = calloc(n + 1, sizeof(*off));
-	__u32 *ids = calloc(n, sizeof(*ids));
-	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
-	__u32 *flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
-	struct strbuf lab = {0};
-	__u64 total = 0, used = 0;
-
-	if (!st || !ss || !rows || !off || !ids || !gen || !flows)
-		goto out;
-	for (size_t i = 0; i < s->nbes; i++) {
+	xlb_dp_vip_stats_many(dp, ids, s->nvips, r->vips);
+	for (size_t i = 0; i < s->nbes; i++)
 		ids[i] = s->bes[i].id;
-		gen[s->bes[i].id % XLB_MAX_BACKENDS] = s->bes[i].gen;
-	}
-	/* on error: zeros, as before */
-	xlb_dp_backend_stats_many(dp, ids, s->nbes, st);
-	xlb_dp_backend_syn_stats_many(dp, ids, s->nbes, ss);
-	xlb_dp_flow_count(dp, gen, flows, XLB_FLOW_LIVE_TCP_IDLE_S, &used);
-	for (size_t i = 0; i < s->nbes; i++)
-		rows[i] = (struct be_row){.b = &s->bes[i],
-					  .st = &st[i],
-					  .ss = &ss[i],
-					  .flows = flows[s->bes[i].id % XLB_MAX_BACKENDS]};
-	if (be_labels(s, &lab, off))
-		goto out;
-	for (size_t f = 0; f < sizeof(be_families) / sizeof(be_families[0]); f++)
-		render_be_family(b, &be_families[f], rows, s->nbes, &lab, off);
-	for (size_t i = 0; i < s->nbes; i++)
-		total += rows[i].flows;
-	family(b, "xlb_flows", "gauge", "Live flows in the flow table.");
-	sb_printf(b, "xlb_flows %llu\n", (unsigned long long)total);
-	render_flow_table(b, dp, used);
-out:
-	sb_free(&lab);
-	free(st);
-	free(ss);
-	free(rows);
-	free(off);
+	xlb_dp_backend_stats_many(dp, ids, s->nbes, r->bes);
+	xlb_dp_backend_syn_stats_many(dp, ids, s->nbes, r->syn);
 	free(ids);
-	free(gen);
-	free(flows);
-}
-
-static void render_reasons(struct strbuf *b, struct xlb_dp *dp)
-{
-	static const char *const kinds[] = {"drop", "tx", "pass", "event"};
-	__u64 n[XLB_REASON_SLOTS];
-	int ok = !xlb_dp_reason_counts(dp, n);
-
-	family(b, "xlb_drop_packets_total", "counter",
-	       "Packets dropped by the data plane, by reason.");
-	for (__u32 r = 1; ok && r < XLB_REASON_SLOTS; r++)
-		if (xlb_reason_name(r) && xlb_reason_kind(r) == XLB_KIND_DROP)
-			sb_printf(b, "xlb_drop_packets_total{reason=\"%s\"} %llu\n",
-				  xlb_reason_name(r), (unsigned long long)n[r]);
-	family(b, "xlb_packet_events_total", "counter",
-	       "Packets answered (tx), passed to the stack (pass) or noted (event), by reason.");
-	for (__u32 r = 1; ok && r < XLB_REASON_SLOTS; r++) {
-		int k = xlb_reason_kind(r);
-
-		if (xlb_reason_name(r) && k != XLB_KIND_DROP && k >= 0 && k < 4)
-			sb_printf(b, "xlb_packet_events_total{reason=\"%s\",kind=\"%s\"} %llu\n",
-				  xlb_reason_name(r), kinds[k], (unsigned long long)n[r]);
-	}
-}
-
-static void render_agent(struct strbuf *b, const struct metrics *m, const struct snap *s)
-{
-	const struct agent_counters *c = &s->c;
-
-	family(b, "xlb_build_info", "gauge", "xlbd's version.");
-	sb_printf(b, "xlb_build_info{version=\"%s\"} 1\n", XLB_VERSION);
-	/* hosts of one fleet must show one digest (alert XlbFleetConfigDiffers) */
-	if (s->digest[0]) {
-		family(b, "xlb_config_digest", "gauge",
-		       "Digest of the running configuration and hash seed; the same on every "
-		       "host that forwards alike.");
-		sb_printf(b, "xlb_config_digest{digest=\"%s\"} 1\n", s->digest);
-	}
-	family(b, "xlb_agent_start_time_seconds", "gauge", "When xlbd started (unix time).");
-	sb_printf(b, "xlb_agent_start_time_seconds %.3f\n", m->start_s);
-	family(b, "xlb_healthcheck_results_total", "counter", "Health-check results by kind.");
-	for (int i = 0; i < COUNTERS_NRESULTS; i++)
-		sb_printf(b, "xlb_healthcheck_results_total{result=\"%s\"} %llu\n",
-			  counters_result(i), (unsigned long long)c->hc_results[i]);
-	family(b, "xlb_healthcheck_duration_seconds", "histogram",
-	       "How long health checks took, to their outcome.");
-	histogram(b, "xlb_healthcheck_duration_seconds", c->hc_hist, c->hc_sum_s);
-	family(b, "xlb_table_updates_total", "counter", "Maglev tables built and swapped in.");
-	sb_printf(b, "xlb_table_updates_total %llu\n", (unsigned long long)c->table_updates);
-	family(b, "xlb_table_update_duration_seconds", "histogram",
-	       "Time to program one VIP's table, kernel grace period included.");
-	histogram(b, "xlb_table_update_duration_seconds", c->table_hist, c->table_sum_s);
-	family(b, "xlb_config_reloads_total", "counter",
-	       "Configuration reloads (SIGHUP, xlbctl reload, xlbctl apply) by result.");
-	sb_printf(b, "xlb_config_reloads_total{result=\"success\"} %llu\n",
-		  (unsigned long long)c->reloads_ok);
-	sb_printf(b, "xlb_config_reloads_total{result=\"failure\"} %llu\n",
-		  (unsigned long long)c->reloads_failed);
-	family(b, "xlb_config_last_reload_success_timestamp_seconds", "gauge",
-	       "When a configuration was last applied successfully (unix time).");
-	sb_printf(b, "xlb_config_last_reload_success_timestamp_seconds %.3f\n",
-		  c->last_reload_ok_s);
+	r->dp.vips = r->vips;
+	r->dp.bes = r->bes;
+	r->dp.syn = r->syn;
+	if (!s->flows_ok && count_flows(dp, s, r))
+		pr_debug("metrics: couldn't count the flow table\n");
+	r->dp.flow_entries = xlb_dp_flow_entries(dp);
+	r->dp.lookups_ok = !xlb_dp_flow_lookups(dp, &r->dp.lookups);
+	r->dp.reasons_ok = !xlb_dp_reason_counts(dp, r->dp.reasons);
+	return 0;
 }
 
 /* ---- HTTP ---------------------------------------------------------------- */
@@ -659,8 +277,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 			     size_t *upload_len, void **state)
 {
 	struct metrics *m = cls;
+	struct mtext_self self;
+	struct reading r;
 	struct body *b;
 	struct snap *s;
+	__u64 t0, t1, c1;
 
 	(void)version;
 	(void)upload;
@@ -686,16 +307,27 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	b = body_get(m);
 	if (!b)
 		return MHD_NO;
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	s = snapshot(m);
 	if (!s) {
 		body_put(b);
 		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, strdup("no snapshot yet\n"), 16,
 			     "text/plain");
 	}
-	render_vips(&b->sb, m->ag->dp, s);
-	render_backends(&b->sb, m->ag->dp, s);
-	render_reasons(&b->sb, m->ag->dp);
-	render_agent(&b->sb, m, s);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	self = (struct mtext_self){.start_s = m->start_s,
+				   .snap_ns = m->snap_ns,
+				   .wait_ns = m->wait_ns,
+				   .render_ns = m->render_ns};
+	if (read_dp(m->ag->dp, s, &r))
+		b->sb.oom = 1;
+	else
+		mtext_render(&b->sb, m->labels, s, &r.dp, &self);
+	reading_free(&r);
+	m->snap_ns = s->build_ns;
+	m->wait_ns = t1 - t0;
+	m->render_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c1;
 	drop_ref(m, s);
 	if (b->sb.oom) {
 		body_put(b);
@@ -756,6 +388,11 @@ int metrics_start(struct agent *ag, const char *listen, struct metrics **out)
 	clock_gettime(CLOCK_REALTIME, &now);
 	m->start_s = (double)now.tv_sec + now.tv_nsec / 1e9;
 	m->heartbeat_s = mono_s();
+	m->labels = mtext_cache_new();
+	if (!m->labels) {
+		free(m);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -786,6 +423,7 @@ void metrics_stop(struct metrics *m)
 	if (m->efd >= 0)
 		close(m->efd);
 	snap_put(m->snap);
+	mtext_cache_free(m->labels);
 	if (m->spare) {
 		sb_free(&m->spare->sb);
 		free(m->spare);

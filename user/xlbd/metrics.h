@@ -5,12 +5,16 @@
  * A scrape never blocks the event loop and never sees a half-updated
  * state: the HTTP thread asks the loop (an eventfd in its epoll) for a
  * snapshot of what is configured and how each backend stands; the loop
- * builds it between two events and hands it over under a mutex. Counters
- * are then read by the HTTP thread straight from the per-CPU maps and the
- * mmapped flow table (syscalls and reads, no agent state), so a slow scrape
- * costs the loop only the snapshot. Label sets come from the snapshot:
- * bounded by the configured VIPs and backends, and a deleted backend's
- * series are gone at the next scrape.
+ * builds it between two events and hands it over under a mutex
+ * (metrics_snap.h: a few words a backend, no text, no map read; flows per
+ * backend are the background sweep's, flowsweep.h). Counters are then read
+ * by the HTTP thread straight from the per-CPU maps (batched syscalls, no
+ * agent state) and the text written there (metrics_text.h, label text
+ * cached across scrapes), so a slow scrape costs the loop only the copy.
+ * Label sets come from the snapshot: bounded by the configured VIPs and
+ * backends, and a deleted backend's series are gone at the next scrape.
+ * Only the first scrape after a quiet spell (no sweep pass yet) counts the
+ * flow table itself, on the HTTP thread.
  *
  * /healthz answers 200 while the loop has ticked within the last 5 s,
  * 503 otherwise.
