@@ -429,7 +429,8 @@ static __u32 peek3(const struct flowsweep *fs)
 }
 
 /* A scrape's reader (flowsweep_peek): never a pass of its own, only what
- * the sweep published, however the table moved since. */
+ * the sweep published, however the table moved since; while only scrapes
+ * ask, a pass every 10 s (not one a second). */
 static int peek_body(struct flowsweep *fs)
 {
 	const struct flowsweep_stats *st = flowsweep_stats(fs);
@@ -453,12 +454,17 @@ static int peek_body(struct flowsweep *fs)
 	ASSERT_EQ(st->full, 0, "no pass for a reader");
 	ASSERT_EQ(flowsweep_flows(fs, 1, 2) + flowsweep_flows(fs, 2, 2) + flowsweep_flows(fs, 3, 2),
 		  0, "another generation: none");
-	for (int k = 5; k <= 8; k++)
+	for (int k = 5; k <= 50; k++)
 		flowsweep_tick(fs, t + 200 * (__u64)k);
-	ASSERT_OK(flowsweep_peek(fs, t + 1700, &used, &age), "the next pass");
+	ASSERT_EQ(st->passes, 1, "only scrapes ask: no pass within 10 s of the last one's start");
+	for (int k = 51; k <= 54; k++)
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_EQ(st->passes, 2, "10 s on: the next pass");
+	ASSERT_OK(flowsweep_peek(fs, t + 10900, &used, &age), "the next pass");
 	ASSERT_EQ(peek3(fs), 15, "caught up");
-	ASSERT_OK(flowsweep_peek(fs, t + 9000, &used, &age), "a slow sweep's pass, still asked");
-	ASSERT_EQ(age, 8000, "as old as it is (its start)");
+	ASSERT_EQ(age, 700, "as of its start");
+	ASSERT_OK(flowsweep_peek(fs, t + 18000, &used, &age), "a pass 7.8 s old, still asked");
+	ASSERT_EQ(age, 7800, "as old as it is (its start)");
 	ASSERT_EQ(flowsweep_peek(fs, t + 600000, &used, &age), -EAGAIN,
 		  "after a quiet spell (no sweep): too old to show");
 	ASSERT_EQ(st->full, 0, "still no pass for a reader");

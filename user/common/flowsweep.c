@@ -7,6 +7,11 @@
 #include "xlb_dp.h"
 
 #define INTEREST_MS (5 * 60 * 1000ULL) /* sweep while asked within this */
+/* While only scrapes ask (flowsweep_peek), a pass starts at most this long
+ * after the last one started: Prometheus asks every 15-60 s, and a pass a
+ * second (a whole 64 MiB table) would cost the agent ~4% of a core for
+ * counts nobody reads between two scrapes. */
+#define PEEK_PASS_MS 10000ULL
 
 struct flowsweep {
 	struct xlb_dp *dp;
@@ -15,7 +20,8 @@ struct flowsweep {
 	__u32 tcp_idle_s;
 	flowsweep_gens_fn gens;
 	void *ctx;
-	__u64 asked_ms; /* the last request; 0: none yet */
+	__u64 asked_ms;	 /* the last request (counts); 0: none yet */
+	__u64 peeked_ms; /* the last scrape (peek); 0: none yet */
 	/* the pass under way */
 	int running;
 	__u32 cursor;
@@ -117,14 +123,23 @@ static void pass_step(struct flowsweep *fs, __u32 n, __u64 now_ms)
 	fs->running = 0;
 }
 
+static int asked_within(__u64 at_ms, __u64 now_ms)
+{
+	return at_ms && now_ms - at_ms <= INTEREST_MS;
+}
+
 void flowsweep_tick(struct flowsweep *fs, __u64 now_ms)
 {
 	__u32 buckets;
 
-	if (!fs->asked_ms || now_ms - fs->asked_ms > INTEREST_MS) {
+	if (!asked_within(fs->asked_ms, now_ms) && !asked_within(fs->peeked_ms, now_ms)) {
 		fs->running = 0; /* nobody looks: no sweep */
 		return;
 	}
+	/* only scrapes look: a pass every PEEK_PASS_MS */
+	if (!fs->running && !asked_within(fs->asked_ms, now_ms) && fs->valid &&
+	    now_ms - fs->pub_ms < PEEK_PASS_MS)
+		return;
 	if (!fs->running && pass_start(fs, now_ms))
 		return;
 	buckets = xlb_dp_flow_scan_buckets(fs->scan);
@@ -142,12 +157,13 @@ static int fresh(const struct flowsweep *fs, __u64 now_ms)
 
 /* A reader that asks at least every INTEREST_MS keeps the sweep running:
  * its last pass is the newest there is, even when a busy loop made the
- * pass slower than fresh() allows. */
+ * pass slower than fresh() allows (or when only scrapes ask, up to
+ * PEEK_PASS_MS and a pass old). */
 int flowsweep_peek(struct flowsweep *fs, __u64 now_ms, __u64 *used, __u64 *age_ms)
 {
-	int swept = fs->asked_ms && now_ms - fs->asked_ms <= INTEREST_MS;
+	int swept = asked_within(fs->asked_ms, now_ms) || asked_within(fs->peeked_ms, now_ms);
 
-	fs->asked_ms = now_ms ? now_ms : 1;
+	fs->peeked_ms = now_ms ? now_ms : 1;
 	if (!fs->valid || (!swept && !fresh(fs, now_ms)))
 		return -EAGAIN;
 	*used = fs->pub_used;

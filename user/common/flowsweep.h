@@ -38,8 +38,8 @@ __u32 *flowsweep_counts(struct flowsweep *fs, const __u32 *gen_by_id, __u64 now_
 			__u64 *age_ms);
 /*
  * For a reader that must not cost the loop a pass (a /metrics scrape):
- * asks like flowsweep_counts() (the sweep runs while asked) but never
- * counts the table itself. 0 and the published pass's fill (*used) and age
+ * asks like flowsweep_counts() (the sweep runs while asked; while only
+ * peeks ask, one pass every 10 s) but never counts the table itself. 0 and the published pass's fill (*used) and age
  * (*age_ms) when a recent pass is there; -EAGAIN when none is (the first
  * request after a quiet spell: the sweep starts at the next tick). While
  * asked, the last pass is shown however long a busy loop made it take.
