@@ -209,10 +209,10 @@ $(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tools/bench/other_build.o $(
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(PROBE_COST): $(BUILD)/tools/bench/probe_cost.o
+$(PROBE_COST): $(BUILD)/tools/bench/probe_cost.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -luring -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(DECAP_BENCH): $(BUILD)/tools/bench/decap_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	@mkdir -p $(@D)
