@@ -614,24 +614,19 @@ static void ring_done(void *ctx, void *owner, int err, const char *what)
 /*
  * The io_uring connect ring, made at the first plain tcp check (in the
  * process that runs the checks: xlbd forks in daemon(), and the ring takes
- * submissions from the task that made it only). Where it cannot be made,
- * or XLB_PROBE_URING=0 is in the environment, plain tcp checks keep the
- * epoll path. 1 when in use.
+ * submissions from the task that made it only). Where it cannot be made
+ * (or XLB_PROBE_URING=0 was in the environment when the prober was made),
+ * plain tcp checks keep the epoll path. 1 when in use.
  */
 static int ring_ready(struct xlb_prober *p)
 {
-	const char *env = getenv("XLB_PROBE_URING");
 	struct rlimit rl = {RING_SLOTS, RING_SLOTS};
 	unsigned int slots = RING_SLOTS;
 	int err;
 
 	if (p->ring_state)
 		return p->ring_state > 0;
-	p->ring_state = -EPERM;
-	if (env && !strcmp(env, "0")) {
-		pr_debug("tcp checks: io_uring off (XLB_PROBE_URING=0)\n");
-		return 0;
-	}
+	p->ring_state = -EOPNOTSUPP;
 	/* The kernel refuses a file table beyond RLIMIT_NOFILE. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < slots)
 		slots = rl.rlim_cur > 64 ? (unsigned int)rl.rlim_cur / 2 : 32;
@@ -1180,6 +1175,7 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 {
 	static int curl_ready; /* curl_global_init() once per process, never undone */
 	struct xlb_prober *p = calloc(1, sizeof(*p));
+	const char *env;
 
 	if (!p)
 		return NULL;
@@ -1188,6 +1184,9 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 	link_init(&p->queue);
 	link_init(&p->reaping);
 	link_init(&p->polled);
+	env = getenv("XLB_PROBE_URING");
+	if (env && !strcmp(env, "0"))
+		p->ring_state = -EPERM; /* off: plain tcp checks on epoll too */
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->deadline = (struct src){SRC_DEADLINE,
 				   timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};

@@ -123,7 +123,8 @@ void xlb_prober_cancel(struct xlb_prober *p, void *tag);
  * Plain tcp checks (no send/expect, not through the VIP) connect through
  * io_uring where the kernel allows (probe_uring.h; Linux 6.7), else through
  * epoll like the rest; same outcomes, reasons and timing either way.
- * XLB_PROBE_URING=0 in the environment keeps them on epoll. While held,
+ * XLB_PROBE_URING=0 in the environment of xlb_prober_new() keeps them on
+ * epoll. While held,
  * their submissions wait (one syscall for a batch of starts); releasing
  * the hold submits. xlb_prober_uring(): 1 in use, 0 no plain tcp check
  * yet, -errno why it is not used.

@@ -318,7 +318,7 @@ struct xlb_tcpring *xlb_tcpring_new(unsigned int slots, xlb_tcpring_done_fn done
 	struct io_uring_params pa = {
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			 IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CQSIZE,
-		.cq_entries = 4 * slots,
+		.cq_entries = 4 * slots > 2 * SQ_ENTRIES ? 4 * slots : 2 * SQ_ENTRIES,
 	};
 	struct xlb_tcpring *r = calloc(1, sizeof(*r));
 	int rc;
