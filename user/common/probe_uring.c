@@ -16,7 +16,9 @@
  * close and cancel skip theirs (IOSQE_CQE_SKIP_SUCCESS). They run at
  * submission, so a completion from them would wake the prober once more
  * for every batch and every close. A failed socket or linger posts its
- * error and cancels the connect (-ECANCELED); the slot waits for both.
+ * error before the connect's (submission order); should a connect come
+ * back -ECANCELED with nobody having cancelled it, the slot waits for the
+ * step error that explains it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,7 +99,15 @@ static void prep_linger(struct io_uring_sqe *s, unsigned int slot)
 	s->flags |= IOSQE_FIXED_FILE;
 }
 
-/* socket -> linger -> connect, linked: a failed step cancels the rest. */
+/*
+ * socket, linger, connect: not linked. Each of the three completes (or, for
+ * the connect, arms its wait) inline at submission, in order, so each finds
+ * the socket the one before made. Links would cost more than they buy:
+ * with deferred task work, each hop of a chain is task work of its own,
+ * i.e. one more io_uring_enter() to run it (5 a check instead of 3).
+ * Should the socket fail, the two after fail on the empty slot (-EBADF)
+ * and the socket's own error is what is reported.
+ */
 static void queue_chain(struct xlb_tcpring *r, unsigned int i)
 {
 	struct slot *sl = &r->slots[i];
@@ -105,11 +115,11 @@ static void queue_chain(struct xlb_tcpring *r, unsigned int i)
 
 	s = get_sqe(r);
 	io_uring_prep_socket_direct(s, sl->addr.sa.sa_family, SOCK_STREAM, 0, i, 0);
-	s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	s->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	s->user_data = udata(sl->gen, i, STEP_SOCKET);
 	s = get_sqe(r);
 	prep_linger(s, i);
-	s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	s->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	s->user_data = udata(sl->gen, i, STEP_LINGER);
 	s = get_sqe(r);
 	io_uring_prep_connect(s, (int)i, &sl->addr.sa, sl->len);
@@ -225,40 +235,41 @@ static void complete(struct xlb_tcpring *r, __u64 ud, int res)
 	settle(r, i);
 }
 
-static int work_pending(const struct xlb_tcpring *r)
+/* Post what completed and report it. */
+static void run_completions(struct xlb_tcpring *r)
 {
-	return IO_URING_READ_ONCE(*r->ring.sq.kflags) & IORING_SQ_TASKRUN;
+	struct io_uring_cqe *cqe;
+	unsigned int head, n;
+
+	io_uring_get_events(&r->ring); /* deferred task work runs now */
+	do {
+		n = 0;
+		io_uring_for_each_cqe(&r->ring, head, cqe)
+		{
+			complete(r, cqe->user_data, cqe->res);
+			n++;
+		}
+		io_uring_cq_advance(&r->ring, n);
+	} while (n);
 }
 
 /*
  * The eventfd is written when task work is queued on an empty list (a
- * connect's wake-up, the next step of a chain; IORING_SQ_TASKRUN is set
- * then too) and when completions are posted, reaping's own included.
- * Emptied after reaping, it does not wake the prober again for what was
- * just reaped; work queued before it was emptied still shows in
- * IORING_SQ_TASKRUN (cleared only when that work runs), so it is run now,
- * and work queued after writes the eventfd again.
+ * connect's wake-up) and when completions are posted, reaping's own
+ * included. Emptied after reaping, it does not wake the prober again for
+ * what was just reaped; but work queued between the moment the kernel took
+ * the list and the read would then wake nobody (the list is not empty any
+ * more for the next one): task work is run once more after the read, and
+ * what is queued after that writes the eventfd again.
  */
 void xlb_tcpring_reap(struct xlb_tcpring *r)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int head, n;
 	__u64 v;
 
-	do {
-		io_uring_get_events(&r->ring); /* deferred task work runs now */
-		do {
-			n = 0;
-			io_uring_for_each_cqe(&r->ring, head, cqe)
-			{
-				complete(r, cqe->user_data, cqe->res);
-				n++;
-			}
-			io_uring_cq_advance(&r->ring, n);
-		} while (n);
-		if (read(r->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			pr_debug("probe ring: couldn't read its eventfd: %s\n", strerror(errno));
-	} while (work_pending(r));
+	run_completions(r);
+	if (read(r->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_debug("probe ring: couldn't read its eventfd: %s\n", strerror(errno));
+	run_completions(r);
 }
 
 void xlb_tcpring_flush(struct xlb_tcpring *r)
@@ -317,7 +328,7 @@ struct xlb_tcpring *xlb_tcpring_new(unsigned int slots, xlb_tcpring_done_fn done
 {
 	struct io_uring_params pa = {
 		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-			 IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CQSIZE,
+			 IORING_SETUP_CQSIZE,
 		.cq_entries = 4 * slots > 2 * SQ_ENTRIES ? 4 * slots : 2 * SQ_ENTRIES,
 	};
 	struct xlb_tcpring *r = calloc(1, sizeof(*r));

@@ -2,9 +2,9 @@
 /*
  * Plain tcp connect checks through io_uring (issue #15), for the prober
  * (probe.c): a socket, SO_LINGER {on, 0} (a RST at close, no TIME_WAIT)
- * and the connect go to the kernel as one linked chain of three
- * submissions, and the close as one more, instead of five syscalls and an
- * epoll registration a check. The sockets are direct descriptors (slots of
+ * and the connect go to the kernel as three entries of one submission, and
+ * the close as one more, instead of five syscalls and an epoll
+ * registration a check; many checks share a submission. The sockets are direct descriptors (slots of
  * the ring's file table): never in the process's fd table, so an exec
  * check's child cannot inherit one.
  *
