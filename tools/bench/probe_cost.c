@@ -196,6 +196,8 @@ static void on_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	(void)tag;
 	counts[0]++;
 	counts[1] += r->ok;
+	if (!r->ok) /* what a failed check says (a loaded host: timeouts) */
+		fprintf(stderr, "  a check failed: %s after %u us\n", r->reason, r->duration_us);
 }
 
 /* n checks through xlbd's prober: how many connected, or -errno. */
