@@ -52,7 +52,7 @@ struct slot {
 		struct sockaddr sa;
 		struct sockaddr_in sin;
 		struct sockaddr_in6 sin6;
-	} addr; /* read by the kernel at submission, so kept until then */
+	} addr; /* the connect's: kept until it completes */
 	socklen_t len;
 };
 
@@ -104,7 +104,7 @@ static void prep_linger(struct io_uring_sqe *s, unsigned int slot)
  * the connect, arms its wait) inline at submission, in order, so each finds
  * the socket the one before made. Links would cost more than they buy:
  * with deferred task work, each hop of a chain is task work of its own,
- * i.e. one more io_uring_enter() to run it (5 a check instead of 3).
+ * i.e. one more io_uring_enter() to run it (two more a check).
  * Should the socket fail, the two after fail on the empty slot (-EBADF)
  * and the socket's own error is what is reported.
  */
