@@ -207,6 +207,34 @@ static int t_probe_ring_ok_refused_and_ipv4_reasons(void)
 	return 0;
 }
 
+/*
+ * Many connects completing together: the kernel runs a bounded amount of
+ * deferred task work a call and announces no rest; every one must still
+ * report at once, not at its deadline.
+ */
+static int t_probe_ring_many_complete_at_once(void)
+{
+	struct out o[200] = {};
+	__u32 slowest = 0;
+	__u16 up;
+
+	ASSERT_TRUE(listener(512, &up) >= 0, "listener");
+	xlb_prober_hold(G.p, 1);
+	for (int i = 0; i < 200; i++)
+		ASSERT_OK(start(G.p, 3000, up, &o[i]), "start");
+	xlb_prober_hold(G.p, 0);
+	if (!ring_here(G.p))
+		return 0;
+	ASSERT_OK(drive(G.p, o, 200, 3000 + SLACK_MS), "every outcome");
+	for (int i = 0; i < 200; i++) {
+		ASSERT_EQ(strcmp(o[i].r.reason, "ok"), 0, o[i].r.reason);
+		if (o[i].r.duration_us > slowest)
+			slowest = o[i].r.duration_us;
+	}
+	ASSERT_TRUE(slowest < 1500000, "reported when connected, not at the deadline");
+	return 0;
+}
+
 /* The deadline heap stays the authority: "timeout" at the deadline, not
  * before, and not at the kernel's own connect timeout. */
 static int t_probe_ring_timeout_at_the_deadline(void)
@@ -431,6 +459,7 @@ static int t_probe_ring_off_by_environment(void)
 
 const struct harness_case probe_ring_cases[] = {
 	{"probe_ring_ok_refused_and_ipv4_reasons", t_probe_ring_ok_refused_and_ipv4_reasons},
+	{"probe_ring_many_complete_at_once", t_probe_ring_many_complete_at_once},
 	{"probe_ring_timeout_at_the_deadline", t_probe_ring_timeout_at_the_deadline},
 	{"probe_ring_cancel_then_reuse_no_stale_result",
 	 t_probe_ring_cancel_then_reuse_no_stale_result},

@@ -1329,6 +1329,10 @@ void xlb_prober_run(struct xlb_prober *p)
 	/* Whatever produced events, the deadlines are the authority. */
 	now = now_us();
 	poll_children(p, now);
+	/* A connect through the ring that is due: what the kernel completed
+	 * counts first (as an fd event of this batch would). */
+	if (p->ring && p->nheap && p->heap[0]->deadline_us <= now && p->heap[0]->on_ring)
+		xlb_tcpring_reap(p->ring);
 	while (p->nheap && p->heap[0]->deadline_us <= now)
 		timed_out(p, p->heap[0]);
 	bury_curl_socks(p);

@@ -235,22 +235,31 @@ static void complete(struct xlb_tcpring *r, __u64 ud, int res)
 	settle(r, i);
 }
 
-/* Post what completed and report it. */
+/*
+ * Run the deferred task work and report what it posted, until a round
+ * posts nothing: the kernel runs a bounded amount of task work a call
+ * (Linux 6.13+) and keeps the rest for the next, which no eventfd write
+ * announces.
+ */
 static void run_completions(struct xlb_tcpring *r)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int head, n;
+	unsigned int head, n, round;
 
-	io_uring_get_events(&r->ring); /* deferred task work runs now */
 	do {
-		n = 0;
-		io_uring_for_each_cqe(&r->ring, head, cqe)
-		{
-			complete(r, cqe->user_data, cqe->res);
-			n++;
-		}
-		io_uring_cq_advance(&r->ring, n);
-	} while (n);
+		io_uring_get_events(&r->ring);
+		round = 0;
+		do {
+			n = 0;
+			io_uring_for_each_cqe(&r->ring, head, cqe)
+			{
+				complete(r, cqe->user_data, cqe->res);
+				n++;
+			}
+			io_uring_cq_advance(&r->ring, n);
+			round += n;
+		} while (n);
+	} while (round);
 }
 
 /*
