@@ -25,7 +25,7 @@ CFLAGS   ?= -O2 -g
 XLB_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CFLAGS   += -DXLB_VERSION='"$(XLB_VERSION)"'
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -I/usr/include/libnl3 -Iinclude -Iuser/common -Itests -Itests/bpf -I$(BUILD)/include
-LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c -lcurl -lmicrohttpd -lpthread
+LDLIBS   := -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -ljson-c -lcurl -luring -lmicrohttpd -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -209,10 +209,10 @@ $(BENCH): $(BUILD)/tools/bench/xlb_bench.o $(BUILD)/tools/bench/other_build.o $(
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(PROBE_COST): $(BUILD)/tools/bench/probe_cost.o
+$(PROBE_COST): $(BUILD)/tools/bench/probe_cost.o $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -luring -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(DECAP_BENCH): $(BUILD)/tools/bench/decap_bench.o $(BUILD)/tests/bpf/pkt.o $(LIB)
 	@mkdir -p $(@D)

@@ -544,6 +544,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, probe_tcp_setup, probe_tcp_teardown);
 	rc |= harness_run("test-unit prober", prober_cases, prober_ncases,
 			  argc > 1 ? argv[1] : NULL, prober_setup, prober_teardown);
+	rc |= harness_run("test-unit probe ring", probe_ring_cases, probe_ring_ncases,
+			  argc > 1 ? argv[1] : NULL, probe_ring_setup, probe_ring_teardown);
 	rc |= harness_run("test-unit state", state_cases, state_ncases, argc > 1 ? argv[1] : NULL,
 			  state_setup, state_teardown);
 	rc |= harness_run("test-unit procfs", procfs_cases, procfs_ncases,

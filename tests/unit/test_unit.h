@@ -35,6 +35,8 @@ extern const struct harness_case probe_tcp_cases[];
 extern const size_t probe_tcp_ncases;
 extern const struct harness_case prober_cases[];
 extern const size_t prober_ncases;
+extern const struct harness_case probe_ring_cases[];
+extern const size_t probe_ring_ncases;
 extern const struct harness_case state_cases[];
 extern const size_t state_ncases;
 extern const struct harness_case procfs_cases[];
@@ -57,6 +59,8 @@ int probe_tcp_setup(void);
 void probe_tcp_teardown(void);
 int prober_setup(void);
 void prober_teardown(void);
+int probe_ring_setup(void);
+void probe_ring_teardown(void);
 int state_setup(void);
 void state_teardown(void);
 

@@ -10,6 +10,10 @@
  *   io_uring  one submission a batch: socket (a direct descriptor) linked
  *             to its connect; then SO_LINGER (a socket uring_cmd, Linux
  *             6.7) linked to its close, again one submission
+ *   prober/epoll, prober/uring  xlbd's own prober (user/common/probe.c),
+ *             the batch started under xlb_prober_hold() and run until every
+ *             outcome is in: with XLB_PROBE_URING=0 (its epoll path) and
+ *             with io_uring (probe_uring.c), as xlbd runs it
  *
  * Prints microseconds of CPU (user + kernel, getrusage) a check, for each
  * way, RUNS times alternately. The listener's half of each handshake runs
@@ -27,11 +31,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <liburing.h>
+
+#include "probe.h"
 
 #define MAX_BATCH 256
 #define SOCKET_OP_SETSOCKOPT 3 /* SOCKET_URING_OP_SETSOCKOPT, Linux 6.7 */
@@ -182,10 +189,48 @@ static int batch_uring(struct io_uring *r, const struct sockaddr_in *sa, int n)
 	return reap(r, 2 * n, &closed) ? -EIO : ok;
 }
 
+static void on_done(void *ctx, void *tag, const struct xlb_probe_result *r)
+{
+	int *counts = ctx;
+
+	(void)tag;
+	counts[0]++;
+	counts[1] += r->ok;
+	if (!r->ok) /* what a failed check says (a loaded host: timeouts) */
+		fprintf(stderr, "  a check failed: %s after %u us\n", r->reason, r->duration_us);
+}
+
+/* n checks through xlbd's prober: how many connected, or -errno. */
+static int batch_prober(struct xlb_prober *p, int *counts, const struct sockaddr_in *sa, int n)
+{
+	struct xlb_cfg_check c = {.type = XLB_CHECK_TCP};
+	union xlb_addr a = {};
+	char tags[MAX_BATCH];
+
+	a.w[3] = sa->sin_addr.s_addr;
+	counts[0] = counts[1] = 0;
+	xlb_prober_hold(p, 1);
+	for (int i = 0; i < n; i++)
+		if (xlb_prober_start(p, &c, 1000, &a, XLB_AF_INET, ntohs(sa->sin_port), &tags[i]))
+			return -ENOMEM;
+	xlb_prober_hold(p, 0);
+	while (counts[0] < n) {
+		struct pollfd pfd = {.fd = xlb_prober_fd(p), .events = POLLIN};
+
+		if (poll(&pfd, 1, 2000) <= 0)
+			return -ETIMEDOUT;
+		xlb_prober_run(p);
+	}
+	return counts[1];
+}
+
 int main(int argc, char **argv)
 {
 	int batch = argc > 1 ? atoi(argv[1]) : 10, checks = argc > 2 ? atoi(argv[2]) : 20000,
 	    runs = argc > 3 ? atoi(argv[3]) : 5, ep = epoll_create1(EPOLL_CLOEXEC), rc = 1;
+	static const char *const names[] = {"syscalls", "io_uring", "prober/epoll", "prober/uring"};
+	struct xlb_prober *probers[2] = {NULL, NULL};
+	int counts[2][2] = {};
 	struct sockaddr_in sa;
 	struct io_uring ring;
 	pid_t srv;
@@ -206,15 +251,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "couldn't set up io_uring (kernel.io_uring_disabled?)\n");
 		goto out;
 	}
+	/* The prober makes its ring at its first tcp check: one each way. */
+	setenv("XLB_PROBE_URING", "0", 1);
+	probers[0] = xlb_prober_new(on_done, counts[0]);
+	if (probers[0])
+		batch_prober(probers[0], counts[0], &sa, 1);
+	unsetenv("XLB_PROBE_URING");
+	probers[1] = xlb_prober_new(on_done, counts[1]);
+	if (probers[1])
+		batch_prober(probers[1], counts[1], &sa, 1);
+	if (!probers[0] || !probers[1] || xlb_prober_uring(probers[1]) != 1) {
+		fprintf(stderr, "couldn't set up the probers (io_uring: %d)\n",
+			probers[1] ? xlb_prober_uring(probers[1]) : 0);
+		goto out;
+	}
 	printf("plain tcp checks on loopback, %d at a time: CPU a check (us)\n", batch);
 	for (int r = 0; r < runs; r++) {
-		for (int way = 0; way < 2; way++) {
+		for (int way = 0; way < 4; way++) {
 			double c0 = cpu_us();
 			int ok = 0;
 
 			for (int done = 0; done < checks; done += batch) {
-				int k = way ? batch_uring(&ring, &sa, batch)
-					    : batch_syscalls(ep, &sa, batch);
+				int k = way == 0   ? batch_syscalls(ep, &sa, batch)
+					: way == 1 ? batch_uring(&ring, &sa, batch)
+						   : batch_prober(probers[way - 2], counts[way - 2],
+								  &sa, batch);
 
 				if (k < 0) {
 					fprintf(stderr, "couldn't run a batch: %s\n", strerror(-k));
@@ -222,14 +283,15 @@ int main(int argc, char **argv)
 				}
 				ok += k;
 			}
-			printf("  %-9s %6.2f  (%d of %d connected)\n",
-			       way ? "io_uring" : "syscalls",
+			printf("  %-12s %6.2f  (%d of %d connected)\n", names[way],
 			       (cpu_us() - c0) / (checks / batch * batch), ok,
 			       checks / batch * batch);
 		}
 	}
 	rc = 0;
 out:
+	xlb_prober_free(probers[0]);
+	xlb_prober_free(probers[1]);
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
 	return rc;

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -33,11 +34,13 @@
 #include "exec_child.h"
 #include "log.h"
 #include "probe.h"
+#include "probe_uring.h"
 
 #define BODY_MAX (64 * 1024) /* http: body searched for `body` */
 #define REPLY_MAX 4096	     /* tcp send/expect: reply searched for `expect` */
 #define BATCH 64	     /* epoll events handled per run */
 #define POLL_CHILD_US 10000  /* exec children without a pidfd: looked at this often */
+#define RING_SLOTS 4096	     /* plain tcp checks in flight through io_uring, at most */
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -54,6 +57,7 @@ enum src_kind {
 	SRC_CURL_TIMER, /* timerfd at libcurl's next timeout */
 	SRC_READY,	/* eventfd: outcomes queued without an fd event */
 	SRC_REAP,	/* pidfd of a killed child not reaped yet */
+	SRC_RING,	/* eventfd: io_uring connects completed (probe_uring.h) */
 };
 
 struct src {
@@ -85,6 +89,8 @@ struct probe {
 	__u8 talk;		    /* tcp: send or expect set */
 	__u8 phase;		    /* tcp: enum tcp_phase */
 	__u8 spent;		    /* its one-shot epoll event came: nothing to remove */
+	__u8 on_ring;		    /* plain tcp: connecting through io_uring (ring_h) */
+	__u64 ring_h;		    /* its connect's handle */
 	pid_t pid;		    /* exec: child not reaped yet (0: none) */
 	CURL *easy;		    /* http(s) */
 	struct curl_slist *conn_to; /* http(s): CURLOPT_CONNECT_TO, owned */
@@ -140,7 +146,12 @@ struct xlb_prober {
 	struct csock *dead;	  /* curl sockets let go of, to free after the batch */
 	xlb_probe_route_fn route; /* records probe sockets through the VIP */
 	void *route_ctx;
-	char buf[65536]; /* udp replies */
+	/* plain tcp checks through io_uring, made at the first one: */
+	struct xlb_tcpring *ring;
+	int ring_state;	     /* 0 not tried yet, 1 in use, -errno unavailable */
+	struct src ring_src; /* its eventfd, edge-triggered */
+	int hold;	     /* xlb_prober_hold(): submissions wait */
+	char buf[65536];     /* udp replies */
 };
 
 static void link_init(struct link *h)
@@ -417,6 +428,10 @@ static void release(struct xlb_prober *p, struct probe *pr)
 	pr->reply = NULL;
 	if (pr->pid)
 		kill_child(p, pr);
+	if (pr->on_ring) { /* no outcome from it any more; its socket closes */
+		xlb_tcpring_abandon(p->ring, pr->ring_h);
+		pr->on_ring = 0;
+	}
 	if (pr->src.fd >= 0) {
 		via_forget(pr, pr->src.fd); /* before the port is free again */
 		/* A RST instead of a FIN: no TIME_WAIT left per check. */
@@ -580,6 +595,68 @@ static int sock_open(struct xlb_prober *p, struct probe *pr, int type, const str
 	return 0;
 }
 
+/* A connect through io_uring completed (probe_uring.h): the same outcomes
+ * and reasons as the epoll path's. */
+static void ring_done(void *ctx, void *owner, int err, const char *what)
+{
+	struct xlb_prober *p = ctx;
+	struct probe *pr = owner;
+
+	pr->on_ring = 0;
+	if (what)
+		finish(p, pr, 0, "%s: %s", what, strerror(err));
+	else if (err)
+		finish(p, pr, 0, "%s", errno_reason(err));
+	else
+		finish(p, pr, 1, "ok");
+}
+
+/*
+ * The io_uring connect ring, made at the first plain tcp check (in the
+ * process that runs the checks: xlbd forks in daemon(), and the ring takes
+ * submissions from the task that made it only). Where it cannot be made
+ * (or XLB_PROBE_URING=0 was in the environment when the prober was made),
+ * plain tcp checks keep the epoll path. 1 when in use.
+ */
+static int ring_ready(struct xlb_prober *p)
+{
+	struct rlimit rl = {RING_SLOTS, RING_SLOTS};
+	unsigned int slots = RING_SLOTS;
+	int err;
+
+	if (p->ring_state)
+		return p->ring_state > 0;
+	p->ring_state = -EOPNOTSUPP;
+	/* The kernel refuses a file table beyond RLIMIT_NOFILE. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < slots)
+		slots = rl.rlim_cur > 64 ? (unsigned int)rl.rlim_cur / 2 : 32;
+	p->ring = xlb_tcpring_new(slots, ring_done, p, &err);
+	if (p->ring) {
+		p->ring_src = (struct src){SRC_RING, xlb_tcpring_fd(p->ring)};
+		err = ep_add(p, &p->ring_src, EPOLLIN);
+		if (err) {
+			xlb_tcpring_free(p->ring);
+			p->ring = NULL;
+		}
+	}
+	if (!p->ring) {
+		pr_debug("tcp checks: io_uring unavailable (%s), epoll instead\n", strerror(-err));
+		p->ring_state = err < 0 ? err : -EOPNOTSUPP;
+		return 0;
+	}
+	pr_debug("tcp checks: connects through io_uring, %u at a time at most\n", slots);
+	p->ring_state = 1;
+	return 1;
+}
+
+/* Submit the ring's queued work, unless inside xlb_prober_run() (which does
+ * at its end) or held (xlb_prober_hold()). */
+static void ring_flush(struct xlb_prober *p)
+{
+	if (p->ring && !p->running && !p->hold)
+		xlb_tcpring_flush(p->ring);
+}
+
 static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct sockaddr *sa,
 		      socklen_t len, const char *payload)
 {
@@ -587,6 +664,14 @@ static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct socka
 
 	pr->phase = TCP_CONNECTING;
 	pr->talk = payload[0] || pr->match[0];
+	/* A plain check (no talk, not through the VIP) through io_uring when it
+	 * can; a full ring or a ring that cannot be made: the epoll path. */
+	if (!pr->talk && !pr->via.ifindex && ring_ready(p) &&
+	    !xlb_tcpring_connect(p->ring, sa, len, pr, &pr->ring_h)) {
+		pr->on_ring = 1;
+		ring_flush(p);
+		return;
+	}
 	if (payload[0]) {
 		pr->out_len = strlen(payload);
 		pr->out = malloc(pr->out_len);
@@ -1090,6 +1175,7 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 {
 	static int curl_ready; /* curl_global_init() once per process, never undone */
 	struct xlb_prober *p = calloc(1, sizeof(*p));
+	const char *env;
 
 	if (!p)
 		return NULL;
@@ -1098,6 +1184,9 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 	link_init(&p->queue);
 	link_init(&p->reaping);
 	link_init(&p->polled);
+	env = getenv("XLB_PROBE_URING");
+	if (env && !strcmp(env, "0"))
+		p->ring_state = -EPERM; /* off: plain tcp checks on epoll too */
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->deadline = (struct src){SRC_DEADLINE,
 				   timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};
@@ -1148,6 +1237,7 @@ void xlb_prober_free(struct xlb_prober *p)
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
 	bury_curl_socks(p);
+	xlb_tcpring_free(p->ring);
 	if (p->ep >= 0)
 		close(p->ep);
 	if (p->deadline.fd >= 0)
@@ -1204,6 +1294,9 @@ static void handle(struct xlb_prober *p, struct src *s, __u32 events)
 	case SRC_REAP:
 		reap(p, container_of(s, struct reaper, src), 0);
 		break;
+	case SRC_RING:
+		xlb_tcpring_reap(p->ring);
+		break;
 	}
 }
 
@@ -1236,12 +1329,28 @@ void xlb_prober_run(struct xlb_prober *p)
 	/* Whatever produced events, the deadlines are the authority. */
 	now = now_us();
 	poll_children(p, now);
+	/* A connect through the ring that is due: what the kernel completed
+	 * counts first (as an fd event of this batch would). */
+	if (p->ring && p->nheap && p->heap[0]->deadline_us <= now && p->heap[0]->on_ring)
+		xlb_tcpring_reap(p->ring);
 	while (p->nheap && p->heap[0]->deadline_us <= now)
 		timed_out(p, p->heap[0]);
 	bury_curl_socks(p);
 	arm_deadline(p);
 	p->running = 0; /* what the callbacks finish needs the eventfd again */
+	ring_flush(p);	/* closes and cancels of this batch */
 	deliver(p);
+}
+
+void xlb_prober_hold(struct xlb_prober *p, int hold)
+{
+	p->hold = hold;
+	ring_flush(p);
+}
+
+int xlb_prober_uring(const struct xlb_prober *p)
+{
+	return p->ring_state;
 }
 
 void xlb_prober_set_route(struct xlb_prober *p, xlb_probe_route_fn fn, void *ctx)
@@ -1298,7 +1407,8 @@ int xlb_prober_start_via(struct xlb_prober *p, const struct xlb_cfg_check *c, __
 	heap_push(p, pr);
 
 	len = to_sockaddr(addr, family, port, &ss);
-	addr_str(addr, family, astr, sizeof(astr));
+	if (c->type == XLB_CHECK_HTTP || c->type == XLB_CHECK_HTTPS || c->type == XLB_CHECK_EXEC)
+		addr_str(addr, family, astr, sizeof(astr));
 	switch (c->type) {
 	case XLB_CHECK_TCP:
 		tcp_start(p, pr, (struct sockaddr *)&ss, len, c->send);
@@ -1337,4 +1447,5 @@ void xlb_prober_cancel(struct xlb_prober *p, void *tag)
 		release(p, pr);
 	free(pr);
 	arm_deadline(p);
+	ring_flush(p);
 }

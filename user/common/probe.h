@@ -119,6 +119,19 @@ int xlb_prober_start_via(struct xlb_prober *p, const struct xlb_cfg_check *c, __
 /* Stop tag's probe, if one runs; no callback for it. */
 void xlb_prober_cancel(struct xlb_prober *p, void *tag);
 
+/*
+ * Plain tcp checks (no send/expect, not through the VIP) connect through
+ * io_uring where the kernel allows (probe_uring.h; Linux 6.7), else through
+ * epoll like the rest; same outcomes, reasons and timing either way.
+ * XLB_PROBE_URING=0 in the environment of xlb_prober_new() keeps them on
+ * epoll. While held,
+ * their submissions wait (one syscall for a batch of starts); releasing
+ * the hold submits. xlb_prober_uring(): 1 in use, 0 no plain tcp check
+ * yet, -errno why it is not used.
+ */
+void xlb_prober_hold(struct xlb_prober *p, int hold);
+int xlb_prober_uring(const struct xlb_prober *p);
+
 /* Probes started and neither reported nor cancelled yet. */
 unsigned int xlb_prober_running(const struct xlb_prober *p);
 

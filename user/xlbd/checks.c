@@ -386,6 +386,9 @@ void checks_on_timer(struct checks *c)
 {
 	__u64 now_us = mono_us(), now = now_us / 1000;
 
+	/* The checks due now go to the kernel together (one io_uring submission
+	 * for their plain tcp connects, probe.h). */
+	xlb_prober_hold(c->prober, 1);
 	while (c->nheap && c->heap[0].due_ms <= now) {
 		struct target *t = c->heap[0].t;
 		__u64 due;
@@ -398,6 +401,7 @@ void checks_on_timer(struct checks *c)
 			due = now + next_interval(c, t);
 		reschedule(c, t, due);
 	}
+	xlb_prober_hold(c->prober, 0);
 	arm(c);
 }
 
