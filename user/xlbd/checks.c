@@ -99,6 +99,11 @@ struct checks {
 	__u8 vip_usable[XLB_MAX_VIPS], vip_panic[XLB_MAX_VIPS];
 	__u8 be_state[XLB_MAX_BACKENDS], be_admin[XLB_MAX_BACKENDS];
 	__u8 vip_seen[XLB_MAX_VIPS], be_seen[XLB_MAX_BACKENDS]; /* this apply */
+	/* the last check definition digested, and its digest: callers walk a
+	 * VIP's backends in a row, and a digest is ~250 rounds over 2 KB */
+	struct xlb_cfg_check memo_chk;
+	__u64 memo_digest;
+	int memo_ok;
 };
 
 static __u64 mono_us(void)
@@ -134,13 +139,26 @@ static __u64 check_digest(const struct xlb_cfg_check *chk)
 	return h;
 }
 
-static void key_of(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b, struct tkey *k)
+/* check_digest(chk), from the memo when chk is the definition digested last
+ * (compared whole: a VIP's definition may change in place). */
+static __u64 digest_of(struct checks *c, const struct xlb_cfg_check *chk)
+{
+	if (!c->memo_ok || memcmp(&c->memo_chk, chk, sizeof(*chk))) {
+		c->memo_chk = *chk;
+		c->memo_digest = check_digest(chk);
+		c->memo_ok = 1;
+	}
+	return c->memo_digest;
+}
+
+static void key_of(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		   struct tkey *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->addr = b->addr;
 	k->family = b->family;
 	k->port = b->check.port ? b->check.port : v->port;
-	k->what = check_digest(&v->check);
+	k->what = digest_of(c, &v->check);
 	if (v->check.via == XLB_CHECK_VIA_VIP) {
 		k->vip = v->addr;
 		k->vport = v->port;
@@ -426,7 +444,7 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 			if (memcmp(&v->backends[j].addr, &t->key.addr, sizeof(t->key.addr)))
 				continue;
-			key_of(v, &v->backends[j], &k);
+			key_of(c, v, &v->backends[j], &k);
 			if (memcmp(&k, &t->key, sizeof(k)))
 				continue;
 			memset(&e, 0, sizeof(e));
@@ -583,7 +601,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 			struct ukey uk;
 			struct target *t;
 
-			key_of(v, b, &k);
+			key_of(c, v, b, &k);
 			ukey_of(v, b, &uk);
 			t = find(c, &k);
 			if (t) { /* shared: a VIP before this one has it */
@@ -631,7 +649,7 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 	const struct target *t;
 	struct tkey k;
 
-	key_of(&v->cfg, &b->cfg, &k);
+	key_of(c, &v->cfg, &b->cfg, &k);
 	t = find(c, &k);
 	/* A check that changed: checks_sync() makes its target next, with the
 	 * health of the one this backend had. */
@@ -657,7 +675,7 @@ void checks_view(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb
 	const struct target *t;
 
 	memset(out, 0, sizeof(*out));
-	key_of(v, b, &k);
+	key_of(c, v, b, &k);
 	t = find(c, &k);
 	if (!t)
 		return;
@@ -676,7 +694,7 @@ int checks_check_now(struct checks *c, const struct xlb_cfg_vip *v, const struct
 	struct target *t;
 	struct tkey k;
 
-	key_of(v, b, &k);
+	key_of(c, v, b, &k);
 	t = find(c, &k);
 	if (!t || t->heap_idx < 0)
 		return -ENOENT; /* no check (type none) */
