@@ -56,7 +56,7 @@ static void one(const struct xlb_cfg_change *ch, void *arg)
 	if (ch->what[0])
 		json_object_object_add(o, "what", json_object_new_string(ch->what));
 	if (ch->kind == '-' && ch->vip) {
-		long long n = live_flows(d, ch->vip, ch->backend);
+		long long n = d->view ? live_flows(d, ch->vip, ch->backend) : -1;
 
 		if (n >= 0)
 			json_object_object_add(o, "live_flows", json_object_new_int64(n));
@@ -85,6 +85,20 @@ json_object *ctl_diff_json(const struct ctl_view *view, const struct xlb_cfg *ne
 	d.flows = flows;
 	xlb_cfg_diff(view->cfg, next, one, &d);
 	free(flows);
+	return d.out;
+}
+
+json_object *ctl_diff_json_plain(const struct xlb_cfg *cur, const struct xlb_cfg *next,
+				 int *removed)
+{
+	struct diff_ctx d = {.out = json_object_new_array()};
+
+	*removed = 0;
+	if (!d.out)
+		return NULL;
+	xlb_cfg_diff(cur, next, count_removed, removed);
+	if (!*removed)
+		xlb_cfg_diff(cur, next, one, &d);
 	return d.out;
 }
 
