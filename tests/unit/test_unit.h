@@ -45,6 +45,8 @@ extern const struct harness_case nexthop_cases[];
 extern const size_t nexthop_ncases;
 extern const struct harness_case beat_cases[];
 extern const size_t beat_ncases;
+extern const struct harness_case jsonw_cases[];
+extern const size_t jsonw_ncases;
 extern const struct harness_case ctlconn_cases[];
 extern const size_t ctlconn_ncases;
 extern const struct harness_case silence_cases[];
