@@ -159,7 +159,6 @@ char *ctl_reload_reply(struct ctl_agent *a, const struct ctl_peer *peer, int dry
 		return NULL;
 	}
 	if (!ret && applied) {
-		ctl_diff_log(changes, "reload");
 		record_change(a, peer, "reload", NULL);
 	} else if (ret) {
 		pr_info("control: reload from uid %u pid %d refused: %s\n", (unsigned int)peer->uid,

@@ -67,7 +67,8 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 /* The reply to a reload answered later, as ctl_handle() would have given it:
  * ret and err its outcome, changes (taken over; NULL: none) what it changed
  * or, dry, would change; applied: the running configuration changed (it is
- * recorded and logged). Malloc'd, NULL only when out of memory. */
+ * recorded; the caller logs the changes, once for all its requests).
+ * Malloc'd, NULL only when out of memory. */
 char *ctl_reload_reply(struct ctl_agent *a, const struct ctl_peer *peer, int dry, int applied,
 		       json_object *changes, int ret, const struct xlb_err *err);
 

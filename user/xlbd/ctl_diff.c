@@ -6,6 +6,7 @@
 #include "cfgdiff.h"
 #include "ctl_diff.h"
 #include "log.h"
+#include "strbuf.h"
 #include "sync.h"
 #include "xlb_dp.h"
 
@@ -104,6 +105,21 @@ json_object *ctl_diff_json_plain(const struct xlb_cfg *cur, const struct xlb_cfg
 
 void ctl_diff_log(json_object *changes, const char *verb)
 {
+	struct strbuf b = {0};
+
+	if (xlb_log_level < XLB_LOG_INFO)
+		return;
+	ctl_diff_log_text(changes, verb, &b);
+	if (b.len && !b.oom) {
+		sb_char(&b, 0);
+		if (!b.oom)
+			pr_info("%s", b.p); /* one write, not one a line */
+	}
+	sb_free(&b);
+}
+
+void ctl_diff_log_text(json_object *changes, const char *verb, struct strbuf *out)
+{
 	size_t n = changes ? json_object_array_length(changes) : 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -119,11 +135,12 @@ void ctl_diff_log(json_object *changes, const char *verb)
 		if (json_object_object_get_ex(c, "what", &f))
 			what = json_object_get_string(f);
 		if (json_object_object_get_ex(c, "live_flows", &f))
-			pr_info("%s: %s %s %s%s%s (%lld live flows)\n", verb, k,
-				be ? "backend" : "vip", vip, be ? " " : "", be ? be : "",
-				(long long)json_object_get_int64(f));
+			sb_printf(out, "%s: %s %s %s%s%s (%lld live flows)\n", verb, k,
+				  be ? "backend" : "vip", vip, be ? " " : "", be ? be : "",
+				  (long long)json_object_get_int64(f));
 		else
-			pr_info("%s: %s %s %s%s%s%s%s\n", verb, k, be ? "backend" : "vip", vip,
-				be ? " " : "", be ? be : "", what ? ": " : "", what ? what : "");
+			sb_printf(out, "%s: %s %s %s%s%s%s%s\n", verb, k, be ? "backend" : "vip",
+				  vip, be ? " " : "", be ? be : "", what ? ": " : "",
+				  what ? what : "");
 	}
 }

@@ -25,5 +25,8 @@ json_object *ctl_diff_json_plain(const struct xlb_cfg *cur, const struct xlb_cfg
 				 int *removed);
 /* Log each change of the array, one line each: "change: - vip ... (N flows)". */
 void ctl_diff_log(json_object *changes, const char *verb);
+/* Those lines appended to out (any thread: it logs nothing itself). */
+struct strbuf;
+void ctl_diff_log_text(json_object *changes, const char *verb, struct strbuf *out);
 
 #endif /* XLBD_CTL_DIFF_H */
