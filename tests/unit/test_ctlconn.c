@@ -85,14 +85,14 @@ static ssize_t read_reply(int fd, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static int open_server(struct ctl_server **s)
+static int open_server(struct ctl_server **s, unsigned int deadline_ms)
 {
 	snprintf(sock_path, sizeof(sock_path), "/tmp/xlb-test-ctlconn.%d", (int)getpid());
 	handled = 0;
 	later_ticket = 0;
 	if (ctl_server_open(sock_path, NULL, handler, NULL, s))
 		return -1;
-	ctl_server_set_deadline(*s, 50);
+	ctl_server_set_deadline(*s, deadline_ms);
 	return 0;
 }
 
@@ -102,7 +102,7 @@ static int t_ctlconn_late_request_gets_reply(void)
 	char buf[256];
 	int fd;
 
-	ASSERT_OK(open_server(&s), "server");
+	ASSERT_OK(open_server(&s, 50), "server");
 	fd = client();
 	ASSERT_TRUE(fd >= 0, "connect");
 	/* accepted: its deadline runs from here */
@@ -134,12 +134,13 @@ static int t_ctlconn_slow_reader_gets_whole_reply(void)
 	int fd;
 
 	ASSERT_TRUE(buf != NULL, "malloc");
-	ASSERT_OK(open_server(&s), "server");
+	ASSERT_OK(open_server(&s, 300), "server");
 	fd = client();
 	ASSERT_TRUE(fd >= 0, "connect");
 	ASSERT_EQ(write(fd, "big\n", 4), 4, "asks for a 4 MB reply");
-	/* the echo goes out as the client takes it: 64 KB every 20 ms, each
-	 * pause shorter than the deadline, the whole far longer */
+	/* the reply goes out as the client takes it: 64 KB every 20 ms, each
+	 * pause far shorter than the deadline (300 ms: valgrind is slow), the
+	 * whole (64 reads, 1.3 s) far longer */
 	for (int i = 0; i < 2000 && got < want + 1; i++) {
 		struct pollfd sp = {.fd = ctl_server_fd(s), .events = POLLIN};
 		ssize_t n;
@@ -166,7 +167,7 @@ static int t_ctlconn_reply_later_reaches_client(void)
 	char buf[256];
 	int fd;
 
-	ASSERT_OK(open_server(&s), "server");
+	ASSERT_OK(open_server(&s, 50), "server");
 	fd = client();
 	ASSERT_TRUE(fd >= 0, "connect");
 	ASSERT_EQ(write(fd, "later\n", 6), 6, "request sent");
