@@ -126,6 +126,8 @@ $(LIB): $(LIB_OBJS)
 TEST_BPF_SRCS  := $(wildcard tests/bpf/*.c) tests/harness.c
 TEST_UNIT_SRCS := $(wildcard tests/unit/*.c) tests/harness.c user/xlbd/state.c \
 	user/xlbd/announce.c user/xlbd/events.c user/xlbd/metrics_text.c user/xlbd/counters.c
+# the control socket's connections (test_ctlconn.c)
+TEST_UNIT_SRCS += user/xlbd/ctl_conn.c
 
 $(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(TEST_BPF_SRCS)) $(LIB)
 	$(call msg,LD,$@)

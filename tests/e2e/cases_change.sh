@@ -193,3 +193,32 @@ t_reload_and_apply_dry_run() {
 	return $ok
 }
 
+
+# A reload is read and checked off the event loop (issue #15): while the
+# file cannot be read yet (a FIFO nobody writes), xlbd answers status and
+# keeps checking; once the file comes, the reload applies and says so.
+t_reload_reads_off_the_loop() {
+	local ok=0 pid before after out
+	lc() { timeout 3 "$XLBCTL" -s "$TMP/xlbd.sock" -j status 2>/dev/null |
+		grep -o '"last_check": *[0-9]*' | grep -o '[0-9]*$' | sort -n | tail -1; }
+	before=$(lc)
+	cp "$TMP/xlbd.yaml" "$TMP/fifo-good.yaml"
+	rm -f "$TMP/xlbd.yaml"
+	mkfifo "$TMP/xlbd.yaml"
+	ctl reload >"$TMP/fifo-reload.out" 2>&1 &
+	pid=$!
+	sleep 2.5
+	out=$(timeout 3 "$XLBCTL" -s "$TMP/xlbd.sock" status 2>&1) ||
+		{ echo "    status does not answer while a reload waits for its file: $out" | head -2; ok=1; }
+	after=$(lc)
+	[ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ] ||
+		{ echo "    checks stopped while the reload waited: last check ${before:-?}, then ${after:-?}"; ok=1; }
+	kill -0 "$pid" 2>/dev/null || { echo "    the reload answered before its file came"; ok=1; }
+	cat "$TMP/fifo-good.yaml" >"$TMP/xlbd.yaml"
+	wait "$pid" || { echo "    reload failed:"; sed 's/^/    /' "$TMP/fifo-reload.out"; ok=1; }
+	grep -q 'changes\? applied\|nothing to change\|no change' "$TMP/fifo-reload.out" ||
+		{ echo "    reload said:"; sed 's/^/    /' "$TMP/fifo-reload.out"; }
+	rm -f "$TMP/xlbd.yaml"
+	cp "$TMP/fifo-good.yaml" "$TMP/xlbd.yaml"
+	return $ok
+}

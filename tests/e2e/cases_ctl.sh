@@ -169,3 +169,30 @@ PY
 	timeout 5 "$XLBCTL" -s "$TMP/xlbd.sock" status >/dev/null || { echo "    status after the crowd left"; ok=1; }
 	return $ok
 }
+
+# xlbctl against a server that closes without a reply, or part-way through
+# one: it says which, and what to try, instead of "not JSON".
+t_xlbctl_says_when_xlbd_closed_without_reply() {
+	local ok=0 out pid s=$TMP/fake-ctl.sock
+	socat "UNIX-LISTEN:$s,fork" SYSTEM:'head -1 >/dev/null' 2>/dev/null &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$s" ] && break; sleep 0.05; done
+	out=$("$XLBCTL" -s "$s" status 2>&1)
+	echo "$out" | grep -q 'closed the connection without a reply; try again' ||
+		{ echo "    no reply: '$out'"; ok=1; }
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$s"
+	printf '#!/bin/sh\nhead -1 >/dev/null\nprintf "{\\"ok\\": tr"\n' >"$TMP/fake-ctl.sh"
+	chmod +x "$TMP/fake-ctl.sh"
+	socat "UNIX-LISTEN:$s,fork" EXEC:"$TMP/fake-ctl.sh" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$s" ] && break; sleep 0.05; done
+	out=$("$XLBCTL" -s "$s" status 2>&1)
+	echo "$out" | grep -q 'closed the connection 9 bytes into its reply' ||
+		{ echo "    cut reply: '$out'"; ok=1; }
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$s"
+	return $ok
+}

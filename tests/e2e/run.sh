@@ -1197,8 +1197,9 @@ if xlbd_start; then
 		t_xlbctl_stats_rate t_xlbctl_top_in_tmux \
 		t_ctl_client_gone_before_reply t_ctl_trickling_clients_stall_nobody \
 		t_ctl_group_member_cannot_define_exec_checks t_ctl_several_requests_and_connection_cap \
+		t_xlbctl_says_when_xlbd_closed_without_reply \
 		t_xlbd_least_privilege t_xlbd_upgrade_other_abi_refused t_xlbd_upgrade_other_layout_refused \
-		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_decap_refuses_spoofed_ipip \
+		t_config_edits_keep_traffic t_chaos_under_load t_reload_and_apply_dry_run t_reload_reads_off_the_loop t_decap_refuses_spoofed_ipip \
 		t_flow_table_stats_fill_rises t_flow_table_resize_refused t_flow_table_resize_by_detach t_stateless_streams_survive_adds_restart_drain \
 		t_sl_switch_to_stateless_keeps_streams \
 		t_sl_switch_to_table_keeps_handover \

@@ -560,6 +560,10 @@ int main(int argc, char **argv)
 			  NULL, NULL);
 	rc |= harness_run("test-unit silence", silence_cases, silence_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit jsonw", jsonw_cases, jsonw_ncases, argc > 1 ? argv[1] : NULL,
+			  NULL, NULL);
+	rc |= harness_run("test-unit ctlconn", ctlconn_cases, ctlconn_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	free(table_a);
 	free(table_b);
 	return rc;

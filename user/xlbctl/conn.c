@@ -72,6 +72,20 @@ json_object *xlb_call(const char *path, json_object *req, int timeout_ms, char *
 		snprintf(err, errlen, "xlbd did not answer within %d ms", timeout_ms);
 		goto out;
 	}
+	if (!len) {
+		snprintf(err, errlen,
+			 "xlbd closed the connection without a reply; try again, and if it "
+			 "keeps happening see xlbd's log (journalctl -u xlbd): it may be "
+			 "restarting or overloaded");
+		goto out;
+	}
+	if (!memchr(buf, '\n', len)) {
+		snprintf(err, errlen,
+			 "xlbd closed the connection %zu bytes into its reply; try again, and if "
+			 "it keeps happening see xlbd's log (journalctl -u xlbd)",
+			 len);
+		goto out;
+	}
 	reply = json_tokener_parse(buf);
 	if (!reply)
 		snprintf(err, errlen, "xlbd's reply is not JSON");

@@ -18,6 +18,7 @@
 struct metrics;
 struct announce;
 struct flowsweep;
+struct reload;
 
 struct agent {
 	const char *config_path;
@@ -57,16 +58,38 @@ struct agent {
 	/* XLB_FEAT_* of the program that forwards (at start: the pinned one,
 	 * until ours is attached); stateless VIPs need XLB_FEAT_STATELESS */
 	__u32 features;
-	int own_program; /* features are those of this xlbd's own program */
+	int own_program;       /* features are those of this xlbd's own program */
+	unsigned long cfg_gen; /* counts changes of cfg (a reload's diff is of one) */
+	struct reload *reload; /* reloads read and checked off the loop (reload.h) */
+};
+
+/* What a reload made off the loop (reload.c) so the loop need not: the
+ * next configuration's digest and state file text; defer_persist: the
+ * caller writes the state file itself (before it replies). */
+struct agent_prepared {
+	const char *digest;
+	const char *state_text;
+	size_t state_len;
+	int defer_persist;
 };
 
 /* Make the data plane match cfg; on success cfg becomes the running one
  * (and is taken over: *cfg is left empty). */
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg);
+/* The same with the digest of cfg computed already ("" or NULL: here). */
+int agent_apply_with(struct agent *ag, struct xlb_cfg *cfg, const char *digest);
 /* Re-read the configuration file and apply it (SIGHUP): load, then apply. */
 int agent_reload(struct agent *ag, struct xlb_err *err);
 int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err);
-int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err);
+/* The file at path, checked in full and against the running seed, with the
+ * running interface: what agent_load_file() does, touching no agent state
+ * (so a thread may run it). 0, or -errno with err set. */
+int agent_read_file(const char *path, const struct xlb_hash_seed *seed, const char *iface,
+		    struct xlb_cfg *next, struct xlb_err *err);
+/* Apply next (loaded from the file) as a reload: the checks against what
+ * runs, apply, count, persist. pre: NULL, or what was prepared. */
+int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, const struct agent_prepared *pre,
+		       struct xlb_err *err);
 /* Count a reload or an apply -f for /metrics. */
 void agent_count_reload(struct agent *ag, int ok);
 /* Write the running configuration to the state file, atomically. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_conn.h"
 #include "ctl_change.h"
 #include "ctl_diff.h"
 #include "events.h"
@@ -18,8 +19,8 @@ static void record_change(struct ctl_agent *a, const struct ctl_peer *peer, cons
 {
 	struct event e = {.by_peer = 1, .uid = peer->uid, .pid = peer->pid};
 	struct xlb_err ignore = {};
-	const char *vip = ctl_str(req, "vip", 0, &ignore);
-	const char *addr = ctl_str(req, "address", 0, &ignore);
+	const char *vip = req ? ctl_str(req, "vip", 0, &ignore) : NULL;
+	const char *addr = req ? ctl_str(req, "address", 0, &ignore) : NULL;
 
 	snprintf(e.kind, sizeof(e.kind), "change");
 	snprintf(e.vip, sizeof(e.vip), "%s", vip ? vip : "");
@@ -33,10 +34,11 @@ static void record_change(struct ctl_agent *a, const struct ctl_peer *peer, cons
 /*
  * A change verb (c), or reload (c NULL): the next configuration, what it
  * changes into the reply, then (unless a dry run) applied. *applied: the
- * running configuration was changed.
+ * running configuration was changed. *later: the agent answers it later
+ * (a reload read off the loop).
  */
 static int change(struct ctl_agent *a, const struct ctl_change *c, json_object *req,
-		  const struct ctl_peer *peer, json_object *reply, int *applied,
+		  const struct ctl_peer *peer, json_object *reply, int *applied, int *later,
 		  struct xlb_err *err)
 {
 	struct xlb_cfg next = {};
@@ -46,6 +48,11 @@ static int change(struct ctl_agent *a, const struct ctl_change *c, json_object *
 	if (dry && !json_object_is_type(o, json_type_boolean))
 		return ctl_bad(err, "field 'dry_run' must be true or false");
 	dry = dry && json_object_get_boolean(o);
+	if (!c && a->reload_start && peer->ticket) {
+		ret = a->reload_start(a->ctx, peer, dry, err);
+		*later = !ret;
+		return ret;
+	}
 	ret = c ? ctl_change_make(c, req, peer, a->view.cfg, &next, err)
 		: a->load_file(a->ctx, &next, err);
 	if (ret)
@@ -90,7 +97,7 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 	struct xlb_err err = {};
 	const char *verb;
 	char *out;
-	int ret = -EINVAL, applied = 0;
+	int ret = -EINVAL, applied = 0, later = 0;
 
 	*keep_open = 0;
 	if (!reply)
@@ -106,7 +113,7 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 	if (q)
 		ret = ctl_query_run(q, &a->view, req, reply, &err);
 	else if (c || !strcmp(verb, "reload"))
-		ret = change(a, c, req, peer, reply, &applied, &err);
+		ret = change(a, c, req, peer, reply, &applied, &later, &err);
 	else if (!strcmp(verb, "detach")) {
 		ret = 0;
 		applied = 1;
@@ -115,6 +122,11 @@ char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *t
 		applied = !ret;
 	} else
 		ctl_bad(&err, "unknown verb '%s'", verb);
+	if (later) {
+		json_object_put(req);
+		json_object_put(reply);
+		return CTL_REPLY_LATER;
+	}
 	if (!ret && applied) {
 		record_change(a, peer, verb, req);
 		if (!strcmp(verb, "detach"))
@@ -131,6 +143,38 @@ out:
 	if (ret)
 		json_object_object_add(reply, "error", json_object_new_string(err.msg));
 	json_object_put(req);
+	out = strdup(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+	json_object_put(reply);
+	return out;
+}
+
+char *ctl_reload_reply(struct ctl_agent *a, const struct ctl_peer *peer, int dry, int applied,
+		       json_object *changes, int ret, const struct xlb_err *err)
+{
+	json_object *reply = json_object_new_object();
+	char *out;
+
+	if (!reply) {
+		json_object_put(changes);
+		return NULL;
+	}
+	if (!ret && applied) {
+		record_change(a, peer, "reload", NULL);
+	} else if (ret) {
+		pr_info("control: reload from uid %u pid %d refused: %s\n", (unsigned int)peer->uid,
+			(int)peer->pid, err->msg[0] ? err->msg : strerror(-ret));
+	}
+	if (!ret && changes) {
+		json_object_object_add(reply, "dry_run", json_object_new_boolean(dry));
+		json_object_object_add(reply, "changes", changes);
+		changes = NULL;
+	}
+	json_object_put(changes);
+	json_object_object_add(reply, "ok", json_object_new_boolean(!ret));
+	if (ret)
+		json_object_object_add(
+			reply, "error",
+			json_object_new_string(err->msg[0] ? err->msg : strerror(-ret)));
 	out = strdup(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
 	json_object_put(reply);
 	return out;

@@ -46,6 +46,11 @@ struct ctl_agent {
 	/* Make next, loaded from the file, the running configuration: as
 	 * apply, counted as a reload. */
 	int (*reload)(void *ctx, struct xlb_cfg *next, struct xlb_err *err);
+	/* Optional: start a reload that is answered later (read and checked
+	 * off the loop, reload.h): 0, and the reply comes from
+	 * ctl_reload_reply() to peer->ticket; or -errno with err set, answered
+	 * now. Without it a reload is load_file then reload, in the loop. */
+	int (*reload_start)(void *ctx, const struct ctl_peer *peer, int dry, struct xlb_err *err);
 	/* Remove the data plane and exit once the reply is out. */
 	void (*detach)(void *ctx);
 	/* Maintenance on or off, of the host (vip NULL) or one VIP:
@@ -58,5 +63,13 @@ struct ctl_agent {
  * client asked to send another request on the connection. */
 char *ctl_handle(struct ctl_agent *a, const struct ctl_peer *peer, const char *text, size_t len,
 		 int *keep_open);
+
+/* The reply to a reload answered later, as ctl_handle() would have given it:
+ * ret and err its outcome, changes (taken over; NULL: none) what it changed
+ * or, dry, would change; applied: the running configuration changed (it is
+ * recorded; the caller logs the changes, once for all its requests).
+ * Malloc'd, NULL only when out of memory. */
+char *ctl_reload_reply(struct ctl_agent *a, const struct ctl_peer *peer, int dry, int applied,
+		       json_object *changes, int ret, const struct xlb_err *err);
 
 #endif /* XLBD_CTL_H */

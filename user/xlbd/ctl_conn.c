@@ -26,7 +26,10 @@ enum phase {
 	READING,  /* a request, until its newline */
 	WRITING,  /* the reply */
 	DRAINING, /* after an error reply: what the client still sends, dropped */
+	WAITING,  /* for the reply the handler gives later (ctl_server_reply) */
 };
+
+char ctl_reply_later[] = "";
 
 struct conn {
 	int fd;
@@ -37,6 +40,7 @@ struct conn {
 	char *out; /* the reply, with its newline */
 	size_t outlen, outoff;
 	int close_after; /* once the reply is out */
+	int keep_open;	 /* WAITING: what the handler said of the connection */
 	size_t drained;
 	__u64 deadline_ms; /* CLOCK_MONOTONIC: of this phase */
 };
@@ -48,6 +52,8 @@ struct ctl_server {
 	void *ctx;
 	struct conn *conns[CTL_MAX_CONNS];
 	size_t nconns;
+	unsigned int deadline_ms; /* CTL_DEADLINE_MS; shorter in tests */
+	unsigned long long next_ticket;
 };
 
 static int watch(struct ctl_server *s, size_t slot, __u32 events, int op)
@@ -76,7 +82,8 @@ static void arm(struct ctl_server *s)
 	__u64 first = 0;
 
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++)
-		if (s->conns[i] && (!first || s->conns[i]->deadline_ms < first))
+		if (s->conns[i] && s->conns[i]->deadline_ms &&
+		    (!first || s->conns[i]->deadline_ms < first))
 			first = s->conns[i]->deadline_ms;
 	if (first) {
 		its.it_value.tv_sec = (time_t)(first / 1000);
@@ -111,7 +118,7 @@ static void reply_done(struct ctl_server *s, size_t slot)
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = 0;
-	c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
+	c->deadline_ms = mono_ms() + s->deadline_ms;
 	if (c->close_after == 2) { /* an error: drop what the client still sends */
 		shutdown(c->fd, SHUT_WR);
 		c->phase = DRAINING;
@@ -127,8 +134,13 @@ static void reply_done(struct ctl_server *s, size_t slot)
 
 static void write_more(struct ctl_server *s, size_t slot)
 {
+	size_t before = s->conns[slot]->outoff;
 	int r = send_some(s->conns[slot]);
 
+	/* The deadline is for taking nothing: a big reply to a client that
+	 * reads it, however slowly, goes out whole. */
+	if (r == 0 && s->conns[slot]->outoff > before)
+		s->conns[slot]->deadline_ms = mono_ms() + s->deadline_ms;
 	if (r < 0) {
 		pr_debug("control: client pid %d went away before its reply\n",
 			 (int)s->conns[slot]->peer.pid);
@@ -158,7 +170,7 @@ static void reply(struct ctl_server *s, size_t slot, char *text, int close_after
 	c->outoff = 0;
 	c->close_after = close_after;
 	c->phase = WRITING;
-	c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
+	c->deadline_ms = mono_ms() + s->deadline_ms;
 	c->inlen = 0;
 	if (send_some(c) == 0 && !watch(s, slot, EPOLLOUT, EPOLL_CTL_MOD))
 		return; /* the rest when the client reads */
@@ -190,12 +202,42 @@ static void handle(struct ctl_server *s, size_t slot)
 	char *text;
 
 	c->in[len] = 0;
+	c->peer.ticket = ++s->next_ticket;
 	text = s->fn(s->ctx, &c->peer, c->in, len, &keep_open);
 	if (!text) {
 		conn_close(s, slot);
 		return;
 	}
+	if (text == CTL_REPLY_LATER) {
+		/* Nothing more is read meanwhile: one request at a time. */
+		c->phase = WAITING;
+		c->keep_open = keep_open;
+		c->deadline_ms = 0;
+		c->inlen = 0;
+		if (watch(s, slot, 0, EPOLL_CTL_MOD))
+			conn_close(s, slot);
+		return;
+	}
 	reply(s, slot, text, !keep_open);
+}
+
+int ctl_server_reply(struct ctl_server *s, unsigned long long ticket, char *text)
+{
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *c = s->conns[i];
+
+		if (!c || c->phase != WAITING || c->peer.ticket != ticket)
+			continue;
+		if (!text) {
+			conn_close(s, i);
+			return 0;
+		}
+		reply(s, i, text, !c->keep_open);
+		arm(s);
+		return 0;
+	}
+	free(text);
+	return -ENOENT;
 }
 
 /* Room for more of a request: up to CTL_MAX_REQUEST + newline + NUL. */
@@ -292,6 +334,10 @@ static void on_conn(struct ctl_server *s, size_t slot, __u32 events)
 			write_more(s, slot);
 	} else if (c->phase == DRAINING) {
 		drain(s, slot);
+	} else if (c->phase == WAITING) {
+		/* only EPOLLHUP and EPOLLERR come now: nobody to answer */
+		pr_debug("control: client pid %d went away before its reply\n", (int)c->peer.pid);
+		conn_close(s, slot);
 	} else {
 		read_some(s, slot);
 	}
@@ -317,7 +363,7 @@ static int displace(struct ctl_server *s)
 	size_t victim = CTL_MAX_CONNS;
 
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++)
-		if (s->conns[i] && s->conns[i]->peer.uid != 0 &&
+		if (s->conns[i] && s->conns[i]->peer.uid != 0 && s->conns[i]->phase != WAITING &&
 		    (victim == CTL_MAX_CONNS ||
 		     s->conns[i]->deadline_ms < s->conns[victim]->deadline_ms))
 			victim = i;
@@ -358,7 +404,7 @@ static void on_listen(struct ctl_server *s)
 		c->fd = fd;
 		c->peer = (struct ctl_peer){.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
 		c->phase = READING;
-		c->deadline_ms = mono_ms() + CTL_DEADLINE_MS;
+		c->deadline_ms = mono_ms() + s->deadline_ms;
 		for (slot = 0; s->conns[slot]; slot++)
 			;
 		s->conns[slot] = c;
@@ -366,6 +412,14 @@ static void on_listen(struct ctl_server *s)
 		if (watch(s, slot, EPOLLIN, EPOLL_CTL_ADD))
 			conn_close(s, slot);
 	}
+}
+
+/* Bytes of the client's wait in the socket. */
+static int pending(const struct conn *c)
+{
+	char b;
+
+	return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
 static void on_timer(struct ctl_server *s)
@@ -378,8 +432,14 @@ static void on_timer(struct ctl_server *s)
 		struct conn *c = s->conns[i];
 		char msg[160];
 
-		if (!c || c->deadline_ms > now)
+		if (!c || !c->deadline_ms || c->deadline_ms > now)
 			continue;
+		/* A request that came while the loop was busy elsewhere is read,
+		 * not taken for silence. */
+		if (c->phase == READING && pending(c)) {
+			read_some(s, i);
+			continue;
+		}
 		if (c->phase != READING || !c->inlen) {
 			conn_close(s, i); /* idle, or not taking its reply */
 			continue;
@@ -397,19 +457,27 @@ static void on_timer(struct ctl_server *s)
 void ctl_server_run(struct ctl_server *s)
 {
 	struct epoll_event evs[CTL_MAX_CONNS + 2];
-	int n = epoll_wait(s->ep, evs, CTL_MAX_CONNS + 2, 0);
+	int n = epoll_wait(s->ep, evs, CTL_MAX_CONNS + 2, 0), timer = 0;
 
+	/* Deadlines last: what the clients sent meanwhile counts first. */
 	for (int i = 0; i < n; i++) {
 		__u64 id = evs[i].data.u64;
 
 		if (id == EV_LISTEN)
 			on_listen(s);
 		else if (id == EV_TIMER)
-			on_timer(s);
+			timer = 1;
 		else
 			on_conn(s, (size_t)(id - 2), evs[i].events);
 	}
+	if (timer)
+		on_timer(s);
 	arm(s);
+}
+
+void ctl_server_set_deadline(struct ctl_server *s, unsigned int ms)
+{
+	s->deadline_ms = ms;
 }
 
 int ctl_server_fd(const struct ctl_server *s)
@@ -476,6 +544,7 @@ int ctl_server_open(const char *path, const char *group, ctl_handler_fn fn, void
 		return -ENOMEM;
 	s->fn = fn;
 	s->ctx = ctx;
+	s->deadline_ms = CTL_DEADLINE_MS;
 	s->listen_fd = -1;
 	s->path = strdup(path);
 	s->ep = epoll_create1(EPOLL_CLOEXEC);

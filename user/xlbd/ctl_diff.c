@@ -6,6 +6,7 @@
 #include "cfgdiff.h"
 #include "ctl_diff.h"
 #include "log.h"
+#include "strbuf.h"
 #include "sync.h"
 #include "xlb_dp.h"
 
@@ -56,7 +57,7 @@ static void one(const struct xlb_cfg_change *ch, void *arg)
 	if (ch->what[0])
 		json_object_object_add(o, "what", json_object_new_string(ch->what));
 	if (ch->kind == '-' && ch->vip) {
-		long long n = live_flows(d, ch->vip, ch->backend);
+		long long n = d->view ? live_flows(d, ch->vip, ch->backend) : -1;
 
 		if (n >= 0)
 			json_object_object_add(o, "live_flows", json_object_new_int64(n));
@@ -88,7 +89,36 @@ json_object *ctl_diff_json(const struct ctl_view *view, const struct xlb_cfg *ne
 	return d.out;
 }
 
+json_object *ctl_diff_json_plain(const struct xlb_cfg *cur, const struct xlb_cfg *next,
+				 int *removed)
+{
+	struct diff_ctx d = {.out = json_object_new_array()};
+
+	*removed = 0;
+	if (!d.out)
+		return NULL;
+	xlb_cfg_diff(cur, next, count_removed, removed);
+	if (!*removed)
+		xlb_cfg_diff(cur, next, one, &d);
+	return d.out;
+}
+
 void ctl_diff_log(json_object *changes, const char *verb)
+{
+	struct strbuf b = {0};
+
+	if (xlb_log_level < XLB_LOG_INFO)
+		return;
+	ctl_diff_log_text(changes, verb, &b);
+	if (b.len && !b.oom) {
+		sb_char(&b, 0);
+		if (!b.oom)
+			pr_info("%s", b.p); /* one write, not one a line */
+	}
+	sb_free(&b);
+}
+
+void ctl_diff_log_text(json_object *changes, const char *verb, struct strbuf *out)
 {
 	size_t n = changes ? json_object_array_length(changes) : 0;
 
@@ -105,11 +135,12 @@ void ctl_diff_log(json_object *changes, const char *verb)
 		if (json_object_object_get_ex(c, "what", &f))
 			what = json_object_get_string(f);
 		if (json_object_object_get_ex(c, "live_flows", &f))
-			pr_info("%s: %s %s %s%s%s (%lld live flows)\n", verb, k,
-				be ? "backend" : "vip", vip, be ? " " : "", be ? be : "",
-				(long long)json_object_get_int64(f));
+			sb_printf(out, "%s: %s %s %s%s%s (%lld live flows)\n", verb, k,
+				  be ? "backend" : "vip", vip, be ? " " : "", be ? be : "",
+				  (long long)json_object_get_int64(f));
 		else
-			pr_info("%s: %s %s %s%s%s%s%s\n", verb, k, be ? "backend" : "vip", vip,
-				be ? " " : "", be ? be : "", what ? ": " : "", what ? what : "");
+			sb_printf(out, "%s: %s %s %s%s%s%s%s\n", verb, k, be ? "backend" : "vip",
+				  vip, be ? " " : "", be ? be : "", what ? ": " : "",
+				  what ? what : "");
 	}
 }

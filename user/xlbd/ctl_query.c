@@ -16,6 +16,7 @@
 #include "events.h"
 #include "flowsweep.h"
 #include "handover.h"
+#include "jsonw.h"
 #include "nexthop.h"
 #include "sync.h"
 #include "xlb_dp.h"
@@ -247,7 +248,7 @@ static const char *age(__u64 wall_ms, char *buf, size_t len)
 }
 
 /* Outlier detection (issue #16): a short word for tables, and details. */
-static void outlier_json(json_object *o, const struct outlier_view *ov, int detail)
+static void outlier_write(struct strbuf *sb, int *n, const struct outlier_view *ov, int detail)
 {
 	char buf[128];
 
@@ -258,96 +259,150 @@ static void outlier_json(json_object *o, const struct outlier_view *ov, int deta
 			 (unsigned long long)(ov->back_in_ms + 999) / 1000);
 	else
 		snprintf(buf, sizeof(buf), "%u%%", ov->why.ratio_pct);
-	add_str(o, "outlier", buf);
-	json_object_object_add(o, "ejected", json_object_new_boolean(ov->ejected));
-	add_int(o, "ejections", (int64_t)ov->ejections);
+	jw_kstr(sb, n, "outlier", buf);
+	jw_kbool(sb, n, "ejected", ov->ejected);
+	jw_kint(sb, n, "ejections", (long long)ov->ejections);
 	if (!detail)
 		return;
 	snprintf(buf, sizeof(buf), "%llu of %llu SYNs retransmitted (%u%%) over %u.%us, peers %u%%",
 		 (unsigned long long)ov->why.retr, (unsigned long long)ov->why.first,
 		 ov->why.ratio_pct, ov->why.span_ms / 1000, ov->why.span_ms % 1000 / 100,
 		 ov->why.peers_pct);
-	add_str(o, "outlier_reason", ov->why.span_ms ? buf : "not judged yet (too few SYNs)");
-	add_int(o, "ejected_back_in_ms", (int64_t)ov->back_in_ms);
+	jw_kstr(sb, n, "outlier_reason", ov->why.span_ms ? buf : "not judged yet (too few SYNs)");
+	jw_kint(sb, n, "ejected_back_in_ms", (long long)ov->back_in_ms);
 }
 
-/* One backend as list and status show it. */
-static json_object *backend_json(const struct ctl_view *view, const struct xlb_sync_vip *sv,
-				 const struct xlb_sync_backend *b, const __u32 *flows, int detail)
+/*
+ * One backend as list and status show it, written as JSON text: at 10,000
+ * backends a json-c object each (25 members) held the loop over a second.
+ * ss: its SYN counters (read for all at once, backend_syns()).
+ */
+static void backend_write(struct strbuf *sb, const struct ctl_view *view,
+			  const struct xlb_sync_vip *sv, const struct xlb_sync_backend *b,
+			  const __u32 *flows, const struct xlb_backend_syn_stats *ss,
+			  const char *vn, int detail)
 {
-	json_object *o = json_object_new_object();
-	char vn[80], a[INET6_ADDRSTRLEN], mac[24], buf[32];
+	char a[INET6_ADDRSTRLEN], mac[24], buf[32];
 	struct check_view cv;
 	struct outlier_view ov;
+	int n = 0;
 
 	checks_view(view->checks, &sv->cfg, &b->cfg, &cv);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1], b->mac[2],
 		 b->mac[3], b->mac[4], b->mac[5]);
-	add_str(o, "vip", xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn)));
-	add_str(o, "address", xlb_addr_str(&b->cfg.addr, a, sizeof(a)));
-	add_int(o, "weight", b->cfg.weight);
-	add_int(o, "effective_weight", b->weight);
-	add_str(o, "admin", xlb_admin_name(b->cfg.admin));
-	add_str(o, "health", xlb_health_name(cv.checked ? cv.health : b->health));
+	sb_char(sb, '{');
+	jw_kstr(sb, &n, "vip", vn);
+	jw_kstr(sb, &n, "address", xlb_addr_str(&b->cfg.addr, a, sizeof(a)));
+	jw_kint(sb, &n, "weight", b->cfg.weight);
+	jw_kint(sb, &n, "effective_weight", b->weight);
+	jw_kstr(sb, &n, "admin", xlb_admin_name(b->cfg.admin));
+	jw_kstr(sb, &n, "health", xlb_health_name(cv.checked ? cv.health : b->health));
 	outliers_view(view->outliers, sv, b, &ov);
-	add_str(o, "state",
+	jw_kstr(sb, &n, "state",
 		ov.ejected && b->state == XLB_BE_DRAINING ? "ejected" : state_name(b->state));
-	outlier_json(o, &ov, detail);
-	json_object_object_add(o, "backup", json_object_new_boolean(b->cfg.backup));
+	outlier_write(sb, &n, &ov, detail);
+	jw_kbool(sb, &n, "backup", b->cfg.backup);
 	if (flows)
-		add_int(o, "flows", flows[b->id]);
-	{
-		/* issue #16: SYNs sent to it, those retransmitted (the client got
-		 * no answer), and of those the ones sent elsewhere */
-		struct xlb_backend_syn_stats ss = {};
-
-		xlb_dp_backend_syn_stats(view->dp, b->id, &ss);
-		add_int(o, "syn", (int64_t)ss.syn);
-		add_int(o, "syn_retransmits", (int64_t)ss.syn_retransmits);
-		add_int(o, "syn_rerouted", (int64_t)ss.syn_rerouted);
+		jw_kint(sb, &n, "flows", flows[b->id]);
+	/* issue #16: SYNs sent to it, those retransmitted (the client got no
+	 * answer), and of those the ones sent elsewhere */
+	jw_kint(sb, &n, "syn", (long long)ss->syn);
+	jw_kint(sb, &n, "syn_retransmits", (long long)ss->syn_retransmits);
+	jw_kint(sb, &n, "syn_rerouted", (long long)ss->syn_rerouted);
+	jw_kstr(sb, &n, "mac", mac);
+	jw_kstr(sb, &n, "next_hop", xlb_nh_strerror(b->resolve_err));
+	jw_kint(sb, &n, "id", b->id);
+	if (detail) {
+		jw_kint(sb, &n, "since", (long long)(cv.since_ms / 1000));
+		jw_kstr(sb, &n, "for", age(cv.since_ms, buf, sizeof(buf)));
+		jw_kstr(sb, &n, "check", xlb_check_type_name(sv->cfg.check.type));
+		jw_kint(sb, &n, "check_port", b->cfg.check.port ? b->cfg.check.port : sv->cfg.port);
+		jw_kstr(sb, &n, "last_result", !cv.last_ms ? "none" : cv.last.ok ? "ok" : "fail");
+		jw_kstr(sb, &n, "last_reason", cv.last.reason);
+		jw_kint(sb, &n, "last_check", (long long)(cv.last_ms / 1000));
+		jw_kdouble(sb, &n, "last_duration_ms", cv.last.duration_us / 1000.0);
 	}
-	add_str(o, "mac", mac);
-	add_str(o, "next_hop", xlb_nh_strerror(b->resolve_err));
-	add_int(o, "id", b->id);
-	if (!detail)
-		return o;
-	add_int(o, "since", (int64_t)(cv.since_ms / 1000));
-	add_str(o, "for", age(cv.since_ms, buf, sizeof(buf)));
-	add_str(o, "check", xlb_check_type_name(sv->cfg.check.type));
-	add_int(o, "check_port", b->cfg.check.port ? b->cfg.check.port : sv->cfg.port);
-	add_str(o, "last_result", !cv.last_ms ? "none" : cv.last.ok ? "ok" : "fail");
-	add_str(o, "last_reason", cv.last.reason);
-	add_int(o, "last_check", (int64_t)(cv.last_ms / 1000));
-	json_object_object_add(o, "last_duration_ms",
-			       json_object_new_double(cv.last.duration_us / 1000.0));
-	return o;
+	sb_char(sb, '}');
 }
 
-static int do_backend_list(const struct ctl_view *view, json_object *req, json_object *reply,
-			   struct xlb_err *err)
+/* The SYN counters of the backends of view (of VIP `only` when not NULL),
+ * in their order: one batched map read, not one lookup each. NULL when out
+ * of memory; zeros where the read fails (as a lookup's would have been). */
+static struct xlb_backend_syn_stats *backend_syns(const struct ctl_view *view, const char *only)
 {
-	const char *only = ctl_str(req, "vip", 0, err);
-	json_object *arr = json_object_new_array();
-	__u32 *flows;
-	__u64 age_ms;
+	size_t n = 0, k = 0;
+	struct xlb_backend_syn_stats *ss;
+	__u32 *ids;
 	char vn[80];
 
-	if (!only && err->msg[0]) {
-		json_object_put(arr);
-		return -EINVAL;
+	for (size_t i = 0; i < view->sync->nvips; i++)
+		n += view->sync->vips[i].nbackends;
+	ss = calloc(n ? n : 1, sizeof(*ss));
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	if (!ss || !ids) {
+		free(ss);
+		free(ids);
+		return NULL;
 	}
-	flows = recent_flow_counts(view, &age_ms);
+	for (size_t i = 0; i < view->sync->nvips; i++) {
+		const struct xlb_sync_vip *sv = &view->sync->vips[i];
+
+		if (only && strcmp(only, xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn))))
+			continue;
+		for (size_t j = 0; j < sv->nbackends; j++)
+			ids[k++] = sv->backends[j].id;
+	}
+	if (k && xlb_dp_backend_syn_stats_many(view->dp, ids, k, ss))
+		memset(ss, 0, k * sizeof(*ss));
+	free(ids);
+	return ss;
+}
+
+/* The backends (of VIP `only` when not NULL) as a JSON array; NULL when
+ * out of memory. */
+static json_object *backends_array(const struct ctl_view *view, const char *only,
+				   const __u32 *flows, int detail)
+{
+	struct xlb_backend_syn_stats *ss = backend_syns(view, only);
+	struct strbuf sb = {0};
+	size_t k = 0;
+	char vn[80];
+
+	if (!ss)
+		return NULL;
+	sb_char(&sb, '[');
 	for (size_t i = 0; i < view->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &view->sync->vips[i];
 
 		xlb_cfg_vip_name(&sv->cfg, vn, sizeof(vn));
 		if (only && strcmp(only, vn))
 			continue;
-		for (size_t j = 0; j < sv->nbackends; j++)
-			json_object_array_add(arr,
-					      backend_json(view, sv, &sv->backends[j], flows, 0));
+		for (size_t j = 0; j < sv->nbackends; j++, k++) {
+			if (k)
+				sb_char(&sb, ',');
+			backend_write(&sb, view, sv, &sv->backends[j], flows, &ss[k], vn, detail);
+		}
 	}
+	sb_char(&sb, ']');
+	free(ss);
+	return jw_raw(&sb);
+}
+
+static int do_backend_list(const struct ctl_view *view, json_object *req, json_object *reply,
+			   struct xlb_err *err)
+{
+	const char *only = ctl_str(req, "vip", 0, err);
+	json_object *arr;
+	__u32 *flows;
+	__u64 age_ms;
+
+	if (!only && err->msg[0])
+		return -EINVAL;
+	flows = recent_flow_counts(view, &age_ms);
+	arr = backends_array(view, only, flows, 0);
 	free(flows);
+	if (!arr)
+		return -ENOMEM;
 	json_object_object_add(reply, "backends", arr);
 	add_int(reply, "flows_age_ms", (int64_t)age_ms);
 	return 0;
@@ -356,23 +411,26 @@ static int do_backend_list(const struct ctl_view *view, json_object *req, json_o
 static int do_status(const struct ctl_view *view, json_object *req, json_object *reply,
 		     struct xlb_err *err)
 {
-	json_object *vips = json_object_new_array(), *bes = json_object_new_array();
+	json_object *vips = json_object_new_array(), *bes;
 	__u64 age_ms;
 	__u32 *flows = recent_flow_counts(view, &age_ms), p50, p99, n;
 	size_t nb = 0;
 
 	(void)req;
 	(void)err;
+	bes = backends_array(view, NULL, flows, 1);
+	if (!bes) {
+		free(flows);
+		json_object_put(vips);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < view->sync->nvips; i++) {
 		const struct xlb_sync_vip *sv = &view->sync->vips[i];
 		json_object *o = vip_json(&sv->cfg, sv);
 		__u32 total = 0;
 
-		for (size_t j = 0; j < sv->nbackends; j++) {
-			json_object_array_add(bes,
-					      backend_json(view, sv, &sv->backends[j], flows, 1));
+		for (size_t j = 0; j < sv->nbackends; j++)
 			total += flows ? flows[sv->backends[j].id] : 0;
-		}
 		nb += sv->nbackends;
 		add_int(o, "in_table", sv->in_table);
 		add_str(o, "serving", sv->in_table ? "yes" : "no: on_empty applies");

@@ -19,6 +19,9 @@ struct ctl_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	/* Names the connection for a reply given later (ctl_server_reply);
+	 * 0 when there is none to give it to. */
+	unsigned long long ticket;
 };
 
 /* Parse one request (len bytes, no newline): the object (put it with

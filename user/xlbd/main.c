@@ -67,6 +67,7 @@
 #include "ctl.h"
 #include "ctl_conn.h"
 #include "metrics.h"
+#include "reload.h"
 
 #define DEFAULT_PIN_DIR "/sys/fs/bpf/xlb"
 #define DEFAULT_STATE_DIR "/var/lib/xlb"
@@ -283,6 +284,11 @@ static void log_flow_state_notes(const struct xlb_sync *s)
 
 int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 {
+	return agent_apply_with(ag, cfg, NULL);
+}
+
+int agent_apply_with(struct agent *ag, struct xlb_cfg *cfg, const char *digest)
+{
 	struct xlb_err err = {};
 	int before = ag->unresolved, changed = cfg != &ag->cfg, ret;
 
@@ -301,9 +307,12 @@ int agent_apply(struct agent *ag, struct xlb_cfg *cfg)
 		xlb_cfg_free(&ag->cfg);
 		ag->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
+		ag->cfg_gen++;
 	}
 	/* The fleet compares it (README "Fleet"); only a new config changes it. */
-	if (changed || !ag->config_digest[0]) {
+	if (changed && digest && digest[0]) {
+		snprintf(ag->config_digest, sizeof(ag->config_digest), "%s", digest);
+	} else if (changed || !ag->config_digest[0]) {
 		int derr = xlb_cfg_digest(&ag->cfg, &ag->seed, ag->config_digest);
 
 		if (derr) {
@@ -361,14 +370,15 @@ void agent_count_reload(struct agent *ag, int ok)
  * A reload keeps the seed xlbd started with: a new one moves every flow and
  * needs the pinned program replaced (xlb_dp_open() refuses to adopt it).
  */
-static int same_seed(struct agent *ag, const struct xlb_cfg *next, struct xlb_err *err)
+static int same_seed(const struct xlb_hash_seed *have, const struct xlb_cfg *next,
+		     struct xlb_err *err)
 {
 	struct xlb_hash_seed seed;
 	int ret = xlb_seed_resolve(next, &seed, err);
 
 	if (ret)
 		return ret;
-	if (!memcmp(&seed, &ag->seed, sizeof(seed)))
+	if (!memcmp(&seed, have, sizeof(seed)))
 		return 0;
 	snprintf(err->msg, sizeof(err->msg),
 		 "the hash seed (%s) changed; a reload cannot apply it. A new seed moves every "
@@ -421,27 +431,37 @@ static int load_seed(struct agent *ag, struct xlb_err *err)
 	return ret;
 }
 
-int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
+int agent_read_file(const char *path, const struct xlb_hash_seed *seed, const char *iface,
+		    struct xlb_cfg *next, struct xlb_err *err)
 {
 	memset(next, 0, sizeof(*next));
-	if (!ag->config_path) {
+	if (!path) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "xlbd was started without -c FILE: there is no file to reload");
 		return -ENOENT;
 	}
-	if (xlb_cfg_load_file(ag->config_path, next, err) || same_seed(ag, next, err)) {
-		pr_warn("reload rejected, still running the previous configuration: %s\n",
-			err->msg);
+	if (xlb_cfg_load_file(path, next, err) || same_seed(seed, next, err)) {
 		xlb_cfg_free(next);
-		agent_count_reload(ag, 0);
 		return -EINVAL;
 	}
-	if (next->iface[0] && strcmp(next->iface, ag->iface))
+	if (next->iface[0] && strcmp(next->iface, iface))
 		pr_warn("reload: interface '%s' in the file differs from the running '%s'; "
 			"restart xlbd to move\n",
-			next->iface, ag->iface);
-	snprintf(next->iface, sizeof(next->iface), "%s", ag->iface);
+			next->iface, iface);
+	snprintf(next->iface, sizeof(next->iface), "%s", iface);
 	return 0;
+}
+
+int agent_load_file(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
+{
+	int ret = agent_read_file(ag->config_path, &ag->seed, ag->iface, next, err);
+
+	if (ret == -EINVAL) {
+		pr_warn("reload rejected, still running the previous configuration: %s\n",
+			err->msg);
+		agent_count_reload(ag, 0);
+	}
+	return ret;
 }
 
 /*
@@ -539,7 +559,8 @@ static int same_flow_table(struct agent *ag, const struct xlb_cfg *next, struct 
 	return -EBUSY;
 }
 
-int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *err)
+int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, const struct agent_prepared *pre,
+		       struct xlb_err *err)
 {
 	if (can_stateless(ag, next, err)) {
 		pr_warn("reload rejected, still running the previous configuration: %s\n",
@@ -552,7 +573,7 @@ int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *e
 		agent_count_reload(ag, 0);
 		return -EPERM;
 	}
-	if (agent_apply(ag, next)) {
+	if (agent_apply_with(ag, next, pre ? pre->digest : NULL)) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "couldn't apply the reloaded configuration; nothing changed");
 		agent_count_reload(ag, 0);
@@ -560,7 +581,11 @@ int agent_reload_apply(struct agent *ag, struct xlb_cfg *next, struct xlb_err *e
 	}
 	agent_count_reload(ag, 1);
 	pr_info("configuration reloaded: %zu VIPs\n", ag->cfg.nvips);
-	return agent_persist(ag, err);
+	if (pre && pre->defer_persist)
+		return 0;
+	return pre && pre->state_text && ag->state_path
+		       ? state_write_text(ag->state_path, pre->state_text, pre->state_len, err)
+		       : agent_persist(ag, err);
 }
 
 int agent_reload(struct agent *ag, struct xlb_err *err)
@@ -569,7 +594,7 @@ int agent_reload(struct agent *ag, struct xlb_err *err)
 	int ret = agent_load_file(ag, &next, err);
 
 	if (!ret)
-		ret = agent_reload_apply(ag, &next, err);
+		ret = agent_reload_apply(ag, &next, NULL, err);
 	xlb_cfg_free(&next);
 	return ret;
 }
@@ -600,7 +625,15 @@ static int ctl_load_file(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 
 static int ctl_reload(void *ctx, struct xlb_cfg *next, struct xlb_err *err)
 {
-	return agent_reload_apply(ctx, next, err);
+	return agent_reload_apply(ctx, next, NULL, err);
+}
+
+/* Read and checked off the loop (reload.h); answered later. */
+static int ctl_reload_start(void *ctx, const struct ctl_peer *peer, int dry, struct xlb_err *err)
+{
+	struct agent *ag = ctx;
+
+	return reload_start(ag->reload, peer, dry, err);
 }
 
 static int ctl_maintenance(void *ctx, const char *vip, int on, struct xlb_err *err)
@@ -650,6 +683,11 @@ static int ctl_open(struct agent *ag)
 		.detach = ctl_detach,
 		.maintenance = ctl_maintenance,
 	};
+	ag->reload = reload_new(ag, &ctl_glue);
+	if (ag->reload)
+		ctl_glue.reload_start = ctl_reload_start;
+	else
+		pr_warn("reloads are read in the event loop: out of memory for their thread\n");
 	return ctl_server_open(ag->socket_path, ag->socket_group, ctl_request, &ctl_glue, &ag->ctl);
 }
 
@@ -683,6 +721,7 @@ static int run(struct agent *ag)
 	    add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, ctl_server_fd(ag->ctl)) ||
 	    add_fd(ep, checks_timer_fd(ag->checks)) || add_fd(ep, checks_prober_fd(ag->checks)) ||
 	    (ag->metrics && add_fd(ep, metrics_fd(ag->metrics))) ||
+	    (ag->reload && add_fd(ep, reload_fd(ag->reload))) ||
 	    (ag->nl_events_fd >= 0 && add_fd(ep, ag->nl_events_fd))) {
 		pr_warn("couldn't set up the event loop: %s\n", strerror(errno));
 		err = -errno;
@@ -703,6 +742,10 @@ static int run(struct agent *ag)
 			if (xlb_nh_events_read(ag->nh))
 				ag->nl_changed = 1;
 			xlb_dp_nic_refresh(ag->dp); /* our NIC's own MAC or MTU may have changed */
+			continue;
+		}
+		if (ag->reload && ev.data.fd == reload_fd(ag->reload)) {
+			reload_on_event(ag->reload);
 			continue;
 		}
 		if (ag->metrics && ev.data.fd == metrics_fd(ag->metrics)) {
@@ -742,7 +785,16 @@ static int run(struct agent *ag)
 				struct xlb_err err = {};
 
 				notify_reloading();
-				agent_reload(ag, &err);
+				if (ag->reload && !reload_start(ag->reload, NULL, 0, &err))
+					continue; /* systemd hears when it is done */
+				if (ag->reload) {
+					pr_warn("reload rejected, still running the previous "
+						"configuration: %s\n",
+						err.msg);
+					agent_count_reload(ag, 0);
+				} else {
+					agent_reload(ag, &err);
+				}
 				notify_reloaded(ag);
 				continue;
 			}
@@ -1166,6 +1218,7 @@ int main(int argc, char **argv)
 		ret = run(&ag);
 		notify_stopping();
 	}
+	reload_free(ag.reload);
 	ctl_server_close(ag.ctl);
 	metrics_stop(ag.metrics);
 	outliers_free(ag.outliers);
