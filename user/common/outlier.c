@@ -13,17 +13,36 @@ void xlb_ol_geometry(__u32 window_ms, __u32 *nb, __u32 *bucket_ms)
 	*bucket_ms = window_ms / n;
 }
 
+/* The spans judged: 1, 2, 4, ... buckets, then the whole window. */
+static __u32 next_span(__u32 span, __u32 nb)
+{
+	return span >= nb ? 0 : span * 2 < nb ? span * 2 : nb;
+}
+
 void xlb_ol_win_init(struct xlb_ol_win *w, __u32 nb)
 {
 	memset(w, 0, sizeof(*w));
 	w->nb = nb < 1 ? 1 : nb > XLB_OL_BUCKETS ? XLB_OL_BUCKETS : nb;
+	for (__u32 span = 1; span && w->nspans < XLB_OL_SPANS; span = next_span(span, w->nb))
+		w->span[w->nspans++] = span;
 }
 
+/* Each span gains the new bucket and loses the one now one past its length
+ * (for the whole window, the bucket the new one replaces): read before the
+ * write. */
 void xlb_ol_win_push(struct xlb_ol_win *w, __u32 first, __u32 retr)
 {
-	w->head = (w->head + 1) % w->nb;
-	w->first[w->head] = first;
-	w->retr[w->head] = retr;
+	__u32 head = (w->head + 1) % w->nb;
+
+	for (__u32 s = 0; s < w->nspans; s++) {
+		__u32 out = (head + w->nb - w->span[s] % w->nb) % w->nb;
+
+		w->sf[s] += first - (__u64)w->first[out];
+		w->sr[s] += retr - (__u64)w->retr[out];
+	}
+	w->head = head;
+	w->first[head] = first;
+	w->retr[head] = retr;
 }
 
 __u32 xlb_ol_first_syns(__u64 syn, __u64 retr, __u64 rerouted)
@@ -41,12 +60,6 @@ static __u32 pct(__u64 num, __u64 den)
 	return num >= den ? 100 : (__u32)(num * 100 / den);
 }
 
-/* The spans judged: 1, 2, 4, ... buckets, then the whole window. */
-static __u32 next_span(__u32 span, __u32 nb)
-{
-	return span >= nb ? 0 : span * 2 < nb ? span * 2 : nb;
-}
-
 /* Its first and retransmitted SYNs over each span (the newest 1, 2, 4, ...
  * buckets of a window of nb), in one pass; returns the spans. */
 static __u32 span_sums(struct xlb_ol_be *b, __u32 nb)
@@ -55,6 +68,11 @@ static __u32 span_sums(struct xlb_ol_be *b, __u32 nb)
 	__u64 f = 0, r = 0;
 	__u32 s = 0;
 
+	if (w->nb == nb) { /* the same spans: the window keeps their sums */
+		memcpy(b->f, w->sf, sizeof(b->f));
+		memcpy(b->r, w->sr, sizeof(b->r));
+		return w->nspans;
+	}
 	for (__u32 k = 0, span = 1; span && s < XLB_OL_SPANS; k++) {
 		if (k < w->nb) {
 			__u32 at = (w->head + w->nb - k) % w->nb;

@@ -30,11 +30,18 @@
 #define XLB_OL_BUCKETS 50
 #define XLB_OL_MIN_BUCKET_MS 200 /* xlbd's tick */
 
-/* One backend's sliding window: first and retransmitted SYNs per bucket. */
+/* Spans judged: the newest 1, 2, 4, ... buckets, then the whole window
+ * (7 for 50 buckets). */
+#define XLB_OL_SPANS 8
+
+/* One backend's sliding window: first and retransmitted SYNs per bucket,
+ * and their sums over each span, kept as buckets come and go. */
 struct xlb_ol_win {
 	__u32 first[XLB_OL_BUCKETS], retr[XLB_OL_BUCKETS];
-	__u32 nb;   /* buckets in use (the window / bucket length) */
-	__u32 head; /* the newest */
+	__u32 nb;			  /* buckets in use (the window / bucket length) */
+	__u32 head;			  /* the newest */
+	__u32 nspans, span[XLB_OL_SPANS]; /* the spans' lengths in buckets */
+	__u64 sf[XLB_OL_SPANS], sr[XLB_OL_SPANS];
 };
 
 /* Buckets and bucket length for a window (ms). */
@@ -46,9 +53,6 @@ void xlb_ol_win_push(struct xlb_ol_win *w, __u32 first, __u32 retr);
 /* First SYNs of a counter difference: SYNs sent there less the retries
  * among them (retransmissions not sent elsewhere). */
 __u32 xlb_ol_first_syns(__u64 syn, __u64 retr, __u64 rerouted);
-
-/* Spans judged: 1, 2, 4, ... buckets, then all XLB_OL_BUCKETS (7 for 50). */
-#define XLB_OL_SPANS 8
 
 struct xlb_ol_be {
 	const struct xlb_ol_win *win;
@@ -66,8 +70,9 @@ struct xlb_ol_verdict {
 	__u64 first, retr; /* its counts over that span */
 };
 
-/* Judge every backend of one VIP; returns how many are outliers. Reads
- * each backend's buckets once (b[].f and .r are its scratch). */
+/* Judge every backend of one VIP; returns how many are outliers. A
+ * window as long as the VIP's longest gives its kept sums; another (a
+ * window just changed) is summed from its buckets into b[].f and .r. */
 size_t xlb_ol_judge(struct xlb_ol_be *b, size_t n, __u32 threshold_pct, __u32 min_samples,
 		    __u32 bucket_ms, struct xlb_ol_verdict *out);
 
