@@ -24,65 +24,13 @@ PIN=/sys/fs/bpf/$P
 TMP=$(mktemp -d /tmp/xlb-bench-checks.XXXXXX)
 PIDS=()
 
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	"$XLBD" --detach --pin-dir "$PIN" 2>/dev/null
-	ip netns del $P-lb 2>/dev/null
-	ip netns del $P-be 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=tools/bench/lab10k.sh
+. "$(dirname "$0")/lab10k.sh"
+trap lab10k_cleanup EXIT
 
-# A line with backend i's address between PREFIX and SUFFIX: addr I PREFIX
-# SUFFIX. No command substitution: 20,000 forks take minutes on a loaded
-# 2-core host.
-addr() { printf '%s10.200.%d.%d%s\n' "$2" $(($1 / 250)) $(($1 % 250 + 1)) "${3:-}"; }
-
-ip netns add $P-lb && ip netns add $P-be || { echo "bench checks: needs root and netns"; exit 1; }
-ip link add eth0 netns $P-lb type veth peer name eth0 netns $P-be
-ip -n $P-lb link set lo up
-ip -n $P-lb link set eth0 up
-ip -n $P-lb addr add 10.200.255.254/16 dev eth0
-ip -n $P-be link set lo up
-ip -n $P-be link set eth0 up
-for i in $(seq 0 $((N - 1))); do addr "$i" "addr add " "/16 dev eth0"; done | ip -n $P-be -batch -
-# The backends' MACs as permanent neighbour entries (as loop.sh): no ARP
-# for 10,000 hops, and permanent entries do not count against gc_thresh,
-# host-wide sysctls that a bench raising and restoring them would lower
-# under another bench (or an e2e lab) on the same host.
-mac=$(ip -n $P-be link show eth0 | awk '/link\/ether/ {print $2}')
-awk -v n="$N" -v mac="$mac" 'BEGIN { for (i = 0; i < n; i++)
-	printf "neigh replace 10.200.%d.%d lladdr %s dev eth0 nud permanent\n", int(i / 250), i % 250 + 1, mac }' |
-	ip -n $P-lb -batch -
-# On one host the backends' side of every handshake would run in the
-# agent's own softirq (veth delivers synchronously) and be billed to it:
-# pin the agent to CPU 0 and steer the backends' receive work to CPU 1.
-NCPU=$(nproc)
-if [ "$NCPU" -ge 2 ]; then
-	ip netns exec $P-be sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
-	PIN_CPU="taskset -c 0"
-	ip netns exec $P-be taskset -c 1 "$LAB_TCP" 80 be greet & PIDS+=($!)
-else
-	PIN_CPU=
-	ip netns exec $P-be "$LAB_TCP" 80 be greet & PIDS+=($!)
-fi
-
+lab10k_up checks
 NV=100
-{
-	echo "interface: eth0"
-	echo "hash_seed: $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-	echo "vips:"
-	for v in $(seq 0 $((NV - 1))); do
-		echo "  - address: 10.201.0.$((v + 1))"
-		echo "    port: 80"
-		echo "    protocol: tcp"
-		echo "    table_size: 4093"
-		echo "    check: {type: tcp, interval: 1s, timeout: 500ms}"
-		echo "    backends:"
-		for i in $(seq "$v" "$NV" $((N - 1))); do addr "$i" "      - address: "; done
-	done
-} >"$TMP/xlb.yaml"
+lab10k_config "$TMP/xlb.yaml" "tcp 1s"
 
 "$XLBD" --detach --pin-dir "$PIN" 2>/dev/null
 nsenter --net=/run/netns/$P-lb $PIN_CPU "$XLBD" -c "$TMP/xlb.yaml" --pin-dir "$PIN" \

@@ -36,59 +36,13 @@ PIN=/sys/fs/bpf/$P
 TMP=$(mktemp -d /tmp/xlb-bench-loop.XXXXXX)
 PIDS=()
 
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	"$XLBD" --detach --pin-dir "$PIN" >/dev/null 2>&1
-	ip netns del $P-lb 2>/dev/null
-	ip netns del $P-be 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=tools/bench/lab10k.sh
+. "$(dirname "$0")/lab10k.sh"
+trap lab10k_cleanup EXIT
 
-ip netns add $P-lb && ip netns add $P-be || { echo "bench loop: needs root and netns"; exit 1; }
-ip link add eth0 netns $P-lb type veth peer name eth0 netns $P-be
-ip -n $P-lb link set lo up
-ip -n $P-lb link set eth0 up
-ip -n $P-lb addr add 10.200.255.254/16 dev eth0
-ip -n $P-be link set lo up
-ip -n $P-be link set eth0 up
-# (awk, not a subshell a backend: 10,000 forks take minutes on a busy host)
-awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) printf "addr add 10.200.%d.%d/16 dev eth0\n", int(i / 250), i % 250 + 1 }' |
-	ip -n $P-be -batch -
-# The backends' MACs as permanent neighbour entries: no ARP for 10,000
-# hops, and permanent entries do not count against the neighbour table's
-# gc_thresh (host-wide sysctls that other benches on the host may lower).
-mac=$(ip -n $P-be link show eth0 | awk '/link\/ether/ {print $2}')
-awk -v n="$N" -v mac="$mac" 'BEGIN { for (i = 0; i < n; i++)
-	printf "neigh replace 10.200.%d.%d lladdr %s dev eth0 nud permanent\n", int(i / 250), i % 250 + 1, mac }' |
-	ip -n $P-lb -batch -
-# the agent on CPU 0, the backends' side of the checks on CPU 1 (checks.sh)
-if [ "$(nproc)" -ge 2 ]; then
-	ip netns exec $P-be sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
-	PIN_CPU="taskset -c 0"
-	ip netns exec $P-be taskset -c 1 "$LAB_TCP" 80 be greet & PIDS+=($!)
-else
-	PIN_CPU=
-	ip netns exec $P-be "$LAB_TCP" 80 be greet & PIDS+=($!)
-fi
-
+lab10k_up loop
 NV=100
-awk -v n="$N" -v nv=$NV -v check="$CHECK" -v seed="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" 'BEGIN {
-	print "interface: eth0"; print "hash_seed: " seed; print "vips:"
-	for (v = 0; v < nv; v++) {
-		printf "  - address: 10.201.0.%d\n    port: 80\n    protocol: tcp\n", v + 1
-		print "    table_size: 4093"
-		split(check, c, " ")
-		if (c[1] == "none")
-			print "    check: {type: none}"
-		else
-			print "    check: {type: " c[1] ", interval: " c[2] ", timeout: 500ms}"
-		print "    backends:"
-		for (i = v; i < n; i += nv)
-			printf "      - address: 10.200.%d.%d\n", int(i / 250), i % 250 + 1
-	}
-}' >"$TMP/xlb.yaml"
+lab10k_config "$TMP/xlb.yaml" "$CHECK"
 
 ctl() { "$XLBCTL" -s "$TMP/sock" "$@"; }
 
