@@ -546,6 +546,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, prober_setup, prober_teardown);
 	rc |= harness_run("test-unit probe ring", probe_ring_cases, probe_ring_ncases,
 			  argc > 1 ? argv[1] : NULL, probe_ring_setup, probe_ring_teardown);
+	rc |= harness_run("test-unit probe syn", probe_syn_cases, probe_syn_ncases,
+			  argc > 1 ? argv[1] : NULL, probe_syn_setup, probe_syn_teardown);
 	rc |= harness_run("test-unit state", state_cases, state_ncases, argc > 1 ? argv[1] : NULL,
 			  state_setup, state_teardown);
 	rc |= harness_run("test-unit procfs", procfs_cases, procfs_ncases,

@@ -37,6 +37,8 @@ extern const struct harness_case prober_cases[];
 extern const size_t prober_ncases;
 extern const struct harness_case probe_ring_cases[];
 extern const size_t probe_ring_ncases;
+extern const struct harness_case probe_syn_cases[];
+extern const size_t probe_syn_ncases;
 extern const struct harness_case state_cases[];
 extern const size_t state_ncases;
 extern const struct harness_case procfs_cases[];
@@ -65,6 +67,8 @@ int prober_setup(void);
 void prober_teardown(void);
 int probe_ring_setup(void);
 void probe_ring_teardown(void);
+int probe_syn_setup(void);
+void probe_syn_teardown(void);
 int state_setup(void);
 void state_teardown(void);
 

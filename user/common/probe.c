@@ -34,6 +34,7 @@
 #include "exec_child.h"
 #include "log.h"
 #include "probe.h"
+#include "probe_syn.h"
 #include "probe_uring.h"
 
 #define BODY_MAX (64 * 1024) /* http: body searched for `body` */
@@ -58,6 +59,7 @@ enum src_kind {
 	SRC_READY,	/* eventfd: outcomes queued without an fd event */
 	SRC_REAP,	/* pidfd of a killed child not reaped yet */
 	SRC_RING,	/* eventfd: io_uring connects completed (probe_uring.h) */
+	SRC_SYN,	/* half-open checks' raw sockets and timer (probe_syn.h) */
 };
 
 struct src {
@@ -90,7 +92,8 @@ struct probe {
 	__u8 phase;		    /* tcp: enum tcp_phase */
 	__u8 spent;		    /* its one-shot epoll event came: nothing to remove */
 	__u8 on_ring;		    /* plain tcp: connecting through io_uring (ring_h) */
-	__u64 ring_h;		    /* its connect's handle */
+	__u8 on_syn;		    /* plain tcp: a half-open check (ring_h) */
+	__u64 ring_h;		    /* its connect's or half-open check's handle */
 	pid_t pid;		    /* exec: child not reaped yet (0: none) */
 	CURL *easy;		    /* http(s) */
 	struct curl_slist *conn_to; /* http(s): CURLOPT_CONNECT_TO, owned */
@@ -150,8 +153,12 @@ struct xlb_prober {
 	struct xlb_tcpring *ring;
 	int ring_state;	     /* 0 not tried yet, 1 in use, -errno unavailable */
 	struct src ring_src; /* its eventfd, edge-triggered */
-	int hold;	     /* xlb_prober_hold(): submissions wait */
-	char buf[65536];     /* udp replies */
+	/* plain tcp checks half-open, made in xlb_prober_new(): */
+	struct xlb_synprobe *syn;
+	int syn_state; /* 1 in use, -errno unavailable */
+	struct src syn_src[XLB_SYN_FDS];
+	int hold;	 /* xlb_prober_hold(): submissions wait */
+	char buf[65536]; /* udp replies */
 };
 
 static void link_init(struct link *h)
@@ -432,6 +439,10 @@ static void release(struct xlb_prober *p, struct probe *pr)
 		xlb_tcpring_abandon(p->ring, pr->ring_h);
 		pr->on_ring = 0;
 	}
+	if (pr->on_syn) { /* no outcome from it any more */
+		xlb_synprobe_abandon(p->syn, pr->ring_h);
+		pr->on_syn = 0;
+	}
 	if (pr->src.fd >= 0) {
 		via_forget(pr, pr->src.fd); /* before the port is free again */
 		/* A RST instead of a FIN: no TIME_WAIT left per check. */
@@ -595,14 +606,16 @@ static int sock_open(struct xlb_prober *p, struct probe *pr, int type, const str
 	return 0;
 }
 
-/* A connect through io_uring completed (probe_uring.h): the same outcomes
- * and reasons as the epoll path's. */
+/* A connect through io_uring completed (probe_uring.h), or a half-open
+ * check ended (probe_syn.h): the same outcomes and reasons as the epoll
+ * path's. */
 static void ring_done(void *ctx, void *owner, int err, const char *what)
 {
 	struct xlb_prober *p = ctx;
 	struct probe *pr = owner;
 
 	pr->on_ring = 0;
+	pr->on_syn = 0;
 	if (what)
 		finish(p, pr, 0, "%s: %s", what, strerror(err));
 	else if (err)
@@ -649,12 +662,51 @@ static int ring_ready(struct xlb_prober *p)
 	return 1;
 }
 
-/* Submit the ring's queued work, unless inside xlb_prober_run() (which does
- * at its end) or held (xlb_prober_hold()). */
+/* Submit the ring's and send the half-open checks' queued work, unless
+ * inside xlb_prober_run() (which does at its end) or held
+ * (xlb_prober_hold()). */
 static void ring_flush(struct xlb_prober *p)
 {
-	if (p->ring && !p->running && !p->hold)
+	if (p->running || p->hold)
+		return;
+	if (p->ring)
 		xlb_tcpring_flush(p->ring);
+	if (p->syn)
+		xlb_synprobe_flush(p->syn);
+}
+
+/*
+ * The half-open engine, made with the prober (xlb_prober_new(): xlbd makes
+ * it at setup, while it may still open raw sockets). Off with
+ * XLB_PROBE_SYN=0, or where raw sockets are refused (no CAP_NET_RAW).
+ */
+static void syn_make(struct xlb_prober *p)
+{
+	int fds[XLB_SYN_FDS], err = 0;
+
+	p->syn = xlb_synprobe_new(ring_done, p, &err);
+	if (p->syn) {
+		xlb_synprobe_fds(p->syn, fds);
+		for (int i = 0; i < XLB_SYN_FDS && !err; i++) {
+			p->syn_src[i] = (struct src){SRC_SYN, fds[i]};
+			if (fds[i] >= 0)
+				err = ep_add(p, &p->syn_src[i], EPOLLIN);
+		}
+		if (err) {
+			xlb_synprobe_free(p->syn);
+			p->syn = NULL;
+		}
+	}
+	if (!p->syn) {
+		pr_debug("tcp checks: no half-open probes (%s), connect() instead\n",
+			 strerror(-err));
+		p->syn_state = err < 0 ? err : -EOPNOTSUPP;
+		return;
+	}
+	pr_debug("tcp checks: half-open (SYN from local ports %u-%u, SYN-ACK, RST)\n",
+		 xlb_synprobe_port_base(p->syn),
+		 xlb_synprobe_port_base(p->syn) + XLB_SYN_PORTS - 1);
+	p->syn_state = 1;
 }
 
 static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct sockaddr *sa,
@@ -664,8 +716,15 @@ static void tcp_start(struct xlb_prober *p, struct probe *pr, const struct socka
 
 	pr->phase = TCP_CONNECTING;
 	pr->talk = payload[0] || pr->match[0];
-	/* A plain check (no talk, not through the VIP) through io_uring when it
-	 * can; a full ring or a ring that cannot be made: the epoll path. */
+	/* A plain check (no talk, not through the VIP) half-open when it can,
+	 * else through io_uring; a full ring or a ring that cannot be made:
+	 * the epoll path. */
+	if (!pr->talk && !pr->via.ifindex && p->syn &&
+	    !xlb_synprobe_start(p->syn, sa, len, pr, &pr->ring_h)) {
+		pr->on_syn = 1;
+		ring_flush(p);
+		return;
+	}
 	if (!pr->talk && !pr->via.ifindex && ring_ready(p) &&
 	    !xlb_tcpring_connect(p->ring, sa, len, pr, &pr->ring_h)) {
 		pr->on_ring = 1;
@@ -1171,11 +1230,24 @@ static void addr_str(const union xlb_addr *a, __u8 family, char *buf, size_t len
 		inet_ntop(AF_INET6, a->b, buf, (socklen_t)len);
 }
 
+/* An on/off switch in the environment: unset or "1" on, "0" off; anything
+ * else is said and ignored (on). */
+static int env_switch(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !strcmp(v, "1"))
+		return 1;
+	if (!strcmp(v, "0"))
+		return 0;
+	pr_warn("%s='%s' ignored: set it to 0 (off) or 1 (on, the default)\n", name, v);
+	return 1;
+}
+
 struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 {
 	static int curl_ready; /* curl_global_init() once per process, never undone */
 	struct xlb_prober *p = calloc(1, sizeof(*p));
-	const char *env;
 
 	if (!p)
 		return NULL;
@@ -1184,8 +1256,7 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 	link_init(&p->queue);
 	link_init(&p->reaping);
 	link_init(&p->polled);
-	env = getenv("XLB_PROBE_URING");
-	if (env && !strcmp(env, "0"))
+	if (!env_switch("XLB_PROBE_URING"))
 		p->ring_state = -EPERM; /* off: plain tcp checks on epoll too */
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->deadline = (struct src){SRC_DEADLINE,
@@ -1207,6 +1278,10 @@ struct xlb_prober *xlb_prober_new(xlb_probe_done_fn done, void *ctx)
 		xlb_prober_free(p);
 		return NULL;
 	}
+	if (env_switch("XLB_PROBE_SYN"))
+		syn_make(p);
+	else
+		p->syn_state = -EPERM;
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
@@ -1238,6 +1313,7 @@ void xlb_prober_free(struct xlb_prober *p)
 		curl_multi_cleanup(p->multi);
 	bury_curl_socks(p);
 	xlb_tcpring_free(p->ring);
+	xlb_synprobe_free(p->syn);
 	if (p->ep >= 0)
 		close(p->ep);
 	if (p->deadline.fd >= 0)
@@ -1297,6 +1373,9 @@ static void handle(struct xlb_prober *p, struct src *s, __u32 events)
 	case SRC_RING:
 		xlb_tcpring_reap(p->ring);
 		break;
+	case SRC_SYN:
+		xlb_synprobe_reap(p->syn, s->fd, events);
+		break;
 	}
 }
 
@@ -1333,6 +1412,8 @@ void xlb_prober_run(struct xlb_prober *p)
 	 * counts first (as an fd event of this batch would). */
 	if (p->ring && p->nheap && p->heap[0]->deadline_us <= now && p->heap[0]->on_ring)
 		xlb_tcpring_reap(p->ring);
+	if (p->syn && p->nheap && p->heap[0]->deadline_us <= now && p->heap[0]->on_syn)
+		xlb_synprobe_reap(p->syn, -1, EPOLLIN);
 	while (p->nheap && p->heap[0]->deadline_us <= now)
 		timed_out(p, p->heap[0]);
 	bury_curl_socks(p);
@@ -1351,6 +1432,11 @@ void xlb_prober_hold(struct xlb_prober *p, int hold)
 int xlb_prober_uring(const struct xlb_prober *p)
 {
 	return p->ring_state;
+}
+
+int xlb_prober_syn(const struct xlb_prober *p)
+{
+	return p->syn_state;
 }
 
 void xlb_prober_set_route(struct xlb_prober *p, xlb_probe_route_fn fn, void *ctx)

@@ -120,17 +120,21 @@ int xlb_prober_start_via(struct xlb_prober *p, const struct xlb_cfg_check *c, __
 void xlb_prober_cancel(struct xlb_prober *p, void *tag);
 
 /*
- * Plain tcp checks (no send/expect, not through the VIP) connect through
- * io_uring where the kernel allows (probe_uring.h; Linux 6.7), else through
- * epoll like the rest; same outcomes, reasons and timing either way.
- * XLB_PROBE_URING=0 in the environment of xlb_prober_new() keeps them on
- * epoll. While held,
- * their submissions wait (one syscall for a batch of starts); releasing
- * the hold submits. xlb_prober_uring(): 1 in use, 0 no plain tcp check
- * yet, -errno why it is not used.
+ * Plain tcp checks (no send/expect, not through the VIP) go half-open (a
+ * SYN from a raw socket, probe_syn.h) where xlb_prober_new() could open raw
+ * sockets (CAP_NET_RAW), else connect through io_uring where the kernel
+ * allows (probe_uring.h; Linux 6.7), else through epoll like the rest; same
+ * outcomes, reasons and timing every way. In the environment of
+ * xlb_prober_new(), XLB_PROBE_SYN=0 keeps them on connect() and
+ * XLB_PROBE_URING=0 keeps connect() on epoll (any value but 0 and 1 is
+ * said and ignored). While held, their submissions wait (one syscall for a
+ * batch of starts); releasing the hold submits. xlb_prober_uring() and
+ * xlb_prober_syn(): 1 in use, 0 no plain tcp check yet (io_uring), -errno
+ * why it is not used.
  */
 void xlb_prober_hold(struct xlb_prober *p, int hold);
 int xlb_prober_uring(const struct xlb_prober *p);
+int xlb_prober_syn(const struct xlb_prober *p);
 
 /* Probes started and neither reported nor cancelled yet. */
 unsigned int xlb_prober_running(const struct xlb_prober *p);

@@ -10,7 +10,10 @@
  * CAP_PERFMON (the verifier refuses the parser's "pointer -= pointer"
  * without it), CAP_NET_ADMIN (loading an XDP program, attaching it),
  * CAP_SETPCAP (shrinking the bounding set here), CAP_CHOWN (only with
- * --socket-group). CAP_SYS_ADMIN and CAP_NET_RAW are never needed: pins
+ * --socket-group), CAP_NET_RAW (the raw sockets of half-open tcp checks,
+ * probe_syn.h: opened when the prober is made, at setup, and kept open; the
+ * capability is not kept, so no other raw socket can be opened later;
+ * without it plain tcp checks connect()). CAP_SYS_ADMIN is never needed: pins
  * are opened by path (BPF_OBJ_GET checks file permissions), the link is
  * updated through its fd, maps are read through their fds and mmap, the
  * neighbour prompts are plain UDP sends, /proc/timer_list is root's (uid

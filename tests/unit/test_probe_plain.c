@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Plain tcp checks through io_uring (user/common/probe_uring.c) against
- * loopback: the prober's outcomes and timing stay those of the epoll path;
+ * Plain tcp checks against loopback, by both engines that are not the
+ * epoll path: half-open (user/common/probe_syn.c; suite probe syn) and
+ * connect() through io_uring (user/common/probe_uring.c; suite probe ring,
+ * half-open checks off). Half-open: ok, refused, unreachable and timeout
+ * as connect() says them, the SYN sent again after 1 s, no connection ever
+ * reaching the application, the port block held and the raw socket's
+ * filter passing nothing but replies to it.
+ *
+ * io_uring: the prober's outcomes and timing stay those of the epoll path;
  * a connect abandoned (timeout, cancel) never reports, not even once its
  * handshake completes later, and a stale handle touches nothing once its
  * slot serves another connect (generations); where io_uring is refused
@@ -22,7 +29,10 @@
 #include <arpa/inet.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -30,6 +40,7 @@
 
 #include "harness.h"
 #include "probe.h"
+#include "probe_syn.h"
 #include "probe_uring.h"
 #include "test_unit.h"
 
@@ -470,14 +481,316 @@ const struct harness_case probe_ring_cases[] = {
 };
 const size_t probe_ring_ncases = sizeof(probe_ring_cases) / sizeof(probe_ring_cases[0]);
 
+/* The connect() engines: half-open checks off (the probe_syn suite has them). */
 int probe_ring_setup(void)
+{
+	memset(&G, 0, sizeof(G));
+	setenv("XLB_PROBE_SYN", "0", 1);
+	G.p = xlb_prober_new(on_done, NULL);
+	return G.p ? 0 : -1;
+}
+
+void probe_ring_teardown(void)
+{
+	unsetenv("XLB_PROBE_SYN");
+	xlb_prober_free(G.p);
+	for (int i = 0; i < G.nfds; i++)
+		if (G.fds[i] >= 0)
+			close(G.fds[i]);
+	G.nfds = 0;
+}
+
+/* ---- half-open checks (probe_syn.c) -------------------------------------- */
+
+/* Half-open checks are in use; 0 skips (no CAP_NET_RAW here). */
+static int syn_here(struct xlb_prober *p)
+{
+	if (xlb_prober_syn(p) == 1)
+		return 1;
+	printf("    half-open checks not in use here (%s): skipped\n",
+	       strerror(-xlb_prober_syn(p)));
+	return 0;
+}
+
+/* ok and refused as connect() says them; and the listener's application
+ * never sees a connection (accept() finds none): a SYN-ACK is all it takes. */
+static int t_probe_syn_ok_refused_and_no_connection(void)
+{
+	struct out o[2] = {};
+	__u16 up, down = closed_port();
+	int lfd = listener(16, &up);
+
+	ASSERT_TRUE(lfd >= 0, "listener");
+	if (!syn_here(G.p))
+		return 0;
+	ASSERT_OK(start(G.p, 1000, up, &o[0]), "start to a listener");
+	ASSERT_OK(start(G.p, 1000, down, &o[1]), "start to a closed port");
+	ASSERT_OK(drive(G.p, o, 2, 1000 + SLACK_MS), "both outcomes");
+	ASSERT_EQ(o[0].got, 1, "one outcome");
+	ASSERT_EQ(strcmp(o[0].r.reason, "ok"), 0, o[0].r.reason);
+	ASSERT_EQ(o[0].r.ok, 1, "healthy");
+	ASSERT_EQ(o[1].got, 1, "one outcome");
+	ASSERT_EQ(strcmp(o[1].r.reason, "refused"), 0, o[1].r.reason);
+	ASSERT_EQ(xlb_prober_uring(G.p), 0, "no connect(), no ring made");
+	ASSERT_EQ(xlb_prober_running(G.p), 0, "none left");
+	usleep(50000);
+	ASSERT_TRUE(accept(lfd, NULL, NULL) < 0 && errno == EAGAIN,
+		    "the application never saw a connection");
+	return 0;
+}
+
+/* A dropped SYN (the listener's queue full) goes again 1 s later, as a
+ * connect()'s does: the check succeeds then, well before its deadline. */
+static int t_probe_syn_sends_again_after_a_second(void)
+{
+	struct out o = {};
+	__u16 port;
+	int lfd = full_listener(&port);
+
+	ASSERT_TRUE(lfd >= 0, "a listener that drops SYNs");
+	if (!syn_here(G.p))
+		return 0;
+	ASSERT_OK(start(G.p, 4000, port, &o), "start");
+	ASSERT_EQ(drive(G.p, &o, 1, 300), -1, "no answer to the first SYN");
+	unfill(lfd);
+	ASSERT_OK(drive(G.p, &o, 1, 1000 + SLACK_MS), "outcome");
+	ASSERT_EQ(strcmp(o.r.reason, "ok"), 0, o.r.reason);
+	ASSERT_TRUE(o.r.duration_us >= 900000, "at the second SYN");
+	ASSERT_TRUE(o.r.duration_us < 1000000 + SLACK_MS * 1000, "not at the deadline");
+	return 0;
+}
+
+/* "timeout" at the deadline; a cancelled check reports nothing, even when
+ * its retransmitted SYN would now be answered; its tag serves again. */
+static int t_probe_syn_timeout_cancel_and_reuse(void)
+{
+	struct out o[2] = {};
+	__u16 hang, up;
+	int lfd = full_listener(&hang);
+
+	ASSERT_TRUE(lfd >= 0, "a listener that drops SYNs");
+	ASSERT_TRUE(listener(16, &up) >= 0, "listener");
+	if (!syn_here(G.p))
+		return 0;
+	ASSERT_OK(start(G.p, 300, hang, &o[0]), "start");
+	ASSERT_OK(drive(G.p, o, 1, 300 + SLACK_MS), "outcome");
+	ASSERT_EQ(strcmp(o[0].r.reason, "timeout"), 0, o[0].r.reason);
+	ASSERT_TRUE(o[0].r.duration_us >= 300000, "not before its deadline");
+	memset(o, 0, sizeof(o));
+	G.outcomes = 0;
+	ASSERT_OK(start(G.p, 5000, hang, &o[0]), "start the hanging check");
+	drive(G.p, NULL, 0, 100);
+	xlb_prober_cancel(G.p, &o[0]);
+	unfill(lfd);
+	ASSERT_EQ(drive(G.p, o, 0, 1500), -1, "past the SYN's retransmission");
+	ASSERT_EQ(G.outcomes, 0, "no outcome after a cancel");
+	ASSERT_OK(start(G.p, 5000, up, &o[0]), "the same tag again");
+	ASSERT_OK(start(G.p, 5000, hang, &o[1]), "to the unfilled listener");
+	ASSERT_OK(drive(G.p, o, 2, 1000 + SLACK_MS), "their outcomes");
+	ASSERT_EQ(G.outcomes, 2, "one each");
+	ASSERT_EQ(strcmp(o[0].r.reason, "ok"), 0, o[0].r.reason);
+	ASSERT_EQ(strcmp(o[1].r.reason, "ok"), 0, o[1].r.reason);
+	return 0;
+}
+
+/* 200 checks of one address and port at once: 64 go half-open (one a local
+ * port of the block), the rest connect(); every one reports ok. */
+static int t_probe_syn_more_than_the_block(void)
+{
+	struct out o[200] = {};
+	__u16 up;
+
+	ASSERT_TRUE(listener(512, &up) >= 0, "listener");
+	if (!syn_here(G.p))
+		return 0;
+	xlb_prober_hold(G.p, 1);
+	for (int i = 0; i < 200; i++)
+		ASSERT_OK(start(G.p, 3000, up, &o[i]), "start");
+	xlb_prober_hold(G.p, 0);
+	ASSERT_OK(drive(G.p, o, 200, 3000 + SLACK_MS), "every outcome");
+	for (int i = 0; i < 200; i++)
+		ASSERT_EQ(strcmp(o[i].r.reason, "ok"), 0, o[i].r.reason);
+	return 0;
+}
+
+/* In a child with a network namespace of its own (only lo, up): a check to
+ * an address without a route is "unreachable" at once, as connect() says.
+ * Exit codes: 0 as expected, 77 no namespace here, else the step. */
+static int child_without_route(void)
+{
+	struct ifreq ifr = {.ifr_name = "lo"};
+	union xlb_addr a = {};
+	struct xlb_cfg_check c = {.type = XLB_CHECK_TCP};
+	struct out o = {};
+	struct xlb_prober *p;
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return 77;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return 1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		return 1;
+	close(fd);
+	p = xlb_prober_new(on_done, NULL);
+	if (!p || xlb_prober_syn(p) != 1)
+		return 2;
+	a.w[2] = htonl(0xffff);
+	a.w[3] = htonl(0xc0000201); /* 192.0.2.1 */
+	if (xlb_prober_start(p, &c, 2000, &a, XLB_AF_INET, 80, &o))
+		return 3;
+	if (drive(p, &o, 1, 500))
+		return 4;
+	if (o.r.ok || strcmp(o.r.reason, "unreachable"))
+		return 5;
+	xlb_prober_free(p);
+	return 0;
+}
+
+static int t_probe_syn_unreachable_at_once(void)
+{
+	int st = 0;
+	pid_t pid;
+
+	if (!syn_here(G.p))
+		return 0;
+	pid = fork();
+	ASSERT_TRUE(pid >= 0, "fork");
+	if (!pid)
+		_exit(child_without_route());
+	ASSERT_EQ(waitpid(pid, &st, 0), pid, "the child");
+	ASSERT_TRUE(WIFEXITED(st), "the child exited");
+	if (WEXITSTATUS(st) == 77) {
+		printf("    no network namespace here: skipped\n");
+		return 0;
+	}
+	ASSERT_EQ(WEXITSTATUS(st), 0, "the child's step that failed (see the test)");
+	return 0;
+}
+
+static void syn_done(void *ctx, void *owner, int err, const char *what)
+{
+	(void)ctx;
+	(void)what;
+	G.calls++;
+	G.last_err = err;
+	G.last_owner = owner;
+}
+
+/*
+ * The engine alone: its port block is held (nobody else binds it); a raw
+ * tcp socket sees every segment the host receives, but the filter lets
+ * through only SYN-ACKs and RSTs to the block: after a whole connection's
+ * worth of other traffic on loopback (and a SYN sent to the block itself)
+ * nothing waits on it; then a check's SYN-ACK does, and reports.
+ */
+static int t_probe_syn_block_held_and_filtered(void)
+{
+	struct sockaddr_in sin, blk;
+	int fds[XLB_SYN_FDS], err, cfd, afd, owner = 0;
+	struct xlb_synprobe *s = xlb_synprobe_new(syn_done, NULL, &err);
+	struct pollfd pfd = {.events = POLLIN};
+	char b[64];
+	__u64 h;
+	__u16 up;
+
+	if (!s) {
+		printf("    half-open checks not possible here (%s): skipped\n", strerror(-err));
+		return 0;
+	}
+	xlb_synprobe_fds(s, fds);
+	blk = loopback(xlb_synprobe_port_base(s));
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cfd < 0 || !bind(cfd, (struct sockaddr *)&blk, sizeof(blk)) || errno != EADDRINUSE)
+		goto fail;
+	/* A SYN to the block: this host's kernel refuses it (nobody listens). */
+	if (!connect(cfd, (struct sockaddr *)&blk, sizeof(blk)) || errno != ECONNREFUSED)
+		goto fail;
+	close(cfd);
+	/* A connection elsewhere, data both ways. */
+	if (listener(16, &up) < 0)
+		goto fail;
+	sin = loopback(up);
+	cfd = keep(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    write(cfd, "hi", 2) != 2)
+		goto fail;
+	usleep(20000);
+	afd = keep(accept(G.fds[G.nfds - 2], NULL, NULL));
+	if (afd < 0 || write(afd, "yo", 2) != 2 || read(cfd, b, sizeof(b)) != 2)
+		goto fail;
+	usleep(20000);
+	if (recv(fds[0], b, sizeof(b), MSG_DONTWAIT) >= 0 || errno != EAGAIN)
+		goto fail; /* something else reached the raw socket */
+	if (xlb_synprobe_start(s, (struct sockaddr *)&sin, sizeof(sin), &owner, &h))
+		goto fail;
+	xlb_synprobe_flush(s);
+	pfd.fd = fds[0];
+	if (poll(&pfd, 1, 1000) != 1)
+		goto fail;
+	xlb_synprobe_reap(s, fds[0], POLLIN);
+	if (G.calls != 1 || G.last_err || G.last_owner != &owner || xlb_synprobe_busy(s))
+		goto fail;
+	xlb_synprobe_free(s);
+	return 0;
+fail:
+	harness_fail(__FILE__, __LINE__, "errno %d (%s), calls %d (last err %d), busy %u", errno,
+		     strerror(errno), G.calls, G.last_err, xlb_synprobe_busy(s));
+	xlb_synprobe_free(s);
+	return -1;
+}
+
+/* What the raw sockets read: whole tcp headers only, from the right bytes. */
+static int t_probe_syn_parse(void)
+{
+	__u8 v4[44] = {0x45, 0, 0, 44, 0,   0, 0x40, 0, 64,   IPPROTO_TCP, 0,	 0,
+		       127,  0, 0, 1,  127, 0, 0,    1, 0x1f, 0x90,	   0x9c, 0x40,
+		       0,    0, 0, 7,  0,   0, 0,    9, 0x60, 0x12};
+	struct xlb_syn_seg g;
+
+	ASSERT_OK(xlb_syn_parse(AF_INET, v4, sizeof(v4), &g), "a SYN-ACK");
+	ASSERT_TRUE(g.sport == 8080 && g.dport == 40000 && g.seq == 7 && g.ack == 9 &&
+			    g.flags == 0x12,
+		    "its fields");
+	ASSERT_OK(xlb_syn_parse(AF_INET6, v4 + 20, 24, &g), "the same tcp header, IPv6's way");
+	ASSERT_TRUE(g.sport == 8080 && g.ack == 9, "its fields");
+	ASSERT_EQ(xlb_syn_parse(AF_INET, v4, 39, &g), -EINVAL, "cut inside the tcp header");
+	ASSERT_EQ(xlb_syn_parse(AF_INET6, v4 + 20, 19, &g), -EINVAL, "cut");
+	v4[0] = 0x44;
+	ASSERT_EQ(xlb_syn_parse(AF_INET, v4, sizeof(v4), &g), -EINVAL, "header length 16");
+	v4[0] = 0x46;
+	ASSERT_EQ(xlb_syn_parse(AF_INET, v4, sizeof(v4), &g), -EINVAL, "options push tcp out");
+	v4[0] = 0x45;
+	v4[7] = 1;
+	ASSERT_EQ(xlb_syn_parse(AF_INET, v4, sizeof(v4), &g), -EINVAL, "a later fragment");
+	v4[7] = 0;
+	v4[32] = 0x40;
+	ASSERT_EQ(xlb_syn_parse(AF_INET, v4, sizeof(v4), &g), -EINVAL, "data offset 4");
+	return 0;
+}
+
+const struct harness_case probe_syn_cases[] = {
+	{"probe_syn_ok_refused_and_no_connection", t_probe_syn_ok_refused_and_no_connection},
+	{"probe_syn_sends_again_after_a_second", t_probe_syn_sends_again_after_a_second},
+	{"probe_syn_timeout_cancel_and_reuse", t_probe_syn_timeout_cancel_and_reuse},
+	{"probe_syn_more_than_the_block", t_probe_syn_more_than_the_block},
+	{"probe_syn_unreachable_at_once", t_probe_syn_unreachable_at_once},
+	{"probe_syn_block_held_and_filtered", t_probe_syn_block_held_and_filtered},
+	{"probe_syn_parse", t_probe_syn_parse},
+};
+const size_t probe_syn_ncases = sizeof(probe_syn_cases) / sizeof(probe_syn_cases[0]);
+
+/* The prober as xlbd makes it: half-open checks where raw sockets open. */
+int probe_syn_setup(void)
 {
 	memset(&G, 0, sizeof(G));
 	G.p = xlb_prober_new(on_done, NULL);
 	return G.p ? 0 : -1;
 }
 
-void probe_ring_teardown(void)
+void probe_syn_teardown(void)
 {
 	xlb_prober_free(G.p);
 	for (int i = 0; i < G.nfds; i++)
