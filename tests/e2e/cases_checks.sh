@@ -71,3 +71,41 @@ ck_frozen_run() {
 		" | send/expect: $(ck_health $talk 10.99.0.13)"
 	return $ok
 }
+
+# Completed passive opens in namespace $1 (handshakes its kernel finished).
+passive_opens() { on "$1" awk '/^Tcp:/ && $7 ~ /^[0-9]+$/ { print $7 }' /proc/net/snmp; }
+
+# Plain tcp checks are half-open (issue #15): b1's kernel answers the SYN,
+# the LB's kernel resets the SYN-ACK, and no connection ever reaches the
+# application: with a check every 200 ms finding b1 up, b1's kernel
+# completes no handshake at all (a connect() check completes one a
+# check). A stopped server is down with "refused" and back up once it
+# listens again, as with connect().
+t_check_plain_tcp_half_open() {
+	local v=10.99.100.5:93/tcp ok=0 p0 p1 pid
+	grep -q 'plain tcp checks: half-open' "$TMP/xlbd.log" ||
+		{ echo "    xlbd does not say its plain tcp checks are half-open:"; grep 'plain tcp' "$TMP/xlbd.log"; ok=1; }
+	bg b1 "$LAB_TCP" 97 b1 http
+	pid=${PIDS[-1]}
+	for _ in $(seq 50); do on b1 ss -Hltn "sport = :97" | grep -q . && break; sleep 0.1; done
+	ctl vip add $v check '{interval: 200ms, timeout: 150ms, rise: 1, fall: 1, port: 97}' || return 1
+	ctl backend add $v 10.99.0.11 || return 1
+	wait_health $v 1 up >/dev/null || { echo "    b1 not up"; ok=1; }
+	p0=$(passive_opens b1)
+	sleep 2
+	p1=$(passive_opens b1)
+	echo "    2 s of checks every 200 ms: b1 completed $((p1 - p0)) handshakes;" \
+		"b1 $(ck_health $v 10.99.0.11)"
+	[ "$p1" -eq "$p0" ] || { echo "    want 0: checks are not half-open"; ok=1; }
+	ck_health $v 10.99.0.11 | grep -q '^up (ok)' || ok=1
+	kill "$pid"
+	wait_health $v 1 down >/dev/null || { echo "    b1 not down with its server stopped"; ok=1; }
+	ck_health $v 10.99.0.11 | grep -q '^down (refused)' ||
+		{ echo "    b1 $(ck_health $v 10.99.0.11), want down (refused)"; ok=1; }
+	bg b1 "$LAB_TCP" 97 b1 http
+	pid=${PIDS[-1]}
+	wait_health $v 1 up >/dev/null || { echo "    b1 not back up"; ok=1; }
+	kill "$pid"
+	ctl vip del $v >/dev/null 2>&1
+	return $ok
+}

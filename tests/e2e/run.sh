@@ -1196,7 +1196,7 @@ if xlbd_start; then
 		t_restart_restores_cli_changes t_xlbd_follows_mac_change \
 		t_health_killed_server_out_and_back t_health_all_down_on_empty t_health_backup_takes_over \
 		t_health_http_500_and_hang t_health_flapping_changes_nothing t_check_change_keeps_streams \
-		t_check_frozen_app_tcp_expect t_check_via_vip_sees_a_lost_vip t_xlbd_start_refuses_via_vip_without_route \
+		t_check_frozen_app_tcp_expect t_check_plain_tcp_half_open t_check_via_vip_sees_a_lost_vip t_xlbd_start_refuses_via_vip_without_route \
 		t_deleted_vip_resets_its_clients \
 		t_metrics_promtool_accepts_a_scrape t_prometheus_counts_the_traffic_sent \
 		t_prometheus_sees_a_killed_backend_down t_prometheus_alert_fires_when_no_backend_is_usable \

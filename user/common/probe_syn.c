@@ -243,6 +243,19 @@ static int src_of(struct xlb_synprobe *s, __u32 daddr, __u32 *saddr)
 	return 0;
 }
 
+/* A check to daddr got no answer (sent again, or given up): the source
+ * address may be what changed; the next SYN there learns it afresh. */
+static void src_forget(struct xlb_synprobe *s, const __u8 *daddr)
+{
+	__u32 a;
+	struct src_ent *e;
+
+	memcpy(&a, daddr, 4);
+	e = src_find(s, a);
+	if (e->daddr)
+		e->until_us = 0;
+}
+
 /* ---- Lists and the reply table ------------------------------------------ */
 
 static void list_add(struct xlb_synprobe *s, struct list *l, __u32 i)
@@ -499,8 +512,13 @@ static struct slot *by_handle(struct xlb_synprobe *s, __u64 h)
 
 void xlb_synprobe_abandon(struct xlb_synprobe *s, __u64 handle)
 {
-	if (by_handle(s, handle))
-		slot_free(s, (__u32)handle);
+	struct slot *sl = by_handle(s, handle);
+
+	if (!sl)
+		return;
+	if (sl->family == AF_INET && (sl->state == S_SENT || sl->state == S_LAST))
+		src_forget(s, sl->daddr); /* unanswered: a timeout, mostly */
+	slot_free(s, (__u32)handle);
 }
 
 /* Report slot i's outcome and free it (before the callback, which may
@@ -711,9 +729,28 @@ static void read_errors(struct xlb_synprobe *s, int fam)
 	}
 }
 
+/* Queue slot i's SYN again; IPv4's with its source address learnt afresh
+ * (a route change may be why nothing came back). */
+static int resend(struct xlb_synprobe *s, __u32 i)
+{
+	__u32 saddr, daddr;
+	int err;
+
+	if (s->slots[i].family == AF_INET) {
+		memcpy(&daddr, s->slots[i].daddr, 4);
+		src_forget(s, s->slots[i].daddr);
+		err = src_of(s, daddr, &saddr);
+		if (err)
+			return err;
+		build_syn(&s->slots[i], saddr);
+	}
+	return queue_send(s, i);
+}
+
 static void on_timer(struct xlb_synprobe *s)
 {
 	__u64 v, now = now_us();
+	int err;
 
 	if (read(s->fd[FDT], &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pr_warn("couldn't read the SYN retransmission timer: %s\n", strerror(errno));
@@ -724,8 +761,9 @@ static void on_timer(struct xlb_synprobe *s)
 
 			list_del(s, &s->stage[k], i);
 			s->slots[i].stage++;
-			if (queue_send(s, i))
-				fail(s, i, ENOMEM);
+			err = resend(s, i);
+			if (err)
+				fail(s, i, -err);
 		}
 }
 
@@ -848,7 +886,7 @@ static int hold_ports(struct xlb_synprobe *s, int family)
 static int raw_socket(int family, __u16 base)
 {
 	int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	int on = 1, buf = RCVBUF, csum = 16, err;
+	int on = 1, buf = RCVBUF, csum = 16, pmtu = IP_PMTUDISC_DO, err;
 
 	if (fd < 0)
 		return -errno;
@@ -856,10 +894,14 @@ static int raw_socket(int family, __u16 base)
 	 * net.core.rmem_max allows. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (family == AF_INET
-		    ? setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on))
-		    : setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on)) ||
-			      setsockopt(fd, SOL_IPV6, IPV6_CHECKSUM, &csum, sizeof(csum)))
+	/* IPv4: ICMP errors queued; DF, as the kernel's own SYNs have (and no
+	 * IP ID to pick a packet). IPv6: errors; the kernel sums the tcp
+	 * checksum at offset 16. */
+	if (family == AF_INET && (setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on)) ||
+				  setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu))))
+		goto fail;
+	if (family == AF_INET6 && (setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on)) ||
+				   setsockopt(fd, SOL_IPV6, IPV6_CHECKSUM, &csum, sizeof(csum))))
 		goto fail;
 	err = attach_filter(fd, family, base);
 	if (err) {

@@ -33,7 +33,10 @@
  * IPv4 SYNs carry a checksum over this host's source address, which the
  * engine learns per backend address (a UDP socket's connect() and
  * getsockname(), as the kernel's route picks it) and relearns every
- * XLB_SYN_SRC_TTL_MS; the kernel sums IPv6's (IPV6_CHECKSUM).
+ * XLB_SYN_SRC_TTL_MS, for a SYN sent again, and for the check after one
+ * that got no answer: a route change that moves the source address costs
+ * a check at most, not XLB_SYN_SRC_TTL_MS of them. The kernel sums IPv6's
+ * checksum (IPV6_CHECKSUM).
  */
 #ifndef XLB_PROBE_SYN_H
 #define XLB_PROBE_SYN_H
