@@ -14,6 +14,9 @@
  *             the batch started under xlb_prober_hold() and run until every
  *             outcome is in: with XLB_PROBE_URING=0 (its epoll path) and
  *             with io_uring (probe_uring.c), as xlbd runs it
+ *   prober/syn  the same prober with half-open checks (probe_syn.c): a
+ *             SYN from a raw socket, the SYN-ACK read back, the RST sent
+ *             by the kernel (no socket on either side after it)
  *
  * Prints microseconds of CPU (user + kernel, getrusage) a check, for each
  * way, RUNS times alternately. The listener's half of each handshake runs
@@ -228,9 +231,10 @@ int main(int argc, char **argv)
 {
 	int batch = argc > 1 ? atoi(argv[1]) : 10, checks = argc > 2 ? atoi(argv[2]) : 20000,
 	    runs = argc > 3 ? atoi(argv[3]) : 5, ep = epoll_create1(EPOLL_CLOEXEC), rc = 1;
-	static const char *const names[] = {"syscalls", "io_uring", "prober/epoll", "prober/uring"};
-	struct xlb_prober *probers[2] = {NULL, NULL};
-	int counts[2][2] = {};
+	static const char *const names[] = {"syscalls", "io_uring", "prober/epoll", "prober/uring",
+					    "prober/syn"};
+	struct xlb_prober *probers[3] = {NULL, NULL, NULL};
+	int counts[3][2] = {};
 	struct sockaddr_in sa;
 	struct io_uring ring;
 	pid_t srv;
@@ -251,7 +255,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "couldn't set up io_uring (kernel.io_uring_disabled?)\n");
 		goto out;
 	}
-	/* The prober makes its ring at its first tcp check: one each way. */
+	/* The prober makes its ring at its first tcp check: one each way;
+	 * the half-open engine with the prober (needs CAP_NET_RAW). */
+	setenv("XLB_PROBE_SYN", "0", 1);
 	setenv("XLB_PROBE_URING", "0", 1);
 	probers[0] = xlb_prober_new(on_done, counts[0]);
 	if (probers[0])
@@ -260,14 +266,18 @@ int main(int argc, char **argv)
 	probers[1] = xlb_prober_new(on_done, counts[1]);
 	if (probers[1])
 		batch_prober(probers[1], counts[1], &sa, 1);
-	if (!probers[0] || !probers[1] || xlb_prober_uring(probers[1]) != 1) {
-		fprintf(stderr, "couldn't set up the probers (io_uring: %d)\n",
-			probers[1] ? xlb_prober_uring(probers[1]) : 0);
+	unsetenv("XLB_PROBE_SYN");
+	probers[2] = xlb_prober_new(on_done, counts[2]);
+	if (!probers[0] || !probers[1] || !probers[2] || xlb_prober_uring(probers[1]) != 1 ||
+	    xlb_prober_syn(probers[2]) != 1) {
+		fprintf(stderr, "couldn't set up the probers (io_uring: %d, half-open: %d)\n",
+			probers[1] ? xlb_prober_uring(probers[1]) : 0,
+			probers[2] ? xlb_prober_syn(probers[2]) : 0);
 		goto out;
 	}
 	printf("plain tcp checks on loopback, %d at a time: CPU a check (us)\n", batch);
 	for (int r = 0; r < runs; r++) {
-		for (int way = 0; way < 4; way++) {
+		for (int way = 0; way < 5; way++) {
 			double c0 = cpu_us();
 			int ok = 0;
 
@@ -292,6 +302,7 @@ int main(int argc, char **argv)
 out:
 	xlb_prober_free(probers[0]);
 	xlb_prober_free(probers[1]);
+	xlb_prober_free(probers[2]);
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
 	return rc;

@@ -41,7 +41,7 @@ struct tkey {
 struct target {
 	__u64 due_ms;	     /* CLOCK_MONOTONIC */
 	__u64 hurry_till_ms; /* fast_interval until then (outlier ejection) */
-	int heap_idx;	     /* -1: not scheduled (type none) */
+	__u32 id;	     /* its place in checks.pos */
 	int running;
 	struct xlb_check_timing t;
 	struct xlb_hstate h;
@@ -57,6 +57,7 @@ struct target {
 struct hent {
 	__u64 due_ms;
 	struct target *t;
+	__u32 id; /* t->id, read here: sifting touches no target */
 };
 
 /*
@@ -86,10 +87,16 @@ struct checks {
 	/* (VIP, backend) -> its target, as of the last checks_sync() */
 	struct user *users;
 	size_t nusers; /* slots, a power of two */
-	/* schedule: min-heap by due time, kept in the heap itself so that
-	 * sifting reads one array, not a target per level */
+	/* schedule: min-heap by due time, kept in the heap itself, and each
+	 * target's place in it in pos (by target id), so that sifting reads and
+	 * writes two dense arrays, not a ~3 KB target per level (10,000 targets
+	 * are ~30 MB: a cache miss each; 8% of the agent's samples at 10,000
+	 * checks a second) */
 	struct hent *heap;
 	size_t nheap, capheap;
+	int *pos;	 /* target id -> heap index, -1: not scheduled (type none) */
+	__u32 *free_ids; /* ids of dropped targets, for new ones */
+	__u32 nids, nfree_ids;
 	/* backends the adopted data plane had in service, sorted */
 	union xlb_addr *adopted;
 	size_t nadopted;
@@ -247,14 +254,43 @@ static struct target *used_before(const struct checks *c, const struct xlb_cfg_v
 
 /* ---- the schedule ------------------------------------------------------ */
 
+/* An id for a new target (its place in pos, unscheduled); -ENOMEM. */
+static int id_get(struct checks *c, __u32 *id)
+{
+	if (!c->nfree_ids) {
+		__u32 n = c->nids ? c->nids * 2 : 64;
+		int *pos = realloc(c->pos, n * sizeof(*pos));
+		__u32 *f;
+
+		if (!pos)
+			return -ENOMEM;
+		c->pos = pos;
+		f = realloc(c->free_ids, n * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		c->free_ids = f;
+		for (__u32 i = n; i > c->nids; i--)
+			c->free_ids[c->nfree_ids++] = i - 1;
+		c->nids = n;
+	}
+	*id = c->free_ids[--c->nfree_ids];
+	c->pos[*id] = -1;
+	return 0;
+}
+
+static int scheduled(const struct checks *c, const struct target *t)
+{
+	return c->pos[t->id] >= 0;
+}
+
 static void heap_swap(struct checks *c, size_t i, size_t j)
 {
 	struct hent e = c->heap[i];
 
 	c->heap[i] = c->heap[j];
 	c->heap[j] = e;
-	c->heap[i].t->heap_idx = (int)i;
-	c->heap[j].t->heap_idx = (int)j;
+	c->pos[c->heap[i].id] = (int)i;
+	c->pos[c->heap[j].id] = (int)j;
 }
 
 static void heap_fix(struct checks *c, size_t i)
@@ -288,33 +324,35 @@ static int heap_push(struct checks *c, struct target *t)
 		c->heap = n;
 		c->capheap = cap;
 	}
-	t->heap_idx = (int)c->nheap;
-	c->heap[c->nheap++] = (struct hent){t->due_ms, t};
+	c->pos[t->id] = (int)c->nheap;
+	c->heap[c->nheap++] = (struct hent){t->due_ms, t, t->id};
 	heap_fix(c, c->nheap - 1);
 	return 0;
 }
 
 static void heap_remove(struct checks *c, struct target *t)
 {
-	size_t i = (size_t)t->heap_idx;
+	int i = c->pos[t->id];
 
-	if (t->heap_idx < 0)
+	if (i < 0)
 		return;
-	heap_swap(c, i, c->nheap - 1);
+	heap_swap(c, (size_t)i, c->nheap - 1);
 	c->nheap--;
-	if (i < c->nheap)
-		heap_fix(c, i);
-	t->heap_idx = -1;
+	if ((size_t)i < c->nheap)
+		heap_fix(c, (size_t)i);
+	c->pos[t->id] = -1;
 }
 
 /* A scheduled target's next check is due at `due`. */
 static void reschedule(struct checks *c, struct target *t, __u64 due)
 {
+	int i = c->pos[t->id];
+
 	t->due_ms = due;
-	if (t->heap_idx < 0)
+	if (i < 0)
 		return;
-	c->heap[t->heap_idx].due_ms = due;
-	heap_fix(c, (size_t)t->heap_idx);
+	c->heap[i].due_ms = due;
+	heap_fix(c, (size_t)i);
 }
 
 static void arm(struct checks *c)
@@ -485,7 +523,7 @@ static void probe_done(void *ctx, void *tag, const struct xlb_probe_result *r)
 	health_events(c, t, from);
 	c->ag->health_changed = 1;
 	/* Entering or leaving a transition changes the interval: from now. */
-	if (t->heap_idx >= 0) {
+	if (scheduled(c, t)) {
 		reschedule(c, t, mono_ms() + next_interval(c, t));
 		arm(c);
 	}
@@ -527,6 +565,7 @@ static void drop_target(struct checks *c, struct target *t)
 	if (t->running)
 		xlb_prober_cancel(c->prober, t);
 	heap_remove(c, t);
+	c->free_ids[c->nfree_ids++] = t->id;
 	free(t);
 }
 
@@ -541,12 +580,13 @@ static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
 {
 	struct target *t = calloc(1, sizeof(*t));
 
-	if (!t)
+	if (!t || id_get(c, &t->id)) {
+		free(t);
 		return NULL;
+	}
 	t->key = *k;
 	t->check = v->check;
 	t->t = b->check;
-	t->heap_idx = -1;
 	xlb_health_init(&t->h, start_up(c, v, b), now);
 	t->since_wall_ms = wall_ms();
 	snprintf(t->last.reason, sizeof(t->last.reason), "not checked yet");
@@ -563,6 +603,7 @@ static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
 
 		t->due_ms = now + 1 + rnd(c) % (iv ? iv : 1);
 		if (heap_push(c, t)) {
+			c->free_ids[c->nfree_ids++] = t->id;
 			free(t);
 			return NULL;
 		}
@@ -701,7 +742,7 @@ int checks_check_now(struct checks *c, const struct xlb_cfg_vip *v, const struct
 
 	key_of(c, v, b, &k);
 	t = find(c, &k);
-	if (!t || t->heap_idx < 0)
+	if (!t || !scheduled(c, t))
 		return -ENOENT; /* no check (type none) */
 	if (hurry_till_ms > t->hurry_till_ms)
 		t->hurry_till_ms = hurry_till_ms;
@@ -889,6 +930,8 @@ void checks_free(struct checks *c)
 	free(c->slots);
 	free(c->users);
 	free(c->heap);
+	free(c->pos);
+	free(c->free_ids);
 	free(c->adopted);
 	if (c->prober)
 		xlb_prober_free(c->prober);
