@@ -546,80 +546,103 @@ static void sent(struct xlb_synprobe *s, __u32 i, __u64 now)
 	list_add(s, &s->stage[sl->stage], i);
 }
 
-void xlb_synprobe_flush(struct xlb_synprobe *s)
-{
+/* One batch of SYNs to send: messages, their buffers, their slots. */
+struct batch {
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	union {
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} to[BATCH];
-	__u32 idx[BATCH], q = 0, kept = 0;
+	__u32 idx[BATCH];
+	int n;
+};
+
+static void batch_add(struct batch *b, __u32 i, const struct slot *sl)
+{
+	int n = b->n++;
+
+	b->idx[n] = i;
+	b->iov[n] = (struct iovec){(void *)sl->seg, SYN_LEN};
+	memset(&b->to[n], 0, sizeof(b->to[n]));
+	if (sl->family == AF_INET) {
+		b->to[n].in.sin_family = AF_INET;
+		memcpy(&b->to[n].in.sin_addr, sl->daddr, 4);
+	} else {
+		b->to[n].in6.sin6_family = AF_INET6;
+		memcpy(&b->to[n].in6.sin6_addr, sl->daddr, 16);
+	}
+	b->m[n].msg_hdr = (struct msghdr){
+		.msg_name = &b->to[n],
+		.msg_namelen = sl->family == AF_INET ? sizeof(b->to[n].in) : sizeof(b->to[n].in6),
+		.msg_iov = &b->iov[n],
+		.msg_iovlen = 1,
+	};
+}
+
+/* Send batch b on fd: the SYNs sent go on their stage lists, one the kernel
+ * refuses fails as connect() would have; 0, or how many from the end were
+ * not sent for lack of room (they wait for the timer). */
+static int batch_send(struct xlb_synprobe *s, int fd, struct batch *b, __u64 now)
+{
+	int off = 0;
+
+	while (off < b->n) {
+		int k = sendmmsg(fd, b->m + off, (unsigned int)(b->n - off), MSG_DONTWAIT);
+
+		if (k > 0) {
+			for (int j = off; j < off + k; j++)
+				sent(s, b->idx[j], now);
+			off += k;
+		} else if (errno == EAGAIN || errno == ENOBUFS) {
+			return b->n - off;
+		} else if (errno != EINTR) {
+			fail(s, b->idx[off++], errno);
+		}
+	}
+	return 0;
+}
+
+/* The queued SYNs of one family go in batches; the other family's stay
+ * queued, as do the ones without room. */
+static void flush_family(struct xlb_synprobe *s, int family, __u64 now)
+{
+	int fd = s->fd[family == AF_INET ? FD4 : FD6];
+	__u32 q = 0, kept = 0;
+	struct batch b;
+
+	while (q < s->nsend) {
+		int left;
+
+		b.n = 0;
+		while (q < s->nsend && b.n < BATCH) {
+			__u64 h = s->sendq[q++];
+			struct slot *sl = by_handle(s, h);
+
+			if (!sl || sl->state != S_QUEUED)
+				continue; /* abandoned since */
+			if (sl->family != family)
+				s->sendq[kept++] = h;
+			else
+				batch_add(&b, (__u32)h, sl);
+		}
+		left = batch_send(s, fd, &b, now);
+		if (!left)
+			continue;
+		for (int j = b.n - left; j < b.n; j++)
+			s->sendq[kept++] = (__u64)s->slots[b.idx[j]].gen << 32 | b.idx[j];
+		while (q < s->nsend)
+			s->sendq[kept++] = s->sendq[q++];
+	}
+	s->nsend = kept;
+}
+
+void xlb_synprobe_flush(struct xlb_synprobe *s)
+{
 	__u64 now = now_us();
 
-	for (int fam = 0; fam < 2; fam++) {
-		int family = fam ? AF_INET6 : AF_INET;
-
-		q = kept = 0;
-		while (q < s->nsend) {
-			int n = 0, off = 0;
-
-			/* A batch of this family's live SYNs; the other's stay. */
-			while (q < s->nsend && n < BATCH) {
-				__u64 h = s->sendq[q++];
-				struct slot *sl = by_handle(s, h);
-
-				if (!sl || sl->state != S_QUEUED)
-					continue; /* abandoned since */
-				if (sl->family != family) {
-					s->sendq[kept++] = h;
-					continue;
-				}
-				idx[n] = (__u32)h;
-				iov[n] = (struct iovec){sl->seg, SYN_LEN};
-				memset(&to[n], 0, sizeof(to[n]));
-				if (family == AF_INET) {
-					to[n].in.sin_family = AF_INET;
-					memcpy(&to[n].in.sin_addr, sl->daddr, 4);
-				} else {
-					to[n].in6.sin6_family = AF_INET6;
-					memcpy(&to[n].in6.sin6_addr, sl->daddr, 16);
-				}
-				m[n].msg_hdr = (struct msghdr){
-					.msg_name = &to[n],
-					.msg_namelen = family == AF_INET ? sizeof(to[n].in)
-									 : sizeof(to[n].in6),
-					.msg_iov = &iov[n],
-					.msg_iovlen = 1,
-				};
-				n++;
-			}
-			while (off < n) {
-				int k = sendmmsg(s->fd[fam ? FD6 : FD4], m + off,
-						 (unsigned int)(n - off), MSG_DONTWAIT);
-
-				if (k > 0) {
-					for (int j = off; j < off + k; j++)
-						sent(s, idx[j], now);
-					off += k;
-				} else if (errno == EINTR) {
-					continue;
-				} else if (errno == EAGAIN || errno == ENOBUFS) {
-					/* No room now: these and the rest wait for the timer. */
-					for (int j = off; j < n; j++)
-						s->sendq[kept++] =
-							(__u64)s->slots[idx[j]].gen << 32 | idx[j];
-					while (q < s->nsend)
-						s->sendq[kept++] = s->sendq[q++];
-					off = n;
-				} else {
-					fail(s, idx[off++],
-					     errno); /* as connect() would have said */
-				}
-			}
-		}
-		s->nsend = kept;
-	}
+	flush_family(s, AF_INET, now);
+	flush_family(s, AF_INET6, now);
 	arm(s);
 }
 
@@ -733,7 +756,7 @@ static void read_errors(struct xlb_synprobe *s, int fam)
  * (a route change may be why nothing came back). */
 static int resend(struct xlb_synprobe *s, __u32 i)
 {
-	__u32 saddr, daddr;
+	__u32 saddr = 0, daddr;
 	int err;
 
 	if (s->slots[i].family == AF_INET) {
