@@ -50,14 +50,9 @@ void sb_mem(struct strbuf *b, const void *s, size_t n)
 
 void sb_u64(struct strbuf *b, __u64 v)
 {
-	char d[20]; /* 2^64 - 1 has 20 digits */
-	size_t i = sizeof(d);
+	char d[XLB_U64_DIGITS], *p = xlb_u64_digits(v, d);
 
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_mem(b, d + i, sizeof(d) - i);
+	sb_mem(b, p, (size_t)(d + sizeof(d) - p));
 }
 
 void sb_printf(struct strbuf *b, const char *fmt, ...)

@@ -136,14 +136,9 @@ static inline char *put(char *p, const void *s, size_t n)
 
 static inline char *put_u64(char *p, __u64 v)
 {
-	char d[20]; /* 2^64 - 1 has 20 digits */
-	size_t i = sizeof(d);
+	char d[XLB_U64_DIGITS], *s = xlb_u64_digits(v, d);
 
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return put(p, d + i, sizeof(d) - i);
+	return put(p, s, (size_t)(d + sizeof(d) - s));
 }
 
 /* ---- per VIP -------------------------------------------------------------- */
