@@ -58,7 +58,7 @@ result $ok "systemd unit: notify and watchdog, restart on failure, stop keeps fo
 # user/xlbd/privs.c), no new privileges, a read-only system, and an exposure
 # score of 3.0 or better (2.6 when written; 9.6 before hardening).
 ok=0
-grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SETPCAP CAP_CHOWN CAP_SETUID CAP_SETGID CAP_KILL' "$unit" ||
+grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW CAP_SETPCAP CAP_CHOWN CAP_SETUID CAP_SETGID CAP_KILL' "$unit" ||
 	{ echo "    CapabilityBoundingSet: $(grep '^CapabilityBoundingSet=' "$unit")"; ok=1; }
 for opt in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/sys/fs/bpf ProtectHome=yes \
 	PrivateTmp=yes StateDirectory=xlb RuntimeDirectory=xlb SystemCallArchitectures=native; do

@@ -50,7 +50,7 @@ void sb_mem(struct strbuf *b, const void *s, size_t n)
 
 void sb_u64(struct strbuf *b, __u64 v)
 {
-	char d[XLB_U64_DIGITS], *p = xlb_u64_digits(v, d);
+	char d[XLB_U64_DIGITS], *p = xlb_u64_digits(v, d + sizeof(d));
 
 	sb_mem(b, p, (size_t)(d + sizeof(d) - p));
 }

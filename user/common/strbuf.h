@@ -29,13 +29,13 @@ void sb_mem(struct strbuf *b, const void *s, size_t n);
 /* v in decimal, as printf's %llu writes it. */
 void sb_u64(struct strbuf *b, __u64 v);
 
-/* v in decimal, written to the end of d (2^64 - 1 has 20 digits): where
- * the digits start (they end at d + XLB_U64_DIGITS). For writers that
- * keep their own cursor (metrics_text.c) and for sb_u64(). */
+/* v in decimal, written backwards to end from its last byte (20 bytes at
+ * most: 2^64 - 1): where the digits start. For writers that keep their own
+ * cursor (metrics_text.c) and for sb_u64(). */
 #define XLB_U64_DIGITS 20
-static inline char *xlb_u64_digits(__u64 v, char d[XLB_U64_DIGITS])
+static inline char *xlb_u64_digits(__u64 v, char *end)
 {
-	char *p = d + XLB_U64_DIGITS;
+	char *p = end;
 
 	do {
 		*--p = (char)('0' + v % 10);

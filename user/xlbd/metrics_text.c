@@ -136,7 +136,7 @@ static inline char *put(char *p, const void *s, size_t n)
 
 static inline char *put_u64(char *p, __u64 v)
 {
-	char d[XLB_U64_DIGITS], *s = xlb_u64_digits(v, d);
+	char d[XLB_U64_DIGITS], *s = xlb_u64_digits(v, d + sizeof(d));
 
 	return put(p, s, (size_t)(d + sizeof(d) - s));
 }
