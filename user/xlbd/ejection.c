@@ -46,7 +46,27 @@ struct outliers {
 	__u32 *order; /* outliers, worst first */
 	size_t nscratch;
 	__u32 *live, nlive; /* ids with a record (records freed walk these) */
+	struct outliers_reader rd;
 };
+
+static int dp_syn(void *ctx, const __u32 *ids, size_t n, struct xlb_backend_syn_stats *out)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp ? xlb_dp_backend_syn_stats_many(ag->dp, ids, n, out) : -ENODEV;
+}
+
+static int dp_vip(void *ctx, const __u32 *ids, size_t n, struct xlb_vip_stats *out)
+{
+	struct agent *ag = ctx;
+
+	return ag->dp ? xlb_dp_vip_stats_many(ag->dp, ids, n, out) : -ENODEV;
+}
+
+void outliers_set_reader(struct outliers *o, const struct outliers_reader *rd)
+{
+	o->rd = *rd;
+}
 
 struct outliers *outliers_new(struct agent *ag)
 {
@@ -55,6 +75,7 @@ struct outliers *outliers_new(struct agent *ag)
 	if (!o)
 		return NULL;
 	o->ag = ag;
+	o->rd = (struct outliers_reader){.ctx = ag, .syn = dp_syn, .vip = dp_vip};
 	o->rec = calloc(XLB_MAX_BACKENDS, sizeof(*o->rec));
 	o->live = calloc(XLB_MAX_BACKENDS, sizeof(*o->live));
 	if (!o->rec || !o->live) {
@@ -226,7 +247,7 @@ static int read_counters(struct outliers *o, const struct xlb_sync *s)
 			o->ids[id] = id; /* raw[id] is id's */
 		o->nraw = n;
 	}
-	return xlb_dp_backend_syn_stats_many(o->ag->dp, o->ids, n, o->raw);
+	return o->rd.syn(o->rd.ctx, o->ids, n, o->raw);
 }
 
 static int scratch(struct outliers *o, size_t n)
@@ -333,7 +354,7 @@ int outliers_tick(struct outliers *o, __u64 now)
 	const struct xlb_sync *s = o->ag->sync;
 	int changed = 0, read = 0;
 
-	if (!s || !o->ag->dp)
+	if (!s || (o->rd.syn == dp_syn && !o->ag->dp))
 		return 0;
 	o->tick++;
 	for (size_t i = 0; i < s->nvips; i++) {
