@@ -104,6 +104,10 @@ struct checks {
 	struct xlb_cfg_check memo_chk;
 	__u64 memo_digest;
 	int memo_ok;
+	/* the VIP whose backends xlb_sync asks about now (checks_health_vip):
+	 * its digest, without comparing 2 KB a backend */
+	const struct xlb_sync_vip *hvip;
+	__u64 hvip_digest;
 };
 
 static __u64 mono_us(void)
@@ -111,6 +115,14 @@ static __u64 mono_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+static __u64 thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
 }
 
@@ -151,20 +163,27 @@ static __u64 digest_of(struct checks *c, const struct xlb_cfg_check *chk)
 	return c->memo_digest;
 }
 
-static void key_of(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
-		   struct tkey *k)
+/* The key of (v, b); what: check_digest(&v->check). */
+static void key_what(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b, __u64 what,
+		     struct tkey *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->addr = b->addr;
 	k->family = b->family;
 	k->port = b->check.port ? b->check.port : v->port;
-	k->what = digest_of(c, &v->check);
+	k->what = what;
 	if (v->check.via == XLB_CHECK_VIA_VIP) {
 		k->vip = v->addr;
 		k->vport = v->port;
 		k->vfamily = v->family;
 		k->vproto = v->proto;
 	}
+}
+
+static void key_of(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		   struct tkey *k)
+{
+	key_what(v, b, digest_of(c, &v->check), k);
 }
 
 static size_t slot_of(const struct tkey *k, size_t nslots)
@@ -437,6 +456,8 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 	for (size_t i = 0; i < cfg->nvips; i++) {
 		const struct xlb_cfg_vip *v = &cfg->vips[i];
+		int digested = 0;
+		__u64 what = 0;
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			struct tkey k;
@@ -444,7 +465,11 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 			if (memcmp(&v->backends[j].addr, &t->key.addr, sizeof(t->key.addr)))
 				continue;
-			key_of(c, v, &v->backends[j], &k);
+			if (!digested) {
+				what = check_digest(&v->check);
+				digested = 1;
+			}
+			key_what(v, &v->backends[j], what, &k);
 			if (memcmp(&k, &t->key, sizeof(k)))
 				continue;
 			memset(&e, 0, sizeof(e));
@@ -570,7 +595,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 	size_t total = 0, nslots = 16, old_n = c->nslots, nusers;
 	struct target **old = c->slots;
 	struct user *users;
-	__u64 now = mono_ms();
+	__u64 now = mono_ms(), cpu0 = thread_cpu_us();
 	int err = 0;
 
 	for (size_t i = 0; i < cfg->nvips; i++)
@@ -594,6 +619,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 	c->ntargets = 0;
 	for (size_t i = 0; i < cfg->nvips; i++) {
 		const struct xlb_cfg_vip *v = &cfg->vips[i];
+		__u64 what = check_digest(&v->check); /* once a VIP */
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
@@ -601,7 +627,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 			struct ukey uk;
 			struct target *t;
 
-			key_of(c, v, b, &k);
+			key_what(v, b, what, &k);
 			ukey_of(v, b, &uk);
 			t = find(c, &k);
 			if (t) { /* shared: a VIP before this one has it */
@@ -639,7 +665,17 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 	c->adopted = NULL;
 	c->nadopted = 0;
 	arm(c);
+	pr_debug("health checks: %zu targets synced in %llu us of CPU\n", c->ntargets,
+		 (unsigned long long)(thread_cpu_us() - cpu0));
 	return err;
+}
+
+void checks_health_vip(void *ctx, const struct xlb_sync_vip *v)
+{
+	struct checks *c = ctx;
+
+	c->hvip = v;
+	c->hvip_digest = check_digest(&v->cfg.check);
 }
 
 void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
@@ -649,7 +685,10 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 	const struct target *t;
 	struct tkey k;
 
-	key_of(c, &v->cfg, &b->cfg, &k);
+	if (v == c->hvip) /* its backends in a row, v unchanged (sync.h) */
+		key_what(&v->cfg, &b->cfg, c->hvip_digest, &k);
+	else
+		key_of(c, &v->cfg, &b->cfg, &k);
 	t = find(c, &k);
 	/* A check that changed: checks_sync() makes its target next, with the
 	 * health of the one this backend had. */

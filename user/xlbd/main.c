@@ -931,6 +931,7 @@ static int start(struct agent *ag)
 	if (!ag->sync || !ag->events || !ag->checks || !ag->outliers || !ag->announce || !ag->flows)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
+	ag->sync->health_vip = checks_health_vip;
 	ag->sync->seed = ag->seed;
 	ag->sync->health_ctx = ag->checks;
 	if (xlb_dp_adopted(ag->dp)) {
