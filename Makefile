@@ -128,6 +128,8 @@ TEST_UNIT_SRCS := $(wildcard tests/unit/*.c) tests/harness.c user/xlbd/state.c \
 	user/xlbd/announce.c user/xlbd/events.c user/xlbd/metrics_text.c user/xlbd/counters.c
 # the control socket's connections (test_ctlconn.c)
 TEST_UNIT_SRCS += user/xlbd/ctl_conn.c
+# outlier ejection over a made-up data plane (test_ejection.c)
+TEST_UNIT_SRCS += user/xlbd/ejection.c
 
 $(TEST_BPF): $(patsubst %.c,$(BUILD)/%.o,$(TEST_BPF_SRCS)) $(LIB)
 	$(call msg,LD,$@)

@@ -484,6 +484,55 @@ static int t_flow_sweep_peek_reads_only_the_pass(void)
 	return rc;
 }
 
+/* One status, then nobody asks for a minute: a pass a second for 10 s,
+ * then one every 10 s (not 75 passes over the whole table); a request
+ * then reads the slow sweep's last pass (no whole count of its own). */
+static int slow_body(__u32 *gen, struct flowsweep *fs)
+{
+	const struct flowsweep_stats *st = flowsweep_stats(fs);
+	__u64 t = 3000000, age = 0;
+	__u32 *c;
+	int n;
+
+	for (__u16 p = 41100; p < 41105; p++)
+		ASSERT_TRUE(sent_to(p, F_SYN) > 0, "5 flows");
+	free(flowsweep_counts(fs, gen, t, NULL, NULL));
+	ASSERT_EQ(st->full, 1, "the first request counts at once");
+	for (int k = 1; k <= 50; k++) /* 10 s: a pass each 4 ticks */
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_EQ(st->passes, 12, "asked within 10 s: a pass a second (0.8 s here)");
+	for (int k = 51; k <= 300; k++)
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_TRUE(st->passes >= 16 && st->passes <= 18, "then a pass every 10 s");
+	c = flowsweep_counts(fs, gen, t + 60100, NULL, &age);
+	n = sum3(c);
+	free(c);
+	ASSERT_EQ(st->full, 1, "no whole count for a request while the slow sweep runs");
+	ASSERT_TRUE(age <= 11000, "its counts are at most a slow pass old");
+	ASSERT_TRUE(n >= 5, "and hold the flows");
+	for (int k = 301; k <= 320; k++) /* asked again: a pass a second */
+		flowsweep_tick(fs, t + 200 * (__u64)k);
+	ASSERT_TRUE(st->passes >= 20, "asked again: a pass a second again");
+	return 0;
+}
+
+static int t_flow_sweep_slows_when_nobody_asks(void)
+{
+	__u32 *gen = calloc(XLB_MAX_BACKENDS, sizeof(*gen));
+	struct flowsweep *fs = NULL;
+	int rc = -1;
+
+	if (gen && !setup())
+		fs = flowsweep_new(E.dp, 4, 200, XLB_FLOW_LIVE_TCP_IDLE_S, gens_1to3, NULL);
+	if (fs) {
+		gens_1to3(NULL, gen);
+		rc = slow_body(gen, fs);
+	}
+	flowsweep_free(fs);
+	free(gen);
+	return rc;
+}
+
 /* Pins of a release before backend_syn_stats are adopted (the map is
  * created and pinned, the flows kept); any other missing map is refused. */
 static int t_pins_without_syn_stats_adopted(void)
@@ -533,6 +582,7 @@ const struct harness_case syn_dp_cases[] = {
 	CASE(t_syn_reroute_only_to_active),	   CASE(t_syn_retry_same_backend),
 	CASE(t_opening_flow_counts_as_live),	   CASE(t_pins_without_syn_stats_adopted),
 	CASE(t_flow_sweep_converges_after_a_pass), CASE(t_flow_sweep_peek_reads_only_the_pass),
+	CASE(t_flow_sweep_slows_when_nobody_asks),
 };
 
 const size_t syn_dp_ncases = sizeof(syn_dp_cases) / sizeof(syn_dp_cases[0]);

@@ -528,6 +528,8 @@ int main(int argc, char **argv)
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit outlier", outlier_cases, outlier_ncases,
 			  argc > 1 ? argv[1] : NULL, NULL, NULL);
+	rc |= harness_run("test-unit ejection", ejection_cases, ejection_ncases,
+			  argc > 1 ? argv[1] : NULL, NULL, NULL);
 	rc |= harness_run("test-unit sync", sync_cases, sync_ncases, argc > 1 ? argv[1] : NULL,
 			  sync_setup, sync_teardown);
 	rc |= harness_run("test-unit handover", handover_cases, handover_ncases,

@@ -27,6 +27,8 @@ extern const struct harness_case health_cases[];
 extern const size_t health_ncases;
 extern const struct harness_case outlier_cases[];
 extern const size_t outlier_ncases;
+extern const struct harness_case ejection_cases[];
+extern const size_t ejection_ncases;
 extern const struct harness_case seed_cases[];
 extern const size_t seed_ncases;
 extern const struct harness_case probe_cases[];

@@ -12,6 +12,10 @@
  * second (a whole 64 MiB table) would cost the agent ~4% of a core for
  * counts nobody reads between two scrapes. */
 #define PEEK_PASS_MS 10000ULL
+/* A pass a second only while status or backend list asked this recently
+ * (`xlbctl top`, a watch); then, until INTEREST_MS, a pass every
+ * PEEK_PASS_MS as for scrapes: one status must not buy 300 passes. */
+#define BUSY_MS 10000ULL
 
 struct flowsweep {
 	struct xlb_dp *dp;
@@ -123,9 +127,14 @@ static void pass_step(struct flowsweep *fs, __u32 n, __u64 now_ms)
 	fs->running = 0;
 }
 
+static int recent(__u64 at_ms, __u64 now_ms, __u64 within_ms)
+{
+	return at_ms && now_ms - at_ms <= within_ms;
+}
+
 static int asked_within(__u64 at_ms, __u64 now_ms)
 {
-	return at_ms && now_ms - at_ms <= INTEREST_MS;
+	return recent(at_ms, now_ms, INTEREST_MS);
 }
 
 void flowsweep_tick(struct flowsweep *fs, __u64 now_ms)
@@ -136,8 +145,9 @@ void flowsweep_tick(struct flowsweep *fs, __u64 now_ms)
 		fs->running = 0; /* nobody looks: no sweep */
 		return;
 	}
-	/* only scrapes look: a pass every PEEK_PASS_MS */
-	if (!fs->running && !asked_within(fs->asked_ms, now_ms) && fs->valid &&
+	/* only scrapes look, or a request is over BUSY_MS old: a pass every
+	 * PEEK_PASS_MS */
+	if (!fs->running && !recent(fs->asked_ms, now_ms, BUSY_MS) && fs->valid &&
 	    now_ms - fs->pub_ms < PEEK_PASS_MS)
 		return;
 	if (!fs->running && pass_start(fs, now_ms))
@@ -153,6 +163,13 @@ void flowsweep_tick(struct flowsweep *fs, __u64 now_ms)
 static int fresh(const struct flowsweep *fs, __u64 now_ms)
 {
 	return fs->valid && now_ms - fs->pub_ms <= 3ULL * fs->slices * fs->tick_ms + 1000;
+}
+
+/* The slow sweep's (a pass every PEEK_PASS_MS) last pass, on time. */
+static int slow_fresh(const struct flowsweep *fs, __u64 now_ms)
+{
+	return fs->valid &&
+	       now_ms - fs->pub_ms <= PEEK_PASS_MS + 3ULL * fs->slices * fs->tick_ms + 1000;
 }
 
 /* A reader that asks at least every INTEREST_MS keeps the sweep running:
@@ -180,10 +197,12 @@ __u32 flowsweep_flows(const struct flowsweep *fs, __u32 id, __u32 gen)
 __u32 *flowsweep_counts(struct flowsweep *fs, const __u32 *gen_by_id, __u64 now_ms, __u64 *used,
 			__u64 *age_ms)
 {
+	/* asked within INTEREST_MS: the sweep runs, a slow one maybe */
+	int swept = asked_within(fs->asked_ms, now_ms);
 	__u32 *out;
 
 	fs->asked_ms = now_ms ? now_ms : 1;
-	if (!fresh(fs, now_ms)) {
+	if (!fresh(fs, now_ms) && !(swept && slow_fresh(fs, now_ms))) {
 		/* the first request in a while: the whole table now */
 		if (pass_start(fs, now_ms))
 			return NULL;

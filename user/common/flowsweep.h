@@ -3,11 +3,14 @@
  * Live flows per backend, counted in the background (issue #15): status and
  * backend list used to read the whole flow table (64 MiB by default) on
  * every request. Here a pass over the table runs a slice a tick, while
- * someone asks (a request in the last 5 minutes), and publishes its counts
- * when it ends; a request reads the last published pass. The counts are
- * then at most two passes old (the oldest bucket of the published pass was
- * read at most that long ago). The first request after a quiet spell counts
- * the whole table at once (exact, as before) and starts the sweep.
+ * someone asks (a request in the last 10 s), and publishes its counts when
+ * it ends; a request reads the last published pass. The counts are then at
+ * most two passes old (the oldest bucket of the published pass was read at
+ * most that long ago). From 10 s to 5 minutes after the last request a
+ * pass starts every 10 s (as for scrapes), and a request reads its counts
+ * (up to ~12 s old, the reply says how old). The first request after 5
+ * quiet minutes counts the whole table at once (exact, as before) and
+ * starts the sweep.
  */
 #ifndef XLB_FLOWSWEEP_H
 #define XLB_FLOWSWEEP_H

@@ -176,6 +176,8 @@ static int select_vip(struct xlb_sync *s, struct xlb_sync_vip *v)
 		free(out);
 		return -ENOMEM;
 	}
+	if (s->health && s->health_vip)
+		s->health_vip(s->health_ctx, v);
 	for (size_t j = 0; j < v->nbackends; j++) {
 		struct xlb_sync_backend *b = &v->backends[j];
 

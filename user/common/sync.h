@@ -173,12 +173,17 @@ struct xlb_sync_quar {
  */
 typedef void (*xlb_health_fn)(void *ctx, const struct xlb_sync_vip *v,
 			      const struct xlb_sync_backend *b, struct xlb_hsel_in *in);
+/* Optional: called once for a VIP right before the health callbacks of its
+ * backends (v unchanged in between), so the caller can work out what the
+ * whole VIP shares once, not once a backend. */
+typedef void (*xlb_health_vip_fn)(void *ctx, const struct xlb_sync_vip *v);
 
 struct xlb_sync {
 	struct xlb_sink sink;
 	xlb_resolve_fn resolve;
 	void *resolve_ctx;
-	xlb_health_fn health; /* NULL: every backend is up */
+	xlb_health_fn health;	      /* NULL: every backend is up */
+	xlb_health_vip_fn health_vip; /* NULL: none */
 	void *health_ctx;
 	__u64 now_ms;	  /* set by the caller before xlb_sync_apply() */
 	int time_matters; /* after an apply: a ramp or drain timer runs, apply again later */

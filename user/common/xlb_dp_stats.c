@@ -70,7 +70,7 @@ int xlb_dp_reason_count(struct xlb_dp *dp, __u32 reason, __u64 *out)
 static int percpu_sum_many(struct xlb_dp *dp, int fd, const __u32 *ids, size_t n, __u64 *out,
 			   size_t nv)
 {
-	size_t per_key = (size_t)dp->ncpus * nv;
+	size_t per_key = (size_t)dp->ncpus * nv, batch;
 	__u32 lo = UINT32_MAX, hi = 0, *keys = NULL;
 	__u64 *vals = NULL;
 	int err = 0;
@@ -82,8 +82,11 @@ static int percpu_sum_many(struct xlb_dp *dp, int fd, const __u32 *ids, size_t n
 	}
 	if (!n)
 		return 0;
-	keys = calloc(BATCH_KEYS, sizeof(*keys));
-	vals = calloc((size_t)BATCH_KEYS * per_key, sizeof(*vals));
+	/* no bigger than the span: 100 VIPs' counters (outlier detection
+	 * reads them every tick) need no buffer for 4,096 keys */
+	batch = (size_t)(hi - lo) + 1 < BATCH_KEYS ? (size_t)(hi - lo) + 1 : BATCH_KEYS;
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch * per_key, sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
@@ -92,7 +95,7 @@ static int percpu_sum_many(struct xlb_dp *dp, int fd, const __u32 *ids, size_t n
 	 * starts after it (none: from key 0) */
 	for (__u64 first = lo; !err && first <= hi;) {
 		__u32 prev = (__u32)first - 1, next = 0;
-		__u32 count = (__u32)(hi - first + 1 < BATCH_KEYS ? hi - first + 1 : BATCH_KEYS);
+		__u32 count = (__u32)(hi - first + 1 < batch ? hi - first + 1 : batch);
 
 		if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &next, keys, vals, &count,
 					 NULL) &&

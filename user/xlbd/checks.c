@@ -77,6 +77,15 @@ struct user {
 	struct target *t; /* NULL: free slot */
 };
 
+/* What checks_sync() makes of one (VIP, backend) of a configuration, in
+ * its order: the same sequence as the last sync's means the same targets,
+ * users and timings (padding zeroed: compared whole). */
+struct pair {
+	struct tkey k;
+	struct ukey uk;
+	struct xlb_check_timing t;
+};
+
 struct checks {
 	struct agent *ag;
 	struct xlb_prober *prober;
@@ -112,6 +121,14 @@ struct checks {
 	struct xlb_cfg_check memo_chk;
 	__u64 memo_digest;
 	int memo_ok;
+	/* the VIP whose backends xlb_sync asks about now (checks_health_vip):
+	 * its digest, without comparing 2 KB a backend */
+	const struct xlb_sync_vip *hvip;
+	__u64 hvip_digest;
+	/* the pairs of the last complete checks_sync(), and the next one's */
+	struct pair *last, *next;
+	size_t nlast, caplast, capnext;
+	int last_ok;
 };
 
 static __u64 mono_us(void)
@@ -119,6 +136,14 @@ static __u64 mono_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+static __u64 thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
 }
 
@@ -159,20 +184,27 @@ static __u64 digest_of(struct checks *c, const struct xlb_cfg_check *chk)
 	return c->memo_digest;
 }
 
-static void key_of(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
-		   struct tkey *k)
+/* The key of (v, b); what: check_digest(&v->check). */
+static void key_what(const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b, __u64 what,
+		     struct tkey *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->addr = b->addr;
 	k->family = b->family;
 	k->port = b->check.port ? b->check.port : v->port;
-	k->what = digest_of(c, &v->check);
+	k->what = what;
 	if (v->check.via == XLB_CHECK_VIA_VIP) {
 		k->vip = v->addr;
 		k->vport = v->port;
 		k->vfamily = v->family;
 		k->vproto = v->proto;
 	}
+}
+
+static void key_of(struct checks *c, const struct xlb_cfg_vip *v, const struct xlb_cfg_backend *b,
+		   struct tkey *k)
+{
+	key_what(v, b, digest_of(c, &v->check), k);
 }
 
 static size_t slot_of(const struct tkey *k, size_t nslots)
@@ -480,6 +512,8 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 	for (size_t i = 0; i < cfg->nvips; i++) {
 		const struct xlb_cfg_vip *v = &cfg->vips[i];
+		int digested = 0;
+		__u64 what = 0;
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			struct tkey k;
@@ -487,7 +521,11 @@ static void health_events(struct checks *c, const struct target *t, int from)
 
 			if (memcmp(&v->backends[j].addr, &t->key.addr, sizeof(t->key.addr)))
 				continue;
-			key_of(c, v, &v->backends[j], &k);
+			if (!digested) {
+				what = check_digest(&v->check);
+				digested = 1;
+			}
+			key_what(v, &v->backends[j], what, &k);
 			if (memcmp(&k, &t->key, sizeof(k)))
 				continue;
 			memset(&e, 0, sizeof(e));
@@ -611,16 +649,51 @@ static struct target *new_target(struct checks *c, const struct xlb_cfg_vip *v,
 	return t;
 }
 
-int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
+/* The pairs of cfg into c->next, in its order; -ENOMEM. */
+static int pairs_of(struct checks *c, const struct xlb_cfg *cfg, size_t total)
 {
-	size_t total = 0, nslots = 16, old_n = c->nslots, nusers;
+	size_t n = 0;
+
+	if (total > c->capnext) {
+		struct pair *p = realloc(c->next, total * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->next = p;
+		c->capnext = total;
+	}
+	for (size_t i = 0; i < cfg->nvips; i++) {
+		const struct xlb_cfg_vip *v = &cfg->vips[i];
+		__u64 what = check_digest(&v->check); /* once a VIP */
+
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_cfg_backend *b = &v->backends[j];
+			struct pair *p = &c->next[n++];
+
+			memset(&p->t, 0, sizeof(p->t));
+			key_what(v, b, what, &p->k);
+			ukey_of(v, b, &p->uk);
+			p->t.interval_ms = b->check.interval_ms;
+			p->t.fast_interval_ms = b->check.fast_interval_ms;
+			p->t.timeout_ms = b->check.timeout_ms;
+			p->t.rise = b->check.rise;
+			p->t.fall = b->check.fall;
+			p->t.jitter_pct = b->check.jitter_pct;
+			p->t.port = b->check.port;
+		}
+	}
+	return 0;
+}
+
+/* The targets of c->next's pairs (cfg's): kept, retimed, made or dropped. */
+static int sync_targets(struct checks *c, const struct xlb_cfg *cfg, size_t total)
+{
+	size_t nslots = 16, old_n = c->nslots, nusers, n = 0;
 	struct target **old = c->slots;
 	struct user *users;
 	__u64 now = mono_ms();
 	int err = 0;
 
-	for (size_t i = 0; i < cfg->nvips; i++)
-		total += cfg->vips[i].nbackends;
 	while (nslots < 2 * total)
 		nslots *= 2;
 	nusers = nslots;
@@ -643,18 +716,15 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 
 		for (size_t j = 0; j < v->nbackends; j++) {
 			const struct xlb_cfg_backend *b = &v->backends[j];
-			struct tkey k;
-			struct ukey uk;
+			const struct pair *p = &c->next[n++];
 			struct target *t;
 
-			key_of(c, v, b, &k);
-			ukey_of(v, b, &uk);
-			t = find(c, &k);
+			t = find(c, &p->k);
 			if (t) { /* shared: a VIP before this one has it */
-				*user_slot(users, nusers, &uk) = (struct user){uk, t};
+				*user_slot(users, nusers, &p->uk) = (struct user){p->uk, t};
 				continue;
 			}
-			t = find_in(old, old_n, &k);
+			t = find_in(old, old_n, &p->k);
 			if (t) {
 				t->seen = 1;
 				if (memcmp(&t->t, &b->check, sizeof(t->t))) {
@@ -662,7 +732,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 					reschedule(c, t, now + next_interval(c, t));
 				}
 			} else {
-				t = new_target(c, v, b, &k, used_before(c, v, b), now);
+				t = new_target(c, v, b, &p->k, used_before(c, v, b), now);
 				if (!t) {
 					err = -ENOMEM;
 					continue;
@@ -670,7 +740,7 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 				t->seen = 1;
 			}
 			insert(c, t);
-			*user_slot(users, nusers, &uk) = (struct user){uk, t};
+			*user_slot(users, nusers, &p->uk) = (struct user){p->uk, t};
 			c->ntargets++;
 		}
 	}
@@ -681,11 +751,53 @@ int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
 	free(c->users);
 	c->users = users;
 	c->nusers = nusers;
+	return err;
+}
+
+int checks_sync(struct checks *c, const struct xlb_cfg *cfg)
+{
+	__u64 cpu0 = thread_cpu_us();
+	size_t total = 0, cap;
+	struct pair *p;
+	int err, same;
+
+	for (size_t i = 0; i < cfg->nvips; i++)
+		total += cfg->vips[i].nbackends;
+	err = pairs_of(c, cfg, total);
+	if (err)
+		return err;
+	/* The same pairs as the last sync (a weight, an admin state, anything
+	 * but the checks changed): the same targets, users and timings; the
+	 * walk below would find each target where it is and change nothing. */
+	same = c->last_ok && c->nlast == total &&
+	       !memcmp(c->last, c->next, total * sizeof(*c->next));
+	if (!same)
+		err = sync_targets(c, cfg, total);
+	/* this sync's pairs are the last ones now (unless it failed: next
+	 * time it runs in full again) */
+	p = c->last;
+	c->last = c->next;
+	c->next = p;
+	cap = c->caplast;
+	c->caplast = c->capnext;
+	c->capnext = cap;
+	c->nlast = total;
+	c->last_ok = !err;
 	free(c->adopted); /* only the first configuration after a restart */
 	c->adopted = NULL;
 	c->nadopted = 0;
 	arm(c);
+	pr_debug("health checks: %zu targets %s in %llu us of CPU\n", c->ntargets,
+		 same ? "unchanged" : "synced", (unsigned long long)(thread_cpu_us() - cpu0));
 	return err;
+}
+
+void checks_health_vip(void *ctx, const struct xlb_sync_vip *v)
+{
+	struct checks *c = ctx;
+
+	c->hvip = v;
+	c->hvip_digest = check_digest(&v->cfg.check);
 }
 
 void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
@@ -695,7 +807,10 @@ void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_syn
 	const struct target *t;
 	struct tkey k;
 
-	key_of(c, &v->cfg, &b->cfg, &k);
+	if (v == c->hvip) /* its backends in a row, v unchanged (sync.h) */
+		key_what(&v->cfg, &b->cfg, c->hvip_digest, &k);
+	else
+		key_of(c, &v->cfg, &b->cfg, &k);
 	t = find(c, &k);
 	/* A check that changed: checks_sync() makes its target next, with the
 	 * health of the one this backend had. */
@@ -933,6 +1048,8 @@ void checks_free(struct checks *c)
 	free(c->pos);
 	free(c->free_ids);
 	free(c->adopted);
+	free(c->last);
+	free(c->next);
 	if (c->prober)
 		xlb_prober_free(c->prober);
 	if (c->tfd >= 0)

@@ -53,7 +53,9 @@ void checks_adopted_up(struct checks *c, const union xlb_addr *addrs, size_t n);
 /* Make the targets match the running configuration (after an apply). */
 int checks_sync(struct checks *c, const struct xlb_cfg *cfg);
 
-/* xlb_sync's health callback (ctx: struct checks). */
+/* xlb_sync's health callbacks (ctx: struct checks): the VIP's (its check
+ * digested once), then each backend's. */
+void checks_health_vip(void *ctx, const struct xlb_sync_vip *v);
 void checks_health(void *ctx, const struct xlb_sync_vip *v, const struct xlb_sync_backend *b,
 		   struct xlb_hsel_in *in);
 

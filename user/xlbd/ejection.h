@@ -20,16 +20,37 @@
 #ifndef XLBD_EJECTION_H
 #define XLBD_EJECTION_H
 
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "outlier.h"
 #include "sync.h"
+#include "xlb_abi.h"
 
 struct agent;
 struct outliers;
 
 struct outliers *outliers_new(struct agent *ag);
 void outliers_free(struct outliers *o);
+
+/*
+ * Where the counters come from: the agent's data plane (ag->dp) unless a
+ * test gives its own. Each fills out[i] for ids[i], summed over CPUs; 0 or
+ * -errno.
+ */
+struct outliers_reader {
+	void *ctx;
+	int (*syn)(void *ctx, const __u32 *ids, size_t n, struct xlb_backend_syn_stats *out);
+	int (*vip)(void *ctx, const __u32 *ids, size_t n, struct xlb_vip_stats *out);
+};
+void outliers_set_reader(struct outliers *o, const struct outliers_reader *rd);
+
+/* What the ticks cost: reads of every backend's SYN counters, of the VIPs'
+ * packet counters, and walks of one VIP's backends. */
+struct outliers_stats {
+	__u64 syn_reads, vip_reads, walks;
+};
+const struct outliers_stats *outliers_stats(const struct outliers *o);
 
 /* One tick: read, judge, eject, readmit. Returns 1 when a backend was
  * ejected or readmitted (the agent applies). */

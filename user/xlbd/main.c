@@ -297,6 +297,7 @@ int agent_apply_with(struct agent *ag, struct xlb_cfg *cfg, const char *digest)
 	ag->sync->now_ms = mono_ms();
 	ag->last_apply_ms = ag->sync->now_ms;
 	ag->health_changed = 0;
+	ag->applies++; /* even a rolled-back one: its view is rebuilt */
 	ret = xlb_sync_apply(ag->sync, cfg, &err);
 	if (ret) {
 		ag->unresolved = before;
@@ -930,6 +931,7 @@ static int start(struct agent *ag)
 	if (!ag->sync || !ag->events || !ag->checks || !ag->outliers || !ag->announce || !ag->flows)
 		return -ENOMEM;
 	ag->sync->health = checks_health;
+	ag->sync->health_vip = checks_health_vip;
 	ag->sync->seed = ag->seed;
 	ag->sync->health_ctx = ag->checks;
 	if (xlb_dp_adopted(ag->dp)) {
