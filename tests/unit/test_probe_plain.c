@@ -481,16 +481,18 @@ const struct harness_case probe_ring_cases[] = {
 };
 const size_t probe_ring_ncases = sizeof(probe_ring_cases) / sizeof(probe_ring_cases[0]);
 
-/* The connect() engines: half-open checks off (the probe_syn suite has them). */
-int probe_ring_setup(void)
+/* A prober for a suite; syn 0: half-open checks off for the whole suite,
+ * its own probers too (the connect() engines' suite: probe_syn has them). */
+static int suite_setup(int syn)
 {
 	memset(&G, 0, sizeof(G));
-	setenv("XLB_PROBE_SYN", "0", 1);
+	if (!syn)
+		setenv("XLB_PROBE_SYN", "0", 1);
 	G.p = xlb_prober_new(on_done, NULL);
 	return G.p ? 0 : -1;
 }
 
-void probe_ring_teardown(void)
+static void suite_teardown(void)
 {
 	unsetenv("XLB_PROBE_SYN");
 	xlb_prober_free(G.p);
@@ -498,6 +500,16 @@ void probe_ring_teardown(void)
 		if (G.fds[i] >= 0)
 			close(G.fds[i]);
 	G.nfds = 0;
+}
+
+int probe_ring_setup(void)
+{
+	return suite_setup(0);
+}
+
+void probe_ring_teardown(void)
+{
+	suite_teardown();
 }
 
 /* ---- half-open checks (probe_syn.c) -------------------------------------- */
@@ -785,16 +797,10 @@ const size_t probe_syn_ncases = sizeof(probe_syn_cases) / sizeof(probe_syn_cases
 /* The prober as xlbd makes it: half-open checks where raw sockets open. */
 int probe_syn_setup(void)
 {
-	memset(&G, 0, sizeof(G));
-	G.p = xlb_prober_new(on_done, NULL);
-	return G.p ? 0 : -1;
+	return suite_setup(1);
 }
 
 void probe_syn_teardown(void)
 {
-	xlb_prober_free(G.p);
-	for (int i = 0; i < G.nfds; i++)
-		if (G.fds[i] >= 0)
-			close(G.fds[i]);
-	G.nfds = 0;
+	suite_teardown();
 }
