@@ -146,7 +146,12 @@ t_chaos_under_load() {
 		sleep 2.$((RANDOM % 10))
 		bg b3 "$LAB_TCP" 81 b3 count
 		srv=${PIDS[-1]}
-		wait_health $CHG_VIP 3 up >/dev/null || { echo "    b3 did not come back ($i)"; ok=1; }
+		wait_health $CHG_VIP 3 up >/dev/null || {
+			echo "    b3 did not come back ($i):"
+			ctl backend list $CHG_VIP | sed 's/^/      /'
+			ctl events | grep -F "$CHG_VIP" | tail -6 | sed 's/^/      /'
+			ok=1
+		}
 	done
 	kill -TERM "$LOAD_PID"
 	kill -- -"$trickle" 2>/dev/null
