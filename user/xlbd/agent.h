@@ -44,7 +44,6 @@ struct agent {
 	int health_changed;		/* a backend's health changed: apply soon */
 	int checks_synced;		/* the checks follow the running configuration */
 	__u64 last_apply_ms;		/* CLOCK_MONOTONIC of the last apply */
-	unsigned long applies;		/* applies tried: the sync view may have changed */
 	struct agent_counters counters; /* for /metrics */
 	struct metrics *metrics;	/* NULL with --metrics off */
 	const char *metrics_listen;

@@ -18,10 +18,6 @@
  * fast_interval for this long (then at its interval). */
 #define READMIT_HURRY_MS 60000
 
-/* An idle VIP's counters are read again after this long all the same: a
- * safety net for a SYN counted while its VIP's packets were being read. */
-#define FORCE_READ_MS 10000
-
 /* One (VIP, backend), by backend record id. */
 struct rec {
 	__u32 vip_id;
@@ -38,34 +34,8 @@ struct rec {
 	struct xlb_ol_verdict why;
 };
 
-/*
- * Per VIP id, what lets an idle VIP cost nothing. Its backends are walked
- * (records made, pairs marked seen, ejected ones readmitted) after an apply
- * and while one of them is ejected or remembers ejections; otherwise the
- * records stay as they are. Its SYN counters cannot have moved while its
- * packet counter did not (the data plane counts a VIP's packet before any
- * SYN counter of its backends): then its bucket is zeros, pushed without a
- * read, and once every window of the VIP holds only zeros and was judged,
- * a judgement would change nothing and is skipped too.
- */
-struct vstate {
-	__u64 pkts;    /* the VIP's packets when its SYN counters were read */
-	__u64 read_ms; /* then */
-	__u8 base;     /* pkts is good and every record of the VIP was primed from that read */
-	__u8 settled;  /* every window is zeros and was judged so */
-	__u8 ready;    /* every backend has a record */
-	__u8 attn;     /* a record is ejected or remembers ejections: walk each tick */
-};
-
 struct outliers {
 	struct agent *ag;
-	struct vstate *vs;	   /* XLB_MAX_VIPS, by VIP id */
-	unsigned long applies;	   /* ag->applies at the last walk of every VIP */
-	int walked;		   /* a walk of every VIP happened */
-	__u32 *vids;		   /* the sync's VIP ids, in order */
-	struct xlb_vip_stats *vst; /* their counters, this tick */
-	size_t nvst;
-	struct outliers_stats st;
 	struct rec **rec; /* XLB_MAX_BACKENDS */
 	__u64 next_ms[XLB_MAX_VIPS];
 	struct xlb_backend_syn_stats *raw; /* by id */
@@ -108,11 +78,9 @@ struct outliers *outliers_new(struct agent *ag)
 	o->rd = (struct outliers_reader){.ctx = ag, .syn = dp_syn, .vip = dp_vip};
 	o->rec = calloc(XLB_MAX_BACKENDS, sizeof(*o->rec));
 	o->live = calloc(XLB_MAX_BACKENDS, sizeof(*o->live));
-	o->vs = calloc(XLB_MAX_VIPS, sizeof(*o->vs));
-	if (!o->rec || !o->live || !o->vs) {
+	if (!o->rec || !o->live) {
 		free(o->rec);
 		free(o->live);
-		free(o->vs);
 		free(o);
 		return NULL;
 	}
@@ -132,20 +100,7 @@ void outliers_free(struct outliers *o)
 	free(o->ver);
 	free(o->order);
 	free(o->live);
-	free(o->vs);
-	free(o->vids);
-	free(o->vst);
 	free(o);
-}
-
-const struct outliers_stats *outliers_stats(const struct outliers *o)
-{
-	return &o->st;
-}
-
-static struct vstate *vstate_of(const struct outliers *o, const struct xlb_sync_vip *v)
-{
-	return &o->vs[v->id % XLB_MAX_VIPS];
 }
 
 static struct rec *rec_of(const struct outliers *o, const struct xlb_sync_vip *v,
@@ -179,12 +134,9 @@ static struct rec *rec_get(struct outliers *o, const struct xlb_sync_vip *v,
 		r->addr = b->cfg.addr;
 		xlb_ol_win_init(&r->win, nb);
 		o->rec[b->id] = r;
-		vstate_of(o, v)->base = vstate_of(o, v)->settled = 0; /* not primed */
 	}
-	if (r->win.nb != nb) { /* the window changed: start it again */
+	if (r->win.nb != nb) /* the window changed: start it again */
 		xlb_ol_win_init(&r->win, nb);
-		vstate_of(o, v)->settled = 0;
-	}
 	return r;
 }
 
@@ -223,8 +175,6 @@ static void eject(struct outliers *o, const struct xlb_sync_vip *v,
 	r->in_row++;
 	r->ejections++;
 	r->why = *w;
-	vstate_of(o, v)->attn = 1;
-	vstate_of(o, v)->settled = 0;
 	len = xlb_ol_ejection_ms(oc->base_ejection_ms, oc->max_ejection_ms, r->in_row);
 	r->until_ms = now + len;
 	/* at once, then at fast_interval until it may come back */
@@ -241,7 +191,6 @@ static void readmit(struct outliers *o, const struct xlb_sync_vip *v,
 	r->quiet_since_ms = now;
 	xlb_ol_win_init(&r->win, r->win.nb); /* judged on what comes next */
 	r->primed = 0;
-	vstate_of(o, v)->base = vstate_of(o, v)->settled = 0;
 	event(o, v, b, "ejected", "in", reason);
 }
 
@@ -298,29 +247,7 @@ static int read_counters(struct outliers *o, const struct xlb_sync *s)
 			o->ids[id] = id; /* raw[id] is id's */
 		o->nraw = n;
 	}
-	o->st.syn_reads++;
 	return o->rd.syn(o->rd.ctx, o->ids, n, o->raw);
-}
-
-/* Every VIP's packet counter (one read of ~100 keys, not ~10,000). */
-static int read_vip_counters(struct outliers *o, const struct xlb_sync *s)
-{
-	if (s->nvips > o->nvst) {
-		void *p = realloc(o->vids, s->nvips * sizeof(*o->vids)),
-		     *q = realloc(o->vst, s->nvips * sizeof(*o->vst));
-
-		if (p)
-			o->vids = p;
-		if (q)
-			o->vst = q;
-		if (!p || !q)
-			return -ENOMEM;
-		o->nvst = s->nvips;
-	}
-	for (size_t i = 0; i < s->nvips; i++)
-		o->vids[i] = s->vips[i].id;
-	o->st.vip_reads++;
-	return o->rd.vip(o->rd.ctx, o->vids, s->nvips, o->vst);
 }
 
 static int scratch(struct outliers *o, size_t n)
@@ -349,24 +276,20 @@ static int worse_first(const void *a, const void *b, void *verdicts)
 	return i < j ? -1 : i > j;
 }
 
-/* A new bucket for each backend of v, then the judgement; raw: the
- * counters read (NULL: none moved, the bucket is zeros). *zeros: every
- * window of v holds only zeros now. The caller made the scratch. */
+/* A new bucket for each backend of v, then the judgement. */
 static int judge_vip(struct outliers *o, const struct xlb_sync_vip *v,
-		     const struct xlb_cfg_outlier *oc, __u32 bucket_ms, __u64 now,
-		     const struct xlb_backend_syn_stats *raw, int *zeros)
+		     const struct xlb_cfg_outlier *oc, __u32 bucket_ms, __u64 now)
 {
 	__u32 usable = 0, nej = 0, cap;
 	size_t nout;
 	int changed = 0;
 
-	*zeros = 1;
+	if (scratch(o, v->nbackends))
+		return 0;
 	for (size_t j = 0; j < v->nbackends; j++) {
 		const struct xlb_sync_backend *b = &v->backends[j];
 		struct rec *r = rec_of(o, v, b);
-		struct xlb_backend_syn_stats same = {
-			.syn = r->syn, .syn_retransmits = r->retr, .syn_rerouted = r->rer};
-		const struct xlb_backend_syn_stats *c = raw ? &raw[b->id] : &same;
+		const struct xlb_backend_syn_stats *c = &o->raw[b->id];
 
 		if (r->primed)
 			xlb_ol_win_push(&r->win,
@@ -378,7 +301,6 @@ static int judge_vip(struct outliers *o, const struct xlb_sync_vip *v,
 		r->retr = c->syn_retransmits;
 		r->rer = c->syn_rerouted;
 		r->primed = 1;
-		*zeros &= !r->win.sf[r->win.nspans - 1] && !r->win.sr[r->win.nspans - 1];
 		o->be[j] = (struct xlb_ol_be){.win = &r->win};
 		o->be[j].peer = o->be[j].judge = in_service(b) && !r->ejected;
 		usable += b->health == XLB_HEALTH_UP && b->cfg.admin == XLB_ADMIN_ENABLED &&
@@ -427,93 +349,51 @@ keep_latest:
 	return changed;
 }
 
-/* v's records made or marked seen, ejected ones readmitted, ejections
- * forgotten; v's vstate says whether every backend has a record and
- * whether one needs a walk next tick. */
-static int walk_vip(struct outliers *o, const struct xlb_sync_vip *v,
-		    const struct xlb_cfg_outlier *oc, __u32 nb, __u64 now)
-{
-	struct vstate *vs = vstate_of(o, v);
-	int changed = 0, ok = 1, attn = 0;
-
-	o->st.walks++;
-	for (size_t j = 0; j < v->nbackends; j++) {
-		const struct xlb_sync_backend *b = &v->backends[j];
-		struct rec *r = rec_get(o, v, b, nb);
-
-		if (!r) {
-			ok = 0;
-			continue;
-		}
-		r->seen = o->tick;
-		if (r->ejected)
-			changed |= maybe_readmit(o, v, b, r, now);
-		else if (r->in_row && now >= r->quiet_since_ms + oc->base_ejection_ms) {
-			r->in_row--; /* a quiet stretch forgets one ejection */
-			r->quiet_since_ms = now;
-		}
-		attn |= r->ejected || r->in_row;
-	}
-	vs->ready = (__u8)ok;
-	vs->attn = (__u8)attn;
-	return changed;
-}
-
 int outliers_tick(struct outliers *o, __u64 now)
 {
 	const struct xlb_sync *s = o->ag->sync;
-	int changed = 0, read = 0, vread = 0, all;
+	int changed = 0, read = 0;
 
 	if (!s || (o->rd.syn == dp_syn && !o->ag->dp))
 		return 0;
-	/* after an apply every VIP is walked, and pairs gone are forgotten */
-	all = !o->walked || o->applies != o->ag->applies;
 	o->tick++;
 	for (size_t i = 0; i < s->nvips; i++) {
 		const struct xlb_sync_vip *v = &s->vips[i];
 		struct xlb_cfg_outlier oc = xlb_cfg_outlier_of(&v->cfg);
 		__u64 *next = &o->next_ms[v->id % XLB_MAX_VIPS];
-		struct vstate *vs = vstate_of(o, v);
 		__u32 nb, bucket_ms;
-		int quiet, zeros;
+		int ok = 1;
 
 		if (oc.state != XLB_OUTLIER_ON)
 			continue;
 		xlb_ol_geometry(oc.window_ms, &nb, &bucket_ms);
-		if (all)
-			vs->settled = 0; /* its backends' states may have changed */
-		if (all || vs->attn || !vs->ready)
-			changed |= walk_vip(o, v, &oc, nb, now);
-		if (!vs->ready || now < *next)
+		for (size_t j = 0; j < v->nbackends; j++) {
+			const struct xlb_sync_backend *b = &v->backends[j];
+			struct rec *r = rec_get(o, v, b, nb);
+
+			if (!r) {
+				ok = 0;
+				continue;
+			}
+			r->seen = o->tick;
+			if (r->ejected)
+				changed |= maybe_readmit(o, v, b, r, now);
+			else if (r->in_row && now >= r->quiet_since_ms + oc.base_ejection_ms) {
+				r->in_row--; /* a quiet stretch forgets one ejection */
+				r->quiet_since_ms = now;
+			}
+		}
+		if (!ok || now < *next)
 			continue;
 		*next = *next && now - *next < bucket_ms ? *next + bucket_ms : now + bucket_ms;
-		/* its packets first, then (moved) the SYN counters */
-		if (!vread)
-			vread = read_vip_counters(o, s) ? -1 : 1;
-		quiet = vread > 0 && vs->base && o->vst[i].packets == vs->pkts &&
-			now - vs->read_ms < FORCE_READ_MS;
-		if (quiet && vs->settled)
-			continue; /* a judgement of zeros again: nothing would change */
-		if (!quiet && !read) {
+		if (!read) {
 			read = read_counters(o, s) ? -1 : 1;
 			if (read < 0)
 				pr_debug("outlier: couldn't read the SYN counters\n");
 		}
-		if ((!quiet && read < 0) || scratch(o, v->nbackends))
-			continue;
-		changed |= judge_vip(o, v, &oc, bucket_ms, now, quiet ? NULL : o->raw, &zeros);
-		if (!quiet) {
-			vs->pkts = vread > 0 ? o->vst[i].packets : 0;
-			vs->base = vread > 0;
-			vs->read_ms = now;
-		}
-		/* zeros judged: no verdict (min_samples >= 1), nothing ejected */
-		vs->settled = zeros && oc.min_samples > 0 && !vs->attn;
+		if (read > 0)
+			changed |= judge_vip(o, v, &oc, bucket_ms, now);
 	}
-	if (!all)
-		return changed;
-	o->applies = o->ag->applies;
-	o->walked = 1;
 	/* Pairs gone (or outlier off): forgotten; an ejected one comes back. */
 	for (__u32 k = 0; k < o->nlive;) {
 		__u32 id = o->live[k];

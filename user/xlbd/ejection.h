@@ -45,13 +45,6 @@ struct outliers_reader {
 };
 void outliers_set_reader(struct outliers *o, const struct outliers_reader *rd);
 
-/* What the ticks cost: reads of every backend's SYN counters, of the VIPs'
- * packet counters, and walks of one VIP's backends. */
-struct outliers_stats {
-	__u64 syn_reads, vip_reads, walks;
-};
-const struct outliers_stats *outliers_stats(const struct outliers *o);
-
 /* One tick: read, judge, eject, readmit. Returns 1 when a backend was
  * ejected or readmitted (the agent applies). */
 int outliers_tick(struct outliers *o, __u64 now_ms);

@@ -297,7 +297,6 @@ int agent_apply_with(struct agent *ag, struct xlb_cfg *cfg, const char *digest)
 	ag->sync->now_ms = mono_ms();
 	ag->last_apply_ms = ag->sync->now_ms;
 	ag->health_changed = 0;
-	ag->applies++; /* even a rolled-back one: its view is rebuilt */
 	ret = xlb_sync_apply(ag->sync, cfg, &err);
 	if (ret) {
 		ag->unresolved = before;
